@@ -1,0 +1,189 @@
+"""Build the Bot from Settings: store, NLU, skills, services and channels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.channels.base import Channel
+from bot.context import Context
+from bot.conversations import ConversationStore
+from bot.errors import ConfigError
+from bot.integrations.kb import KnowledgeBase
+from bot.integrations.tickets import LocalTicketQueue, TicketQueue
+from bot.messages import TECHNICIANS, Employee, Reply, Turn, user_address
+from bot.nlu import Parser, build_parser, load_training_data
+from bot.router import Router
+from bot.services.approvals import ApprovalService, approval_card, decided_card
+from bot.services.audit import AuditLog
+from bot.services.identity import IdentityService
+from bot.services.notices import NoticeBoard
+from bot.settings import Settings
+from bot.skill import Skill, check_intents, load_skills
+from bot.store import Approval, Database, utcnow
+
+__all__ = ["Bot"]
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    """The whole engine, platform-agnostic. Channels call ``handle``; skills reach it through ``Context``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database | None = None,
+        nlu: Parser | None = None,
+        skills: list[Skill] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.db = db or Database(settings.database_url)
+        self.skills = skills if skills is not None else load_skills()
+        self._nlu = nlu
+        self.audit = AuditLog(self.db)
+        self.identity = IdentityService(self.db, settings)
+        self.conversations = ConversationStore(self.db)
+        self.approvals = ApprovalService(self.db, self.audit, settings.approval_ttl, clock)
+        self.tickets: TicketQueue = LocalTicketQueue(self.db, settings.ticket_prefix, clock)
+        self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url)
+        self.notices = NoticeBoard(self.db, clock)
+        self.router = Router(self)
+        self.channels: dict[str, Channel] = {}
+
+    # Start-up -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Migrate the database, train the NLU and check that skills and intents match."""
+        self.db.migrate()
+        data = load_training_data(self.settings.intents_dir)
+        check_intents(self.skills, data.intents)
+        if self._nlu is None:
+            self._nlu = build_parser(self.settings)
+        self.kb.load()
+
+    @property
+    def nlu(self) -> Parser:
+        """The NLU parser (trained by ``start``)."""
+        if self._nlu is None:
+            raise ConfigError("the bot has not been started: call Bot.start() first")
+        return self._nlu
+
+    @property
+    def nlu_ready(self) -> bool:
+        """True once the NLU is trained (or connected) and can parse."""
+        return self._nlu is not None and self._nlu.ready
+
+    def add_channel(self, channel: Channel) -> None:
+        """Connect a channel; the first one also carries the technicians' conversation."""
+        self.channels[channel.name] = channel
+
+    def close(self) -> None:
+        """Release the database."""
+        self.db.close()
+
+    # Turns and replies -------------------------------------------------------
+
+    async def handle(self, turn: Turn) -> None:
+        """Handle one turn from a channel (its employee already resolved)."""
+        await self.router.handle(turn)
+
+    async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:
+        """Send ``reply`` through the right channel, resolving where it goes."""
+        if reply.to is None:
+            if origin is None:
+                raise ValueError("a reply with no address needs the turn it answers")
+            await self.channels[origin.channel].send(reply.addressed(origin.conversation_id), origin)
+            return
+        if reply.to == TECHNICIANS:
+            await self._technician_channel(origin).send(reply, origin)
+            return
+        if reply.to.startswith("user:"):
+            account = await self.identity.account(reply.to.removeprefix("user:"))
+            channel = self.channels.get(account.channel) if account else None
+            if channel is None:
+                log.warning("cannot reach %s: they have not talked to the bot on a connected channel", reply.to)
+                return
+            await channel.send(reply, origin)
+            return
+        if origin is None:
+            raise ValueError(f"cannot tell which channel holds conversation {reply.to!r}")
+        await self.channels[origin.channel].send(reply, origin)
+
+    def _technician_channel(self, origin: Turn | None) -> Channel:
+        if origin is not None and origin.channel in self.channels:
+            return self.channels[origin.channel]
+        return next(iter(self.channels.values()))
+
+    # Approvals ---------------------------------------------------------------
+
+    async def request_approval(
+        self,
+        ctx: Context,
+        action: str,
+        summary: str,
+        *,
+        details: list[tuple[str, str]] | None = None,
+        data: dict[str, Any] | None = None,
+        target: str = "",
+    ) -> Approval:
+        """Store an approval, post its card to the technicians and tell the requester."""
+        turn = ctx.turn
+        approval = await self.approvals.create(
+            skill=ctx.skill.name, action=action, summary=summary, requester=ctx.employee,
+            channel=turn.channel, conversation=turn.conversation_id, details=details, data=data, target=target,
+        )
+        await self.deliver(approval_card(approval), origin=turn)
+        minutes = int(self.settings.approval_ttl.total_seconds() // 60)
+        await ctx.reply(
+            f"I've asked the IT technicians to approve this (request #{approval.id}). "
+            f"I'll message you here as soon as someone decides, usually within {minutes} minutes."
+        )
+        return approval
+
+    async def decide_approval(self, turn: Turn, approval_id: int, approve: bool) -> None:
+        """A technician clicked Approve or Deny."""
+        assert turn.employee is not None
+        decision = await self.approvals.decide(approval_id, turn.employee, approve)
+        if not decision.accepted:
+            await self.deliver(Reply(f"Not done: {decision.reason}", private=True), origin=turn)
+            if decision.expired_now and decision.approval is not None:
+                await self._finish(decision.approval, turn)
+            return
+        assert decision.approval is not None
+        await self._finish(decision.approval, turn)
+
+    async def expire_approvals(self) -> int:
+        """Expire overdue approvals, update their cards and tell the requesters. Returns how many."""
+        expired = await self.approvals.expire_due()
+        for approval in expired:
+            await self._finish(approval, None)
+        return len(expired)
+
+    async def _finish(self, approval: Approval, origin: Turn | None) -> None:
+        """Show the decision on the card, tell the requester, and resume the skill."""
+        await self.deliver(decided_card(approval), origin=origin)
+        requester = await self.identity.lookup(approval.requester) or Employee(email=approval.requester)
+        requester_turn = Turn(
+            channel=approval.requester_channel,
+            user_id=approval.requester,
+            conversation_id=approval.requester_conversation,
+            employee=requester,
+        )
+        account = await self.identity.account(approval.requester)
+        if account is not None and account.channel == approval.requester_channel:
+            requester_turn.user_id = account.user_id
+        skill = self.router.skills_by_name.get(approval.skill)
+        if skill is None:
+            return
+        ctx = Context(self, requester_turn, skill)
+        await self.router.guard(ctx, skill.on_approval(ctx, approval))
+
+    async def notify(self, email: str, text: str) -> None:
+        """Message an employee privately, outside any turn."""
+        await self.deliver(Reply(text, to=user_address(email), private=True))

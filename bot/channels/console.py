@@ -1,0 +1,125 @@
+"""The console channel: a terminal chat for trying the bot, and ``--jsonl`` for scripts and tests.
+
+Every reply becomes one line ``{"to", "text", "buttons", "private"}``. Replies
+to the technicians' conversation have ``"to": "technicians"``; private messages
+to an employee have their email. A message that replaces an earlier one also
+carries ``"replaces"`` (the key of the message it updates).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import IO, Any
+
+from bot.app import Bot
+from bot.messages import TECHNICIANS, Reply, Turn
+
+__all__ = ["ConsoleChannel", "render_text", "run_jsonl"]
+
+Line = dict[str, Any]
+
+
+def render_text(reply: Reply) -> str:
+    """The reply as plain text: the text, then one ``Label: value`` line per field."""
+    lines = [reply.text] + [f"{f.label}: {f.value}" for f in reply.fields]
+    return "\n".join(line for line in lines if line)
+
+
+class ConsoleChannel:
+    """Collects the bot's replies as JSON-able lines; ``say`` and ``click`` act as a user."""
+
+    name = "console"
+
+    def __init__(self, bot: Bot, on_line: Callable[[Line], None] | None = None) -> None:
+        self.bot = bot
+        self.on_line = on_line
+        self.lines: list[Line] = []
+        self._shown_in: dict[str, str] = {}
+
+    async def send(self, reply: Reply, origin: Turn | None) -> None:
+        """Record the reply as one output line."""
+        to = reply.to or (origin.conversation_id if origin else TECHNICIANS)
+        to = to.removeprefix("user:")
+        line: Line = {
+            "to": to,
+            "text": render_text(reply),
+            "buttons": [{"id": b.id, "label": b.label} for b in reply.buttons],
+            "private": reply.private,
+        }
+        if reply.key:
+            line["key"] = reply.key
+        if reply.replaces:
+            line["replaces"] = reply.replaces
+        for button in reply.buttons:
+            self._shown_in[button.id] = to
+        self.lines.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
+
+    async def say(self, user: str, text: str, conversation: str | None = None) -> list[Line]:
+        """``user`` sends ``text``; returns the replies it caused."""
+        turn = await self._turn(user, conversation)
+        turn.text = text
+        return await self._handle(turn)
+
+    async def click(self, user: str, button_id: str) -> list[Line]:
+        """``user`` clicks the button ``button_id``; returns the replies it caused."""
+        turn = await self._turn(user, self._shown_in.get(button_id))
+        turn.action = button_id
+        return await self._handle(turn)
+
+    async def _turn(self, user: str, conversation: str | None) -> Turn:
+        email = user.strip().lower()
+        employee = await self.bot.identity.resolve(self.name, email, email=email, private_conversation=email)
+        return Turn(channel=self.name, user_id=email, conversation_id=conversation or email, employee=employee)
+
+    async def _handle(self, turn: Turn) -> list[Line]:
+        start = len(self.lines)
+        await self.bot.expire_approvals()
+        await self.bot.handle(turn)
+        return self.lines[start:]
+
+
+def _read_request(raw: str) -> tuple[str, str, str, str | None]:
+    """Validate one JSONL input line: returns (user, kind, value, conversation)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise ValueError('each line must be an object like {"user": EMAIL, "text": "..."}')
+    user = data.get("user")
+    if not isinstance(user, str) or "@" not in user:
+        raise ValueError('"user" must be an email address')
+    conversation = data.get("conversation")
+    if conversation is not None and not isinstance(conversation, str):
+        raise ValueError('"conversation" must be a string')
+    if isinstance(data.get("click"), str):
+        return user, "click", data["click"], conversation
+    if isinstance(data.get("text"), str):
+        return user, "text", data["text"], conversation
+    raise ValueError('each line needs "text" (a string) or "click" (a button id)')
+
+
+async def run_jsonl(bot: Bot, stdin: IO[str], stdout: IO[str]) -> None:
+    """Read requests line by line from ``stdin``; write one reply per line, flushed after each input."""
+
+    def write(line: Line) -> None:
+        stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    console = ConsoleChannel(bot, on_line=write)
+    bot.add_channel(console)
+    for number, raw in enumerate(iter(stdin.readline, ""), start=1):
+        if not raw.strip():
+            continue
+        try:
+            user, kind, value, conversation = _read_request(raw)
+        except ValueError as exc:
+            write({"error": f"line {number}: {exc}"})
+        else:
+            if kind == "click":
+                await console.click(user, value)
+            else:
+                await console.say(user, value, conversation)
+        stdout.flush()

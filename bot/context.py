@@ -1,0 +1,158 @@
+"""``Context``: a skill's only door to the world during one turn."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.messages import TECHNICIANS, Button, Employee, Field, Reply, Turn, user_address
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+    from bot.integrations.kb import KnowledgeBase
+    from bot.integrations.tickets import TicketQueue
+    from bot.services.audit import AuditLog
+    from bot.services.notices import NoticeBoard
+    from bot.settings import Settings
+    from bot.skill import Skill
+    from bot.store import Approval
+
+__all__ = ["Context"]
+
+
+@dataclass
+class Context:
+    """What a skill may do while it handles ``turn``.
+
+    ``slots`` holds the values the router filled for ``intent`` (entities,
+    answers to ``ask``). Everything the skill says goes through ``reply``,
+    ``ask``, ``confirm``, ``tell`` or ``request_approval``.
+    """
+
+    bot: Bot
+    turn: Turn
+    skill: Skill
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def employee(self) -> Employee:
+        """The person this turn is from."""
+        assert self.turn.employee is not None
+        return self.turn.employee
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings (read them; never change them)."""
+        return self.bot.settings
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log."""
+        return self.bot.audit
+
+    @property
+    def tickets(self) -> TicketQueue:
+        """The ticket backend."""
+        return self.bot.tickets
+
+    @property
+    def notices(self) -> NoticeBoard:
+        """The notice board (outages, maintenance, security notices)."""
+        return self.bot.notices
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base of how-to articles."""
+        return self.bot.kb
+
+    def button(self, action: str, argument: str, label: str, style: str | None = None) -> Button:
+        """A button that calls this skill's ``on_click(turn, ctx, action, argument)``."""
+        return Button(f"skill:{self.skill.name}:{action}:{argument}", label, style)  # type: ignore[arg-type]
+
+    async def offer(self, intent: str, label: str, slots: dict[str, Any] | None = None) -> Button:
+        """A button that starts ``intent`` as if asked for, with ``slots`` already filled.
+
+        Only the latest offer in a conversation keeps its slots.
+        """
+        await self.bot.conversations.save(
+            self.turn,
+            pending={"kind": "clarify", "text": self.turn.text, "parse": self.turn.parse, "slots": slots or {}},
+        )
+        return Button(f"intent:{intent}", label)
+
+    async def approval(self, approval_id: int) -> Approval | None:
+        """An approval this bot holds, by id."""
+        return await self.bot.approvals.get(approval_id)
+
+    async def complete_approval(self, approval_id: int) -> bool:
+        """Record that the approved action was carried out; False if it already was (or is not approved)."""
+        return await self.bot.approvals.complete(approval_id, self.employee.email)
+
+    async def reply(
+        self,
+        text: str,
+        *,
+        buttons: tuple[Button, ...] | list[Button] = (),
+        fields: tuple[Field, ...] | list[Field] = (),
+        private: bool = False,
+        key: str | None = None,
+        replaces: str | None = None,
+    ) -> None:
+        """Answer in the conversation the turn came from."""
+        await self.send(
+            Reply(text, tuple(buttons), tuple(fields), None, private, key, replaces)
+        )
+
+    async def send(self, reply: Reply) -> None:
+        """Send any reply (to this conversation, the technicians, or someone's private chat)."""
+        await self.bot.deliver(reply, origin=self.turn)
+
+    async def tell(self, email: str, text: str, *, buttons: tuple[Button, ...] = ()) -> None:
+        """Message an employee privately, wherever they last talked to the bot."""
+        await self.send(Reply(text, buttons, to=user_address(email), private=True))
+
+    async def tell_technicians(
+        self, text: str, *, buttons: tuple[Button, ...] = (), fields: tuple[Field, ...] = ()
+    ) -> None:
+        """Post to the technicians' conversation."""
+        await self.send(Reply(text, buttons, fields, to=TECHNICIANS))
+
+    async def ask(
+        self, slot: str, question: str, *, choices: tuple[tuple[str, str], ...] = (), private: bool = False
+    ) -> None:
+        """Ask for ``slot``; the answer comes back to ``handle`` with ``ctx.slots[slot]`` set."""
+        await self.bot.router.ask(self, slot, question, choices=choices, private=private)
+
+    async def confirm(
+        self,
+        prompt: str,
+        action: str,
+        data: dict[str, Any] | None = None,
+        *,
+        fields: tuple[Field, ...] = (),
+        yes: str = "Yes",
+        no: str = "No",
+    ) -> None:
+        """Ask yes or no; the answer comes back to ``on_confirm(turn, ctx, action, data, yes)``."""
+        nonce = secrets.token_hex(4)
+        await self.bot.conversations.save(
+            self.turn,
+            pending={"kind": "confirm", "skill": self.skill.name, "action": action, "data": data or {},
+                     "nonce": nonce},
+        )
+        buttons = (Button(f"confirm:{nonce}:yes", yes, "primary"), Button(f"confirm:{nonce}:no", no))
+        await self.reply(prompt, buttons=buttons, fields=fields)
+
+    async def request_approval(
+        self,
+        action: str,
+        summary: str,
+        *,
+        details: list[tuple[str, str]] | None = None,
+        data: dict[str, Any] | None = None,
+        target: str = "",
+    ) -> Approval:
+        """Ask the technicians to approve ``action``; the outcome comes to ``on_approval``."""
+        return await self.bot.request_approval(self, action, summary, details=details, data=data, target=target)

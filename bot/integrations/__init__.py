@@ -1,0 +1,1 @@
+"""Adapters to outside systems: tickets, the knowledge base (and later Jira, the directory)."""

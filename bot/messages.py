@@ -1,0 +1,116 @@
+"""What flows through the engine: a ``Turn`` in, ``Reply`` parts out.
+
+Both are plain data with no platform in them. A channel builds the Turn from
+its own event and renders each Reply in its own way (Block Kit, Adaptive Cards,
+plain text). A button click comes back as a Turn whose ``action`` is the
+button's id, so the router treats a click the way it treats a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from bot.nlu.types import ParseResult
+
+__all__ = [
+    "TECHNICIANS",
+    "Button",
+    "Employee",
+    "Field",
+    "Reply",
+    "Turn",
+    "user_address",
+]
+
+TECHNICIANS = "technicians"
+"""The address of the technicians' conversation, whatever the platform."""
+
+
+def user_address(email: str) -> str:
+    """The address of an employee's private conversation with the bot."""
+    return f"user:{email.lower()}"
+
+
+@dataclass(frozen=True)
+class Employee:
+    """The person behind a chat user."""
+
+    email: str
+    display_name: str = ""
+    department: str = ""
+    is_technician: bool = False
+
+    @property
+    def name(self) -> str:
+        """The name to greet them with."""
+        return self.display_name or self.email.split("@")[0]
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button. Its ``id`` comes back as ``Turn.action`` when it is clicked."""
+
+    id: str
+    label: str
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A label and a value, shown as a small table (a card's facts)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message from the bot.
+
+    ``to`` is ``None`` for the conversation the turn came from, ``TECHNICIANS``
+    for the technicians' conversation, or ``user_address(email)`` for an
+    employee's private chat. ``private`` asks the channel to show it to that
+    one person only (ephemeral in Slack, personal chat in Teams). ``key`` names
+    the message so that a later Reply with ``replaces=key`` updates it in place.
+    """
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    fields: tuple[Field, ...] = ()
+    to: str | None = None
+    private: bool = False
+    key: str | None = None
+    replaces: str | None = None
+
+    def addressed(self, to: str) -> Reply:
+        """The same reply sent to ``to``."""
+        return replace(self, to=to)
+
+
+@dataclass
+class Turn:
+    """One thing a person did: a message, or a click on one of our buttons."""
+
+    channel: str
+    user_id: str
+    conversation_id: str
+    text: str = ""
+    action: str | None = None
+    event_id: str | None = None
+    thread_id: str | None = None
+    employee: Employee | None = None
+    parse: ParseResult | None = None
+    raw: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_click(self) -> bool:
+        """True when this turn is a button click."""
+        return self.action is not None
+
+    @property
+    def email(self) -> str:
+        """The employee's email; the identity service sets ``employee`` first."""
+        if self.employee is None:
+            raise RuntimeError("turn has no employee; resolve identity first")
+        return self.employee.email

@@ -1,0 +1,31 @@
+"""Natural-language understanding: text in, Rasa-shaped ``ParseResult`` out.
+
+The ``Parser`` port has an embedded implementation (scikit-learn, trained at
+start-up from ``intents/``); ``build_parser`` picks the one the settings name.
+The ``helpdesk nlu`` commands live in ``bot.nlu.cli``.
+"""
+
+from __future__ import annotations
+
+from bot.nlu.embedded import EmbeddedParser
+from bot.nlu.evaluate import EvaluationReport, evaluate, score_predictions
+from bot.nlu.factory import build_parser
+from bot.nlu.training_data import TrainingData, load_examples, load_training_data, parse_annotated
+from bot.nlu.types import Entity, Example, IntentScore, ParseResult, Parser
+
+__all__ = [
+    "EmbeddedParser",
+    "Entity",
+    "EvaluationReport",
+    "Example",
+    "IntentScore",
+    "ParseResult",
+    "Parser",
+    "TrainingData",
+    "build_parser",
+    "evaluate",
+    "load_examples",
+    "load_training_data",
+    "parse_annotated",
+    "score_predictions",
+]

@@ -1,0 +1,273 @@
+"""The embedded NLU: a scikit-learn intent classifier and a dictionary/regex entity matcher.
+
+Training fits TF-IDF features (word 1-2 grams and char_wb 2-5 grams, so typos
+and case do not matter much) and a logistic regression. Parsing does not go
+through scikit-learn: the fitted vocabularies, IDF weights and coefficients
+are kept and the sparse dot product is done here, which keeps a parse well
+under a millisecond.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.errors import ConfigError
+from bot.nlu.training_data import TrainingData
+from bot.nlu.types import Entity, IntentScore, ParseResult
+
+__all__ = ["EXTRACTOR", "OUT_OF_SCOPE", "EmbeddedParser"]
+
+OUT_OF_SCOPE = "out_of_scope"
+EXTRACTOR = "RegexEntityExtractor"
+RANKING_SIZE = 10
+UPPER_CASE_ENTITIES = frozenset({"ticket_key"})
+FUZZY_MIN_CHARS = 6
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One fitted TF-IDF vectorizer, reduced to what a parse needs."""
+
+    analyze: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int
+
+
+class _IntentModel:
+    """TF-IDF blocks plus a linear model, scored by hand."""
+
+    def __init__(self, blocks: list[_Block], coef: np.ndarray, intercept: np.ndarray, classes: list[str]) -> None:
+        self.blocks = blocks
+        self.coef = coef  # (n_features, n_classes), C-contiguous for row gathers
+        self.intercept = intercept
+        self.classes = classes
+
+    @classmethod
+    def fit(cls, texts: list[str], labels: list[str], c: float = 10.0) -> _IntentModel:
+        """Fit the vectorizers and the logistic regression on the examples."""
+        vectorizers = [
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
+                            sublinear_tf=True, strip_accents="unicode"),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                            strip_accents="unicode", min_df=1),
+        ]
+        matrices = [vectorizer.fit_transform(texts) for vectorizer in vectorizers]
+        features = hstack(matrices, format="csr")
+        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=0)
+        model.fit(features, labels)
+        blocks = []
+        offset = 0
+        for vectorizer in vectorizers:
+            blocks.append(_Block(vectorizer.build_analyzer(), dict(vectorizer.vocabulary_),
+                                 vectorizer.idf_.astype(np.float64), offset))
+            offset += len(vectorizer.vocabulary_)
+        coef, intercept = model.coef_, model.intercept_
+        if coef.shape[0] == 1:
+            # Two classes: sklearn keeps one weight vector w; softmax([-z/2, z/2]) == sigmoid(z).
+            coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+        coef = np.ascontiguousarray(coef.T, dtype=np.float64)
+        return cls(blocks, coef, intercept.astype(np.float64), [str(label) for label in model.classes_])
+
+    def probabilities(self, text: str) -> np.ndarray:
+        """Class probabilities for ``text``, in the order of ``classes``."""
+        logits = self.intercept.copy()
+        for block in self.blocks:
+            counts = Counter(gram for gram in block.analyze(text) if gram in block.vocabulary)
+            if not counts:
+                continue
+            local = np.fromiter((block.vocabulary[gram] for gram in counts), dtype=np.intp, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            weights = (np.log(tf) + 1.0) * block.idf[local]
+            weights /= math.sqrt(float(weights @ weights))
+            logits += weights @ self.coef[local + block.offset]
+        logits -= logits.max()
+        exp = np.exp(logits)
+        return exp / exp.sum()
+
+
+class _EntityMatcher:
+    """Regex entities, then dictionary surfaces (longest first, one typo allowed when long)."""
+
+    def __init__(self, data: TrainingData) -> None:
+        self.synonyms = dict(data.synonyms)
+        self.regexes = [(entity, re.compile(pattern, re.IGNORECASE))
+                        for entity, patterns in sorted(data.regexes.items()) for pattern in patterns]
+        self.surfaces: dict[str, tuple[str, str]] = {}
+        for entity, surface in self._surfaces(data):
+            key = " ".join(_words(surface))
+            if key and key not in self.surfaces:
+                self.surfaces[key] = (entity, self.synonyms.get(surface.strip().lower(), surface.strip().lower()))
+        self.max_words = max((key.count(" ") + 1 for key in self.surfaces), default=0)
+        self.known_words = {word for example in data.examples for word in _words(example.text)}
+        self.known_words -= {word for key in self.surfaces for word in key.split()}
+        self.deletions: dict[str, list[str]] = {}
+        for key in self.surfaces:
+            if len(key) >= FUZZY_MIN_CHARS:
+                for variant in {key, *_deletions(key)}:
+                    self.deletions.setdefault(variant, []).append(key)
+
+    def _surfaces(self, data: TrainingData) -> Iterable[tuple[str, str]]:
+        """Every (entity, surface) pair known from lookups, annotations and synonyms."""
+        value_entity: dict[str, str] = {}
+        for entity, values in sorted(data.lookups.items()):
+            for value in values:
+                value_entity.setdefault(self.synonyms.get(value.lower(), value.lower()), entity)
+                yield entity, value
+        for example in data.examples:
+            for annotation in example.entities:
+                if annotation["entity"] in {entity for entity, _ in self.regexes}:
+                    continue
+                value_entity.setdefault(str(annotation["value"]).lower(), annotation["entity"])
+                yield annotation["entity"], example.text[annotation["start"] : annotation["end"]]
+                yield annotation["entity"], str(annotation["value"])
+        for surface, value in sorted(self.synonyms.items()):
+            entity = value_entity.get(value.lower())
+            if entity is not None:
+                yield entity, surface
+                yield entity, value
+
+    def extract(self, text: str) -> list[Entity]:
+        """All entities in ``text``, sorted by position, never overlapping."""
+        found: list[Entity] = []
+        taken: list[tuple[int, int]] = []
+        for entity, pattern in self.regexes:
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                if start == end or _overlaps(start, end, taken):
+                    continue
+                value = self.synonyms.get(match.group(0).lower(), match.group(0))
+                if entity in UPPER_CASE_ENTITIES:
+                    value = value.upper()
+                found.append(_entity(entity, value, start, end))
+                taken.append((start, end))
+        found.extend(self._dictionary(text, taken))
+        return sorted(found, key=lambda item: item["start"])
+
+    def _dictionary(self, text: str, taken: list[tuple[int, int]]) -> list[Entity]:
+        words = [(match.group(0).lower(), match.start(), match.end()) for match in _WORD.finditer(text)]
+        found: list[Entity] = []
+        index = 0
+        while index < len(words):
+            hit = self._match_at(words, index)
+            if hit is None:
+                index += 1
+                continue
+            size, (entity, value) = hit
+            start, end = words[index][1], words[index + size - 1][2]
+            if _overlaps(start, end, taken):
+                index += 1
+                continue
+            value = self.synonyms.get(text[start:end].lower(), value)
+            found.append(_entity(entity, value, start, end))
+            index += size
+        return found
+
+    def _match_at(self, words: list[tuple[str, int, int]], index: int) -> tuple[int, tuple[str, str]] | None:
+        """The longest surface starting at word ``index``: exact first, then one typo."""
+        longest = min(self.max_words, len(words) - index)
+        candidates = [(size, " ".join(word for word, _, _ in words[index : index + size]))
+                      for size in range(longest, 0, -1)]
+        for size, candidate in candidates:
+            if candidate in self.surfaces:
+                return size, self.surfaces[candidate]
+        for size, candidate in candidates:
+            if len(candidate) < FUZZY_MIN_CHARS - 1 or any(word in self.known_words for word in candidate.split()):
+                continue
+            for variant in (candidate, *_deletions(candidate)):
+                for key in self.deletions.get(variant, ()):
+                    if _within_one_edit(candidate, key):
+                        return size, self.surfaces[key]
+        return None
+
+
+class EmbeddedParser:
+    """The default NLU: trained in-process at start-up from the Rasa YAML data."""
+
+    def __init__(self, model: _IntentModel, matcher: _EntityMatcher, max_chars: int = 1000) -> None:
+        self._model = model
+        self._matcher = matcher
+        self._max_chars = max_chars
+
+    @classmethod
+    def train(cls, data: TrainingData, max_chars: int = 1000) -> EmbeddedParser:
+        """Train on ``data``; raises ``ConfigError`` when there is nothing to learn from."""
+        if len(data.intents) < 2:
+            raise ConfigError(f"NLU training data needs at least two intents, found {data.intents or 'none'}")
+        texts = [example.text for example in data.examples]
+        labels = [example.intent for example in data.examples]
+        return cls(_IntentModel.fit(texts, labels), _EntityMatcher(data), max_chars)
+
+    @property
+    def name(self) -> str:
+        """Always ``embedded``."""
+        return "embedded"
+
+    @property
+    def ready(self) -> bool:
+        """Always True: the model is trained before the parser exists."""
+        return True
+
+    @property
+    def intents(self) -> list[str]:
+        """The intents the model knows, sorted."""
+        return list(self._model.classes)
+
+    def parse_text(self, text: str) -> ParseResult:
+        """Parse ``text`` now (synchronously); only the first ``max_chars`` characters are read."""
+        head = text[: self._max_chars]
+        if not head.strip() and OUT_OF_SCOPE in self._model.classes:
+            return ParseResult(text=text, intent=IntentScore(name=OUT_OF_SCOPE, confidence=1.0), entities=[],
+                               intent_ranking=[IntentScore(name=OUT_OF_SCOPE, confidence=1.0)])
+        probabilities = self._model.probabilities(head)
+        order = np.argsort(-probabilities, kind="stable")[:RANKING_SIZE]
+        ranking = [IntentScore(name=self._model.classes[i], confidence=float(probabilities[i])) for i in order]
+        top = ranking[0]
+        return ParseResult(text=text, intent=IntentScore(name=top["name"], confidence=top["confidence"]),
+                           entities=self._matcher.extract(head), intent_ranking=ranking)
+
+    async def parse(self, text: str) -> ParseResult:
+        """Parse ``text``; the work is CPU-bound and sub-millisecond, so it runs inline."""
+        return self.parse_text(text)
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def _entity(entity: str, value: str, start: int, end: int) -> Entity:
+    return Entity(entity=entity, value=value, start=start, end=end, extractor=EXTRACTOR)
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < other_end and other_start < end for other_start, other_end in spans)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by at most one insertion, deletion, substitution or swap."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))

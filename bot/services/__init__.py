@@ -1,0 +1,1 @@
+"""Services that every skill uses: identity, approvals, audit."""

@@ -1,0 +1,140 @@
+"""All configuration, read once from the environment and a ``.env`` file.
+
+This is the only module that reads the environment. Every setting has the
+``HELPDESK_`` prefix, except the names Slack already uses.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+__all__ = ["PROJECT_ROOT", "Settings", "load_settings", "parse_duration"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+
+
+def parse_duration(value: object, default_unit: str = "m") -> timedelta:
+    """Read ``30``, ``30m``, ``2h``, ``90s`` or ``1d`` as a duration (bare numbers use ``default_unit``)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=float(value) * _UNITS[default_unit])
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration; write it like 30m, 2h or 90s")
+    amount, unit = float(match.group(1)), (match.group(2) or default_unit).lower()
+    return timedelta(seconds=amount * _UNITS[unit])
+
+
+def _data_dir(name: str) -> Path:
+    """The project's own data folder, or the one in the working directory."""
+    local = Path.cwd() / name
+    return local if local.exists() else PROJECT_ROOT / name
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot. Field ``x`` is read from ``HELPDESK_X``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HELPDESK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Server and storage
+    host: str = "127.0.0.1"
+    port: int = Field(3000, ge=1, le=65535)
+    database_url: str = "sqlite:///helpdesk.db"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    timezone: str = "UTC"
+
+    # NLU
+    nlu: Literal["embedded", "rasa"] = "embedded"
+    rasa_url: str | None = None
+    intents_dir: Path = Field(default_factory=lambda: _data_dir("intents"))
+    nlu_threshold: float = Field(0.45, ge=0.0, le=1.0)
+    nlu_ambiguity_margin: float = Field(0.12, ge=0.0, le=1.0)
+    nlu_max_chars: int = Field(1000, ge=50)
+    max_message_chars: int = Field(20000, ge=100)
+
+    # People and approvals
+    technicians: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    approval_ttl: timedelta = timedelta(minutes=30)
+    console_user: str = "employee@city.example"
+    security_email: str = "security@city.example"
+
+    # Tickets and knowledge base
+    ticket_prefix: str = Field("HELP", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
+    kb_dir: Path = Field(default_factory=lambda: _data_dir("data") / "kb")
+    kb_base_url: str | None = None
+
+    # Slack's own names (no prefix)
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+
+    @field_validator("technicians", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [str(part).strip().lower() for part in value if str(part).strip()]
+        return value
+
+    @field_validator("approval_ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name such as America/Chicago") from None
+        return value
+
+    @field_validator("console_user", "security_email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError(f"{value!r} is not an email address")
+        return value.strip().lower()
+
+    @property
+    def has_chat_credentials(self) -> bool:
+        """True when a chat platform (Slack) is configured, so the console is not the default."""
+        return bool(self.slack_bot_token)
+
+    def is_technician(self, email: str) -> bool:
+        """True when ``email`` is listed in ``HELPDESK_TECHNICIANS``."""
+        return email.strip().lower() in self.technicians
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one clear ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = field if field.isupper() else f"HELPDESK_{field.upper()}"
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("bad settings: " + "; ".join(problems)) from None

@@ -1,0 +1,118 @@
+"""What a skill is: the intents it handles, the slots it needs, the role it requires.
+
+A skill implements ``handle(turn, ctx)`` and talks to the world only through
+``ctx``. Every ``Skill`` subclass in a module of the ``skills`` package is
+registered by importing the package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from bot.errors import ConfigError
+from bot.messages import Employee, Turn
+
+if TYPE_CHECKING:
+    from bot.context import Context
+    from bot.store import Approval
+
+__all__ = ["ROUTER_INTENTS", "Intent", "Role", "Skill", "Slot", "check_intents", "load_skills"]
+
+Role = Literal["employee", "technician"]
+
+ROUTER_INTENTS = frozenset({"affirm", "deny", "out_of_scope"})
+"""Intents the router answers itself: yes, no, and the fallback."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A value a skill needs before it can act.
+
+    Filled from the NLU entity ``entity`` when the message has one, otherwise
+    the router asks ``question`` and takes the answer (a click on one of
+    ``choices``, or the typed text).
+    """
+
+    name: str
+    question: str
+    entity: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One intent a skill handles, who may use it, and the slots it needs."""
+
+    name: str
+    role: Role = "employee"
+    slots: tuple[Slot, ...] = ()
+
+
+class Skill:
+    """Base class of every skill. Subclasses set the class attributes and ``handle``."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    examples: ClassVar[tuple[str, ...]] = ()
+    intents: ClassVar[tuple[Intent, ...]] = ()
+
+    def intent(self, name: str) -> Intent | None:
+        """The declaration of intent ``name``, if this skill handles it."""
+        return next((intent for intent in self.intents if intent.name == name), None)
+
+    def allows(self, employee: Employee, intent: str | None = None) -> bool:
+        """True when ``employee`` may use ``intent`` (or, with no intent, any of this skill's)."""
+        chosen = [self.intent(intent)] if intent else list(self.intents)
+        return any(i is not None and (i.role == "employee" or employee.is_technician) for i in chosen)
+
+    async def handle(self, turn: Turn, ctx: Context) -> None:
+        """Act on a message whose intent this skill handles; ``ctx.intent`` says which."""
+        raise NotImplementedError
+
+    async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
+        """The employee answered a ``ctx.confirm`` question."""
+
+    async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
+        """A click on a button made with ``ctx.button(action, argument, label)``."""
+
+    async def on_approval(self, ctx: Context, approval: Approval) -> None:
+        """A request from ``ctx.request_approval`` was approved, denied or expired."""
+
+
+def load_skills(package: str = "skills") -> list[Skill]:
+    """Import every module of ``package`` and make one of each Skill subclass defined there."""
+    root = importlib.import_module(package)
+    found: list[Skill] = []
+    for module_info in sorted(pkgutil.iter_modules(root.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Skill) and cls is not Skill and cls.__module__ == module.__name__ and cls.name:
+                found.append(cls())
+    return found
+
+
+def check_intents(skills: Iterable[Skill], data_intents: Iterable[str]) -> None:
+    """Every intent in the data is handled by exactly one skill, and every skill's intents exist.
+
+    Raises ConfigError with one clear line otherwise.
+    """
+    known = set(data_intents)
+    owners: dict[str, list[str]] = {}
+    for skill in skills:
+        for intent in skill.intents:
+            owners.setdefault(intent.name, []).append(skill.name)
+    problems = [f"{name} is handled by {', '.join(who)}" for name, who in sorted(owners.items()) if len(who) > 1]
+    problems += [f"{name} has no skill" for name in sorted(known - set(owners) - ROUTER_INTENTS)]
+    problems += [
+        f"{name} (skill {', '.join(owners[name])}) is not in the training data"
+        for name in sorted(set(owners) - known)
+    ]
+    problems += [f"{name} is the router's own intent" for name in sorted(set(owners) & ROUTER_INTENTS)]
+    if problems:
+        raise ConfigError("intents and skills do not match: " + "; ".join(problems))

@@ -1,0 +1,31 @@
+"""Persistence: SQLModel tables, the database, and Alembic migrations."""
+
+from bot.store.database import Database, make_engine, upgrade
+from bot.store.models import (
+    Approval,
+    AuditEntry,
+    ChatAccount,
+    ConversationState,
+    EmployeeRecord,
+    Notice,
+    ProcessedEvent,
+    Ticket,
+    TicketComment,
+    utcnow,
+)
+
+__all__ = [
+    "Approval",
+    "AuditEntry",
+    "ChatAccount",
+    "ConversationState",
+    "Database",
+    "EmployeeRecord",
+    "Notice",
+    "ProcessedEvent",
+    "Ticket",
+    "TicketComment",
+    "make_engine",
+    "upgrade",
+    "utcnow",
+]

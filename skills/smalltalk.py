@@ -1,0 +1,68 @@
+"""Greetings, thanks, goodbye, help, and asking for a person."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from bot.context import Context
+from bot.messages import Turn
+from bot.skill import Intent, Skill
+
+__all__ = ["SmallTalk"]
+
+
+class SmallTalk(Skill):
+    """The polite parts of a conversation, ``help``, and the hand-off to a human."""
+
+    name = "smalltalk"
+    summary = "Pass you to a person on the IT team"
+    examples = ("I want to talk to a person",)
+    intents: ClassVar[tuple[Intent, ...]] = (
+        Intent("greet"), Intent("goodbye"), Intent("thanks"), Intent("help"), Intent("human_handoff"),
+    )
+
+    async def handle(self, turn: Turn, ctx: Context) -> None:
+        """Answer the small talk, list what the bot can do, or call a technician."""
+        if ctx.intent == "greet":
+            await ctx.reply(f"Hi {ctx.employee.name}! I'm the IT helpdesk bot. What can I help you with today?")
+        elif ctx.intent == "goodbye":
+            await ctx.reply("Bye for now. Message me any time you need IT help.")
+        elif ctx.intent == "thanks":
+            await ctx.reply("You're welcome! Anything else I can help with?")
+        elif ctx.intent == "help":
+            await self._help(ctx)
+        else:
+            await self._handoff(turn, ctx)
+
+    async def _help(self, ctx: Context) -> None:
+        lines = []
+        for skill in ctx.bot.skills:
+            if skill.summary and skill.allows(ctx.employee):
+                example = f' (for example: "{skill.examples[0]}")' if skill.examples else ""
+                lines.append(f"• {skill.summary}{example}")
+        await ctx.reply("Here is what I can do for you:\n" + "\n".join(lines)
+                        + "\nJust tell me in your own words.")
+
+    async def _handoff(self, turn: Turn, ctx: Context) -> None:
+        who = ctx.employee
+        department = f" ({who.department})" if who.department else ""
+        await ctx.tell_technicians(
+            f"{who.name}{department} <{who.email}> asked to talk to a person.\nThey wrote: {turn.text[:500]}",
+            buttons=(ctx.button("take", who.email, "I'll take it", "primary"),),
+        )
+        await ctx.audit.record(who.email, "handoff.request", outcome="pending")
+        await ctx.reply(
+            "I've asked the IT technicians to get in touch with you. Someone will message you here "
+            "during working hours. If it's an emergency that stops your work, call the IT helpdesk line."
+        )
+
+    async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
+        """A technician takes a hand-off."""
+        if action != "take":
+            return
+        if not ctx.employee.is_technician:
+            await ctx.reply("Only technicians can take a hand-off.", private=True)
+            return
+        await ctx.audit.record(ctx.employee.email, "handoff.take", target=argument)
+        await ctx.reply(f"{ctx.employee.name} is taking the hand-off for {argument}.")
+        await ctx.tell(argument, f"{ctx.employee.name} from IT will contact you shortly.")
