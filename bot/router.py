@@ -22,7 +22,7 @@ from bot.skill import ROUTER_INTENTS, Skill
 if TYPE_CHECKING:
     from bot.app import Bot
 
-__all__ = ["Router"]
+__all__ = ["Router", "lead"]
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Router:
                 f"description (under {settings.max_message_chars:,} characters), or ask me to open a ticket.",
             )
             return "too_long", "router"
-        turn.parse = await self.bot.nlu.parse(text[: settings.nlu_max_chars])
+        turn.parse = await self.bot.nlu.parse(lead(text, settings.nlu_max_chars))
         intent, confidence = _top(turn.parse)
         state = await self.bot.conversations.load(turn)
         pending = state.pending or {}
@@ -306,6 +306,21 @@ class Router:
 
     async def _reply(self, turn: Turn, text: str, buttons: tuple[Button, ...] = ()) -> None:
         await self.bot.deliver(Reply(text, buttons), origin=turn)
+
+
+def lead(text: str, limit: int) -> str:
+    """The part of a long message that says what it is about: its first line, or first sentences.
+
+    Employees put the request first and paste logs or emails after it; parsing
+    everything would drown the request.
+    """
+    if len(text) <= limit:
+        return text
+    first_line = text.strip().split("\n", 1)[0]
+    if 0 < len(first_line) <= limit:
+        return first_line
+    cut = max(first_line.rfind(mark, 0, limit) for mark in (". ", "! ", "? "))
+    return first_line[: cut + 1] if cut > 0 else first_line[:limit]
 
 
 def _top(parse: ParseResult) -> tuple[str | None, float]:

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     intents_dir: Path = Field(default_factory=lambda: _data_dir("intents"))
     nlu_threshold: float = Field(0.45, ge=0.0, le=1.0)
     nlu_ambiguity_margin: float = Field(0.12, ge=0.0, le=1.0)
-    nlu_max_chars: int = Field(1000, ge=50)
+    nlu_max_chars: int = Field(300, ge=50)
     max_message_chars: int = Field(20000, ge=100)
 
     # People and approvals

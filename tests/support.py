@@ -1,0 +1,131 @@
+"""Test helpers: required services, settings, a clock, and the chat driver."""
+
+from __future__ import annotations
+
+import atexit
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from bot.app import Bot
+from bot.channels.console import ConsoleChannel
+from bot.settings import PROJECT_ROOT, Settings
+
+REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES", "") not in ("", "0", "false")
+POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TECHNICIANS = ["tom@city.example", "tia@city.example"]
+
+
+def need_service(reason: str) -> None:
+    """Skip with ``reason``, or fail when CI requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (HELPDESK_REQUIRE_SERVICES=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+_own_database: str | None = None
+
+
+def _postgres_for_this_run() -> str:
+    """A database of this test process's own (``<name>_<pid>``), created once from POSTGRES_URL.
+
+    Two test runs at once (a developer and CI) never touch each other's tables.
+    """
+    global _own_database
+    if _own_database is None:
+        base = make_url(POSTGRES_URL)
+        name = f"{base.database}_{os.getpid()}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        atexit.register(_drop_database, base, name)
+        _own_database = base.set(database=name).render_as_string(hide_password=False)
+    return _own_database
+
+
+def _drop_database(base: URL, name: str) -> None:
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def fresh_postgres() -> str:
+    """This run's PostgreSQL database with an empty public schema."""
+    try:
+        url = _postgres_for_this_run()
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    except OperationalError as exc:
+        need_service(f"PostgreSQL is not reachable at {POSTGRES_URL}: {str(exc).splitlines()[0]}")
+    return url
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        """Move time forward, e.g. ``advance(minutes=31)``."""
+        self.now += timedelta(**kwargs)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test: no .env file, technicians Tom and Tia."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "technicians": TECHNICIANS,
+        "intents_dir": PROJECT_ROOT / "intents",
+        "kb_dir": PROJECT_ROOT / "data" / "kb",
+        "kb_base_url": "https://intranet.city.example/kb",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class Chat:
+    """Drives the bot through the console channel, errbot-testbot style."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.console = ConsoleChannel(bot)
+        bot.add_channel(self.console)
+
+    async def say(self, user: str, text: str, conversation: str | None = None) -> list[dict[str, Any]]:
+        """``user`` writes ``text``; the replies it caused."""
+        return await self.console.say(user, text, conversation)
+
+    async def click(self, user: str, button_id: str) -> list[dict[str, Any]]:
+        """``user`` clicks ``button_id``; the replies it caused."""
+        return await self.console.click(user, button_id)
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        """Every reply so far."""
+        return self.console.lines
+
+
+def button(lines: list[dict[str, Any]], label: str) -> str:
+    """The id of the button labelled ``label`` in ``lines`` (the last one if several)."""
+    found = [b["id"] for line in lines for b in line["buttons"] if b["label"] == label]
+    assert found, f"no button {label!r} in {lines}"
+    return found[-1]
+
+
+def texts(lines: list[dict[str, Any]], to: str | None = None) -> str:
+    """All reply texts (to ``to`` only, when given), joined for searching."""
+    return "\n".join(line["text"] for line in lines if to is None or line["to"] == to)
