@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 from aiohttp import web
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot.app import Bot
@@ -26,7 +28,7 @@ audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 TICK_SECONDS = 30
 
 
@@ -34,7 +36,7 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -48,7 +50,7 @@ def _started_bot(settings: Settings) -> Bot:
     try:
         bot.start()
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     return bot
 
@@ -131,7 +133,7 @@ def db_upgrade() -> None:
     try:
         database.migrate()
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     finally:
         database.close()
@@ -139,7 +141,10 @@ def db_upgrade() -> None:
 
 
 @audit_app.command("tail")
-def audit_tail(lines: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many rows.")] = 20) -> None:
+def audit_tail(
+    lines: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many rows.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row, for scripts.")] = False,
+) -> None:
     """Show the newest rows of the audit log."""
     from bot.services.audit import AuditLog
     from bot.store import Database
@@ -151,6 +156,10 @@ def audit_tail(lines: Annotated[int, typer.Option("-n", "--lines", min=1, help="
         rows = AuditLog(database).tail(lines)
     finally:
         database.close()
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row.model_dump(mode="json")))
+        return
     table = Table("when (UTC)", "who", "what", "target", "outcome", "detail")
     for row in rows:
         table.add_row(row.at.strftime("%Y-%m-%d %H:%M:%S"), row.actor, row.action, row.target, row.outcome,

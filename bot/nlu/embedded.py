@@ -1,11 +1,11 @@
 """The embedded NLU: a scikit-learn intent classifier and a dictionary/regex entity matcher.
 
-Entities are found first and replaced by ``__<entity>__`` in the text the
-classifier sees. Training fits TF-IDF features (word 1-2 grams and char_wb
-1-4 grams, so typos and case do not matter much) and a logistic regression. Parsing does not go
-through scikit-learn: the fitted vocabularies, IDF weights and coefficients
-are kept and the sparse dot product is done here, which keeps a parse well
-under a millisecond.
+Entities are found first; ticket keys are replaced by ``__ticket_key__`` in
+the text the classifier sees. Training fits TF-IDF features (word 1-2 grams
+and char_wb 1-4 grams, so typos and case do not matter much) and a logistic
+regression. Parsing does not go through scikit-learn: the fitted
+vocabularies, IDF weights and coefficients are kept and the sparse dot
+product is done here, which keeps a parse well under a millisecond.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from bot.errors import ConfigError
 from bot.nlu.training_data import TrainingData
@@ -58,6 +55,11 @@ class _IntentModel:
     @classmethod
     def fit(cls, texts: list[str], labels: list[str], c: float = 30.0) -> _IntentModel:
         """Fit the vectorizers and the logistic regression on the examples."""
+        # Imported here: scikit-learn takes over a second to import and parsing never needs it.
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         vectorizers = [
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
                             sublinear_tf=True, strip_accents="unicode"),
@@ -72,7 +74,7 @@ class _IntentModel:
         blocks = []
         offset = 0
         for vectorizer in vectorizers:
-            blocks.append(_Block(vectorizer.build_analyzer(), dict(vectorizer.vocabulary_),
+            blocks.append(_Block(vectorizer.build_analyzer(), vectorizer.vocabulary_,
                                  vectorizer.idf_.astype(np.float64), offset))
             offset += len(vectorizer.vocabulary_)
         coef, intercept = model.coef_, model.intercept_
@@ -106,6 +108,7 @@ class _EntityMatcher:
         self.synonyms = dict(data.synonyms)
         self.regexes = [(entity, re.compile(pattern, re.IGNORECASE))
                         for entity, patterns in sorted(data.regexes.items()) for pattern in patterns]
+        self.regex_entities = {entity for entity, _ in self.regexes}
         self.surfaces: dict[str, tuple[str, str]] = {}
         for entity, surface in self._surfaces(data):
             key = " ".join(_words(surface))
@@ -129,7 +132,7 @@ class _EntityMatcher:
                 yield entity, value
         for example in data.examples:
             for annotation in example.entities:
-                if annotation["entity"] in {entity for entity, _ in self.regexes}:
+                if annotation["entity"] in self.regex_entities:
                     continue
                 value_entity.setdefault(str(annotation["value"]).lower(), annotation["entity"])
                 yield annotation["entity"], example.text[annotation["start"] : annotation["end"]]
@@ -156,6 +159,24 @@ class _EntityMatcher:
                 taken.append((start, end))
         found.extend(self._dictionary(text, taken))
         return sorted(found, key=lambda item: item["start"])
+
+    def masked(self, text: str, entities: list[Entity]) -> str:
+        """``text`` with each regex entity (a ticket key) replaced by ``__<entity>__``.
+
+        Each ticket key is new, so its characters are noise to the classifier.
+        Dictionary entities stay as words: masking them made the classifier
+        learn "no known system, so not IT", and how-tos about systems missing
+        from the lookups went to out_of_scope.
+        """
+        parts = []
+        position = 0
+        for entity in entities:
+            if entity["entity"] in self.regex_entities:
+                parts.append(text[position : entity["start"]])
+                parts.append(f"__{entity['entity']}__")
+                position = entity["end"]
+        parts.append(text[position:])
+        return "".join(parts)
 
     def _dictionary(self, text: str, taken: list[tuple[int, int]]) -> list[Entity]:
         words = [(match.group(0).lower(), match.start(), match.end()) for match in _WORD.finditer(text)]
@@ -208,7 +229,7 @@ class EmbeddedParser:
         if len(data.intents) < 2:
             raise ConfigError(f"NLU training data needs at least two intents, found {data.intents or 'none'}")
         matcher = _EntityMatcher(data)
-        texts = [_masked(example.text, matcher.extract(example.text)) for example in data.examples]
+        texts = [matcher.masked(example.text, matcher.extract(example.text)) for example in data.examples]
         labels = [example.intent for example in data.examples]
         return cls(_IntentModel.fit(texts, labels), matcher, max_chars)
 
@@ -234,7 +255,7 @@ class EmbeddedParser:
             return ParseResult(text=text, intent=IntentScore(name=OUT_OF_SCOPE, confidence=1.0), entities=[],
                                intent_ranking=[IntentScore(name=OUT_OF_SCOPE, confidence=1.0)])
         entities = self._matcher.extract(head)
-        probabilities = self._model.probabilities(_masked(head, entities))
+        probabilities = self._model.probabilities(self._matcher.masked(head, entities))
         order = np.argsort(-probabilities, kind="stable")[:RANKING_SIZE]
         ranking = [IntentScore(name=self._model.classes[i], confidence=float(probabilities[i])) for i in order]
         top = ranking[0]
@@ -244,19 +265,6 @@ class EmbeddedParser:
     async def parse(self, text: str) -> ParseResult:
         """Parse ``text``; the work is CPU-bound and sub-millisecond, so it runs inline."""
         return self.parse_text(text)
-
-
-def _masked(text: str, entities: list[Entity]) -> str:
-    """``text`` with each entity replaced by ``__<entity>__``, so the classifier learns
-    "my __system__ is broken" once instead of once per system."""
-    parts = []
-    position = 0
-    for entity in entities:
-        parts.append(text[position : entity["start"]])
-        parts.append(f"__{entity['entity']}__")
-        position = entity["end"]
-    parts.append(text[position:])
-    return "".join(parts)
 
 
 def _words(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bot.nlu.types import Example, ParseResult, Parser
 
-__all__ = ["Confusion", "EvaluationReport", "IntentScores", "PRF", "evaluate", "score_predictions"]
+__all__ = ["Confusion", "EvaluationReport", "PerIntent", "Scores", "evaluate", "score_predictions"]
 
 HISTOGRAM_BINS = 10
 MAX_CONFUSIONS = 15
@@ -21,8 +21,8 @@ MAX_CONFUSION_TEXTS = 3
 
 
 @dataclass
-class PRF:
-    """Precision, recall and F1 of one class or one kind of match."""
+class Scores:
+    """Precision, recall and F1 of one class or one kind of match; ``support`` is the gold count."""
 
     precision: float
     recall: float
@@ -30,7 +30,7 @@ class PRF:
     support: int
 
     @classmethod
-    def from_counts(cls, true_positives: int, predicted: int, actual: int) -> PRF:
+    def from_counts(cls, true_positives: int, predicted: int, actual: int) -> Scores:
         """Build from counts; a ratio with a zero denominator is 0.0."""
         precision = true_positives / predicted if predicted else 0.0
         recall = true_positives / actual if actual else 0.0
@@ -39,10 +39,14 @@ class PRF:
 
 
 @dataclass
-class IntentScores(PRF):
-    """``PRF`` of one intent, named."""
+class PerIntent:
+    """The scores of one intent."""
 
-    name: str = ""
+    name: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
 
 
 @dataclass
@@ -57,17 +61,25 @@ class Confusion:
 
 @dataclass
 class EvaluationReport:
-    """The result of ``evaluate``: intent and entity scores of one parser on one set."""
+    """The result of ``evaluate``: intent and entity scores of one parser on one set.
+
+    ``macro_f1`` averages the intents of the gold set; ``micro_f1`` equals
+    ``accuracy`` (one label per message). Entity scores count a predicted
+    entity right when entity, value (case-insensitive) and span match
+    (``entities_exact``) or when entity and value match (``entities_value``).
+    ``error_confidence`` and ``correct_confidence`` are 10-bin histograms of the
+    top intent's confidence (0.0-0.1, ..., 0.9-1.0).
+    """
 
     total: int
     accuracy: float
     macro_f1: float
     micro_f1: float
-    intents: list[IntentScores]
+    intents: list[PerIntent]
     confusions: list[Confusion]
-    entities_exact: PRF
-    entities_value: PRF
-    entities_by_type: dict[str, PRF]
+    entities_exact: Scores
+    entities_value: Scores
+    entities_by_type: dict[str, Scores]
     error_confidence: list[int]
     correct_confidence: list[int]
 
@@ -117,10 +129,7 @@ def evaluate(parser: Parser, examples: Sequence[Example]) -> EvaluationReport:
 
 
 def score_predictions(examples: Sequence[Example], results: Sequence[ParseResult]) -> EvaluationReport:
-    """Score parse ``results`` against the gold ``examples`` (same order, same length).
-
-    Entity values are compared case-insensitively.
-    """
+    """Score parse ``results`` against the gold ``examples`` (same order, same length)."""
     if len(examples) != len(results):
         raise ValueError(f"{len(examples)} examples but {len(results)} results")
     gold = [example.intent for example in examples]
@@ -130,8 +139,8 @@ def score_predictions(examples: Sequence[Example], results: Sequence[ParseResult
     intents = []
     for label in labels:
         true_positives = pairs[(label, label)]
-        score = PRF.from_counts(true_positives, predicted.count(label), gold.count(label))
-        intents.append(IntentScores(**asdict(score), name=label))
+        score = Scores.from_counts(true_positives, predicted.count(label), gold.count(label))
+        intents.append(PerIntent(label, score.precision, score.recall, score.f1, score.support))
     gold_labels = [score for score in intents if score.support]
     correct = sum(pairs[(label, label)] for label in labels)
     accuracy = correct / len(examples) if examples else 0.0
@@ -168,7 +177,7 @@ def _entity_key(entity: Mapping[str, Any], exact: bool) -> tuple[Any, ...]:
 
 
 def _entity_scores(examples: Sequence[Example], results: Sequence[ParseResult], exact: bool,
-                   only: str | None = None) -> PRF:
+                   only: str | None = None) -> Scores:
     matched = predicted_total = gold_total = 0
     for example, result in zip(examples, results):
         gold = Counter(_entity_key(e, exact) for e in example.entities if only in (None, e["entity"]))
@@ -176,10 +185,10 @@ def _entity_scores(examples: Sequence[Example], results: Sequence[ParseResult], 
         matched += sum((gold & found).values())
         gold_total += sum(gold.values())
         predicted_total += sum(found.values())
-    return PRF.from_counts(matched, predicted_total, gold_total)
+    return Scores.from_counts(matched, predicted_total, gold_total)
 
 
-def _entity_scores_by_type(examples: Sequence[Example], results: Sequence[ParseResult]) -> dict[str, PRF]:
+def _entity_scores_by_type(examples: Sequence[Example], results: Sequence[ParseResult]) -> dict[str, Scores]:
     names = {e["entity"] for example in examples for e in example.entities}
     names |= {e["entity"] for result in results for e in result["entities"]}
     return {name: _entity_scores(examples, results, exact=True, only=name) for name in sorted(names)}

@@ -63,7 +63,9 @@ class Database:
         try:
             upgrade(self.engine)
         except SQLAlchemyError as exc:
-            raise ConfigError(f"database {self.engine.url!r}: cannot migrate: {exc}") from None
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            url = self.engine.url.render_as_string(hide_password=True)
+            raise ConfigError(f"database {url}: cannot migrate: {reason}") from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from typer.testing import CliRunner
 
 import bot.nlu
 from bot.errors import ConfigError
 from bot.nlu import EmbeddedParser, Parser, TrainingData, build_parser, load_training_data
+from bot.nlu.cli import nlu_app
 from bot.settings import load_settings
 
 NLU = """\
@@ -252,3 +255,25 @@ def test_package_all_is_complete() -> None:
     assert sorted(bot.nlu.__all__) == sorted(public)
     for name in bot.nlu.__all__:
         assert getattr(bot.nlu, name) is not None
+
+
+def test_cli_parse_writes_one_json_line_per_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nlu.yml").write_text(NLU, encoding="utf-8")
+    monkeypatch.setenv("HELPDESK_INTENTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HELPDESK_NLU", "embedded")
+    outcome = CliRunner().invoke(nlu_app, ["parse"], input="hello\n\n   \nstatus of help-5\n")
+    assert outcome.exit_code == 0, outcome.output
+    lines = [json.loads(line) for line in outcome.stdout.splitlines()]
+    assert [(line["text"], line["intent"]["name"]) for line in lines] == [
+        ("hello", "greet"), ("status of help-5", "ticket_status")]
+    assert lines[1]["entities"][0]["value"] == "HELP-5"
+
+
+def test_cli_parse_fails_with_one_line_on_bad_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nlu.yml").write_text("nlu:\n- intent: greet\n  examples: |\n    - hi [x(y)\n", encoding="utf-8")
+    monkeypatch.setenv("HELPDESK_INTENTS_DIR", str(tmp_path))
+    outcome = CliRunner().invoke(nlu_app, ["parse"], input="hi\n")
+    assert outcome.exit_code == 1
+    assert outcome.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nlu.yml'}:4: unbalanced or malformed entity annotation near 'hi [x(y)'; "
+        "write [surface](entity), [surface](entity:value) or [surface]{\"entity\": ...}"]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from bot.nlu import EmbeddedParser, Example, ParseResult, evaluate, load_training_data, score_predictions
+from bot.nlu.cli import nlu_app
 
 GOLD = [
     Example("open outlook", "a", [{"entity": "system", "value": "outlook", "start": 5, "end": 12}]),
@@ -111,3 +113,23 @@ def test_perfect_on_its_own_training_data(tmp_path: Path) -> None:
     data = load_training_data(tmp_path)
     report = evaluate(EmbeddedParser.train(data), data.examples)
     assert report.accuracy == 1.0 and report.macro_f1 == 1.0 and report.confusions == []
+
+
+def test_cli_evaluate_json_and_bad_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    intents = tmp_path / "intents"
+    intents.mkdir()
+    (intents / "nlu.yml").write_text(
+        'nlu:\n- intent: greet\n  examples: |\n    - hi\n    - hello\n    - hey\n'
+        '- intent: bye\n  examples: |\n    - bye\n    - goodbye\n    - see you\n', encoding="utf-8")
+    monkeypatch.setenv("HELPDESK_INTENTS_DIR", str(intents))
+    monkeypatch.setenv("HELPDESK_NLU", "embedded")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "hello", "intent": "greet"}\n{"text": "goodbye", "intent": "bye"}\n', encoding="utf-8")
+    outcome = CliRunner().invoke(nlu_app, ["evaluate", str(gold), "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    report = json.loads(outcome.stdout)
+    assert (report["total"], report["accuracy"], report["macro_f1"]) == (2, 1.0, 1.0)
+    gold.write_text('{"text": "hello", "intent": "greet"}\n{"text": \n', encoding="utf-8")
+    outcome = CliRunner().invoke(nlu_app, ["evaluate", str(gold)])
+    assert outcome.exit_code == 1
+    assert outcome.stderr.strip() == f"error: {gold}:2: bad JSON: Expecting value"
