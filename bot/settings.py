@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     nlu_threshold: float = Field(0.45, ge=0.0, le=1.0)
     nlu_ambiguity_margin: float = Field(0.12, ge=0.0, le=1.0)
     nlu_max_chars: int = Field(300, ge=50)
+    nlu_cache_dir: Path | None = Field(default_factory=lambda: Path.home() / ".cache" / "civic-helpdesk")
     max_message_chars: int = Field(20000, ge=100)
 
     # People and approvals
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
         if isinstance(value, list):
             return [str(part).strip().lower() for part in value if str(part).strip()]
         return value
+
+    @field_validator("nlu_cache_dir", mode="before")
+    @classmethod
+    def _no_cache_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("approval_ttl", mode="before")
     @classmethod

@@ -6,15 +6,26 @@ and char_wb 1-4 grams, so typos and case do not matter much) and a logistic
 regression. Parsing does not go through scikit-learn: the fitted
 vocabularies, IDF weights and coefficients are kept and the sparse dot
 product is done here, which keeps a parse well under a millisecond.
+
+The fitted model is cached on disk under a fingerprint of the training data,
+so a restart with unchanged data loads it with numpy alone (no scikit-learn
+import, no training): faster start-up and a smaller process.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
+import os
 import re
+import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +33,7 @@ from bot.errors import ConfigError
 from bot.nlu.training_data import TrainingData
 from bot.nlu.types import Entity, IntentScore, ParseResult
 
-__all__ = ["EXTRACTOR", "OUT_OF_SCOPE", "EmbeddedParser"]
+__all__ = ["EXTRACTOR", "OUT_OF_SCOPE", "EmbeddedParser", "char_grams", "fingerprint", "word_grams"]
 
 OUT_OF_SCOPE = "out_of_scope"
 EXTRACTOR = "RegexEntityExtractor"
@@ -31,16 +42,55 @@ UPPER_CASE_ENTITIES = frozenset({"ticket_key"})
 FUZZY_MIN_CHARS = 6
 
 _WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"(?u)\b\w+\b")
+_SPACES = re.compile(r"\s\s+")
+MODEL_VERSION = 2
+C = 30.0
+
+log = logging.getLogger(__name__)
+
+
+def _normalise(text: str) -> str:
+    """Lower case without accents (as scikit-learn's ``strip_accents="unicode"``)."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def word_grams(text: str) -> list[str]:
+    """Word 1- and 2-grams."""
+    tokens = _TOKEN.findall(_normalise(text))
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def char_grams(text: str) -> list[str]:
+    """Character 1- to 4-grams inside word boundaries (scikit-learn's ``char_wb``)."""
+    grams: list[str] = []
+    for word in _SPACES.sub(" ", _normalise(text)).split():
+        padded = f" {word} "
+        for n in range(1, 5):
+            if len(padded) < n:
+                break
+            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+ANALYZERS: dict[str, Callable[[str], list[str]]] = {"word": word_grams, "char": char_grams}
 
 
 @dataclass(frozen=True)
 class _Block:
     """One fitted TF-IDF vectorizer, reduced to what a parse needs."""
 
-    analyze: Callable[[str], list[str]]
+    kind: str
     vocabulary: dict[str, int]
     idf: np.ndarray
     offset: int
+
+    def analyze(self, text: str) -> list[str]:
+        """The features of ``text`` this block counts."""
+        return ANALYZERS[self.kind](text)
 
 
 class _IntentModel:
@@ -53,18 +103,15 @@ class _IntentModel:
         self.classes = classes
 
     @classmethod
-    def fit(cls, texts: list[str], labels: list[str], c: float = 30.0) -> _IntentModel:
+    def fit(cls, texts: list[str], labels: list[str], c: float = C) -> _IntentModel:
         """Fit the vectorizers and the logistic regression on the examples."""
         # Imported here: scikit-learn takes over a second to import and parsing never needs it.
         from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        vectorizers = [
-            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
-                            sublinear_tf=True, strip_accents="unicode"),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, strip_accents="unicode"),
-        ]
+        kinds = list(ANALYZERS)
+        vectorizers = [TfidfVectorizer(analyzer=ANALYZERS[kind], sublinear_tf=True) for kind in kinds]
         matrices = [vectorizer.fit_transform(texts) for vectorizer in vectorizers]
         features = hstack(matrices, format="csr")
         # saga is much faster than lbfgs here; tol=1e-3 is plenty for argmax and confidences.
@@ -73,9 +120,9 @@ class _IntentModel:
         model.fit(features, labels)
         blocks = []
         offset = 0
-        for vectorizer in vectorizers:
-            blocks.append(_Block(vectorizer.build_analyzer(), vectorizer.vocabulary_,
-                                 vectorizer.idf_.astype(np.float64), offset))
+        for kind, vectorizer in zip(kinds, vectorizers, strict=True):
+            vocabulary = {str(gram): int(index) for gram, index in vectorizer.vocabulary_.items()}
+            blocks.append(_Block(kind, vocabulary, vectorizer.idf_.astype(np.float64), offset))
             offset += len(vectorizer.vocabulary_)
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:
@@ -83,6 +130,26 @@ class _IntentModel:
             coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
         coef = np.ascontiguousarray(coef.T, dtype=np.float64)
         return cls(blocks, coef, intercept.astype(np.float64), [str(label) for label in model.classes_])
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` (an ``.npz`` file), atomically."""
+        header = {"classes": self.classes,
+                  "blocks": [{"kind": b.kind, "vocabulary": b.vocabulary, "offset": b.offset} for b in self.blocks]}
+        arrays = {f"idf{i}": block.idf for i, block in enumerate(self.blocks)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, header=np.array(json.dumps(header)), coef=self.coef, intercept=self.intercept, **arrays)
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> _IntentModel:
+        """Read a model written by ``save``."""
+        with np.load(path, allow_pickle=False) as stored:
+            header = json.loads(str(stored["header"]))
+            blocks = [_Block(b["kind"], b["vocabulary"], stored[f"idf{i}"], b["offset"])
+                      for i, b in enumerate(header["blocks"])]
+            return cls(blocks, np.ascontiguousarray(stored["coef"]), stored["intercept"], header["classes"])
 
     def probabilities(self, text: str) -> np.ndarray:
         """Class probabilities for ``text``, in the order of ``classes``."""
@@ -224,14 +291,30 @@ class EmbeddedParser:
         self._max_chars = max_chars
 
     @classmethod
-    def train(cls, data: TrainingData, max_chars: int = 1000) -> EmbeddedParser:
-        """Train on ``data``; raises ``ConfigError`` when there is nothing to learn from."""
+    def train(cls, data: TrainingData, max_chars: int = 1000, cache_dir: Path | None = None) -> EmbeddedParser:
+        """Train on ``data``; raises ``ConfigError`` when there is nothing to learn from.
+
+        With ``cache_dir``, a model trained earlier on the same data is loaded
+        instead, and a newly trained one is saved there.
+        """
         if len(data.intents) < 2:
             raise ConfigError(f"NLU training data needs at least two intents, found {data.intents or 'none'}")
         matcher = _EntityMatcher(data)
+        cached = cache_dir / f"embedded-{fingerprint(data)}.npz" if cache_dir else None
+        if cached is not None and cached.exists():
+            try:
+                return cls(_IntentModel.load(cached), matcher, max_chars)
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("NLU cache %s is unreadable (%s); training again", cached, exc)
         texts = [matcher.masked(example.text, matcher.extract(example.text)) for example in data.examples]
         labels = [example.intent for example in data.examples]
-        return cls(_IntentModel.fit(texts, labels), matcher, max_chars)
+        model = _IntentModel.fit(texts, labels)
+        if cached is not None:
+            try:
+                model.save(cached)
+            except OSError as exc:
+                log.warning("cannot cache the NLU model in %s: %s", cache_dir, exc)
+        return cls(model, matcher, max_chars)
 
     @property
     def name(self) -> str:
@@ -265,6 +348,15 @@ class EmbeddedParser:
     async def parse(self, text: str) -> ParseResult:
         """Parse ``text``; the work is CPU-bound and sub-millisecond, so it runs inline."""
         return self.parse_text(text)
+
+
+def fingerprint(data: TrainingData) -> str:
+    """A short hash of everything training depends on: the data, the features and the model version."""
+    content = json.dumps(
+        [MODEL_VERSION, C, [asdict(e) for e in data.examples], data.synonyms, data.regexes, data.lookups],
+        sort_keys=True, ensure_ascii=False,
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:20]
 
 
 def _words(text: str) -> list[str]:

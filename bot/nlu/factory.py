@@ -20,5 +20,5 @@ def build_parser(settings: Settings) -> Parser:
     """
     if settings.nlu == "embedded":
         data = load_training_data(settings.intents_dir)
-        return EmbeddedParser.train(data, max_chars=settings.nlu_max_chars)
+        return EmbeddedParser.train(data, max_chars=settings.nlu_max_chars, cache_dir=settings.nlu_cache_dir)
     raise ConfigError(f"HELPDESK_NLU={settings.nlu} is not available yet")
