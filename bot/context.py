@@ -67,6 +67,10 @@ class Context:
         """The knowledge base of how-to articles."""
         return self.bot.kb
 
+    def available_skills(self) -> list[Skill]:
+        """The skills this employee may use, for telling them what the bot can do."""
+        return self.bot.router.available(self.employee)
+
     def button(self, action: str, argument: str, label: str, style: str | None = None) -> Button:
         """A button that calls this skill's ``on_click(turn, ctx, action, argument)``."""
         return Button(f"skill:{self.skill.name}:{action}:{argument}", label, style)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot import metrics
 from bot.context import Context
 from bot.errors import IntegrationError, PermissionDenied, UserFacingError
-from bot.messages import Button, Reply, Turn
+from bot.messages import Button, Employee, Reply, Turn
 from bot.nlu import ParseResult
 from bot.skill import ROUTER_INTENTS, Skill
 
@@ -180,6 +180,10 @@ class Router:
         buttons = tuple(Button(f"slot:{slot}:{value}", label) for value, label in choices)
         await ctx.reply(question, buttons=buttons, private=private)
 
+    def available(self, employee: Employee) -> list[Skill]:
+        """The skills ``employee`` may use that have something to say about themselves (for help)."""
+        return [skill for skill in self.bot.skills if skill.summary and skill.allows(employee)]
+
     # Clicks -----------------------------------------------------------------
 
     async def _click(self, turn: Turn) -> str:
@@ -272,7 +276,7 @@ class Router:
             return
         await self.bot.conversations.save(turn, misses=misses, pending={})
         assert turn.employee is not None
-        offers = [f"• {s.summary}" for s in self.bot.skills if s.summary and s.allows(turn.employee)]
+        offers = [f"• {s.summary}" for s in self.available(turn.employee)]
         await self._reply(
             turn,
             "Sorry, I didn't catch that. I'm the IT helpdesk bot, and I can help with:\n" + "\n".join(offers)

@@ -36,10 +36,12 @@ class SmallTalk(Skill):
 
     async def _help(self, ctx: Context) -> None:
         lines = []
-        for skill in ctx.bot.skills:
-            if skill.summary and skill.allows(ctx.employee):
-                example = f' (for example: "{skill.examples[0]}")' if skill.examples else ""
-                lines.append(f"• {skill.summary}{example}")
+        for skill in ctx.available_skills():
+            example = f' (for example: "{skill.examples[0]}")' if skill.examples else ""
+            lines.append(f"• {skill.summary}{example}")
+        if ctx.employee.is_technician:
+            lines.append('• As a technician: send notices to all staff ("announce email maintenance Saturday '
+                         '6am to 10am"), and approve or deny requests in the technicians\' conversation')
         await ctx.reply("Here is what I can do for you:\n" + "\n".join(lines)
                         + "\nJust tell me in your own words.")
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,3 +170,34 @@ def test_bad_setting_exits_2_with_one_line(workspace: Workspace) -> None:
     assert len(lines) == 1, process.stderr
     assert "HELPDESK_PORT" in lines[0]
     assert "Traceback" not in process.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_serves_healthz_and_metrics(workspace: Workspace) -> None:
+    """`helpdesk run` without a terminal serves /healthz and /metrics on HELPDESK_HOST:HELPDESK_PORT."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(HELPDESK), "run"], cwd=workspace.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=workspace.env(HELPDESK_PORT=str(port)),
+    )
+    try:
+        health: dict[str, Any] | None = None
+        deadline = time.monotonic() + HANG_GUARD
+        while health is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    health = json.loads(response.read())
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        assert health == {"status": "ok", "database": True, "nlu": True}, process.stderr
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            assert response.headers["Content-Type"].startswith("text/plain")
+            assert "helpdesk_turn_seconds" in response.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=HANG_GUARD)
