@@ -7,6 +7,7 @@ This is the only module that reads the environment. Every setting has the
 from __future__ import annotations
 
 import re
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -39,9 +40,11 @@ def parse_duration(value: object, default_unit: str = "m") -> timedelta:
 
 
 def _data_dir(name: str) -> Path:
-    """The project's own data folder, or the one in the working directory."""
-    local = Path.cwd() / name
-    return local if local.exists() else PROJECT_ROOT / name
+    """A data folder: the working directory's, the source tree's, or the installed one."""
+    for root in (Path.cwd(), PROJECT_ROOT, Path(sys.prefix) / "share" / "civic-helpdesk"):
+        if (root / name).exists():
+            return root / name
+    return PROJECT_ROOT / name
 
 
 class Settings(BaseSettings):
