@@ -20,6 +20,7 @@ from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
 from bot.services.identity import IdentityService
 from bot.services.notices import NoticeBoard
+from bot.services.questions import QuestionLog
 from bot.settings import Settings
 from bot.skill import Skill, check_intents, load_skills
 from bot.store import Approval, Database, utcnow
@@ -53,6 +54,8 @@ class Bot:
         self.tickets: TicketQueue = LocalTicketQueue(self.db, settings.ticket_prefix, clock)
         self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url)
         self.notices = NoticeBoard(self.db, clock)
+        self.questions = QuestionLog(self.db, clock)
+        self._kb_signature: tuple[tuple[str, int, int], ...] | None = None
         self.router = Router(self)
         self.channels: dict[str, Channel] = {}
 
@@ -65,7 +68,20 @@ class Bot:
         check_intents(self.skills, data.intents)
         if self._nlu is None:
             self._nlu = build_parser(self.settings)
+        self.kb.synonyms = data.synonyms
+        self.reload_kb_if_changed()
+
+    def reload_kb_if_changed(self) -> bool:
+        """Re-read the knowledge base when a file in its folder was added, changed or removed."""
+        folder = self.kb.folder
+        files = sorted(folder.glob("*.md")) if folder.is_dir() else []
+        signature = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+        if signature == self._kb_signature:
+            return False
         self.kb.load()
+        self._kb_signature = signature
+        log.info("knowledge base: %d articles loaded, %d with errors", len(self.kb.articles), len(self.kb.errors))
+        return True
 
     @property
     def nlu(self) -> Parser:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +20,9 @@ from rich.table import Table
 
 from bot.app import Bot
 from bot.errors import ConfigError
+from bot.integrations.kb import KnowledgeBase
+from bot.integrations.kb_eval import evaluate_retrieval, load_pairs
+from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
 from bot.settings import Settings, load_settings
 
@@ -25,11 +32,13 @@ app = typer.Typer(help="civic-helpdesk: the IT helpdesk bot.", no_args_is_help=T
 app.add_typer(nlu_app, name="nlu", help="Parse and evaluate with the NLU.")
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+kb_app = typer.Typer(help="The knowledge base of how-to articles.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
-TICK_SECONDS = 30
+TICK_SECONDS = 10
 
 
 def _settings() -> Settings:
@@ -56,13 +65,21 @@ def _started_bot(settings: Settings) -> Bot:
 
 
 async def _tick_forever(bot: Bot) -> None:
-    """Housekeeping while the bot runs: expire approvals."""
+    """Housekeeping while the bot runs: expire approvals, pick up knowledge base changes."""
     while True:
         await asyncio.sleep(TICK_SECONDS)
         try:
             await bot.expire_approvals()
+            await asyncio.to_thread(bot.reload_kb_if_changed)
         except Exception:  # keep ticking; the error is logged with its traceback
             logging.getLogger(__name__).exception("housekeeping failed")
+
+
+def _reload_kb_on_sighup(bot: Bot) -> None:
+    """``kill -HUP <pid>`` re-reads the knowledge base now."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(bot.kb.load)))
 
 
 @app.command()
@@ -84,6 +101,7 @@ def run() -> None:
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         ticker = asyncio.create_task(_tick_forever(bot))
+        _reload_kb_on_sighup(bot)
         logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
         try:
             if sys.stdin.isatty():
@@ -164,4 +182,100 @@ def audit_tail(
     for row in rows:
         table.add_row(row.at.strftime("%Y-%m-%d %H:%M:%S"), row.actor, row.action, row.target, row.outcome,
                       row.detail)
+    Console().print(table)
+
+
+def _knowledge_base(settings: Settings) -> KnowledgeBase:
+    """The configured knowledge base, loaded, with the NLU's synonyms for query expansion."""
+    try:
+        synonyms = load_training_data(settings.intents_dir).synonyms
+    except ConfigError:
+        synonyms = {}
+    kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url, synonyms=synonyms)
+    kb.load()
+    return kb
+
+
+@kb_app.command("reindex")
+def kb_reindex() -> None:
+    """Re-read HELPDESK_KB_DIR and report what loaded; exit 1 if an article is broken.
+
+    A running bot picks up changes in that folder within seconds by itself; send it SIGHUP to reload at once.
+    """
+    settings = _settings()
+    kb = _knowledge_base(settings)
+    for problem in kb.errors:
+        err.print(f"[red]error:[/red] {escape(problem)}")
+    Console().print(f"{len(kb.articles)} articles indexed from {settings.kb_dir}"
+                    + (f", {len(kb.errors)} broken" if kb.errors else ""))
+    if kb.errors:
+        raise typer.Exit(1)
+
+
+@kb_app.command("ask")
+def kb_ask(
+    question: Annotated[str, typer.Argument(help="The question, as an employee would ask it.")],
+    limit: Annotated[int, typer.Option(min=1, max=50, help="How many articles to rank.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rank the articles for QUESTION, and say which one the bot would answer with (if any)."""
+    kb = _knowledge_base(_settings())
+    hits = kb.search(question, limit=limit)
+    best = kb.best(question)
+    result = {"question": question, "answer": best.article.id if best else None,
+              "ranking": [{"id": h.article.id, "title": h.article.title, "score": round(h.score, 4)} for h in hits]}
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table("article", "title", "score")
+    for hit in result["ranking"]:
+        table.add_row(hit["id"], hit["title"], f"{hit['score']:.3f}")
+    Console().print(table)
+    Console().print(f"answer: {result['answer'] or 'none (no article scores high enough)'}")
+
+
+@kb_app.command("evaluate")
+def kb_evaluate(
+    file: Annotated[Path, typer.Argument(help='JSONL lines of {"question", "article_id"}.')],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score retrieval on FILE: hit@1, hit@3 and MRR."""
+    try:
+        pairs = load_pairs(file)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    report = evaluate_retrieval(_knowledge_base(_settings()), pairs)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+        return
+    Console().print(f"{report.count} questions   hit@1 {report.hit_at_1:.3f}   hit@3 {report.hit_at_3:.3f}   "
+                    f"MRR {report.mrr:.3f}   answered {report.answered:.3f}")
+
+
+@kb_app.command("gaps")
+def kb_gaps(
+    limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many groups.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per group.")] = False,
+) -> None:
+    """Unanswered and unhelpful questions, grouped and counted: the articles to write next."""
+    from bot.services.questions import QuestionLog
+    from bot.store import Database
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    try:
+        database.migrate()
+        gaps = QuestionLog(database, lambda: datetime.now(UTC)).gaps(limit)
+    finally:
+        database.close()
+    if as_json:
+        for gap in gaps:
+            typer.echo(json.dumps({"count": gap.count, "examples": gap.examples, "articles": sorted(gap.articles),
+                                   "last_asked": gap.last_asked.isoformat() if gap.last_asked else None}))
+        return
+    table = Table("asked", "for example", "articles that did not help", "last asked (UTC)")
+    for gap in gaps:
+        table.add_row(str(gap.count), "\n".join(gap.examples), ", ".join(sorted(gap.articles)) or "(none found)",
+                      gap.last_asked.strftime("%Y-%m-%d %H:%M") if gap.last_asked else "")
     Console().print(table)

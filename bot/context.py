@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.integrations.tickets import TicketQueue
     from bot.services.audit import AuditLog
     from bot.services.notices import NoticeBoard
+    from bot.services.questions import QuestionLog
     from bot.settings import Settings
     from bot.skill import Skill
     from bot.store import Approval
@@ -61,6 +62,11 @@ class Context:
     def notices(self) -> NoticeBoard:
         """The notice board (outages, maintenance, security notices)."""
         return self.bot.notices
+
+    @property
+    def questions(self) -> QuestionLog:
+        """The log of how-to questions, answers and feedback."""
+        return self.bot.questions
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -60,7 +60,8 @@ class Tickets(Skill):
             return
         system = str(ctx.slots.get("system") or "")
         urgency = "high" if _URGENT.search(summary) else "normal"
-        data = {"summary": summary[:255], "description": summary, "system": system, "urgency": urgency}
+        description = str(ctx.slots.get("description") or summary)
+        data = {"summary": summary[:255], "description": description, "system": system, "urgency": urgency}
         existing = await ctx.tickets.find_open(ctx.employee.email, system)
         if existing is not None:
             await ctx.confirm(

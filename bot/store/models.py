@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "Approval",
+    "KbQuery",
     "AuditEntry",
     "ChatAccount",
     "ConversationState",
@@ -166,3 +167,16 @@ class Notice(SQLModel, table=True):
     created_by: str = Field(max_length=320)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class KbQuery(SQLModel, table=True):
+    """A how-to question, the article given (if any), and whether it helped."""
+
+    __tablename__ = "kb_query"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    article_id: str | None = Field(default=None, max_length=200)
+    asked_by: str = Field(max_length=320)
+    outcome: str = Field(default="answered", index=True, max_length=16)
+    asked_at: datetime = Field(default_factory=utcnow)

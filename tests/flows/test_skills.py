@@ -1,4 +1,4 @@
-"""The other skills end to end: tickets, how-to answers, outage status, phishing, announcements, hand-off."""
+"""The other skills end to end: tickets, outage status, phishing, announcements, hand-off."""
 
 from __future__ import annotations
 
@@ -63,27 +63,6 @@ async def test_status_own_and_someone_elses(chat: Chat, bot: Bot) -> None:
     assert "HELP-1:" in texts(tech)
     mine = await chat.say(ANN, "show me my tickets")
     assert "HELP-1 (open)" in texts(mine)
-
-
-async def test_howto_answer_and_feedback(chat: Chat, bot: Bot) -> None:
-    """A how-to gets the article's first steps, a link, and feedback buttons; 'No' offers a ticket."""
-    lines = await chat.say(ANN, "how do i set up my out of office reply in outlook")
-    answer = texts(lines)
-    assert "Out of Office" in answer or "out-of-office" in answer.lower()
-    assert "1." in answer and "https://intranet.city.example/kb/" in answer
-    lines = await chat.click(ANN, button(lines, "No"))
-    assert "open a ticket" in texts(lines).lower()
-    lines = await chat.click(ANN, button(lines, "Open a ticket"))
-    assert "Summary: How-to did not help" in texts(lines)
-    actions = bot.db.call(lambda s: s.exec(select(AuditEntry.action)).all())
-    assert "howto.unhelpful" in actions
-
-
-async def test_howto_without_an_answer_is_honest(chat: Chat, bot: Bot) -> None:
-    """With no article that fits, the bot says so and offers a ticket instead of guessing."""
-    lines = await chat.say(ANN, "how do i calibrate the plotter in the gis lab")
-    assert "don't have a guide for that" in texts(lines)
-    assert button(lines, "Open a ticket")
 
 
 async def test_outage_status_without_and_with_a_notice(chat: Chat, bot: Bot) -> None:

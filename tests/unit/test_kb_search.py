@@ -1,0 +1,269 @@
+"""Knowledge-base search: synonyms, system boost, honest "no answer", loading errors, and the evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.integrations.kb import Article, Hit, KnowledgeBase, tokenize
+from bot.integrations.kb_eval import Miss, evaluate_retrieval, load_pairs
+from bot.nlu import load_training_data
+from bot.settings import PROJECT_ROOT
+
+SYNONYMS = {"e-mail": "outlook", "email": "outlook", "inbox": "outlook", "globalprotect": "vpn"}
+
+
+def article(folder: Path, name: str, front: str, body: str = "Some text.\n\n## Steps\n1. Do it.\n") -> Path:
+    path = folder / f"{name}.md"
+    path.write_text(f"---\n{front.strip()}\n---\n{body}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> KnowledgeBase:
+    """Four articles; the Outlook one never says "email"."""
+    article(tmp_path, "ooo", "id: ooo\ntitle: Automatic replies in Outlook\ntags: [outlook]\nsystems: [outlook]",
+            "Outlook can answer people while you are away.\n\n## Steps\n1. Click File.\n2. Click Automatic Replies.\n")
+    article(tmp_path, "vpn", "id: vpn\ntitle: Connect the tunnel from home\ntags: [remote]\nsystems: [vpn]",
+            "The tunnel reaches the city network.\n\n## Steps\n1. Click the globe.\n")
+    article(tmp_path, "print", "id: print\ntitle: Printer not printing\ntags: [printer, jam]\nsystems: [printer]",
+            "Clear the jam.\n\n## Steps\n1. Open the door.\n2. Pull the paper.\n")
+    article(tmp_path, "badge", "id: badge\ntitle: Lost badge\ntags: [badge]\nsystems: [badge]\n"
+            "questions:\n  - my key card went missing",
+            "Report a lost badge.\n\n## Steps\n1. Tell your supervisor.\n")
+    kb = KnowledgeBase(tmp_path, base_url="https://kb.example/", synonyms=SYNONYMS)
+    kb.load()
+    return kb
+
+
+@pytest.fixture(scope="module")
+def real_kb() -> KnowledgeBase:
+    """The project's own articles with the NLU's synonyms, as the bot runs them."""
+    synonyms = load_training_data(PROJECT_ROOT / "intents").synonyms
+    kb = KnowledgeBase(PROJECT_ROOT / "data" / "kb", synonyms=synonyms)
+    kb.load()
+    return kb
+
+
+def ids(hits: list[Hit]) -> list[str]:
+    return [hit.article.id for hit in hits]
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+
+def test_synonym_expansion_finds_the_outlook_article_for_e_mail(small_kb: KnowledgeBase, tmp_path: Path) -> None:
+    assert ids(small_kb.search("my e-mail replies while I am away"))[:1] == ["ooo"]
+    assert ids(small_kb.search("e-mail", limit=1)) == ["ooo"]
+    plain = KnowledgeBase(tmp_path)  # without the NLU's synonyms "e-mail" means nothing here
+    plain.load()
+    assert plain.search("e-mail") == []
+
+
+def test_canonical_system_is_expanded_to_its_surfaces(tmp_path: Path) -> None:
+    article(tmp_path, "client", "id: client\ntitle: Install GlobalProtect\ntags: [install]",
+            "Install the client.\n\n## Steps\n1. Open Software Center.\n")
+    article(tmp_path, "other", "id: other\ntitle: Install a printer\ntags: [install]",
+            "Install the printer.\n\n## Steps\n1. Open Software Center.\n")
+    kb = KnowledgeBase(tmp_path, synonyms={"globalprotect": "vpn", "anyconnect": "vpn"})
+    kb.load()
+    assert ids(kb.search("install vpn"))[:1] == ["client"]
+
+
+def test_questions_field_and_thesaurus_are_searched(small_kb: KnowledgeBase) -> None:
+    assert ids(small_kb.search("key card went missing"))[:1] == ["badge"]
+    # "pw", "copier", "jammed" are everyday words the thesaurus maps to the articles' words
+    assert ids(small_kb.search("the copier is jammed"))[:1] == ["print"]
+
+
+def test_misspelt_word_is_corrected(small_kb: KnowledgeBase) -> None:
+    assert ids(small_kb.search("printr is not printng"))[:1] == ["print"]
+    assert ids(small_kb.search("automatc replys"))[:1] == ["ooo"]
+
+
+def test_system_boost_ranks_the_articles_about_the_nlu_system_first(tmp_path: Path) -> None:
+    text = "A reset link.\n\n## Steps\n1. Click reset.\n"
+    article(tmp_path, "a", "id: a\ntitle: Reset a password\nsystems: [erp]", text)
+    article(tmp_path, "b", "id: b\ntitle: Reset a password\nsystems: [vpn]", text)
+    kb = KnowledgeBase(tmp_path, synonyms={"globalprotect": "vpn"})
+    kb.load()
+    plain = kb.search("reset my password")
+    assert ids(plain) == ["a", "b"] and plain[0].score == pytest.approx(plain[1].score)
+    assert ids(kb.search("reset my password", systems=("vpn",))) == ["b", "a"]
+    assert ids(kb.search("reset my password", systems=("GlobalProtect",))) == ["b", "a"]  # a surface works too
+    boosted = kb.search("reset my password", systems=("vpn",))
+    assert boosted[0].score > plain[0].score
+
+
+def test_search_limit_order_and_link(small_kb: KnowledgeBase) -> None:
+    hits = small_kb.search("printer paper jam outlook badge tunnel", limit=2)
+    assert len(hits) == 2 and hits[0].score >= hits[1].score
+    assert small_kb.search("printer", limit=0) == []
+    assert small_kb.search("") == [] and small_kb.search("the and of") == []
+    top = small_kb.search("printer")[0].article
+    assert small_kb.link(top) == "https://kb.example/print"
+    assert top.first_steps() == ["1. Open the door.", "2. Pull the paper."]
+    assert top.summary() == "Clear the jam."
+
+
+def test_tokenize_stems_and_drops_stop_words() -> None:
+    assert tokenize("How do I connect to the printers?") == ["connect", "printer"]
+    assert tokenize("Connecting, connected") == ["connect", "connect"]
+
+
+# -- best: an answer or an honest "no" -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", [
+    "how do i calibrate the plotter in the gis lab",
+    "how do i enroll in dental",
+    "what's the capital of peru",
+    "tell me a joke",
+    "the ice machine in the break room is broken",
+    "",
+])
+def test_best_returns_none_for_off_topic_questions(real_kb: KnowledgeBase, question: str) -> None:
+    assert real_kb.best(question) is None
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("how do i set up my out of office reply in outlook", "outlook-out-of-office"),
+    ("how do i get my e-mail on my phone", "mobile-email-phone"),
+    ("vpn from home", "vpn-from-home"),
+    ("my printer is jammed", "printer-not-printing"),
+])
+def test_best_answers_questions_that_have_an_article(real_kb: KnowledgeBase, question: str, expected: str) -> None:
+    hit = real_kb.best(question)
+    assert hit is not None and hit.article.id == expected
+
+
+def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
+    assert real_kb.errors == [] and len(real_kb.articles) == 50
+    assert all(3 <= len(a.questions) <= 6 for a in real_kb.articles)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def test_broken_front_matter_names_file_and_line_and_others_still_load(tmp_path: Path) -> None:
+    article(tmp_path, "good", "id: good\ntitle: Good article\ntags: [fine]")
+    article(tmp_path, "bad", "id: bad\ntitle: Bad article\ntags: [one, two]]\nsystems: [vpn]")
+    article(tmp_path, "noid", "title: No id here\ntags: [x]")
+    article(tmp_path, "badq", "id: badq\ntitle: Questions as a mapping\nquestions:\n  a: b")
+    (tmp_path / "nofront.md").write_text("just text\n", encoding="utf-8")
+    kb = KnowledgeBase(tmp_path)
+    kb.load()
+    assert [a.id for a in kb.articles] == ["good"]
+    errors = sorted(kb.errors)
+    assert len(errors) == 4
+    assert any(str(tmp_path / "bad.md") + ":4:" in e for e in errors), errors
+    assert any(str(tmp_path / "noid.md") + ":2:" in e and "'id'" in e for e in errors), errors
+    assert any(str(tmp_path / "badq.md") + ":4:" in e and "questions" in e for e in errors), errors
+    assert any(str(tmp_path / "nofront.md") + ":1:" in e for e in errors), errors
+    assert ids(kb.search("good article")) == ["good"]
+
+
+def test_duplicate_ids_are_reported(tmp_path: Path) -> None:
+    article(tmp_path, "one", "id: same\ntitle: First")
+    article(tmp_path, "two", "id: same\ntitle: Second")
+    kb = KnowledgeBase(tmp_path)
+    kb.load()
+    assert [a.title for a in kb.articles] == ["First"]
+    assert len(kb.errors) == 1 and "two.md" in kb.errors[0] and "same" in kb.errors[0]
+
+
+def test_empty_or_missing_folder_gives_no_articles_and_no_crash(tmp_path: Path) -> None:
+    for folder in (tmp_path, tmp_path / "missing"):
+        kb = KnowledgeBase(folder, synonyms=SYNONYMS)
+        kb.load()
+        assert kb.articles == [] and kb.errors == []
+        assert kb.search("vpn from home") == [] and kb.best("vpn from home") is None
+
+
+def test_load_rereads_the_folder(tmp_path: Path) -> None:
+    kb = KnowledgeBase(tmp_path)
+    kb.load()
+    assert kb.best("printer jam") is None
+    article(tmp_path, "print", "id: print\ntitle: Printer paper jam\ntags: [printer, jam]",
+            "Clear a paper jam in the printer.\n\n## Steps\n1. Open the printer door.\n")
+    kb.load()
+    assert ids(kb.search("printer jam")) == ["print"]
+    (tmp_path / "print.md").unlink()
+    kb.load()
+    assert kb.articles == [] and kb.search("printer jam") == []
+
+
+# -- evaluation ------------------------------------------------------------------------------------
+
+
+class FakeKB:
+    """Answers from a fixed table: question -> ranked ids, and which questions ``best`` answers."""
+
+    def __init__(self, ranked: dict[str, list[str]], answered: set[str]) -> None:
+        self.ranked, self.answered = ranked, answered
+
+    def search(self, question: str, *, systems: tuple[str, ...] = (), limit: int = 3) -> list[Hit]:
+        return [Hit(Article(id=i, title=i, body=""), 1.0) for i in self.ranked[question][:limit]]
+
+    def best(self, question: str, *, systems: tuple[str, ...] = ()) -> Hit | None:
+        hits = self.search(question, limit=1)
+        return hits[0] if hits and question in self.answered else None
+
+
+def test_evaluate_retrieval_math() -> None:
+    kb = FakeKB(
+        {"q1": ["a", "b", "c"], "q2": ["b", "a", "c"], "q3": ["c", "b", "x", "a"], "q4": ["x", "y"]},
+        answered={"q1", "q2", "q4"},
+    )
+    report = evaluate_retrieval(kb, [("q1", "a"), ("q2", "a"), ("q3", "a"), ("q4", "a")])  # type: ignore[arg-type]
+    assert report.count == 4
+    assert report.hit_at_1 == pytest.approx(1 / 4)
+    assert report.hit_at_3 == pytest.approx(2 / 4)
+    assert report.mrr == pytest.approx((1 + 1 / 2 + 1 / 4 + 0) / 4)
+    assert report.answered == pytest.approx(3 / 4)
+    assert report.answered_correctly == pytest.approx(1 / 4)
+    assert report.misses == [Miss("q2", "a", ("b", "a", "c")), Miss("q3", "a", ("c", "b", "x")),
+                             Miss("q4", "a", ("x", "y"))]
+    assert [m.rank for m in report.misses] == [2, None, None]
+    assert json.loads(json.dumps(report.to_dict()))["hit_at_3"] == 0.5
+
+
+def test_evaluate_retrieval_on_a_tiny_real_kb(small_kb: KnowledgeBase) -> None:
+    report = evaluate_retrieval(small_kb, [("printer paper jam", "print"), ("lost badge", "badge"),
+                                           ("tunnel from home", "vpn"), ("plotter calibration", "print")])
+    assert (report.count, report.hit_at_1, report.hit_at_3) == (4, 0.75, 0.75)
+    assert report.mrr == pytest.approx(0.75)
+    assert [m.question for m in report.misses] == ["plotter calibration"] and report.misses[0].got == ()
+    assert report.answered <= 0.75
+    assert evaluate_retrieval(small_kb, []).count == 0
+
+
+def test_load_pairs_reads_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "dev.jsonl"
+    path.write_text('{"question": "vpn from home", "article_id": "vpn"}\n\n'
+                    '{"question": " printer ", "article_id": "print", "note": "extra keys are fine"}\n',
+                    encoding="utf-8")
+    assert load_pairs(path) == [("vpn from home", "vpn"), ("printer", "print")]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{not json", "not valid JSON"),
+    ('["a", "b"]', "must be an object"),
+    ('{"question": "q"}', "'article_id'"),
+    ('{"question": "", "article_id": "a"}', "'question'"),
+    ('{"question": "q", "article_id": 7}', "'article_id'"),
+])
+def test_load_pairs_names_the_bad_line(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "dev.jsonl"
+    path.write_text('{"question": "ok", "article_id": "a"}\n\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"dev\.jsonl:3: line 3 .*{message}"):
+        load_pairs(path)
+
+
+def test_project_dev_set_is_valid(real_kb: KnowledgeBase) -> None:
+    pairs = load_pairs(PROJECT_ROOT / "data" / "kb_eval" / "dev.jsonl")
+    assert len(pairs) >= 150
+    known = {a.id for a in real_kb.articles}
+    assert {expected for _question, expected in pairs} <= known
