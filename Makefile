@@ -28,6 +28,7 @@ test: $(DEV_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/nlu_parse.py
 	$(BIN)/python bench/shell_startup.py
+	$(BIN)/python bench/kb_retrieval.py
 
 clean:
 	rm -rf $(VENV) helpdesk.db
