@@ -31,12 +31,10 @@ from typing import Any
 
 import bm25s
 import numpy as np
+import Stemmer
 import yaml
 
-try:  # Snowball stemming, as bm25s uses it.
-    import Stemmer as _PyStemmer
-except ImportError:  # pragma: no cover - only without the PyStemmer wheel
-    _PyStemmer = None
+from bot.text import deletions, within_one_edit
 
 __all__ = ["Article", "Hit", "KnowledgeBase", "parse_article", "tokenize"]
 
@@ -171,19 +169,14 @@ _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("guest wifi visitor", ("visitor", "visitors", "guest", "guests", "personal device")),
 )
 
-_stemmer = _PyStemmer.Stemmer("english") if _PyStemmer is not None else None
+_stemmer = Stemmer.Stemmer("english")  # Snowball, as bm25s uses it
 _stems: dict[str, str] = {}
 
 
 def _stem(word: str) -> str:
     stem = _stems.get(word)
     if stem is None:
-        if _stemmer is not None:
-            stem = _stemmer.stemWord(word)
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            stem = word[:-1]
-        else:
-            stem = word
+        stem = _stemmer.stemWord(word)
         if len(_stems) < 200_000:
             _stems[word] = stem
     return stem
@@ -414,7 +407,7 @@ class KnowledgeBase:
         for word, _count in sorted(known.items(), key=lambda item: (-item[1], item[0])):
             if len(word) >= 4 and not word.isdigit():
                 deletes.setdefault(word, word)
-                for variant in _deletions(word):
+                for variant in deletions(word):
                     deletes.setdefault(variant, word)
         rows: dict[str, list[int]] = {}
         for row, article in enumerate(articles):
@@ -552,9 +545,9 @@ def _correct(index: _Index, word: str) -> str | None:
     """
     if len(word) < 5:
         return None
-    for variant in (word, *_deletions(word)):
+    for variant in (word, *deletions(word)):
         known = index.deletes.get(variant)
-        if (known is not None and known[0] == word[0] and _one_edit(word, known)
+        if (known is not None and known[0] == word[0] and word != known and within_one_edit(word, known)
                 and (len(known) >= len(word) or len(word) >= 6)):
             return index.known[known]
     return None
@@ -573,19 +566,3 @@ def _coverage(index: _Index, own: list[_Concept], row: int) -> float:
         if concept.token in terms or not concept.also.isdisjoint(terms):
             matched += idf
     return matched / total if total else 0.0
-
-
-def _deletions(word: str) -> list[str]:
-    return [word[:i] + word[i + 1:] for i in range(len(word))]
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by one insertion, deletion, substitution or swap of neighbours."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(short == long_[:i] + long_[i + 1:] for i in range(len(long_)))

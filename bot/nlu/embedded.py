@@ -31,6 +31,7 @@ import numpy as np
 
 from bot.errors import ConfigError
 from bot.nlu.training_data import TrainingData
+from bot.text import deletions, within_one_edit
 from bot.nlu.types import Entity, IntentScore, ParseResult
 
 __all__ = ["EXTRACTOR", "OUT_OF_SCOPE", "EmbeddedParser", "char_grams", "fingerprint", "word_grams"]
@@ -187,7 +188,7 @@ class _EntityMatcher:
         self.deletions: dict[str, list[str]] = {}
         for key in self.surfaces:
             if len(key) >= FUZZY_MIN_CHARS:
-                for variant in {key, *_deletions(key)}:
+                for variant in {key, *deletions(key)}:
                     self.deletions.setdefault(variant, []).append(key)
 
     def _surfaces(self, data: TrainingData) -> Iterable[tuple[str, str]]:
@@ -275,9 +276,9 @@ class _EntityMatcher:
         for size, candidate in candidates:
             if len(candidate) < FUZZY_MIN_CHARS - 1 or any(word in self.known_words for word in candidate.split()):
                 continue
-            for variant in (candidate, *_deletions(candidate)):
+            for variant in (candidate, *deletions(candidate)):
                 for key in self.deletions.get(variant, ()):
-                    if _within_one_edit(candidate, key):
+                    if within_one_edit(candidate, key):
                         return size, self.surfaces[key]
         return None
 
@@ -370,21 +371,3 @@ def _entity(entity: str, value: str, start: int, end: int) -> Entity:
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(start < other_end and other_start < end for other_start, other_end in spans)
 
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by at most one insertion, deletion, substitution or swap."""
-    if a == b:
-        return True
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diffs) == 1:
-            return True
-        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))

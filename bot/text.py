@@ -1,0 +1,25 @@
+"""Small text helpers shared by the NLU and the knowledge base: spotting one-letter typos."""
+
+from __future__ import annotations
+
+__all__ = ["deletions", "within_one_edit"]
+
+
+def deletions(word: str) -> set[str]:
+    """Every string made by deleting one character of ``word`` (a symmetric-delete typo index key)."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` are equal or differ by one insertion, deletion, substitution or neighbour swap."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) == 1 or (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
