@@ -154,7 +154,7 @@ class Bot:
             skill=ctx.skill.name, action=action, summary=summary, requester=ctx.employee,
             channel=turn.channel, conversation=turn.conversation_id, details=details, data=data, target=target,
         )
-        await self.deliver(approval_card(approval), origin=turn)
+        await self.deliver(approval_card(approval, self.settings.local_time(approval.expires_at)), origin=turn)
         minutes = int(self.settings.approval_ttl.total_seconds() // 60)
         await ctx.reply(
             f"I've asked the IT technicians to approve this (request #{approval.id}). "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     def has_chat_credentials(self) -> bool:
         """True when a chat platform (Slack) is configured, so the console is not the default."""
         return bool(self.slack_bot_token)
+
+    def local_time(self, moment: datetime) -> str:
+        """``moment`` as the city reads it: ``Mon 23 Nov 09:30 CST`` in ``HELPDESK_TIMEZONE``."""
+        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%a %d %b %H:%M %Z")
 
     def is_technician(self, email: str) -> bool:
         """True when ``email`` is listed in ``HELPDESK_TECHNICIANS``."""

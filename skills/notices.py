@@ -46,7 +46,8 @@ class Notices(Skill):
         system = str(ctx.slots.get("system") or "")
         notices = await ctx.notices.active(system or None)
         if notices:
-            lines = [f"• {n.title} (since {n.created_at:%a %d %b %H:%M} UTC)\n  {n.body[:300]}" for n in notices[:5]]
+            lines = [f"• {n.title} (since {ctx.settings.local_time(n.created_at)})\n  {n.body[:300]}"
+                     for n in notices[:5]]
             await ctx.reply("Yes, IT knows about this:\n" + "\n".join(lines))
             return
         what = system or "any system"
@@ -110,4 +111,5 @@ class Notices(Skill):
                 await ctx.tell(email, text)
         await ctx.audit.record(ctx.employee.email, "notice.publish", target=f"notice #{notice.id}",
                                detail=f"sent to {len(recipients) - 1} people")
-        await ctx.reply(f"Sent notice #{notice.id} to {max(len(recipients) - 1, 0)} people.")
+        sent = max(len(recipients) - 1, 0)
+        await ctx.reply(f"Sent notice #{notice.id} to {sent} {'person' if sent == 1 else 'people'}.")

@@ -38,11 +38,11 @@ def _key(approval: Approval) -> str:
     return f"approval:{approval.id}"
 
 
-def approval_card(approval: Approval) -> Reply:
-    """The request as technicians see it, with Approve and Deny buttons."""
+def approval_card(approval: Approval, expires: str) -> Reply:
+    """The request as technicians see it, with Approve and Deny buttons; ``expires`` is the local time."""
     fields = [Field(label, value) for label, value in approval.details]
     fields.append(Field("Requested by", approval.requester))
-    fields.append(Field("Expires", approval.expires_at.strftime("%H:%M UTC")))
+    fields.append(Field("Expires", expires))
     return Reply(
         text=f"Approval needed (#{approval.id}): {approval.summary}",
         fields=tuple(fields),

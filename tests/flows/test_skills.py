@@ -72,7 +72,7 @@ async def test_outage_status_without_and_with_a_notice(chat: Chat, bot: Bot) -> 
     assert button(lines, "Report it")
     lines = await chat.say(TOM, "announce outlook is down for everyone, we are working on it")
     lines = await chat.click(TOM, button(lines, "Send it"))
-    assert "Sent notice #1 to 1 people" in texts(lines, to=TOM)
+    assert "Sent notice #1 to 1 person." in texts(lines, to=TOM)
     assert "IT notice:" in texts(lines, to=ANN)
     lines = await chat.say(ANN, "is email down?")
     assert "IT knows about this" in texts(lines)

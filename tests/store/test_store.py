@@ -156,7 +156,7 @@ async def test_two_concurrent_decisions_accept_exactly_one(database: Database, c
     expected_status, expected_by = ("approved", TOM.email) if winner is approve else ("denied", TIA.email)
     assert (row.status, row.decided_by) == (expected_status, expected_by)
     assert row.decided_at == clock.now
-    decisions = [r for r in _audit_rows(database) if r.action.startswith(("approval.approve", "approval.deny"))]
+    decisions = [r for r in _audit_rows(database) if r.action.startswith(("approval.approved:", "approval.denied:"))]
     assert [(r.actor, r.outcome) for r in decisions] == [(expected_by, expected_status)]
     assert await service.pending() == []
 

@@ -161,3 +161,13 @@ def test_overrides_win_and_are_validated() -> None:
     with pytest.raises(ConfigError, match="HELPDESK_PORT"):
         load_settings(port=0)
     assert isinstance(load_settings(), Settings)
+
+
+def test_local_time_uses_the_city_time_zone() -> None:
+    """Times shown to people are in HELPDESK_TIMEZONE, with its abbreviation."""
+    from datetime import UTC, datetime
+
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, timezone="America/Chicago")  # type: ignore[call-arg]
+    assert settings.local_time(datetime(2026, 11, 23, 15, 30, tzinfo=UTC)) == "Mon 23 Nov 09:30 CST"
