@@ -13,7 +13,7 @@ from bot.conversations import ConversationStore
 from bot.errors import ConfigError
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.tickets import LocalTicketQueue, TicketQueue
-from bot.messages import TECHNICIANS, Employee, Reply, Turn, user_address
+from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.router import Router
 from bot.services.approvals import ApprovalService, approval_card, decided_card
@@ -199,7 +199,3 @@ class Bot:
             return
         ctx = Context(self, requester_turn, skill)
         await self.router.guard(ctx, skill.on_approval(ctx, approval))
-
-    async def notify(self, email: str, text: str) -> None:
-        """Message an employee privately, outside any turn."""
-        await self.deliver(Reply(text, to=user_address(email), private=True))

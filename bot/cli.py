@@ -8,8 +8,8 @@ import json
 import logging
 import signal
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -25,6 +25,7 @@ from bot.integrations.kb_eval import evaluate_retrieval, load_pairs
 from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
 from bot.settings import Settings, load_settings
+from bot.store import Database, utcnow
 
 __all__ = ["app"]
 
@@ -52,6 +53,20 @@ def _settings() -> Settings:
 def _logging(settings: Settings, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
+    """The configured database, migrated; a database that cannot be used exits with one line."""
+    database = Database(settings.database_url)
+    try:
+        database.migrate()
+        yield database
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    finally:
+        database.close()
 
 
 def _started_bot(settings: Settings) -> Bot:
@@ -144,18 +159,9 @@ def shell(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations."""
-    from bot.store import Database
-
-    settings = _settings()
-    database = Database(settings.database_url)
-    try:
-        database.migrate()
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-    finally:
-        database.close()
-    Console().print(f"database is up to date: {database.engine.url.render_as_string(hide_password=True)}")
+    with _database(_settings()) as database:
+        url = database.engine.url.render_as_string(hide_password=True)
+    Console().print(f"database is up to date: {url}")
 
 
 @audit_app.command("tail")
@@ -165,15 +171,9 @@ def audit_tail(
 ) -> None:
     """Show the newest rows of the audit log."""
     from bot.services.audit import AuditLog
-    from bot.store import Database
 
-    settings = _settings()
-    database = Database(settings.database_url)
-    try:
-        database.migrate()
+    with _database(_settings()) as database:
         rows = AuditLog(database).tail(lines)
-    finally:
-        database.close()
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row.model_dump(mode="json")))
@@ -260,15 +260,9 @@ def kb_gaps(
 ) -> None:
     """Unanswered and unhelpful questions, grouped and counted: the articles to write next."""
     from bot.services.questions import QuestionLog
-    from bot.store import Database
 
-    settings = _settings()
-    database = Database(settings.database_url)
-    try:
-        database.migrate()
-        gaps = QuestionLog(database, lambda: datetime.now(UTC)).gaps(limit)
-    finally:
-        database.close()
+    with _database(_settings()) as database:
+        gaps = QuestionLog(database, utcnow).gaps(limit)
     if as_json:
         for gap in gaps:
             typer.echo(json.dumps({"count": gap.count, "examples": gap.examples, "articles": sorted(gap.articles),

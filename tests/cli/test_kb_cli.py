@@ -77,3 +77,12 @@ def test_gaps_lists_grouped_questions(workspace: Path) -> None:
     assert result.exit_code == 0, result.output
     [gap] = [json.loads(line) for line in result.output.splitlines()]
     assert gap["count"] == 2 and "plotter" in gap["examples"][0]
+
+
+@pytest.mark.parametrize("command", [["audit", "tail"], ["kb", "gaps"], ["db", "upgrade"]])
+def test_unusable_database_is_one_line_and_exit_2(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command that opens the database says what is wrong in one line instead of a traceback."""
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert "cannot migrate" in result.output and "Traceback" not in result.output
