@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import TECHNICIANS, Button, Employee, Field, Reply, Turn, user_address
+from bot.messages import TECHNICIANS, Button, Employee, Field, Form, FormInput, Reply, Turn, user_address
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -81,6 +81,12 @@ class Context:
         """A button that calls this skill's ``on_click(turn, ctx, action, argument)``."""
         return Button(f"skill:{self.skill.name}:{action}:{argument}", label, style)  # type: ignore[arg-type]
 
+    def form(
+        self, action: str, argument: str, title: str, inputs: tuple[FormInput, ...], submit_label: str = "Preview"
+    ) -> Form:
+        """A form whose submission calls this skill's ``on_click`` with ``turn.form`` holding the values."""
+        return Form(f"skill:{self.skill.name}:{action}:{argument}", title, inputs, submit_label)
+
     async def offer(self, intent: str, label: str, slots: dict[str, Any] | None = None) -> Button:
         """A button that starts ``intent`` as if asked for, with ``slots`` already filled.
 
@@ -109,10 +115,11 @@ class Context:
         private: bool = False,
         key: str | None = None,
         replaces: str | None = None,
+        form: Form | None = None,
     ) -> None:
         """Answer in the conversation the turn came from."""
         await self.send(
-            Reply(text, tuple(buttons), tuple(fields), None, private, key, replaces)
+            Reply(text, tuple(buttons), tuple(fields), None, private, key, replaces, form)
         )
 
     async def send(self, reply: Reply) -> None:

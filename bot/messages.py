@@ -18,6 +18,8 @@ __all__ = [
     "Button",
     "Employee",
     "Field",
+    "Form",
+    "FormInput",
     "Reply",
     "Turn",
     "user_address",
@@ -65,6 +67,35 @@ class Field:
 
 
 @dataclass(frozen=True)
+class FormInput:
+    """One input of a form: a Slack modal block, an Adaptive Card input, a console prompt.
+
+    ``kind`` is ``text`` (one line), ``textarea``, ``choice`` (one of ``choices``),
+    ``multichoice`` (several of ``choices``, submitted comma-separated), ``datetime``
+    (free text such as "Sat 6am", read by the skill) or ``boolean`` ("yes"/"no").
+    """
+
+    name: str
+    label: str
+    kind: Literal["text", "textarea", "choice", "multichoice", "datetime", "boolean"] = "text"
+    choices: tuple[tuple[str, str], ...] = ()
+    optional: bool = False
+    initial: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A set of inputs filled in one go. Submitting it comes back as a Turn whose
+    ``action`` is ``submit`` (an id like a button's) and whose ``form`` holds the values by input name."""
+
+    submit: str
+    title: str
+    inputs: tuple[FormInput, ...]
+    submit_label: str = "Preview"
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message from the bot.
 
@@ -73,6 +104,7 @@ class Reply:
     employee's private chat. ``private`` asks the channel to show it to that
     one person only (ephemeral in Slack, personal chat in Teams). ``key`` names
     the message so that a later Reply with ``replaces=key`` updates it in place.
+    ``form`` asks for several values at once (a modal in Slack, a card in Teams).
     """
 
     text: str
@@ -82,6 +114,7 @@ class Reply:
     private: bool = False
     key: str | None = None
     replaces: str | None = None
+    form: Form | None = None
 
     def addressed(self, to: str) -> Reply:
         """The same reply sent to ``to``."""
@@ -90,7 +123,11 @@ class Reply:
 
 @dataclass
 class Turn:
-    """One thing a person did: a message, or a click on one of our buttons."""
+    """One thing a person did: a message, a click on one of our buttons, or a submitted form.
+
+    A click or a form submission has ``action`` set; a submission also has ``form``
+    (the values by input name, all strings).
+    """
 
     channel: str
     user_id: str
@@ -101,6 +138,7 @@ class Turn:
     thread_id: str | None = None
     employee: Employee | None = None
     parse: ParseResult | None = None
+    form: dict[str, str] | None = None
     raw: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -113,6 +113,10 @@ class Chat:
         """``user`` clicks ``button_id``; the replies it caused."""
         return await self.console.click(user, button_id)
 
+    async def submit(self, user: str, form_id: str, values: dict[str, str]) -> list[dict[str, Any]]:
+        """``user`` submits the form ``form_id`` with ``values``; the replies it caused."""
+        return await self.console.submit(user, form_id, values)
+
     @property
     def lines(self) -> list[dict[str, Any]]:
         """Every reply so far."""

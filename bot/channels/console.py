@@ -3,7 +3,9 @@
 Every reply becomes one line ``{"to", "text", "buttons", "private"}``. Replies
 to the technicians' conversation have ``"to": "technicians"``; private messages
 to an employee have their email. A message that replaces an earlier one also
-carries ``"replaces"`` (the key of the message it updates).
+carries ``"replaces"`` (the key of the message it updates). A reply that asks
+for a form carries ``"form": {"submit", "title", "inputs": [...]}``; it is
+answered with ``{"user", "submit": ID, "values": {...}}``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from bot.app import Bot
-from bot.messages import TECHNICIANS, Reply, Turn
+from bot.messages import TECHNICIANS, Form, Reply, Turn
 
 __all__ = ["ConsoleChannel", "render_text", "run_jsonl"]
 
@@ -51,6 +53,9 @@ class ConsoleChannel:
             line["key"] = reply.key
         if reply.replaces:
             line["replaces"] = reply.replaces
+        if reply.form is not None:
+            line["form"] = form_line(reply.form)
+            self._shown_in[reply.form.submit] = to
         for button in reply.buttons:
             self._shown_in[button.id] = to
         self.lines.append(line)
@@ -69,6 +74,13 @@ class ConsoleChannel:
         turn.action = button_id
         return await self._handle(turn)
 
+    async def submit(self, user: str, form_id: str, values: dict[str, str]) -> list[Line]:
+        """``user`` submits the form ``form_id`` with ``values``; returns the replies it caused."""
+        turn = await self._turn(user, self._shown_in.get(form_id))
+        turn.action = form_id
+        turn.form = {str(name): str(value) for name, value in values.items()}
+        return await self._handle(turn)
+
     async def _turn(self, user: str, conversation: str | None) -> Turn:
         email = user.strip().lower()
         employee = await self.bot.identity.resolve(self.name, email, email=email, private_conversation=email)
@@ -81,8 +93,25 @@ class ConsoleChannel:
         return self.lines[start:]
 
 
-def _read_request(raw: str) -> tuple[str, str, str, str | None]:
-    """Validate one JSONL input line: returns (user, kind, value, conversation)."""
+def form_line(form: Form) -> dict[str, Any]:
+    """A form as JSON: its submit id, title, submit label and inputs."""
+    return {
+        "submit": form.submit,
+        "title": form.title,
+        "submit_label": form.submit_label,
+        "inputs": [
+            {"name": i.name, "label": i.label, "kind": i.kind, "choices": [list(c) for c in i.choices],
+             "optional": i.optional, "initial": i.initial, "hint": i.hint}
+            for i in form.inputs
+        ],
+    }
+
+
+Request = tuple[str, str, str, str | None, dict[str, str]]
+
+
+def _read_request(raw: str) -> Request:
+    """Validate one JSONL input line: returns (user, kind, value, conversation, form values)."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -95,11 +124,16 @@ def _read_request(raw: str) -> tuple[str, str, str, str | None]:
     conversation = data.get("conversation")
     if conversation is not None and not isinstance(conversation, str):
         raise ValueError('"conversation" must be a string')
+    if isinstance(data.get("submit"), str):
+        values = data.get("values", {})
+        if not isinstance(values, dict):
+            raise ValueError('"values" must be an object of input name to text')
+        return user, "submit", data["submit"], conversation, {str(k): str(v) for k, v in values.items()}
     if isinstance(data.get("click"), str):
-        return user, "click", data["click"], conversation
+        return user, "click", data["click"], conversation, {}
     if isinstance(data.get("text"), str):
-        return user, "text", data["text"], conversation
-    raise ValueError('each line needs "text" (a string) or "click" (a button id)')
+        return user, "text", data["text"], conversation, {}
+    raise ValueError('each line needs "text" (a string), "click" (a button id) or "submit" (a form id)')
 
 
 async def run_jsonl(bot: Bot, stdin: IO[str], stdout: IO[str]) -> None:
@@ -114,11 +148,13 @@ async def run_jsonl(bot: Bot, stdin: IO[str], stdout: IO[str]) -> None:
         if not raw.strip():
             continue
         try:
-            user, kind, value, conversation = _read_request(raw)
+            user, kind, value, conversation, values = _read_request(raw)
         except ValueError as exc:
             write({"error": f"line {number}: {exc}"})
         else:
-            if kind == "click":
+            if kind == "submit":
+                await console.submit(user, value, values)
+            elif kind == "click":
                 await console.click(user, value)
             else:
                 await console.say(user, value, conversation)
