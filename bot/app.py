@@ -127,6 +127,13 @@ class Bot:
                 return
             await channel.send(reply, origin)
             return
+        if reply.to.startswith("room:"):
+            name, _, conversation = reply.to.removeprefix("room:").partition(":")
+            if name not in self.channels:
+                log.warning("cannot post to %s: channel %r is not connected", reply.to, name)
+                return
+            await self.channels[name].send(reply.addressed(conversation), origin)
+            return
         if origin is None:
             raise ValueError(f"cannot tell which channel holds conversation {reply.to!r}")
         await self.channels[origin.channel].send(reply, origin)

@@ -22,6 +22,7 @@ __all__ = [
     "FormInput",
     "Reply",
     "Turn",
+    "room_address",
     "user_address",
 ]
 
@@ -32,6 +33,11 @@ TECHNICIANS = "technicians"
 def user_address(email: str) -> str:
     """The address of an employee's private conversation with the bot."""
     return f"user:{email.lower()}"
+
+
+def room_address(channel: str, conversation: str) -> str:
+    """The address of a shared conversation (a Slack channel, a Teams channel) on one chat platform."""
+    return f"room:{channel}:{conversation}"
 
 
 @dataclass(frozen=True)

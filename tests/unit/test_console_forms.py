@@ -36,3 +36,14 @@ def test_values_must_be_an_object() -> None:
     """A submission whose values are not an object is refused with a clear message."""
     with pytest.raises(ValueError, match='"values" must be an object'):
         _read_request('{"user": "tom@city.example", "submit": "x", "values": [1]}')
+
+
+async def test_a_room_address_goes_to_that_channel(bot: Bot) -> None:
+    """``room_address(channel, conversation)`` reaches the named channel with the conversation as ``to``."""
+    from bot.messages import room_address
+
+    console = ConsoleChannel(bot)
+    bot.add_channel(console)
+    await bot.deliver(Reply("Email is down", to=room_address("console", "general")))
+    await bot.deliver(Reply("nowhere", to=room_address("slack", "C1")))
+    assert [(line["to"], line["text"]) for line in console.lines] == [("general", "Email is down")]
