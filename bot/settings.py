@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     kb_dir: Path = Field(default_factory=lambda: _data_dir("data") / "kb")
     kb_base_url: str | None = None
 
+    # Microsoft Teams (issue 8)
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_certificate_path: Path | None = None
+    teams_tenant_id: str | None = None
+    teams_technician_channel: str | None = None
+    teams_allow_anonymous: bool = False
+    teams_retry_attempts: int = Field(4, ge=1, le=10)
+    teams_retry_seconds: float = Field(1.0, ge=0.0, le=60.0)
+
     # Slack's own names (no prefix)
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
@@ -128,8 +138,13 @@ class Settings(BaseSettings):
 
     @property
     def has_chat_credentials(self) -> bool:
-        """True when a chat platform (Slack) is configured, so the console is not the default."""
-        return bool(self.slack_bot_token)
+        """True when a chat platform (Slack, Teams) is configured, so the console is not the default."""
+        return bool(self.slack_bot_token) or self.teams_enabled
+
+    @property
+    def teams_enabled(self) -> bool:
+        """True when the Teams channel should serve ``/api/messages`` (an app id, or local anonymous testing)."""
+        return bool(self.teams_app_id) or self.teams_allow_anonymous
 
     def local_time(self, moment: datetime) -> str:
         """``moment`` as the city reads it: ``Mon 23 Nov 09:30 CST`` in ``HELPDESK_TIMEZONE``."""

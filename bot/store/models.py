@@ -19,6 +19,8 @@ __all__ = [
     "ProcessedEvent",
     "Ticket",
     "TicketComment",
+    "TeamsConversation",
+    "TeamsMessage",
     "utcnow",
 ]
 
@@ -180,3 +182,36 @@ class KbQuery(SQLModel, table=True):
     asked_by: str = Field(max_length=320)
     outcome: str = Field(default="answered", index=True, max_length=16)
     asked_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamsConversation(SQLModel, table=True):
+    """A Teams conversation the bot may post to later: its conversation reference (proactive messages).
+
+    ``kind`` is ``personal`` (a chat with one employee, who is ``user_id``/``email``), ``channel``
+    or ``groupChat``. ``reference`` is the Bot Framework ConversationReference as JSON.
+    """
+
+    __tablename__ = "teams_conversation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(index=True, unique=True, max_length=400)
+    kind: str = Field(default="personal", max_length=20)
+    user_id: str | None = Field(default=None, index=True, max_length=200)
+    email: str | None = Field(default=None, index=True, max_length=320)
+    team_id: str | None = Field(default=None, max_length=400)
+    service_url: str = Field(max_length=500)
+    tenant_id: str | None = Field(default=None, max_length=100)
+    reference: dict[str, Any] = _json({})
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamsMessage(SQLModel, table=True):
+    """A message the bot sent under a ``Reply.key``, so that a later reply can update it in place."""
+
+    __tablename__ = "teams_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=200)
+    conversation_id: str = Field(max_length=400)
+    activity_id: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
