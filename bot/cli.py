@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from aiohttp import web
@@ -27,6 +27,9 @@ from bot.nlu.cli import nlu_app
 from bot.settings import Settings, load_settings
 from bot.store import Database, utcnow
 
+if TYPE_CHECKING:
+    from bot.channels.teams import TeamsChannel
+
 __all__ = ["app"]
 
 app = typer.Typer(help="civic-helpdesk: the IT helpdesk bot.", no_args_is_help=True, add_completion=False)
@@ -34,6 +37,8 @@ app.add_typer(nlu_app, name="nlu", help="Parse and evaluate with the NLU.")
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 kb_app = typer.Typer(help="The knowledge base of how-to articles.", no_args_is_help=True)
+teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
@@ -105,25 +110,32 @@ def run() -> None:
 
     settings = _settings()
     _logging(settings)
-    if settings.has_chat_credentials:
+    if settings.slack_bot_token:
         err.print("[red]error:[/red] SLACK_BOT_TOKEN is set, but this version has no Slack channel yet. "
                   "Unset it to use the console chat.")
         raise typer.Exit(2)
+    _check_teams(settings)
     bot = _started_bot(settings)
 
     async def serve() -> None:
-        runner = web.AppRunner(build_web_app(bot))
+        web_app = build_web_app(bot)
+        teams = _teams_channel(bot) if settings.teams_enabled else None
+        if teams is not None:
+            teams.mount(web_app)
+        runner = web.AppRunner(web_app)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         ticker = asyncio.create_task(_tick_forever(bot))
         _reload_kb_on_sighup(bot)
         logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
         try:
-            if sys.stdin.isatty():
+            if sys.stdin.isatty() and not settings.has_chat_credentials:
                 await run_interactive(bot, settings.console_user)
             else:
                 await asyncio.Event().wait()
         finally:
+            if teams is not None:
+                await teams.drain()
             ticker.cancel()
             await runner.cleanup()
 
@@ -133,6 +145,28 @@ def run() -> None:
         pass
     finally:
         bot.close()
+
+
+def _check_teams(settings: Settings) -> None:
+    """Stop with one line when the Teams settings are unsafe or incomplete."""
+    if not settings.teams_enabled:
+        return
+    from bot.channels.teams import check_teams_settings
+
+    try:
+        check_teams_settings(settings)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+def _teams_channel(bot: Bot) -> TeamsChannel:
+    """The Teams channel, connected to ``bot``."""
+    from bot.channels.teams import TeamsChannel
+
+    channel = TeamsChannel(bot)
+    bot.add_channel(channel)
+    return channel
 
 
 @app.command()
@@ -273,3 +307,28 @@ def kb_gaps(
         table.add_row(str(gap.count), "\n".join(gap.examples), ", ".join(sorted(gap.articles)) or "(none found)",
                       gap.last_asked.strftime("%Y-%m-%d %H:%M") if gap.last_asked else "")
     Console().print(table)
+
+
+@teams_app.command("package")
+def teams_package(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the zip.")] = Path(
+        "helpdesk-teams.zip"),
+    version: Annotated[str, typer.Option(help="The app version (semver); raise it for every upload.")] = "1.0.0",
+    developer: Annotated[str, typer.Option(help="Who publishes the app (your IT department).")] = "City IT",
+    website: Annotated[str | None, typer.Option(help="https URL of your IT help page.")] = None,
+) -> None:
+    """Write the Teams app package (manifest.json and two icons, zipped) for an admin to upload."""
+    from bot.channels.teams_package import PROJECT_URL, build_manifest, write_package
+
+    settings = _settings()
+    if not settings.teams_app_id:
+        err.print("[red]error:[/red] HELPDESK_TEAMS_APP_ID is not set (the bot's Microsoft App ID)")
+        raise typer.Exit(2)
+    try:
+        manifest = build_manifest(settings.teams_app_id, version=version, developer=developer,
+                                  website_url=website or settings.kb_base_url or PROJECT_URL)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    write_package(output, manifest)
+    Console().print(f"wrote {output}: upload it in Teams admin center > Teams apps > Manage apps > Upload")
