@@ -53,13 +53,15 @@ from microsoft_agents.hosting.core import (
 )
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 from pydantic import ValidationError
+from sqlmodel import select
 
 from bot.app import Bot
 from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, render_card
 from bot.channels.teams_references import ReferenceStore, base_conversation
-from bot.errors import ConfigError
+from bot.errors import ConfigError, IntegrationError
 from bot.messages import TECHNICIANS, Reply, Turn
 from bot.settings import Settings
+from bot.store import ChatAccount
 from bot.store.models import TeamsConversation
 
 __all__ = ["ROUTE", "TeamsChannel", "check_teams_settings"]
@@ -202,6 +204,10 @@ class TeamsChannel:
         user_id = _aad(activity) if _kind(activity) == "personal" else None
         email = await self._member_email(context) if user_id else None
         await self._remember(activity, user_id=user_id, email=email)
+        if user_id and email:  # so that user_address(email) reaches this chat before they ever write
+            await self.bot.identity.resolve(self.name, user_id, email=email,
+                                            display_name=activity.from_property.name or "",
+                                            private_conversation=activity.conversation.id)
 
     async def _on_message(self, context: TurnContext, _state: TurnState) -> None:
         """A message: resolve who wrote it (inline, with the turn's connector), then handle it in the background."""
@@ -249,7 +255,7 @@ class TeamsChannel:
             log.warning("Teams: activity %s has no sender object id; ignored", activity.id)
             return None
         kind = _kind(activity)
-        email = await self._member_email(context)
+        email = await self._known_email(aad) or await self._member_email(context)
         if not email:
             log.warning("Teams: no email for the sender of activity %s; ignored", activity.id)
             return None
@@ -271,6 +277,15 @@ class TeamsChannel:
             thread_id=activity.id if kind == "channel" else None, employee=employee,
             raw={"kind": kind, "reference": reference, "from_id": activity.from_property.id},
         )
+
+    async def _known_email(self, aad: str) -> str | None:
+        """The email the bot already has for this Teams user (from an earlier members-API lookup)."""
+        account = await self.bot.db.run(
+            lambda s: s.exec(
+                select(ChatAccount).where(ChatAccount.channel == self.name, ChatAccount.user_id == aad)
+            ).first()
+        )
+        return account.email if account else None
 
     async def _member_email(self, context: TurnContext) -> str | None:
         """The sender's email from the conversation-members API."""
@@ -447,9 +462,6 @@ class TeamsChannel:
         template: dict[str, Any] | None = None
         if origin is not None and origin.channel == self.name:
             template = origin.raw.get("reference")
-        if template is None and conversation_id:
-            same = await self.references.get(conversation_id)
-            template = same.reference if same else None
         if template is None:
             known: TeamsConversation | None = await self.references.any()
             template = known.reference if known else None
@@ -482,7 +494,11 @@ class TeamsChannel:
                 raise box.error
             return box.result  # type: ignore[no-any-return]
 
-        return await _retrying(attempt, self.settings)
+        try:
+            return await _retrying(attempt, self.settings)
+        except aiohttp.ClientError as exc:
+            status = getattr(exc, "status", None)
+            raise IntegrationError("Microsoft Teams", f"the Bot Connector failed ({status or type(exc).__name__})") from exc
 
 
 async def _retrying(call: Callable[[], Awaitable[T]], settings: Settings) -> T:
