@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import html
 import ipaddress
 import logging
 import re
@@ -214,6 +215,8 @@ class TeamsChannel:
         activity = context.activity
         turn = await self._turn(context)
         if turn is None:
+            sorry = Reply("Sorry, I could not look up who you are in Teams just now. Please try again in a minute.")
+            await context.send_activity(Activity(type=ActivityTypes.message, attachments=[card_attachment(sorry)]))
             return
         turn.text = _plain_text(activity.text or "")
         task = asyncio.create_task(self._handle(turn))
@@ -534,9 +537,16 @@ def _kind(activity: Activity) -> str:
     return kind or "personal"
 
 
+_MARKUP = re.compile(r"</?(?:at|p|div|span|br|b|i|strong|em)\b[^>]*>", re.IGNORECASE)
+
+
 def _plain_text(text: str) -> str:
-    """The message text without the @mention markup Teams leaves (``<at>Bot</at>`` is already removed)."""
-    return text.replace("&nbsp;", " ").strip()
+    """The message as typed: Teams' HTML markup and entities removed (the bot's own @mention is already gone).
+
+    Other people's mentions keep their names ("<at>Tom</at>" becomes "Tom").
+    """
+    plain = html.unescape(_MARKUP.sub(" ", text)).replace("\xa0", " ")
+    return re.sub(r"[ \t]{2,}", " ", plain).strip()
 
 
 def _malformed(body: object) -> str | None:

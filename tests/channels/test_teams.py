@@ -159,6 +159,23 @@ async def test_announcement_reaches_employees_in_their_personal_chats(teams: Tea
     assert "IT notice" in texts(lines, to=ANN) and "IT notice" in texts(lines, to=BOB)
 
 
+async def test_someone_the_members_api_does_not_know_is_told_so(teams: TeamsHarness) -> None:
+    """No email from the members API: no turn, a short apology, and nothing stored for them."""
+    stranger = teams.activity(ANN, "a:personal-ghost", "personal", text="hi")
+    stranger["from"] = {"id": "29:ghost", "aadObjectId": "aad-ghost"}
+    await teams.send(stranger)
+    [line] = teams.new_lines()
+    assert "could not look up who you are" in line["text"]
+    assert all(row.user_id != "aad-ghost" for row in _rows(teams.bot, TeamsConversation))
+
+
+async def test_message_markup_is_read_as_plain_text(teams: TeamsHarness) -> None:
+    """Teams' HTML (paragraphs, entities, other people's mentions) is stripped before the NLU reads it."""
+    person = teams.user(ANN)
+    await teams.send(teams.activity(ANN, person.personal, "personal", text="<p>I&nbsp;forgot my&nbsp;password</p>"))
+    assert "reset" in texts(teams.new_lines()).lower()
+
+
 async def test_duplicate_activity_is_processed_once(teams: TeamsHarness) -> None:
     """The connector retrying an activity (same id) gets a 202 and no second answer."""
     person = teams.user(ANN)
