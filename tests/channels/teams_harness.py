@@ -10,7 +10,9 @@ back; the harness translates those calls into the console's line format::
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +23,11 @@ from bot.app import Bot
 from bot.channels.teams import ROUTE, TeamsChannel
 from bot.channels.teams_cards import ACTION_KEY, CARD_CONTENT_TYPE
 from bot.channels.teams_references import base_conversation
+from bot.nlu import EmbeddedParser
 from bot.server import build_web_app
-from tests.fakes.teams_connector import Call, FakeConnector, Member
+from bot.skill import Skill
+from tests.fakes.teams_connector import Call, FakeConnector, Member, serve_locally
+from tests.support import Clock, make_settings
 
 Line = dict[str, Any]
 
@@ -67,11 +72,7 @@ class TeamsHarness:
         """Serve the bot's web app (with /api/messages) on a free port of 127.0.0.1."""
         app = build_web_app(self.bot)
         self.channel.mount(app)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_locally(app)
         self.url = f"http://127.0.0.1:{port}{ROUTE}"
         self._session = aiohttp.ClientSession()
         return self
@@ -228,3 +229,20 @@ def teams_settings() -> dict[str, Any]:
     """The settings overrides a Teams test bot needs (anonymous auth on loopback, fast retries)."""
     return {"teams_allow_anonymous": True, "teams_technician_channel": TECH_CHANNEL, "teams_tenant_id": TENANT,
             "teams_retry_seconds": 0.01, "host": "127.0.0.1"}
+
+
+@contextlib.asynccontextmanager
+async def running_teams(
+    database_url: str, parser: EmbeddedParser, clock: Clock, skills: list[Skill] | None = None,
+) -> AsyncIterator[TeamsHarness]:
+    """A started Teams-only bot behind /api/messages and a fake connector; all stopped afterwards."""
+    bot = Bot(make_settings(database_url, **teams_settings()), nlu=parser, clock=clock, skills=skills)
+    bot.start()
+    connector = await FakeConnector().start()
+    harness = await TeamsHarness(bot, connector).start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+        await connector.stop()
+        bot.close()

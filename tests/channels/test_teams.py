@@ -20,9 +20,9 @@ from bot.store import Approval
 from bot.store.models import TeamsConversation, TeamsMessage
 from tests.channels.contract import ANN, BOB, TOM, button, texts
 from tests.channels.teams_harness import (
-    BOT_ID, GENERAL_CHANNEL, TEAM, TECH_CHANNEL, TENANT, TeamsHarness, teams_settings,
+    BOT_ID, GENERAL_CHANNEL, TEAM, TECH_CHANNEL, TENANT, TeamsHarness, running_teams,
 )
-from tests.fakes.teams_connector import FakeConnector
+from tests.fakes.teams_connector import FakeConnector, serve_locally
 from tests.support import Clock, make_settings
 
 TESS = "tess@city.example"  # a technician only because she is in the technicians' channel
@@ -47,15 +47,8 @@ def _rows(bot: Bot, model: type) -> list[Any]:
 @pytest.fixture
 async def teams(database_url: str, parser: EmbeddedParser, clock: Clock) -> AsyncIterator[TeamsHarness]:
     """A Teams-only bot (with the form probe skill) behind /api/messages and a fake connector."""
-    bot = Bot(make_settings(database_url, **teams_settings()), nlu=parser, clock=clock,
-              skills=[*load_skills(), FormProbe()])
-    bot.start()
-    connector = await FakeConnector().start()
-    harness = await TeamsHarness(bot, connector).start()
-    yield harness
-    await harness.stop()
-    await connector.stop()
-    bot.close()
+    async with running_teams(database_url, parser, clock, [*load_skills(), FormProbe()]) as harness:
+        yield harness
 
 
 async def test_personal_chat_reset_approved_in_the_technicians_channel(teams: TeamsHarness) -> None:
@@ -256,7 +249,6 @@ async def test_bad_or_missing_token_is_refused_when_anonymous_access_is_off(
 ) -> None:
     """With an app id and no anonymous access, a request without a valid JWT gets 401 and reaches no handler."""
     import aiohttp
-    from aiohttp import web
 
     settings = make_settings(database_url, teams_app_id="6f1c1f27-1111-4a2b-9c3d-123456789abc",
                              teams_app_password="not-a-real-secret", teams_tenant_id=TENANT,
@@ -268,11 +260,8 @@ async def test_bad_or_missing_token_is_refused_when_anonymous_access_is_off(
     bot.add_channel(channel)
     app = build_web_app(bot)
     channel.mount(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/api/messages"  # type: ignore[union-attr]
+    runner, port = await serve_locally(app)
+    url = f"http://127.0.0.1:{port}/api/messages"
     activity = {"type": "message", "id": "x1", "channelId": "msteams", "serviceUrl": connector.url, "text": "hi",
                 "from": {"id": "29:ann", "aadObjectId": "aad-ann"}, "recipient": {"id": BOT_ID},
                 "conversation": {"id": "a:personal-ann", "conversationType": "personal"}}
