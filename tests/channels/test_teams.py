@@ -111,6 +111,41 @@ async def test_mention_in_a_channel_is_answered_in_its_thread(teams: TeamsHarnes
     assert row.team_id == TEAM and row.tenant_id == TENANT
 
 
+async def test_group_chat_is_answered_in_the_group_and_private_parts_go_to_the_personal_chat(
+    teams: TeamsHarness,
+) -> None:
+    """In a group chat the bot answers in the chat (not a thread); a ticket's status still goes to the personal chat."""
+    group = "19:group-chat-1@thread.v2"
+    lines = await teams.say(ANN, "my monitor flickers all the time")
+    await teams.click(ANN, button(lines, "Submit"))
+    await teams.send(teams.activity(ANN, group, "groupChat", text="<at>Helpdesk</at> hi"))
+    hello = teams.connector.posts()[-1]
+    assert hello.path == f"/v3/conversations/{group}/activities" and teams.new_lines()[0]["to"] == group
+    await teams.send(teams.activity(ANN, group, "groupChat", text="<at>Helpdesk</at> any update on HELP-1?"))
+    lines = teams.new_lines()
+    assert "Status: open" in texts(lines, to=ANN) and "HELP-1" not in texts(lines, to=group)
+
+
+async def test_a_card_is_updated_after_a_restart(teams: TeamsHarness, parser: EmbeddedParser, clock: Clock) -> None:
+    """The approval card's activity id is in the database, so a new process (or replica) updates it in place."""
+    lines = await teams.say(ANN, "I forgot my password")
+    lines = await teams.click(ANN, button(lines, "Yes"))
+    approve = button([line for line in lines if line["to"] == "technicians"], "Approve")
+    restarted = Bot(teams.bot.settings, nlu=parser, clock=clock)
+    restarted.start()
+    other = await TeamsHarness(restarted, teams.connector).start()
+    other.users, other._shown, other._ids = teams.users, teams._shown, teams._ids  # the same Teams tenant
+    other._seen = len(teams.connector.posts())
+    try:
+        lines = await other.click(TOM, approve)
+    finally:
+        await other.stop()
+        restarted.close()
+    [update] = [line for line in lines if line.get("replaces")]
+    assert "Approved by tom@city.example" in update["text"]
+    assert update["replaces"].endswith(_rows(teams.bot, TeamsMessage)[0].activity_id)
+
+
 async def test_private_content_asked_in_a_channel_goes_to_the_personal_chat(teams: TeamsHarness) -> None:
     """A ticket's status asked in a channel is answered in the employee's personal chat only."""
     lines = await teams.say(ANN, "my laptop fan is very loud and the laptop gets hot")
