@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,7 @@ class TeamsHarness:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
+        self.last_ack_seconds = 0.0
 
     async def start(self) -> TeamsHarness:
         """Serve the bot's web app (with /api/messages) on a free port of 127.0.0.1."""
@@ -127,14 +129,20 @@ class TeamsHarness:
         return body
 
     async def post(self, activity: dict[str, Any] | str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        """POST an activity (or raw text) to /api/messages; the status and JSON body (or None)."""
+        """POST an activity (or raw text) to /api/messages; the status and JSON body (or None).
+
+        Returns once the bot has finished with it (background work included); ``last_ack_seconds``
+        is how long the HTTP answer took.
+        """
         assert self._session is not None
         kwargs: dict[str, Any] = {"data": activity, "headers": {"Content-Type": "application/json", **(headers or {})}}
         if not isinstance(activity, str):
             kwargs = {"json": activity, "headers": headers or {}}
+        started = time.perf_counter()
         async with self._session.post(self.url, **kwargs) as response:
             body = await response.json() if response.content_type == "application/json" else None
             status = response.status
+        self.last_ack_seconds = time.perf_counter() - started
         await self.channel.drain()
         return status, body
 
