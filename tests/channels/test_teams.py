@@ -326,3 +326,17 @@ def test_anonymous_access_is_refused_off_loopback(tmp_path: Any) -> None:
     with pytest.raises(ConfigError, match="HELPDESK_TEAMS_APP_PASSWORD"):
         check_teams_settings(make_settings(url, teams_app_id="6f1c1f27-1111-4a2b-9c3d-123456789abc",
                                            teams_tenant_id=TENANT))
+
+
+def test_the_app_password_never_reaches_the_logs(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Building the channel logs its connection settings (the SDK does), with the secret masked."""
+    caplog.set_level("DEBUG")
+    settings = make_settings(f"sqlite:///{tmp_path / 'h.db'}", teams_app_id="6f1c1f27-1111-4a2b-9c3d-123456789abc",
+                             teams_app_password="s3cret-Value-42", teams_tenant_id=TENANT)
+    bot = Bot(settings)
+    try:
+        TeamsChannel(bot)
+    finally:
+        bot.close()
+    assert "CLIENTSECRET" in caplog.text and "s3cret-Value-42" not in caplog.text
+    assert "s3cret-Value-42" not in repr(settings)
