@@ -433,7 +433,7 @@ class TeamsChannel:
         account = await self.bot.identity.account(email)
         if account is None or account.channel != self.name:
             return None
-        base = await self._fallback_reference(self.settings.teams_technician_channel or "", origin)
+        base = await self._template(origin)
         if base is None:
             return None
         from_id = origin.raw.get("from_id") if origin is not None and origin.user_id == account.user_id else None
@@ -458,16 +458,17 @@ class TeamsChannel:
                                        tenant_id=tenant)
         return reference
 
+    async def _template(self, origin: Turn | None) -> dict[str, Any] | None:
+        """A stored reference to copy the service URL, the bot and the tenant from (the turn's, or the newest)."""
+        if origin is not None and origin.channel == self.name and "reference" in origin.raw:
+            return dict(origin.raw["reference"])
+        known: TeamsConversation | None = await self.references.any()
+        return dict(known.reference) if known else None
+
     async def _fallback_reference(self, conversation_id: str, origin: Turn | None) -> dict[str, Any] | None:
-        """A reference for a conversation the bot has not stored, built from one it has (same service URL)."""
-        if not conversation_id:
-            return None
-        template: dict[str, Any] | None = None
-        if origin is not None and origin.channel == self.name:
-            template = origin.raw.get("reference")
-        if template is None:
-            known: TeamsConversation | None = await self.references.any()
-            template = known.reference if known else None
+        """A reference for a conversation the bot has not stored (say, the technicians' channel), built from
+        one it has: a conversation id is all Teams needs besides the service URL and the bot."""
+        template = await self._template(origin) if conversation_id else None
         if template is None:
             return None
         reference = {k: v for k, v in template.items() if k not in ("activityId", "user")}
