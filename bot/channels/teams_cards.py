@@ -10,11 +10,13 @@ so a submitted form comes back as the other data keys.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.messages import Form, FormInput, Reply
 
-__all__ = ["ACTION_KEY", "CARD_CONTENT_TYPE", "CARD_VERSION", "action_of", "card_attachment", "render_card"]
+__all__ = ["ACTION_KEY", "CARD_CONTENT_TYPE", "CARD_VERSION", "action_of", "card_attachment", "card_text",
+           "render_card"]
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -22,15 +24,23 @@ ACTION_KEY = "helpdesk_action"
 """The action data key that carries the button or form id (never a form input name)."""
 
 _STYLES = {"primary": "positive", "danger": "destructive"}
+_MARKDOWN = re.compile(r"([\\*_\[\]`~])")
+
+
+def card_text(text: str) -> str:
+    """Plain text as a TextBlock shows it: Markdown characters escaped (a user's ``[link](...)``
+    stays text), and each line break doubled, since a single one does not break the line in a card."""
+    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "\n\n")
 
 
 def render_card(reply: Reply) -> dict[str, Any]:
     """The reply as an Adaptive Card (schema 1.5, actions as ``Action.Execute``)."""
     body: list[dict[str, Any]] = []
     if reply.text:
-        body.append({"type": "TextBlock", "text": reply.text, "wrap": True})
+        body.append({"type": "TextBlock", "text": card_text(reply.text), "wrap": True})
     if reply.fields:
-        body.append({"type": "FactSet", "facts": [{"title": f.label, "value": f.value} for f in reply.fields]})
+        body.append({"type": "FactSet",
+                     "facts": [{"title": f.label, "value": card_text(f.value)} for f in reply.fields]})
     actions = [_execute(button.id, button.label, _STYLES.get(button.style or "")) for button in reply.buttons]
     if reply.form is not None:
         body.extend(_form_body(reply.form))
@@ -87,7 +97,8 @@ def _execute(action_id: str, title: str, style: str | None) -> dict[str, Any]:
 
 
 def _form_body(form: Form) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "wrap": True}]
+    blocks: list[dict[str, Any]] = [{"type": "TextBlock", "text": card_text(form.title), "weight": "Bolder",
+                                     "wrap": True}]
     blocks.extend(_input(i) for i in form.inputs)
     return blocks
 

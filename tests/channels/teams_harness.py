@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ TEAM = "19:team-it@thread.tacv2"
 TECH_CHANNEL = "19:technicians@thread.tacv2"
 GENERAL_CHANNEL = "19:general@thread.tacv2"
 BOT_ID = "28:helpdesk-bot"
+
+
+def plain(card_text: str) -> str:
+    """A TextBlock's text as the reader sees it (Markdown escapes and doubled line breaks undone)."""
+    return re.sub(r"\\([\\*_\[\]`~])", r"\1", card_text).replace("\n\n", "\n")
 
 
 @dataclass
@@ -203,10 +209,11 @@ class TeamsHarness:
         [attachment] = body["attachments"]
         assert attachment["contentType"] == CARD_CONTENT_TYPE
         card = attachment["content"]
-        texts = [block["text"] for block in card["body"] if block["type"] == "TextBlock" and block.get("weight") is None]
+        texts = [plain(block["text"]) for block in card["body"]
+                 if block["type"] == "TextBlock" and block.get("weight") is None]
         for block in card["body"]:
             if block["type"] == "FactSet":
-                texts.extend(f"{fact['title']}: {fact['value']}" for fact in block["facts"])
+                texts.extend(f"{fact['title']}: {plain(fact['value'])}" for fact in block["facts"])
         buttons = [{"id": action["data"][ACTION_KEY], "label": action["title"]}
                    for action in card.get("actions", []) if not action["data"].get("helpdesk_form")]
         conversation = call.conversation_id

@@ -204,6 +204,24 @@ async def test_message_markup_is_read_as_plain_text(teams: TeamsHarness) -> None
     assert "reset" in texts(teams.new_lines()).lower()
 
 
+async def test_card_text_is_not_markdown(teams: TeamsHarness) -> None:
+    """What a user typed cannot become a link or formatting in a card; line breaks survive."""
+    lines = await teams.say(ANN, "the printer on the 2nd floor keeps jamming [photo](https://evil.example) *again*")
+    card = teams.connector.posts()[-1].body["attachments"][0]["content"]
+    shown = json_text(card)
+    assert "\\[photo\\](https://evil.example)" in shown and "\\*again\\*" in shown
+    assert "[photo](https://evil.example) *again*" in texts(lines)
+    await teams.say(ANN, "what can you do")
+    help_text = teams.connector.posts()[-1].body["attachments"][0]["content"]["body"][0]["text"]
+    assert "\n\n•" in help_text
+
+
+def json_text(card: dict[str, Any]) -> str:
+    """Every text in a card, joined."""
+    return "\n".join([b["text"] for b in card["body"] if b["type"] == "TextBlock"]
+                     + [f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]])
+
+
 async def test_duplicate_activity_is_processed_once(teams: TeamsHarness) -> None:
     """The connector retrying an activity (same id) gets a 202 and no second answer."""
     person = teams.user(ANN)
