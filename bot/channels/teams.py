@@ -202,6 +202,9 @@ class TeamsChannel:
         activity = context.activity
         if activity.type == ActivityTypes.installation_update and activity.action in ("remove", "remove-upgrade"):
             return
+        removed = {member.id for member in activity.members_removed or []}
+        if activity.recipient is not None and activity.recipient.id in removed:  # the bot was taken out
+            return
         user_id = _aad(activity) if _kind(activity) == "personal" else None
         email = await self._member_email(context) if user_id else None
         await self._remember(activity, user_id=user_id, email=email)

@@ -163,8 +163,13 @@ async def test_conversation_and_installation_updates_store_references(teams: Tea
     await teams.send(added)
     cara = teams.user("cara@city.example")
     await teams.send(teams.activity(cara.email, cara.personal, "personal", type="installationUpdate", action="add"))
+    removed = teams.activity(TOM, "19:elsewhere@thread.tacv2", "channel", type="conversationUpdate",
+                             membersRemoved=[{"id": BOT_ID}])
+    removed["conversation"]["id"] = "19:elsewhere@thread.tacv2"
+    await teams.send(removed)  # taken out of a team: nothing to keep
     assert teams.connector.posts() == []
     rows = {r.conversation_id: r for r in _rows(teams.bot, TeamsConversation)}
+    assert "19:elsewhere@thread.tacv2" not in rows
     assert rows[GENERAL_CHANNEL].kind == "channel" and rows[GENERAL_CHANNEL].team_id == TEAM
     assert rows[cara.personal].kind == "personal" and rows[cara.personal].email == cara.email
     assert rows[cara.personal].reference["serviceUrl"] == teams.connector.url
