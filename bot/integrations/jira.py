@@ -128,9 +128,9 @@ class JiraBackend:
         except requests.exceptions.ConnectionError:
             raise TicketBackendUnavailable(self.name, f"{what}: cannot connect to {self.url}") from None
         except JIRAError as exc:
-            if exc.status_code is None or exc.status_code == 429 or exc.status_code >= 500:
+            if exc.status_code is not None and (exc.status_code == 429 or exc.status_code >= 500):
                 raise TicketBackendUnavailable(self.name, f"{what}: {_jira_error_text(exc)}") from None
-            raise JiraRefused(self.name, f"{what}: {_jira_error_text(exc)}", exc.status_code) from None
+            raise JiraRefused(self.name, f"{what}: {_jira_error_text(exc)}", exc.status_code or 0) from None
 
     def _on_client(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(self._client(), *args, **kwargs)
@@ -243,7 +243,11 @@ class JiraBackend:
                           updated_at=now, category=category, done=False)
 
     async def find_by_request(self, request_id: str) -> TicketView | None:
-        """The issue labelled for ``request_id`` (looked up in Jira, so a lost answer is found too)."""
+        """The issue filed for ``request_id``: from our record, else by its label in Jira (a lost answer)."""
+        known = await self.db.run(lambda s: s.exec(select(TicketLink.key).where(TicketLink.request_id == request_id))
+                                  .first())
+        if known is not None:
+            return await self.get(known)
         found = await self._search(f"labels = {jql_quote(request_label(request_id))}", limit=1)
         if not found:
             return None
