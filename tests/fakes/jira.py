@@ -247,6 +247,9 @@ class JiraFake:
              "active": True, "timeZone": "UTC", "accountType": "atlassian"}
             for name in ("tom", "tia", "ann", "bob")
         ]
+        if deployment != "Cloud":  # Data Center users have a user name and key as well
+            for user in self.users:
+                user.update(name=user["emailAddress"].split("@")[0], key=f"JIRAUSER{10000 + len(user['accountId'])}")
         self.issues: dict[str, dict[str, Any]] = {}
         self.next_id = 10001
         self.next_comment = 100
@@ -531,8 +534,8 @@ class JiraFake:
             issue["fields"]["updated"] = _stamp(self.clock())
             return 204, None
         if sub == "assignee" and method == "PUT":
-            user = next((u for u in self.users if u["accountId"] == data.get("accountId")
-                         or u["emailAddress"] == data.get("name")), None)
+            user = next((u for u in self.users if (data.get("accountId") and u["accountId"] == data["accountId"])
+                         or (data.get("name") and u.get("name") == data["name"])), None)
             if user is None:
                 raise _Refusal(400, "User does not exist or cannot be assigned.")
             issue["fields"]["assignee"] = user
