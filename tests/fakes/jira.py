@@ -409,6 +409,8 @@ class JiraFake:
             status, answer = 400, {"errorMessages": [str(exc)], "errors": {}}
         except _Refusal as exc:
             status, answer = exc.status, {"errorMessages": [exc.message], "errors": exc.errors}
+            if path.startswith("/rest/servicedeskapi/"):  # the service desk API has its own error shape
+                answer = {"errorMessage": exc.message or "; ".join(exc.errors.values())}
         if self.lose_create_answer and method == "POST" and path.endswith(("/issue", "/request")) and status == 201:
             self.lose_create_answer = False
             self._send(handler, method, path, 504, {"errorMessages": ["Gateway Timeout"], "errors": {}})
