@@ -234,13 +234,21 @@ class JiraBackend:
         return await self._remember(key, reporter, summary, description, system, urgency, category, request_id)
 
     async def _remember(self, key: str, reporter: str, summary: str, description: str, system: str, urgency: str,
-                        category: str, request_id: str | None, status: str = "") -> TicketView:
+                        category: str, request_id: str | None) -> TicketView:
+        """Record the new issue as the bot's, with the status it starts in (so the first change is news)."""
         now = self.clock()
         await self.db.run(lambda s: link_ticket(s, key=key, backend=self.kind, reporter=reporter, system=system,
-                                                status=status, request_id=request_id, now=now))
-        return TicketView(key=key, summary=summary, status=status or "open", reporter=reporter.lower(),
-                          description=description, system=system, urgency=urgency, url=self.link(key),
-                          updated_at=now, category=category, done=False)
+                                                status="", request_id=request_id, now=now))
+        try:
+            view = await self.get(key)
+        except IntegrationError:
+            view = None  # created all the same; the watcher records the status on its first look
+        if view is None:
+            return TicketView(key=key, summary=summary, status="open", reporter=reporter.lower(),
+                              description=description, system=system, urgency=urgency, url=self.link(key),
+                              updated_at=now, category=category, done=False)
+        await self.db.run(lambda s: _set_status(s, key, view.status, view.last_comment_id))
+        return view
 
     async def find_by_request(self, request_id: str) -> TicketView | None:
         """The issue filed for ``request_id``: from our record, else by its label in Jira (a lost answer)."""
@@ -460,6 +468,13 @@ class ServiceDeskBackend(JiraBackend):
                                    lambda c: c.create_customer_request(fields=dict(data), prefetch=False))
         key = str(created.raw.get("issueKey"))
         return await self._remember(key, reporter, summary, description, system, urgency, category, request_id)
+
+
+def _set_status(session: Session, key: str, status: str, last_comment_id: str | None) -> None:
+    link = session.exec(select(TicketLink).where(TicketLink.key == key)).first()
+    if link is not None and not link.status:
+        link.status, link.last_comment_id = status, last_comment_id
+        session.add(link)
 
 
 def _pick_transition(transitions: list[dict[str, Any]], status: str) -> str | None:
