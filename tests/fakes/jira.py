@@ -282,7 +282,7 @@ class JiraFake:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="jira-fake", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="jira-fake", daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,10 +31,9 @@ def fake(clock: Clock) -> Iterator[JiraFake]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def db(sqlite_url: str) -> Iterator[Database]:
     """A migrated SQLite database."""
-    database = Database(f"sqlite:///{tmp_path / 'jira.db'}")
-    database.migrate()
+    database = Database(sqlite_url)
     yield database
     database.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +24,13 @@ ANN, BOB, TOM = "ann@city.example", "bob@city.example", "tom@city.example"
     "jira-datacenter",
     "jsm",
 ])
-def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[TicketBackend]:
+def backend(request: pytest.FixtureRequest, sqlite_url: str, clock: Clock) -> Iterator[TicketBackend]:
     """Each contract test runs against every backend."""
     kind, _, where = request.param.partition("-")
-    url = fresh_postgres() if where == "postgres" else f"sqlite:///{tmp_path / 'tickets.db'}"
+    url = fresh_postgres() if where == "postgres" else sqlite_url
     db = Database(url)
-    db.migrate()
+    if where == "postgres":
+        db.migrate()
     fake: JiraFake | None = None
     values = {"ticket_backend": "builtin"}
     if kind != "builtin":
