@@ -59,6 +59,7 @@ class Bot:
         self.tickets_sync = TicketSync(self)
         self.ticket_outbox.on_filed = self.tickets_sync.filed
         self.ticket_outbox.on_change = self.tickets_sync.observe
+        self.ticket_outbox.on_queued = self.tickets_sync.queued
         self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url)
         self.notices = NoticeBoard(self.db, clock)
         self.questions = QuestionLog(self.db, clock)

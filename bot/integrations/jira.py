@@ -307,11 +307,18 @@ class JiraBackend:
         return await self.db.run(keys)
 
     async def list_for(self, reporter: str, *, open_only: bool = True) -> list[TicketView]:
-        """The reporter's issues (the ones the bot opened for them, and ones they reported), newest first."""
+        """The reporter's issues that the bot opened, newest first (in JSM also the ones they raised themselves).
+
+        An employee the bot never filed for may have no Jira user at all, and
+        JQL refuses a reporter it does not know, so they get an empty list
+        without asking Jira.
+        """
         keys = await self._keys_for(reporter)
-        mine = f"reporter = {jql_quote(reporter.lower())}"
-        if keys:
-            mine = f"(key in ({', '.join(keys)}) OR {mine})"
+        if not keys:
+            return []
+        mine = f"key in ({', '.join(keys)})"
+        if self.kind == "jsm":  # the customer is the reporter
+            mine = f"({mine} OR reporter = {jql_quote(reporter.lower())})"
         jql = f"project = {jql_quote(self.project)} AND {mine}"
         if open_only:
             jql += " AND statusCategory != Done"

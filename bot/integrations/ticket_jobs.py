@@ -17,7 +17,6 @@ import logging
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -26,6 +25,8 @@ from bot.messages import TECHNICIANS, Field, Reply, user_address
 from bot.store import TicketLink, TicketOutboxEntry, TicketSyncMark
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
     from bot.app import Bot
 
 __all__ = ["OUTBOX_EVERY", "TicketSync", "poll_tickets", "retry_ticket_outbox", "start_ticket_jobs"]
@@ -93,6 +94,17 @@ class TicketSync:
                 fields=(Field("Urgency", view.urgency),), to=TECHNICIANS,
             ))
 
+    async def queued(self, entry: TicketOutboxEntry, system: str) -> None:
+        """A request could not be filed now: the technicians hear of it at once (a phishing click cannot wait)."""
+        if not self.bot.channels:
+            return
+        payload = entry.payload
+        await self.bot.deliver(Reply(
+            f"{system} is not answering, so request #{entry.id} from {entry.reporter} waits in the outbox "
+            f"and will be filed when it is back: {str(payload.get('summary', ''))[:200]}",
+            fields=(Field("Urgency", str(payload.get("urgency", "normal"))),), to=TECHNICIANS,
+        ))
+
     async def poll_once(self) -> int:
         """Read the backend's changes since the last poll and tell employees; returns how many were told."""
         name = f"tickets:{self.bot.tickets.kind}"
@@ -154,6 +166,8 @@ async def retry_ticket_outbox(bot: Bot) -> None:
 
 def start_ticket_jobs(bot: Bot) -> AsyncIOScheduler:
     """Start the outbox retry and (for Jira) the polling job in the running event loop."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler  # only ``helpdesk run`` pays for the import
+
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(retry_ticket_outbox, "interval", args=[bot], id="tickets.outbox",
                       seconds=OUTBOX_EVERY.total_seconds(), coalesce=True, max_instances=1)

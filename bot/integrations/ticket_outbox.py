@@ -32,6 +32,7 @@ LEASE = timedelta(minutes=2)
 
 FiledHook = Callable[[TicketOutboxEntry, TicketView], Awaitable[None]]
 ChangeHook = Callable[[TicketView, str], Awaitable[Any]]
+QueuedHook = Callable[[TicketOutboxEntry, str], Awaitable[None]]
 
 
 def backoff(attempts: int, ceiling: timedelta) -> timedelta:
@@ -42,9 +43,10 @@ def backoff(attempts: int, ceiling: timedelta) -> timedelta:
 class TicketOutbox:
     """The ticket backend as the bot uses it: creates go through the outbox, the rest passes straight on.
 
-    ``on_filed`` runs when a queued request finally becomes a ticket (to tell
-    the employee its key); ``on_change`` runs after a comment or an update
-    made through the bot (to tell the employee what changed).
+    ``on_queued`` runs when a request has to wait (to tell the technicians),
+    ``on_filed`` when a queued request finally becomes a ticket (to tell the
+    employee its key), and ``on_change`` after a comment or an update made
+    through the bot (to tell the employee what changed).
     """
 
     def __init__(self, backend: TicketBackend, db: Database, clock: Callable[[], datetime],
@@ -55,6 +57,7 @@ class TicketOutbox:
         self.retry_max = retry_max
         self.on_filed: FiledHook | None = None
         self.on_change: ChangeHook | None = None
+        self.on_queued: QueuedHook | None = None
 
     @property
     def name(self) -> str:
@@ -96,6 +99,8 @@ class TicketOutbox:
             view = await self.backend.create(**payload, request_id=request_id)
         except TicketBackendUnavailable as exc:
             await self._postpone(entry, str(exc))
+            if self.on_queued is not None:
+                await self.on_queued(entry, self.backend.name)
             raise TicketQueued(entry.id or 0, self.backend.name) from None
         except IntegrationError as exc:
             await self._fail(entry, str(exc))

@@ -113,7 +113,8 @@ async def test_outage_then_recovery_files_exactly_one(jira_chat: Chat, jira_bot:
     lines = await jira_chat.say(ANN, "the badge reader at the side door does not read my card")
     fake.fail_next(503)
     lines = await jira_chat.click(ANN, button(lines, "Submit"))
-    assert "Jira is not answering right now, so I saved your request (#1)" in texts(lines)
+    assert "Jira is not answering right now, so I saved your request (#1)" in texts(lines, to=ANN)
+    assert "request #1 from ann@city.example waits in the outbox" in texts(lines, to="technicians")
     assert fake.issues == {}
     mine = texts(await jira_chat.say(ANN, "my tickets"))
     assert "request #1 (waiting to be filed)" in mine
@@ -235,8 +236,20 @@ async def test_technician_takes_and_resolves_in_jira(jira_chat: Chat, fake: Jira
 
 
 async def test_injection_through_the_email_finds_nothing(jira_chat: Chat, fake: JiraFake) -> None:
-    """A chat identity that tries JQL injection sees no one's tickets."""
+    """A chat identity that tries JQL injection sees no one else's tickets."""
     await _open(jira_chat, ANN, "my keyboard is missing the letter e")
     evil = 'x@city.example" or reporter is not empty or reporter = "y@city.example'
+    await _open(jira_chat, evil, "my computer keeps restarting on its own")
     lines = await jira_chat.say(evil, "my tickets")
-    assert "no open tickets" in texts(lines) and "ITSD-1" not in texts(lines)
+    assert "ITSD-2" in texts(lines) and "ITSD-1" not in texts(lines)
+
+
+async def test_phishing_click_while_jira_is_down(jira_chat: Chat, fake: JiraFake) -> None:
+    """An urgent report that cannot be filed still reaches the technicians at once."""
+    lines = await jira_chat.say(ANN, "I got a weird email asking me to verify my password and I clicked the link")
+    fake.fail_next(503)
+    lines = await jira_chat.click(ANN, button(lines, "Yes"))
+    to_technicians = texts(lines, to="technicians")
+    assert "request #1 from ann@city.example waits in the outbox" in to_technicians
+    assert "Urgency: urgent" in to_technicians
+    assert "saved your request (#1)" in texts(lines, to=ANN)

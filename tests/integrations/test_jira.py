@@ -229,15 +229,17 @@ def test_jql_quote() -> None:
 
 
 async def test_injection_in_the_reporter_finds_nothing(fake: JiraFake, db: Database, clock: Clock) -> None:
-    """An 'email' that tries JQL injection lists no one's tickets (the same text unescaped lists them all)."""
-    backend = _backend(fake, db, clock)
+    """JSM puts the employee's email into JQL: an 'email' that tries injection lists only its own ticket
+    (the same text unescaped lists everyone's)."""
+    backend = _backend(fake, db, clock, kind="jsm")
     backend.check()
     await backend.create(reporter=BOB, summary="Bob's private ticket", system="computer")
     fake.add_issue("Someone else's ticket", reporter="carl@city.example")
     evil = 'x@city.example" OR reporter is not EMPTY OR reporter = "y@city.example'
-    assert await backend.list_for(evil) == []
+    own = await backend.create(reporter=evil, summary="The evil one's own ticket", system="printer")
+    assert [t.key for t in await backend.list_for(evil)] == [own.key]
     assert await backend.find_open(evil, "computer") is None
     assert await backend.get('HD-1" OR key is not EMPTY') is None
-    naive = f'project = "HD" AND reporter = "{evil}"'
-    assert len(jql_filter(naive, list(fake.issues.values()))) == 2
+    naive = f'project = "HD" AND (key in ({own.key}) OR reporter = "{evil}")'
+    assert len(jql_filter(naive, list(fake.issues.values()))) == 3
     backend.close()
