@@ -197,6 +197,22 @@ class JiraBackend:
             custom.update(mapping.get("fields", {}))
         return labels, components, custom
 
+    def _fields(self, reporter: str, summary: str, description: str, system: str, urgency: str, category: str,
+                request_id: str | None) -> tuple[dict[str, Any], list[str]]:
+        """The fields every new ticket gets (summary, description, labels, priority, mapped custom fields),
+        and the components the mapping names."""
+        labels, components, custom = self._labels_and_fields(system, category)
+        labels = [BOT_LABEL] + ([request_label(request_id)] if request_id else []) + labels
+        fields: dict[str, Any] = {
+            "summary": summary,
+            "description": self._description(reporter, description or summary, system),
+            "labels": list(dict.fromkeys(labels)),
+            **custom,
+        }
+        if urgency in self.priorities:
+            fields["priority"] = {"name": self.priorities[urgency]}
+        return fields, components
+
     def _description(self, reporter: str, description: str, system: str) -> str:
         about = f" about {system}" if system else ""
         return f"{description.strip()}\n\n----\nReported{about} by {reporter} through the IT helpdesk bot."
@@ -215,20 +231,10 @@ class JiraBackend:
         """Create an issue in the project, labelled for the bot and for ``request_id``."""
         category = category_for(system, category)
         summary = " ".join(summary.split())[:255] or "(no summary)"
-        labels, components, custom = self._labels_and_fields(system, category)
-        labels = [BOT_LABEL] + ([request_label(request_id)] if request_id else []) + labels
-        fields: dict[str, Any] = {
-            "project": {"key": self.project},
-            "issuetype": {"name": self.settings.jira_issue_type},
-            "summary": summary,
-            "description": self._description(reporter, description or summary, system),
-            "labels": list(dict.fromkeys(labels)),
-            **custom,
-        }
+        fields, components = self._fields(reporter, summary, description, system, urgency, category, request_id)
+        fields.update(project={"key": self.project}, issuetype={"name": self.settings.jira_issue_type})
         if components:
             fields["components"] = [{"name": name} for name in components]
-        if urgency in self.priorities:
-            fields["priority"] = {"name": self.priorities[urgency]}
         created = await self._call("create issue", lambda c: c.create_issue(fields=fields, prefetch=False))
         key = str(created.key)
         return await self._remember(key, reporter, summary, description, system, urgency, category, request_id)
@@ -454,17 +460,8 @@ class ServiceDeskBackend(JiraBackend):
         """Raise a customer request for ``reporter`` with the request type of the category."""
         category = category_for(system, category)
         summary = " ".join(summary.split())[:255] or "(no summary)"
-        labels, _, custom = self._labels_and_fields(system, category)
-        labels = [BOT_LABEL] + ([request_label(request_id)] if request_id else []) + labels
+        values, _ = self._fields(reporter, summary, description, system, urgency, category, request_id)
         request_type = self.request_type_for(category)
-        values: dict[str, Any] = {
-            "summary": summary,
-            "description": self._description(reporter, description or summary, system),
-            "labels": list(dict.fromkeys(labels)),
-            **custom,
-        }
-        if urgency in self.priorities:
-            values["priority"] = {"name": self.priorities[urgency]}
         data = {
             "serviceDeskId": self.service_desk,
             "requestTypeId": int(request_type) if request_type.isdigit() else request_type,

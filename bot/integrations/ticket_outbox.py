@@ -123,41 +123,31 @@ class TicketOutbox:
 
         return await self.db.run(write)
 
-    async def _postpone(self, entry: TicketOutboxEntry, error: str) -> None:
+    async def _set(self, entry: TicketOutboxEntry, **values: Any) -> None:
+        """Update the entry's row (a postponement only while it is still pending)."""
         now = self.clock()
-        wait = backoff(entry.attempts, self.retry_max)
 
-        def postpone(session: Session) -> None:
+        def change(session: Session) -> None:
             row = session.get(TicketOutboxEntry, entry.id)
-            if row is not None and row.state == "pending":
-                row.next_attempt_at, row.last_error, row.updated_at = now + wait, error[:500], now
-                session.add(row)
+            if row is None or ("next_attempt_at" in values and row.state != "pending"):
+                return
+            for name, value in {**values, "updated_at": now}.items():
+                setattr(row, name, value)
+            session.add(row)
 
+        await self.db.run(change)
+
+    async def _postpone(self, entry: TicketOutboxEntry, error: str) -> None:
+        wait = backoff(entry.attempts, self.retry_max)
         log.warning("ticket request #%s queued, next try in %s: %s", entry.id, wait, error)
-        await self.db.run(postpone)
+        await self._set(entry, next_attempt_at=self.clock() + wait, last_error=error[:500])
 
     async def _fail(self, entry: TicketOutboxEntry, error: str) -> None:
-        now = self.clock()
-
-        def fail(session: Session) -> None:
-            row = session.get(TicketOutboxEntry, entry.id)
-            if row is not None:
-                row.state, row.last_error, row.updated_at = "failed", error[:500], now
-                session.add(row)
-
         log.error("ticket request #%s refused by %s: %s", entry.id, self.backend.name, error)
-        await self.db.run(fail)
+        await self._set(entry, state="failed", last_error=error[:500])
 
     async def _filed(self, entry: TicketOutboxEntry, key: str) -> None:
-        now = self.clock()
-
-        def filed(session: Session) -> None:
-            row = session.get(TicketOutboxEntry, entry.id)
-            if row is not None:
-                row.state, row.ticket_key, row.last_error, row.updated_at = "filed", key, "", now
-                session.add(row)
-
-        await self.db.run(filed)
+        await self._set(entry, state="filed", ticket_key=key, last_error="")
 
     # Retrying ----------------------------------------------------------------
 
