@@ -90,6 +90,8 @@ class TicketOutbox:
         request_id = request_id or uuid.uuid4().hex
         payload = {"reporter": reporter.lower(), "summary": summary, "description": description,
                    "system": system, "urgency": urgency, "category": category}
+        if self.backend.kind == "builtin":  # it lives in this database: writing it down first adds nothing
+            return await self.backend.create(**payload, request_id=request_id)
         entry = await self._write(request_id, payload)
         if entry.state == "filed" and entry.ticket_key:
             found = await self.backend.get(entry.ticket_key)

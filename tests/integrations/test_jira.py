@@ -243,3 +243,12 @@ async def test_injection_in_the_reporter_finds_nothing(fake: JiraFake, db: Datab
     naive = f'project = "HD" AND (key in ({own.key}) OR reporter = "{evil}")'
     assert len(jql_filter(naive, list(fake.issues.values()))) == 3
     backend.close()
+
+
+def test_createmeta_answer_fits_the_spec(fake: JiraFake, db: Database, clock: Clock) -> None:
+    """The fake's createmeta (which the library offers for checking a project's issue types) is spec-shaped."""
+    backend = _backend(fake, db, clock)
+    backend.check()
+    meta = backend._client().createmeta(projectKeys=fake.project["key"])
+    assert [t["name"] for t in meta["projects"][0]["issuetypes"]] == ["Task"]
+    backend.close()
