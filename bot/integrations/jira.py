@@ -347,12 +347,13 @@ class JiraBackend:
         found = await self._search(jql, limit=1)
         return await self._view(found[0]) if found else None
 
-    async def updated_since(self, since: datetime) -> list[TicketView]:
-        """The bot's issues updated at or after ``since`` (minute precision, in the bot account's time zone)."""
+    async def updated_since(self, since: datetime, limit: int = 100) -> list[TicketView]:
+        """The bot's issues updated at or after ``since``, oldest change first (minute precision, in the bot
+        account's time zone)."""
         moment = since.astimezone(self.time_zone).strftime("%Y/%m/%d %H:%M")
         jql = (f"project = {jql_quote(self.project)} AND labels = {jql_quote(BOT_LABEL)} "
                f"AND updated >= {jql_quote(moment)} ORDER BY updated ASC")
-        return [await self._view(issue) for issue in await self._search(jql, limit=100)]
+        return [await self._view(issue) for issue in await self._search(jql, limit=limit)]
 
     async def _view(self, issue: dict[str, Any]) -> TicketView:
         key = str(issue.get("key", ""))

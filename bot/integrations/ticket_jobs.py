@@ -34,6 +34,7 @@ __all__ = ["OUTBOX_EVERY", "TicketSync", "poll_tickets", "retry_ticket_outbox", 
 log = logging.getLogger(__name__)
 
 OUTBOX_EVERY = timedelta(seconds=30)
+POLL_BATCH = 100
 OVERLAP = timedelta(minutes=1)
 """JQL dates have minute precision: each poll reads one minute back (the stored state drops repeats)."""
 
@@ -113,8 +114,11 @@ class TicketSync:
                                      .first())
         since = (mark.checked_at if mark else started - self.bot.settings.jira_poll_interval) - OVERLAP
         told = 0
-        for view in await self.bot.tickets.updated_since(since):
+        views = await self.bot.tickets.updated_since(since, POLL_BATCH)
+        for view in views:
             told += await self.observe(view)
+        if len(views) >= POLL_BATCH and views[-1].updated_at is not None:
+            started = views[-1].updated_at  # a full page: the next round goes on from the last change read
 
         def save(session: Session) -> None:
             row = session.exec(select(TicketSyncMark).where(TicketSyncMark.name == name)).first()

@@ -240,6 +240,6 @@ class TicketOutbox:
             await self.on_change(view, actor.lower())
         return view
 
-    async def updated_since(self, since: datetime) -> list[TicketView]:
-        """Tickets changed at or after ``since``."""
-        return await self.backend.updated_since(since)
+    async def updated_since(self, since: datetime, limit: int = 100) -> list[TicketView]:
+        """Tickets changed at or after ``since``, oldest change first."""
+        return await self.backend.updated_since(since, limit)

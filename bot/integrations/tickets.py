@@ -145,8 +145,8 @@ class TicketBackend(Protocol):
         """Change the status or the assignee."""
         ...
 
-    async def updated_since(self, since: datetime) -> list[TicketView]:
-        """The bot's tickets changed at or after ``since`` (for the polling job)."""
+    async def updated_since(self, since: datetime, limit: int = 100) -> list[TicketView]:
+        """At most ``limit`` of the bot's tickets changed at or after ``since``, oldest change first."""
         ...
 
 
@@ -291,9 +291,9 @@ class LocalTicketQueue:
 
         return await self.db.run(change)
 
-    async def updated_since(self, since: datetime) -> list[TicketView]:
-        """Tickets changed at or after ``since``, oldest change first."""
-        query = select(Ticket).where(col(Ticket.updated_at) >= since).order_by(col(Ticket.updated_at))
+    async def updated_since(self, since: datetime, limit: int = 100) -> list[TicketView]:
+        """At most ``limit`` tickets changed at or after ``since``, oldest change first."""
+        query = select(Ticket).where(col(Ticket.updated_at) >= since).order_by(col(Ticket.updated_at)).limit(limit)
         return await self.db.run(lambda session: [_view(session, t) for t in session.exec(query).all()])
 
 
