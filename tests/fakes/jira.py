@@ -266,8 +266,10 @@ class JiraFake:
     # Control -------------------------------------------------------------------
 
     def start(self) -> JiraFake:
-        """Serve on 127.0.0.1 on a free port, in a thread."""
+        """Serve on 127.0.0.1 on a free port, in a thread (the specs are read first, not in a request)."""
         fake = self
+        if self.check_specs:
+            jira_specs()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -601,7 +603,7 @@ def jira_settings(fake: JiraFake, kind: str = "jira", **overrides: Any) -> dict[
     """Settings values that point the bot at ``fake`` (Cloud credentials, or a PAT for Data Center)."""
     values: dict[str, Any] = {
         "ticket_backend": kind, "jira_url": fake.url, "jira_project": fake.project["key"],
-        "jira_timeout": 1.0, "jira_service_desk": "1" if kind == "jsm" else None,
+        "jira_timeout": 5.0, "jira_service_desk": "1" if kind == "jsm" else None,
         "jira_request_types": {"default": "10", "hardware": "11"} if kind == "jsm" else {},
         "jira_webhook_secret": "hook-secret",
     }

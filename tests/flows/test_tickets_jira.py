@@ -253,3 +253,20 @@ async def test_phishing_click_while_jira_is_down(jira_chat: Chat, fake: JiraFake
     assert "request #1 from ann@city.example waits in the outbox" in to_technicians
     assert "Urgency: urgent" in to_technicians
     assert "saved your request (#1)" in texts(lines, to=ANN)
+
+
+async def test_offers_from_other_skills_file_in_jira(jira_chat: Chat, fake: JiraFake) -> None:
+    """The how-to "this did not help" offer and the fallback's offer open Jira tickets with what was said."""
+    question = "how do i set up an out of office reply in outlook"
+    lines = await jira_chat.say(ANN, question)
+    lines = await jira_chat.click(ANN, button(lines, "No"))
+    lines = await jira_chat.click(ANN, button(lines, "Open a ticket"))
+    await jira_chat.click(ANN, button(lines, "Submit"))
+    [issue] = fake.issues.values()
+    assert issue["fields"]["summary"] == question and "did not help" in issue["fields"]["description"]
+
+    await jira_chat.say(BOB, "blorp fizzle wibble")
+    lines = await jira_chat.say(BOB, "zzq frobnicate the gronk")
+    lines = await jira_chat.click(BOB, button(lines, "Open a ticket"))
+    await jira_chat.click(BOB, button(lines, "Submit"))
+    assert fake.issues["ITSD-2"]["fields"]["summary"] == "zzq frobnicate the gronk"
