@@ -161,7 +161,7 @@ class Tickets(Skill):
         await ctx.audit.record(ctx.employee.email, "ticket.create", target=ticket.key)
         link = f" {ticket.url}" if ticket.url else ""
         await ctx.reply(f"Done: ticket {ticket.key} is open.{link} I'll tell you when a technician updates it. "
-                        f"To add something, say \"add to {ticket.key}: ...\" or reply in this thread.",
+                        f"To add something, say \"add to {ticket.key}: ...\".",
                         key=f"{self.name}:{ticket.key}")
         await ctx.tell_technicians(f"New ticket {ticket.key} from {ctx.employee.email}: {ticket.summary}",
                                    fields=(Field("Urgency", ticket.urgency),),
