@@ -228,16 +228,20 @@ class JiraBackend:
         category: str = "",
         request_id: str | None = None,
     ) -> TicketView:
-        """Create an issue in the project, labelled for the bot and for ``request_id``."""
+        """File the ticket (labelled for the bot and for ``request_id``) and record it as the bot's."""
         category = category_for(system, category)
         summary = " ".join(summary.split())[:255] or "(no summary)"
         fields, components = self._fields(reporter, summary, description, system, urgency, category, request_id)
+        key = await self._file(reporter, category, fields, components)
+        return await self._remember(key, reporter, summary, description, system, urgency, category, request_id)
+
+    async def _file(self, reporter: str, category: str, fields: dict[str, Any], components: list[str]) -> str:
+        """Create the issue in the project; returns its key."""
         fields.update(project={"key": self.project}, issuetype={"name": self.settings.jira_issue_type})
         if components:
             fields["components"] = [{"name": name} for name in components]
         created = await self._call("create issue", lambda c: c.create_issue(fields=fields, prefetch=False))
-        key = str(created.key)
-        return await self._remember(key, reporter, summary, description, system, urgency, category, request_id)
+        return str(created.key)
 
     async def _remember(self, key: str, reporter: str, summary: str, description: str, system: str, urgency: str,
                         category: str, request_id: str | None) -> TicketView:
@@ -447,32 +451,18 @@ class ServiceDeskBackend(JiraBackend):
             raise ConfigError(f"HELPDESK_JIRA_REQUEST_TYPES: service desk {self.service_desk} has no request type "
                               f"{', '.join(missing)}")
 
-    async def create(
-        self,
-        *,
-        reporter: str,
-        summary: str,
-        description: str = "",
-        system: str = "",
-        urgency: str = "normal",
-        category: str = "",
-        request_id: str | None = None,
-    ) -> TicketView:
-        """Raise a customer request for ``reporter`` with the request type of the category."""
-        category = category_for(system, category)
-        summary = " ".join(summary.split())[:255] or "(no summary)"
-        values, _ = self._fields(reporter, summary, description, system, urgency, category, request_id)
+    async def _file(self, reporter: str, category: str, fields: dict[str, Any], components: list[str]) -> str:
+        """Raise a customer request for ``reporter`` with the request type of the category; returns its key."""
         request_type = self.request_type_for(category)
         data = {
             "serviceDeskId": self.service_desk,
             "requestTypeId": int(request_type) if request_type.isdigit() else request_type,
-            "requestFieldValues": values,
+            "requestFieldValues": fields,
             "raiseOnBehalfOf": reporter.lower(),
         }
         created = await self._call("create request",
                                    lambda c: c.create_customer_request(fields=dict(data), prefetch=False))
-        key = str(created.raw.get("issueKey"))
-        return await self._remember(key, reporter, summary, description, system, urgency, category, request_id)
+        return str(created.raw.get("issueKey"))
 
 
 def _set_status(session: Session, key: str, status: str, last_comment_id: str | None) -> None:
