@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/shell_startup.py
 	$(BIN)/python bench/kb_retrieval.py
 	$(BIN)/python bench/teams_turns.py
+	$(BIN)/python bench/tickets.py
 
 clean:
 	rm -rf $(VENV) helpdesk.db

@@ -12,7 +12,9 @@ from bot.context import Context
 from bot.conversations import ConversationStore
 from bot.errors import ConfigError
 from bot.integrations.kb import KnowledgeBase
-from bot.integrations.tickets import LocalTicketQueue, TicketQueue
+from bot.integrations.ticket_jobs import TicketSync
+from bot.integrations.ticket_outbox import TicketOutbox
+from bot.integrations.tickets import TicketQueue, build_ticket_backend
 from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.router import Router
@@ -51,7 +53,13 @@ class Bot:
         self.identity = IdentityService(self.db, settings)
         self.conversations = ConversationStore(self.db)
         self.approvals = ApprovalService(self.db, self.audit, settings.approval_ttl, clock)
-        self.tickets: TicketQueue = LocalTicketQueue(self.db, settings.ticket_prefix, clock)
+        self.ticket_backend = build_ticket_backend(settings, self.db, clock)
+        self.ticket_outbox = TicketOutbox(self.ticket_backend, self.db, clock, settings.ticket_retry_max)
+        self.tickets: TicketQueue = self.ticket_outbox
+        self.tickets_sync = TicketSync(self)
+        self.ticket_outbox.on_filed = self.tickets_sync.filed
+        self.ticket_outbox.on_change = self.tickets_sync.observe
+        self.ticket_outbox.on_queued = self.tickets_sync.queued
         self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url)
         self.notices = NoticeBoard(self.db, clock)
         self.questions = QuestionLog(self.db, clock)
@@ -70,6 +78,7 @@ class Bot:
             self._nlu = build_parser(self.settings)
         self.kb.synonyms = data.synonyms
         self.reload_kb_if_changed()
+        self.tickets.check()
 
     def reload_kb_if_changed(self) -> bool:
         """Re-read the knowledge base when a file in its folder was added, changed or removed."""
@@ -100,7 +109,10 @@ class Bot:
         self.channels[channel.name] = channel
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the database (and the ticket backend's connections)."""
+        close_backend = getattr(self.ticket_backend, "close", None)
+        if close_backend is not None:
+            close_backend()
         self.db.close()
 
     # Turns and replies -------------------------------------------------------

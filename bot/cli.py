@@ -106,6 +106,7 @@ def _reload_kb_on_sighup(bot: Bot) -> None:
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
     from bot.channels.shell import run_interactive
+    from bot.integrations.ticket_jobs import start_ticket_jobs
     from bot.server import build_web_app
 
     settings = _settings()
@@ -126,6 +127,7 @@ def run() -> None:
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         ticker = asyncio.create_task(_tick_forever(bot))
+        ticket_jobs = start_ticket_jobs(bot)
         _reload_kb_on_sighup(bot)
         logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
         try:
@@ -137,6 +139,7 @@ def run() -> None:
             if teams is not None:
                 await teams.drain()
             ticker.cancel()
+            ticket_jobs.shutdown(wait=False)
             await runner.cleanup()
 
     try:

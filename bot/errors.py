@@ -11,6 +11,8 @@ __all__ = [
     "HelpdeskError",
     "IntegrationError",
     "PermissionDenied",
+    "TicketBackendUnavailable",
+    "TicketQueued",
     "TrainingDataError",
     "UserFacingError",
 ]
@@ -48,3 +50,18 @@ class IntegrationError(HelpdeskError):
     def __init__(self, system: str, message: str) -> None:
         self.system = system
         super().__init__(f"{system}: {message}")
+
+
+class TicketBackendUnavailable(IntegrationError):
+    """The ticket backend is down, too slow or rate limiting (timeout, 5xx, 429): try again later."""
+
+
+class TicketQueued(UserFacingError):
+    """The ticket could not be filed now; it waits in the outbox and the employee gets its key later."""
+
+    def __init__(self, entry_id: int, system: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(
+            f"{system} is not answering right now, so I saved your request (#{entry_id}). "
+            "It will be filed as soon as it is back, and I'll message you the ticket number."
+        )

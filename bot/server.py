@@ -8,6 +8,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.app import Bot
+from bot.integrations.jira_webhook import jira_webhook_handler
 
 __all__ = ["BOT_KEY", "build_web_app"]
 
@@ -34,4 +35,5 @@ def build_web_app(bot: Bot) -> web.Application:
     app[BOT_KEY] = bot
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_post("/jira/webhook", jira_webhook_handler(bot))
     return app

@@ -10,7 +10,7 @@ import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -96,6 +96,22 @@ class Settings(BaseSettings):
     teams_retry_attempts: int = Field(4, ge=1, le=10)
     teams_retry_seconds: float = Field(1.0, ge=0.0, le=60.0)
 
+    # Tickets: Jira and Jira Service Management (issue 4)
+    ticket_backend: Literal["auto", "builtin", "jira", "jsm"] = "auto"
+    jira_url: str | None = None
+    jira_project: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9_]{1,19}$")
+    jira_issue_type: str = "Task"
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_pat: SecretStr | None = None
+    jira_service_desk: str | None = None
+    jira_request_types: dict[str, str] = Field(default_factory=dict)
+    jira_fields: dict[str, Any] = Field(default_factory=dict)
+    jira_timeout: float = Field(10.0, gt=0, le=120)
+    jira_poll_interval: timedelta = timedelta(minutes=2)
+    jira_webhook_secret: SecretStr | None = None
+    ticket_retry_max: timedelta = timedelta(minutes=30)
+
     # Slack's own names (no prefix)
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
@@ -119,6 +135,29 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: object) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("jira_poll_interval", "ticket_retry_max", mode="before")
+    @classmethod
+    def _ticket_duration(cls, value: object) -> timedelta:
+        return parse_duration(value, default_unit="s")
+
+    @field_validator("jira_url")
+    @classmethod
+    def _jira_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/]+", value.strip()):
+            raise ValueError(f"{value!r} is not a URL such as https://city.atlassian.net")
+        return value.strip().rstrip("/")
+
+    @property
+    def ticket_backend_kind(self) -> str:
+        """The ticket backend in use: ``builtin``, ``jira`` or ``jsm`` (``auto`` picks by what is configured)."""
+        if self.ticket_backend != "auto":
+            return self.ticket_backend
+        if self.jira_url and self.jira_service_desk:
+            return "jsm"
+        return "jira" if self.jira_url else "builtin"
 
     @field_validator("timezone")
     @classmethod

@@ -84,6 +84,13 @@ class Skill:
     async def on_approval(self, ctx: Context, approval: Approval) -> None:
         """A request from ``ctx.request_approval`` was approved, denied or expired."""
 
+    async def on_thread_reply(self, turn: Turn, ctx: Context, thread: str) -> bool:
+        """A reply in the thread of this skill's message keyed ``thread`` (``"<skill name>:..."``).
+
+        Return True when handled; False lets the router treat it as an ordinary message.
+        """
+        return False
+
 
 def load_skills(package: str = "skills") -> list[Skill]:
     """Import every module of ``package`` and make one of each Skill subclass defined there."""

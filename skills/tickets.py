@@ -1,4 +1,9 @@
-"""Open a ticket and check on tickets, in the built-in queue."""
+"""Open tickets, follow them, and comment on them from chat; technicians work the queue here too.
+
+The backend (built-in queue, Jira or Jira Service Management) is behind
+``ctx.tickets``; when it is down the request waits in the outbox and the
+employee is messaged the key once it exists.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import re
 from typing import Any, ClassVar
 
 from bot.context import Context
-from bot.errors import PermissionDenied
+from bot.errors import PermissionDenied, TicketQueued, UserFacingError
 from bot.integrations.tickets import TicketView
-from bot.messages import Field, Turn
+from bot.messages import Button, Field, Turn
 from bot.skill import Intent, Skill, Slot
 
 __all__ = ["Tickets"]
@@ -20,6 +25,15 @@ _FILLER = frozenset(
 )
 _URGENT = re.compile(r"\b(urgent|asap|emergency|right away|immediately|can'?t work|cannot work|down for everyone)\b",
                      re.IGNORECASE)
+_LOW = re.compile(r"\b(no rush|whenever|not urgent|low priority|when you get a chance)\b", re.IGNORECASE)
+_KEY = r"([A-Za-z][A-Za-z0-9_]{0,19}-\d{1,9})"
+_COMMENT = re.compile(rf"^\s*(?:please\s+)?(?:add|comment|note|append)(?:\s+this)?\s+(?:to|on)\s+(?:ticket\s+)?"
+                      rf"{_KEY}\s*[:\-,]\s*(?P<body>.+)$", re.IGNORECASE | re.DOTALL)
+_TAKE = re.compile(rf"^\s*(?:i'?ll\s+take|take|assign(?:\s+me)?|grab)\s+(?:ticket\s+)?{_KEY}\b", re.IGNORECASE)
+_RESOLVE = re.compile(rf"^\s*(?:resolve|close|mark)\s+(?:ticket\s+)?{_KEY}(?:\s+(?:as\s+)?(?:resolved|done|fixed))?"
+                      rf"\s*[:\-,]?\s*(?P<note>.*)$", re.IGNORECASE | re.DOTALL)
+_QUEUE = re.compile(r"\b(?:open|all|unassigned|new)\s+tickets\b|\bticket\s+queue\b|\bthe\s+queue\b", re.IGNORECASE)
+SUMMARY_CHARS = 120
 
 
 def _has_substance(text: str) -> bool:
@@ -28,40 +42,78 @@ def _has_substance(text: str) -> bool:
     return len([w for w in words if w not in _FILLER]) >= 2
 
 
+def summary_of(text: str) -> str:
+    """A one-line summary: the first sentence or line, cut at a word near ``SUMMARY_CHARS``."""
+    first = " ".join(text.strip().split("\n", 1)[0].split())
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    if len(sentence) <= SUMMARY_CHARS:
+        return sentence
+    cut = sentence.rfind(" ", 0, SUMMARY_CHARS)
+    return sentence[: cut if cut > 40 else SUMMARY_CHARS].rstrip(",;:") + "…"
+
+
+def urgency_of(text: str) -> str:
+    """``high`` when the words say it is urgent, ``low`` when they say it is not, else ``normal``."""
+    if _URGENT.search(text):
+        return "high"
+    return "low" if _LOW.search(text) else "normal"
+
+
 def _fields(ticket: TicketView) -> tuple[Field, ...]:
     fields = [Field("Status", ticket.status), Field("Assignee", ticket.assignee or "not assigned yet")]
     if ticket.last_comment:
         fields.append(Field("Last comment", ticket.last_comment[:300]))
+    if ticket.url:
+        fields.append(Field("Link", ticket.url))
     return tuple(fields)
 
 
+def _line(ticket: TicketView) -> str:
+    line = f"• {ticket.key} ({ticket.status}): {ticket.summary}"
+    line += f" — {ticket.assignee}" if ticket.assignee else " — not assigned yet"
+    if ticket.last_comment:
+        line += f"\n    last comment: {ticket.last_comment[:120]}"
+    return line
+
+
+def _entity(turn: Turn, name: str) -> str:
+    for entity in (turn.parse or {}).get("entities", []):
+        if entity["entity"] == name:
+            return str(entity["value"])
+    return ""
+
+
 class Tickets(Skill):
-    """File tickets with a preview, and report their status."""
+    """File tickets with a preview, report on them, take comments, and let technicians work the queue."""
 
     name = "tickets"
     summary = "Open a ticket for a problem or a request, and check on your tickets"
-    examples = ("my monitor won't turn on", "any update on HELP-12?")
+    examples = ("my monitor won't turn on", "any update on HELP-12?", "add to HELP-12: it happened again")
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("open_ticket", slots=(Slot("system", "", entity="system", required=False),)),
         Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),)),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
-        """Open a ticket or report on one."""
+        """Open a ticket, or report on, comment on or work one."""
         if ctx.intent == "ticket_status":
-            await self._status(ctx)
+            await self._follow(turn, ctx)
         else:
             await self._open(turn, ctx)
 
+    # Opening -----------------------------------------------------------------
+
     async def _open(self, turn: Turn, ctx: Context) -> None:
-        summary = str(ctx.slots.get("summary") or (turn.text if _has_substance(turn.text) else ""))
-        if not summary:
+        text = str(ctx.slots.get("summary") or (turn.text if _has_substance(turn.text) else ""))
+        if not text.strip():
+            ctx.intent = "open_ticket"
             await ctx.ask("summary", "Sure. In a sentence, what is the problem or what do you need?")
             return
-        system = str(ctx.slots.get("system") or "")
-        urgency = "high" if _URGENT.search(summary) else "normal"
-        description = str(ctx.slots.get("description") or summary)
-        data = {"summary": summary[:255], "description": description, "system": system, "urgency": urgency}
+        system = str(ctx.slots.get("system") or _entity(turn, "system"))
+        description = str(ctx.slots.get("description") or text)
+        urgency = str(ctx.slots.get("urgency") or urgency_of(description))
+        data = {"summary": summary_of(text)[:255], "description": description, "system": system,
+                "urgency": urgency}
         existing = await ctx.tickets.find_open(ctx.employee.email, system)
         if existing is not None:
             await ctx.confirm(
@@ -76,11 +128,14 @@ class Tickets(Skill):
         fields = [Field("Summary", data["summary"]), Field("Urgency", data["urgency"])]
         if data["system"]:
             fields.insert(1, Field("System", data["system"]))
-        await ctx.confirm("Here is the ticket I'll open for you. Submit it?", "submit", data,
-                          fields=tuple(fields), yes="Submit", no="Cancel")
+        if data["description"].strip() != data["summary"].strip():
+            fields.append(Field("Description", data["description"][:500]
+                                + ("…" if len(data["description"]) > 500 else "")))
+        await ctx.confirm("Here is the ticket I'll open for you. Submit it, or edit it first?", "submit", data,
+                          fields=tuple(fields), yes="Submit", no="Edit")
 
     async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
-        """Submit the previewed ticket, or add to the existing one."""
+        """Submit the previewed ticket (or edit it), or add to the existing one."""
         if action == "add_to_existing":
             if yes:
                 ticket = await ctx.tickets.comment(data["key"], ctx.employee.email, data["description"])
@@ -89,31 +144,122 @@ class Tickets(Skill):
                 await self._preview(ctx, data)
             return
         if not yes:
-            await ctx.reply("OK, I didn't open a ticket.")
+            ctx.intent = "open_ticket"
+            ctx.slots = {"system": data["system"], "urgency": data["urgency"]}
+            await ctx.ask("summary", "What should the ticket say? Send the corrected description "
+                                     "(or say \"no\" to drop it).")
             return
-        ticket = await ctx.tickets.create(
-            reporter=ctx.employee.email, summary=data["summary"], description=data["description"],
-            system=data["system"], urgency=data["urgency"],
-        )
+        try:
+            ticket = await ctx.tickets.create(
+                reporter=ctx.employee.email, summary=data["summary"], description=data["description"],
+                system=data["system"], urgency=data["urgency"],
+            )
+        except TicketQueued as queued:
+            await ctx.audit.record(ctx.employee.email, "ticket.queued", target=f"outbox #{queued.entry_id}")
+            await ctx.reply(str(queued))
+            return
         await ctx.audit.record(ctx.employee.email, "ticket.create", target=ticket.key)
-        await ctx.reply(f"Done: ticket {ticket.key} is open. I'll tell you when a technician updates it.")
+        link = f" {ticket.url}" if ticket.url else ""
+        await ctx.reply(f"Done: ticket {ticket.key} is open.{link} I'll tell you when a technician updates it. "
+                        f"To add something, say \"add to {ticket.key}: ...\".",
+                        key=f"{self.name}:{ticket.key}")
         await ctx.tell_technicians(f"New ticket {ticket.key} from {ctx.employee.email}: {ticket.summary}",
-                                   fields=(Field("Urgency", ticket.urgency),))
+                                   fields=(Field("Urgency", ticket.urgency),),
+                                   buttons=(ctx.button("take", ticket.key, "Take it"),))
 
-    async def _status(self, ctx: Context) -> None:
-        key = ctx.slots.get("ticket_key")
-        if key:
-            ticket = await ctx.tickets.get(str(key))
-            if ticket is None:
-                await ctx.reply(f"I can't find a ticket called {key}. Check the number, or say \"my tickets\".")
-                return
-            if ticket.reporter != ctx.employee.email and not ctx.employee.is_technician:
-                raise PermissionDenied(f"{ticket.key} isn't one of your tickets, so I can't show it.")
-            await ctx.reply(f"{ticket.key}: {ticket.summary}", fields=_fields(ticket), private=True)
-            return
+    # Following ---------------------------------------------------------------
+
+    async def _follow(self, turn: Turn, ctx: Context) -> None:
+        text = turn.text
+        if match := _COMMENT.match(text):
+            await self._comment(ctx, match.group(1), match.group("body"))
+        elif match := _TAKE.match(text):
+            await self._take(ctx, match.group(1))
+        elif match := _RESOLVE.match(text):
+            await self._resolve(ctx, match.group(1), match.group("note").strip())
+        elif ctx.slots.get("ticket_key"):
+            await self._status(ctx, str(ctx.slots["ticket_key"]))
+        elif ctx.employee.is_technician and _QUEUE.search(text) and "my " not in text.lower():
+            await self._queue(ctx)
+        else:
+            await self._mine(ctx)
+
+    async def _ticket_for(self, ctx: Context, key: str) -> TicketView:
+        """The ticket, if this person may see it (their own, or any for a technician)."""
+        ticket = await ctx.tickets.get(key)
+        if ticket is None:
+            raise UserFacingError(f"I can't find a ticket called {key.upper()}. "
+                                   "Check the number, or say \"my tickets\".")
+        if ticket.reporter != ctx.employee.email and not ctx.employee.is_technician:
+            raise PermissionDenied(f"{ticket.key} isn't one of your tickets, so I can't show it.")
+        return ticket
+
+    async def _status(self, ctx: Context, key: str) -> None:
+        ticket = await self._ticket_for(ctx, key)
+        await ctx.reply(f"{ticket.key}: {ticket.summary}", fields=_fields(ticket), private=True)
+
+    async def _mine(self, ctx: Context) -> None:
         tickets = await ctx.tickets.list_for(ctx.employee.email)
-        if not tickets:
+        waiting = await ctx.bot.ticket_outbox.pending_for(ctx.employee.email)
+        if not tickets and not waiting:
             await ctx.reply("You have no open tickets. If something needs fixing, just tell me about it.")
             return
-        lines = [f"• {t.key} ({t.status}): {t.summary}" for t in tickets[:10]]
+        lines = [_line(t) for t in tickets[:10]]
+        lines += [f"• request #{w.id} (waiting to be filed): {w.payload.get('summary', '')}" for w in waiting]
         await ctx.reply("Your open tickets:\n" + "\n".join(lines), private=True)
+
+    async def _queue(self, ctx: Context) -> None:
+        tickets = await ctx.tickets.list_open()
+        if not tickets:
+            await ctx.reply("The queue is empty: no open tickets.", private=True)
+            return
+        buttons: list[Button] = []
+        for ticket in tickets[:10]:
+            if not ticket.assignee:
+                buttons.append(ctx.button("take", ticket.key, f"Take {ticket.key}"))
+        more = f"\n(and {len(tickets) - 10} more)" if len(tickets) > 10 else ""
+        await ctx.reply(f"Open tickets ({len(tickets)}):\n" + "\n".join(_line(t) for t in tickets[:10]) + more,
+                        buttons=buttons[:5], private=True)
+
+    async def _comment(self, ctx: Context, key: str, body: str) -> None:
+        ticket = await self._ticket_for(ctx, key)
+        ticket = await ctx.tickets.comment(ticket.key, ctx.employee.email, body.strip())
+        await ctx.audit.record(ctx.employee.email, "ticket.comment", target=ticket.key)
+        await ctx.reply(f"Added your comment to {ticket.key}.")
+        if ctx.employee.email == ticket.reporter:
+            await ctx.tell_technicians(f"{ticket.reporter} added to {ticket.key}: {body.strip()[:300]}")
+
+    async def _take(self, ctx: Context, key: str) -> None:
+        if not ctx.employee.is_technician:
+            raise PermissionDenied("Only technicians can take tickets.")
+        ticket = await self._ticket_for(ctx, key)
+        ticket = await ctx.tickets.update(ticket.key, status="in progress", assignee=ctx.employee.email)
+        await ctx.audit.record(ctx.employee.email, "ticket.take", target=ticket.key)
+        await ctx.reply(f"{ticket.key} is yours now ({ticket.status}): {ticket.summary}",
+                        buttons=(ctx.button("resolve", ticket.key, "Resolve"),), private=True)
+
+    async def _resolve(self, ctx: Context, key: str, note: str) -> None:
+        if not ctx.employee.is_technician:
+            raise PermissionDenied("Only technicians can resolve tickets. If yours is fixed, say "
+                                   "\"add to <ticket>: it works now\" and a technician will close it.")
+        ticket = await self._ticket_for(ctx, key)
+        if note:
+            await ctx.tickets.comment(ticket.key, ctx.employee.email, note)
+        ticket = await ctx.tickets.update(ticket.key, status="resolved")
+        await ctx.audit.record(ctx.employee.email, "ticket.resolve", target=ticket.key)
+        await ctx.reply(f"{ticket.key} is {ticket.status}. {ticket.reporter} has been told.", private=True)
+
+    async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
+        """Take it / Resolve buttons in the technicians' conversation."""
+        if action == "take":
+            await self._take(ctx, argument)
+        elif action == "resolve":
+            await self._resolve(ctx, argument, "")
+
+    async def on_thread_reply(self, turn: Turn, ctx: Context, thread: str) -> bool:
+        """A reply under the bot's "ticket is open" message becomes a comment on that ticket."""
+        key = thread.partition(":")[2]
+        if not key or not turn.text.strip():
+            return False
+        await self._comment(ctx, key, turn.text)
+        return True

@@ -12,6 +12,9 @@ from bot.store.models import (
     ProcessedEvent,
     Ticket,
     TicketComment,
+    TicketLink,
+    TicketOutboxEntry,
+    TicketSyncMark,
     utcnow,
 )
 
@@ -27,6 +30,9 @@ __all__ = [
     "ProcessedEvent",
     "Ticket",
     "TicketComment",
+    "TicketLink",
+    "TicketOutboxEntry",
+    "TicketSyncMark",
     "make_engine",
     "upgrade",
     "utcnow",

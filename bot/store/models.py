@@ -21,6 +21,9 @@ __all__ = [
     "TicketComment",
     "TeamsConversation",
     "TeamsMessage",
+    "TicketLink",
+    "TicketOutboxEntry",
+    "TicketSyncMark",
     "utcnow",
 ]
 
@@ -215,3 +218,48 @@ class TeamsMessage(SQLModel, table=True):
     conversation_id: str = Field(max_length=400)
     activity_id: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketLink(SQLModel, table=True):
+    """A ticket the bot opened, in any backend: who it is for, and what the employee was last told."""
+
+    __tablename__ = "ticket_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=64)
+    backend: str = Field(max_length=16)
+    request_id: str | None = Field(default=None, index=True, unique=True, max_length=64)
+    reporter: str = Field(index=True, max_length=320)
+    system: str = Field(default="", max_length=64)
+    status: str = Field(default="", max_length=64)
+    last_comment_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketOutboxEntry(SQLModel, table=True):
+    """A ticket request written down before the backend is called, so an outage or a crash loses nothing."""
+
+    __tablename__ = "ticket_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True, unique=True, max_length=64)
+    reporter: str = Field(index=True, max_length=320)
+    payload: dict[str, Any] = _json({})
+    state: str = Field(default="pending", index=True, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    ticket_key: str | None = Field(default=None, max_length=64)
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketSyncMark(SQLModel, table=True):
+    """How far the polling job has read a backend's changes (JQL ``updated >= checked_at``)."""
+
+    __tablename__ = "ticket_sync"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    checked_at: datetime

@@ -35,7 +35,10 @@ async def test_open_ticket_asks_for_what_is_missing(chat: Chat, bot: Bot) -> Non
     assert "what is the problem" in texts(lines).lower()
     lines = await chat.say(ANN, "my second monitor stays black after the update")
     assert "Summary: my second monitor stays black after the update" in texts(lines)
-    await chat.click(ANN, button(lines, "Cancel"))
+    lines = await chat.click(ANN, button(lines, "Edit"))
+    assert "corrected description" in texts(lines)
+    lines = await chat.say(ANN, "no")
+    assert "dropped" in texts(lines)
     assert tickets(bot) == []
 
 

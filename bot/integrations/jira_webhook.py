@@ -1,0 +1,73 @@
+"""``POST /jira/webhook``: Jira tells the bot that an issue changed; the employee is told.
+
+The shared secret (``HELPDESK_JIRA_WEBHOOK_SECRET``) comes either as Jira's
+``X-Hub-Signature: sha256=<HMAC of the body>`` (webhooks registered with a
+secret) or as ``?secret=...`` in the URL (for Jira versions that cannot sign).
+Both are compared in constant time. A bad secret is 401, a body that is not a
+JSON object with an issue key is 400, and a Jira that cannot be read back just
+then is 503, so that Jira delivers the event again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.errors import IntegrationError
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+__all__ = ["jira_webhook_handler", "signature"]
+
+log = logging.getLogger(__name__)
+MAX_BODY = 512 * 1024
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature`` value Jira sends for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _authentic(secret: str, request: web.Request, body: bytes) -> bool:
+    sent = request.headers.get("X-Hub-Signature", "")
+    if sent:
+        return hmac.compare_digest(sent.encode(), signature(secret, body).encode())
+    return hmac.compare_digest(request.query.get("secret", "").encode(), secret.encode())
+
+
+def jira_webhook_handler(bot: Bot) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The aiohttp handler of ``POST /jira/webhook`` for ``bot``."""
+
+    async def jira_webhook(request: web.Request) -> web.Response:
+        secret = bot.settings.jira_webhook_secret
+        if secret is None or bot.tickets.kind == "builtin":
+            return web.json_response({"error": "the Jira webhook is not configured"}, status=404)
+        body = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return web.json_response({"error": "body too large"}, status=413)
+        if not _authentic(secret.get_secret_value(), request, body):
+            log.warning("Jira webhook with a bad secret from %s", request.remote)
+            return web.json_response({"error": "bad secret"}, status=401)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        if not isinstance(payload, dict):
+            return web.json_response({"error": "the body is not a JSON object"}, status=400)
+        try:
+            told = await bot.tickets_sync.handle_webhook(payload)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        except IntegrationError as exc:
+            log.warning("Jira webhook: could not read the issue back: %s", exc)
+            return web.json_response({"error": "Jira could not be read just now; send it again"}, status=503)
+        return web.json_response({"ok": True, "notified": told})
+
+    return jira_webhook
