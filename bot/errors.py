@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DirectoryError",
     "HelpdeskError",
     "IntegrationError",
     "PermissionDenied",
@@ -48,3 +49,15 @@ class IntegrationError(HelpdeskError):
     def __init__(self, system: str, message: str) -> None:
         self.system = system
         super().__init__(f"{system}: {message}")
+
+
+class DirectoryError(IntegrationError):
+    """The directory (LDAP/AD, Entra ID) failed. ``kind`` says how, so the skill can explain it.
+
+    Kinds: ``unreachable``, ``bind_refused``, ``password_rejected``, ``not_found``, ``unsupported``.
+    The message never holds a password.
+    """
+
+    def __init__(self, kind: str, message: str, system: str = "The directory") -> None:
+        self.kind = kind
+        super().__init__(system, message)
