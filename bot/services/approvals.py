@@ -127,6 +127,8 @@ class ApprovalService:
             refusal = "Only technicians can approve or deny requests."
         elif decider.email in (approval.requester, approval.target):
             refusal = "You cannot decide on your own request; another technician must."
+        elif decider.email in approval.data.get("excluded_deciders", []):
+            refusal = "You already approved this request once; a second technician must decide."
         if refusal:
             await self.audit.record(
                 decider.email, f"approval.{verdict}:{approval.action}", target=approval.target,
