@@ -164,6 +164,15 @@ pwdMustChange: TRUE
 pwdAllowUserChange: TRUE
 pwdCheckQuality: 2
 pwdMinLength: 12
+
+dn: cn=strict,ou=policies,{base}
+objectClass: device
+objectClass: pwdPolicy
+cn: strict
+pwdAttribute: userPassword
+pwdMustChange: TRUE
+pwdCheckQuality: 2
+pwdMinLength: 60
 """
 
 

@@ -7,11 +7,23 @@ through ldap3), ``GraphDirectory`` (Entra ID through Microsoft Graph) and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Directory", "DirectoryAccount"]
+__all__ = ["Directory", "DirectoryAccount", "plausible_email"]
+
+_PLAUSIBLE = re.compile(r"^[^\s@\x00-\x1f\x7f]{1,64}@[^\s@\x00-\x1f\x7f]{1,255}$")
+
+
+def plausible_email(email: str) -> bool:
+    """True when ``email`` could be an address: one @, no spaces or control characters.
+
+    Adapters look up nothing else. Filter syntax that passes this check is
+    escaped by each adapter before it reaches the directory.
+    """
+    return bool(_PLAUSIBLE.match(email))
 
 
 @dataclass(frozen=True)

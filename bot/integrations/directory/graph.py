@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from bot.errors import DirectoryError
-from bot.integrations.directory.base import DirectoryAccount
+from bot.integrations.directory.base import DirectoryAccount, plausible_email
 
 __all__ = ["GraphDirectory"]
 
@@ -52,6 +52,8 @@ class GraphDirectory:
 
     async def find(self, email: str) -> DirectoryAccount | None:
         """The user whose ``mail`` or ``userPrincipalName`` is ``email`` (OData-quoted), or None."""
+        if not plausible_email(email.strip()):
+            return None
         quoted = email.strip().replace("'", "''")
         params = {"$filter": f"mail eq '{quoted}' or userPrincipalName eq '{quoted}'", "$select": USER_FIELDS}
         found = await self._call("GET", "/users", params=params)

@@ -25,7 +25,7 @@ from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
 from bot.errors import DirectoryError
-from bot.integrations.directory.base import DirectoryAccount
+from bot.integrations.directory.base import DirectoryAccount, plausible_email
 
 __all__ = ["LdapDirectory"]
 
@@ -144,6 +144,8 @@ class LdapDirectory:
         return conn
 
     def _find(self, conn: Connection, email: str) -> DirectoryAccount | None:
+        if not plausible_email(email.strip()):
+            return None
         value = escape_filter_chars(email.strip())
         if self.flavor == "ad":
             query = f"(&(objectCategory=person)(objectClass=user)(|(mail={value})(userPrincipalName={value})))"
@@ -196,18 +198,14 @@ class LdapDirectory:
         if self.flavor == "ad":
             self._modify(conn, account, {"lockoutTime": [(MODIFY_REPLACE, ["0"])]}, "unlock")
             return
-        conn.search(account.id, "(objectClass=*)", BASE, attributes=["pwdAccountLockedTime", "pwdFailureTime"])
+        # ppolicy forgets the failure count itself once the lock is removed and the user signs in.
+        conn.search(account.id, "(objectClass=*)", BASE, attributes=["pwdAccountLockedTime"])
         entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
         if not entries:
             raise DirectoryError("not_found", "the account is no longer in the directory", SYSTEM)
-        present = _lower_keys(entries[0].get("raw_attributes", {}))
-        changes: dict[str, Any] = {}
-        if _first(present, "pwdaccountlockedtime") and _first(present, "pwdaccountlockedtime") != LOCKED_FOR_GOOD:
-            changes["pwdAccountLockedTime"] = [(MODIFY_DELETE, [])]
-        if present.get("pwdfailuretime"):
-            changes["pwdFailureTime"] = [(MODIFY_DELETE, [])]
-        if changes:
-            self._modify(conn, account, changes, "unlock")
+        locked_at = _first(_lower_keys(entries[0].get("raw_attributes", {})), "pwdaccountlockedtime")
+        if locked_at and locked_at != LOCKED_FOR_GOOD:
+            self._modify(conn, account, {"pwdAccountLockedTime": [(MODIFY_DELETE, [])]}, "unlock")
 
     def _reset(self, conn: Connection, account: DirectoryAccount, password: str) -> None:
         if self.flavor == "ad":
