@@ -189,6 +189,10 @@ class Accounts(Skill):
         if request is None or request.requester != ctx.employee.email:
             await ctx.reply("That code is not for an open request of yours. Nothing was changed.")
             return
+        if not any(ch.isdigit() for ch in typed):
+            # Not an attempt at a code: ask again without using up a try.
+            await ctx.ask("code", "Please type the 6-digit code from the email, or say no to stop.", private=True)
+            return
         outcome, left = await requests.check_code(request_id, typed)
         me = ctx.employee.email
         if outcome == "ok":

@@ -8,6 +8,7 @@ disabled, sam under a strict password policy).
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 import time
@@ -119,6 +120,8 @@ def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Samba
     """One Samba AD DC for the session, LDAPS on a loopback address of its own."""
     if not (servers.SAMBA and servers.SAMBA_TOOL and servers.OPENSSL):
         need_service("Samba AD is not installed (apt-get install samba samba-ad-dc samba-ad-provision winbind)")
+    if os.geteuid() != 0:
+        need_service("a Samba AD DC runs only as root")
     dc = servers.start_samba(tmp_path_factory.mktemp("samba") / "dc")
     SAMBA_TIMES.update(provision=dc.provision_seconds, start=dc.start_seconds)
     yield dc

@@ -222,6 +222,7 @@ async def test_self_service_wrong_codes_then_cool_down(make_chat: MakeChat, slap
     wait_until(lambda: len(inbox.messages) == 1)
     code = inbox.last_code("ann.home@mail.example")
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert "6-digit code from the email" in texts(await chat.say(ANN, "where do I find it?"))
     assert "2 tries left" in texts(await chat.say(ANN, wrong))
     assert "1 try left" in texts(await chat.say(ANN, wrong))
     assert "third wrong code" in texts(await chat.say(ANN, wrong))
