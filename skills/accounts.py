@@ -324,7 +324,6 @@ class Accounts(Skill):
         else:
             await ctx.tell(request.target, text)
             await ctx.reply(f"Done: the {what} for {request.target} is finished; they have been told privately.")
-        del secret, text
 
     async def _account(self, ctx: Context, target: str, action: str,
                        request: AccountRequest | None = None) -> DirectoryAccount | None:

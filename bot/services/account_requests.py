@@ -61,31 +61,22 @@ class AccountRequests:
         """One request by id."""
         return await self.db.run(lambda session: session.get(AccountRequest, request_id))
 
-    async def update(self, request_id: int, **values: Any) -> AccountRequest | None:
-        """Change some columns of a request."""
-        now = self.clock()
-
-        def change(session: Session) -> AccountRequest | None:
-            row = session.get(AccountRequest, request_id)
-            if row is None:
-                return None
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = now
-            session.add(row)
-            return row
-
-        return await self.db.run(change)
+    async def update(self, request_id: int, **values: Any) -> bool:
+        """Change some columns of a request; False if there is no such request."""
+        return await self._change(request_id, values)
 
     async def finish(self, request_id: int, status: str, *, only_from: tuple[str, ...], **values: Any) -> bool:
         """Move a request to ``status`` only if it is in one of ``only_from`` (so nothing happens twice)."""
+        return await self._change(request_id, {**values, "status": status}, only_from)
+
+    async def _change(self, request_id: int, values: dict[str, Any], only_from: tuple[str, ...] | None = None
+                      ) -> bool:
         now = self.clock()
 
         def change(session: Session) -> bool:
             row = session.get(AccountRequest, request_id, with_for_update=True)
-            if row is None or row.status not in only_from:
+            if row is None or (only_from is not None and row.status not in only_from):
                 return False
-            row.status = status
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = now

@@ -25,7 +25,7 @@ from bot.nlu import EmbeddedParser
 from bot.store import AccountRequest, AuditEntry, Ticket
 from tests import servers
 from tests.fixtures_directory import Inbox, ldap_lock, ldap_sign_in, wait_until
-from tests.support import Chat, Clock, button, make_settings, texts
+from tests.support import Chat, Clock, button, fresh_postgres, make_settings, texts
 
 ANN, BOB, TOM, TIA = "ann@city.example", "bob@city.example", "tom@city.example", "tia@city.example"
 ALEX, DORA, SAM = "alex@city.example", "dora@city.example", "sam@city.example"
@@ -40,10 +40,10 @@ def make_chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock, slapd: serve
     """Build a bot on the test slapd (and SMTP sink) with extra settings; closed at the end."""
     bots: list[Bot] = []
 
-    def make(**overrides: Any) -> Chat:
+    def make(database_url: str | None = None, **overrides: Any) -> Chat:
         values = {**slapd.settings, **smtp_settings, **overrides}
-        bot = Bot(make_settings(f"sqlite:///{tmp_path / f'helpdesk{len(bots)}.db'}", **values),
-                  nlu=parser, clock=clock)
+        url = database_url or f"sqlite:///{tmp_path / f'helpdesk{len(bots)}.db'}"
+        bot = Bot(make_settings(url, **values), nlu=parser, clock=clock)
         bot.start()
         bots.append(bot)
         return Chat(bot)
@@ -212,6 +212,17 @@ async def test_self_service_with_the_right_code(make_chat: MakeChat, slapd: serv
     assert_kept_nowhere(password, chat, logs)
     assert password not in json.dumps(inbox.messages)
     assert (ANN, "accounts.code", ANN, "verified") in audit(chat.bot)
+
+
+@pytest.mark.postgres
+async def test_self_service_on_postgresql(make_chat: MakeChat, slapd: servers.Slapd, inbox: Inbox) -> None:
+    """The code check and the request's steps hold on PostgreSQL too (row locks, not SQLite's one writer)."""
+    chat = make_chat(fresh_postgres(), reset_policy="self_service")
+    await ask(chat, ANN)
+    wait_until(lambda: len(inbox.messages) == 1)
+    await chat.say(ANN, inbox.last_code("ann.home@mail.example"))
+    assert ldap_sign_in(slapd, "ann", temporary_password(chat, ANN)) == "must_change"
+    assert [r.status for r in requests(chat.bot)] == ["done"]
 
 
 async def test_self_service_wrong_codes_then_cool_down(make_chat: MakeChat, slapd: servers.Slapd, inbox: Inbox,

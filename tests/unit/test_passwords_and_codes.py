@@ -11,8 +11,8 @@ from sqlmodel import select
 from bot.errors import ConfigError
 from bot.integrations.directory import AssistedDirectory, GraphDirectory, LdapDirectory, build_directory
 from bot.services.account_requests import AccountRequests
-from bot.settings import load_settings
 from bot.services.passwords import CLASSES, LOOKALIKES, temporary_password
+from bot.settings import load_settings
 from bot.store import AccountRequest, Database
 from tests.support import Clock, make_settings
 
