@@ -122,7 +122,7 @@ def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Samba
         need_service("Samba AD is not installed (apt-get install samba samba-ad-dc samba-ad-provision winbind)")
     if os.geteuid() != 0:
         need_service("a Samba AD DC runs only as root")
-    dc = servers.start_samba(tmp_path_factory.mktemp("samba") / "dc")
+    dc = servers.start_samba(tmp_path_factory.mktemp("samba") / "dc", cache=servers.samba_cache())
     SAMBA_TIMES.update(provision=dc.provision_seconds, start=dc.start_seconds)
     yield dc
     dc.stop()

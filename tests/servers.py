@@ -7,6 +7,7 @@ helpers here only start and seed servers; the fixtures in
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -289,17 +290,60 @@ def _free_loopback_address() -> str:
     raise RuntimeError("no free loopback address for Samba")
 
 
-def start_samba(folder: Path) -> SambaDC:
-    """Provision a one-DC domain into ``folder`` and start ``samba -i`` with only its LDAP service."""
+def samba_cache() -> Path | None:
+    """Where a provisioned test domain is kept between runs: ``HELPDESK_TEST_SAMBA_CACHE``
+    (empty: none), by default ``~/.cache/civic-helpdesk``."""
+    value = os.environ.get("HELPDESK_TEST_SAMBA_CACHE", str(Path.home() / ".cache" / "civic-helpdesk"))
+    if not value:
+        return None
+    path = Path(value)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+PROVISION_ARGS = ("domain", "provision", f"--realm={AD_REALM}", "--domain=CITY", "--server-role=dc",
+                  "--dns-backend=NONE", f"--adminpass={AD_ADMIN_PASSWORD}", "--option=interfaces=lo",
+                  "--option=bind interfaces only=yes")
+
+
+_PLACEHOLDER = "@SAMBA_DIR@"
+
+
+def _provisioned(cache: Path | None) -> Path | None:
+    """A provisioned domain kept in ``cache`` from an earlier run (same Samba, same arguments), if any."""
+    if cache is None:
+        return None
+    version = subprocess.run([str(SAMBA), "--version"], capture_output=True, text=True).stdout.strip()
+    key = hashlib.sha256(repr((version, PROVISION_ARGS)).encode()).hexdigest()[:16]
+    return cache / f"samba-domain-{key}"
+
+
+def start_samba(folder: Path, cache: Path | None = None) -> SambaDC:
+    """Provision a one-DC domain into ``folder`` and start ``samba -i`` with only its LDAP service.
+
+    Provisioning takes about ten seconds. With ``cache``, the freshly provisioned
+    domain is kept there and later runs copy it instead (only ``smb.conf``
+    names the folder, and it is rewritten).
+    """
     assert SAMBA and SAMBA_TOOL
     address = _free_loopback_address()
     started = time.monotonic()
-    subprocess.run(
-        [SAMBA_TOOL, "domain", "provision", f"--realm={AD_REALM}", "--domain=CITY", "--server-role=dc",
-         "--dns-backend=NONE", f"--adminpass={AD_ADMIN_PASSWORD}", f"--targetdir={folder}",
-         "--option=interfaces=lo", "--option=bind interfaces only=yes"],
-        check=True, capture_output=True,
-    )
+    template = _provisioned(cache)
+    if template is not None and (template / "etc" / "smb.conf").exists():
+        shutil.copytree(template, folder, symlinks=True)
+        conf = folder / "etc" / "smb.conf"
+        conf.write_text(conf.read_text().replace(_PLACEHOLDER, str(folder)))
+    else:
+        subprocess.run([SAMBA_TOOL, *PROVISION_ARGS, f"--targetdir={folder}"], check=True, capture_output=True)
+        if template is not None:
+            partial = template.with_name(f"{template.name}.{os.getpid()}")
+            shutil.copytree(folder, partial, symlinks=True)
+            conf = partial / "etc" / "smb.conf"
+            conf.write_text(conf.read_text().replace(str(folder), _PLACEHOLDER))
+            try:
+                partial.rename(template)
+            except OSError:
+                shutil.rmtree(partial, ignore_errors=True)  # another run cached it first
     provisioned = time.monotonic()
     ca, cert, key = make_tls(folder / "test-tls", address)
     conf = folder / "etc" / "smb.conf"
