@@ -69,28 +69,29 @@ class Accounts(Skill):
             )
         ctx.slots["target"] = target
         ctx.slots.setdefault("system", _system(turn))
-        choice = ctx.slots.get("choice")
+        choice = _choice(ctx.slots.pop("choice", None))
         if choice == "cancel":
             await ctx.reply("OK, I won't change anything.")
             return
-        action = {"unlock": "unlock_account", "reset": "reset_password"}.get(str(choice), ctx.intent)
+        action = {"unlock": "unlock_account", "reset": "reset_password"}.get(choice or "", ctx.intent)
         if not await self._within_limits(ctx, target, action):
             return
         account = await self._account(ctx, target, action)
         if account is None:
             return
+        whose = "your account" if target == ctx.employee.email else f"the account of {target}"
         if choice is None and ctx.directory.automatic and ctx.directory.can_unlock:
             if action == "reset_password" and account.locked:
-                await ctx.ask("choice", "Your account is locked. If you still know your password, I can just "
-                              "unlock it and leave the password as it is.",
-                              choices=(("unlock", "Unlock only"), ("reset", "Reset my password"),
+                await ctx.ask("choice", f"{whose.capitalize()} is locked. If the password is still known, I can "
+                              "just unlock it and leave the password as it is.",
+                              choices=(("unlock", "Unlock only"), ("reset", "Reset the password"),
                                        ("cancel", "Cancel")))
                 return
             if action == "unlock_account" and account.locked is False:
-                await ctx.ask("choice", "Your account is not locked right now. Do you want a new temporary "
-                              "password instead?", choices=(("reset", "Reset my password"), ("cancel", "Cancel")))
+                await ctx.ask("choice", f"{whose.capitalize()} is not locked right now. Do you want a new "
+                              "temporary password instead?",
+                              choices=(("reset", "Reset the password"), ("cancel", "Cancel")))
                 return
-        whose = "your account" if target == ctx.employee.email else f"the account of {target}"
         verb = "reset the password of" if action == "reset_password" else "unlock"
         system = str(ctx.slots.get("system") or "")
         await ctx.confirm(
@@ -403,6 +404,16 @@ class Accounts(Skill):
 
 def _requests(ctx: Context) -> AccountRequests:
     return AccountRequests(ctx.bot.db, ctx.bot.clock)
+
+
+def _choice(answer: object) -> str | None:
+    """``unlock``, ``reset`` or ``cancel`` from a click or typed words; None when it is none of them."""
+    words = str(answer or "").lower()
+    for choice, hints in (("cancel", ("cancel", "stop", "never mind")), ("unlock", ("unlock",)),
+                          ("reset", ("reset", "password", "new"))):
+        if any(hint in words for hint in hints):
+            return choice
+    return None
 
 
 def _target(text: str) -> str | None:

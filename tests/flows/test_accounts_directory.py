@@ -298,6 +298,8 @@ async def test_locked_account_is_offered_an_unlock(make_chat: MakeChat, slapd: s
     chat = make_chat()
     lines = await chat.say(ANN, "I forgot my password")
     assert "Your account is locked" in texts(lines)
+    lines = await chat.say(ANN, "hmm what")
+    assert "Your account is locked" in texts(lines)
     lines = await chat.click(ANN, button(lines, "Unlock only"))
     lines = await chat.click(ANN, button(lines, "Yes"))
     assert "Locked: yes" in texts(lines, to="technicians")
@@ -314,6 +316,9 @@ async def test_unlock_when_not_locked_offers_a_reset(make_chat: MakeChat) -> Non
     assert "not locked right now" in texts(lines)
     lines = await chat.click(ANN, button(lines, "Cancel"))
     assert "won't change anything" in texts(lines)
+    lines = await chat.say(ANN, "my account is locked")
+    lines = await chat.say(ANN, "a new password then")
+    assert "reset the password of your account" in texts(lines) and button(lines, "Yes")
 
 
 @pytest.mark.parametrize(("who", "settings", "expected"), [
