@@ -189,6 +189,17 @@ async def test_reset_for_someone_else(make_chat: MakeChat, slapd: servers.Slapd,
     assert_kept_nowhere(password, chat, logs)
 
 
+async def test_reset_for_someone_the_bot_cannot_reach_is_done_by_hand(make_chat: MakeChat,
+                                                                      slapd: servers.Slapd) -> None:
+    """Bob never talked to the bot, so nobody could be shown his password privately: it becomes a task."""
+    chat = make_chat()
+    lines = await ask(chat, TOM, "reset password for bob@city.example")
+    lines = await chat.click(TIA, button(lines, "Approve"))
+    assert "by hand" in texts(lines, to="technicians") and button(lines, "Done")
+    assert ldap_sign_in(slapd, "bob", servers.USER_PASSWORD) == "ok"
+    assert not any(TEMPORARY.search(line["text"]) for line in chat.lines)
+
+
 # Self-service --------------------------------------------------------------------------
 
 
