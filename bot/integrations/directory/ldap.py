@@ -102,7 +102,7 @@ class LdapDirectory:
             if self.flavor == "auto":
                 self.flavor = _detect_flavor(conn)
             return work(conn)
-        except LDAPException as exc:
+        except (LDAPException, OSError) as exc:
             raise DirectoryError("unreachable", f"the connection to {self._where} failed ({type(exc).__name__})",
                                  SYSTEM) from None
         finally:
@@ -128,12 +128,12 @@ class LdapDirectory:
             conn.open()
             if self.start_tls and not conn.start_tls():
                 raise DirectoryError("unreachable", f"StartTLS with {self._where} failed", SYSTEM)
-        except LDAPException as exc:
+        except (LDAPException, OSError) as exc:
             raise DirectoryError("unreachable", f"cannot reach {self._where} ({type(exc).__name__})",
                                  SYSTEM) from None
         try:
             bound = conn.bind()
-        except LDAPException as exc:
+        except (LDAPException, OSError) as exc:
             raise DirectoryError("unreachable", f"cannot reach {self._where} ({type(exc).__name__})",
                                  SYSTEM) from None
         if not bound:
