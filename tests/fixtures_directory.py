@@ -132,7 +132,7 @@ _samba_users = iter(range(1, 10_000))
 
 
 def samba_user(dc: servers.SambaDC, *, groups: tuple[str, ...] = (), other: str | None = None,
-               disabled: bool = False) -> str:
+               disabled: bool = False, conn: Connection | None = None) -> str:
     """A fresh AD user with the starting password (added over LDAPS, which is quick); returns their email."""
     name = f"user{next(_samba_users)}"
     dn = f"CN={name},CN=Users,{servers.AD_BASE}"
@@ -144,11 +144,13 @@ def samba_user(dc: servers.SambaDC, *, groups: tuple[str, ...] = (), other: str 
     }
     if other:
         attributes["otherMailbox"] = other
-    conn = samba_admin(dc)
-    assert conn.add(dn, ["top", "person", "organizationalPerson", "user"], attributes), conn.result
+    admin_conn = conn or samba_admin(dc)
+    assert admin_conn.add(dn, ["top", "person", "organizationalPerson", "user"], attributes), admin_conn.result
     for group in groups:
-        assert conn.modify(f"CN={group},CN=Users,{servers.AD_BASE}", {"member": [(MODIFY_ADD, [dn])]}), conn.result
-    conn.unbind()
+        assert admin_conn.modify(f"CN={group},CN=Users,{servers.AD_BASE}", {"member": [(MODIFY_ADD, [dn])]}), \
+            admin_conn.result
+    if conn is None:
+        admin_conn.unbind()
     return f"{name}@city.example"
 
 

@@ -20,6 +20,7 @@ from tests.fake_graph import FakeGraph
 from tests.fixtures_directory import (
     ldap_lock,
     ldap_sign_in,
+    samba_admin,
     samba_lock,
     samba_sign_in,
     samba_user,
@@ -64,11 +65,13 @@ def harness(request: pytest.FixtureRequest) -> Harness:
         )
     if request.param == "samba":
         dc: servers.SambaDC = request.getfixturevalue("samba_dc")
+        conn = samba_admin(dc)
+        plain = samba_user(dc, other="someone.home@mail.example", conn=conn)
+        admin = samba_user(dc, groups=("Domain Admins",), conn=conn)
+        disabled = samba_user(dc, disabled=True, conn=conn)
+        conn.unbind()
         return Harness(
-            directory=_ldap(dc.settings),
-            plain=samba_user(dc, other="someone.home@mail.example"),
-            admin=samba_user(dc, groups=("Domain Admins",)),
-            disabled=samba_user(dc, disabled=True),
+            directory=_ldap(dc.settings), plain=plain, admin=admin, disabled=disabled,
             sign_in=lambda email, password: samba_sign_in(dc, email, password),
             lock=lambda email: samba_lock(dc, email),
             broken=lambda kind: _ldap(dc.settings, ldap_url=f"ldaps://127.0.0.1:{servers.free_port()}")
