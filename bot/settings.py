@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     reset_policy: Literal["approval", "self_service"] = "approval"
     protected_groups: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["Domain Admins", "Enterprise Admins", "Schema Admins", "Administrators"]
+        default_factory=lambda: ["Domain Admins", "Enterprise Admins", "Schema Admins", "Administrators",
+                                 "Global Administrator", "Privileged Role Administrator"]
     )
     protected_second_approval: bool = False
     reset_daily_limit: int = Field(3, ge=1, le=100)

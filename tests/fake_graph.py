@@ -178,8 +178,9 @@ class FakeGraph:
         user = self.users.get(request.match_info["id"])
         if user is None:
             return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
-        groups = [{"@odata.type": "#microsoft.graph.group", "id": str(uuid.uuid5(uuid.NAMESPACE_DNS, g)),
-                   "displayName": g} for g in user.groups]
+        groups = [{"@odata.type": "#microsoft.graph.directoryRole" if g.endswith("Administrator")
+                   else "#microsoft.graph.group", "id": str(uuid.uuid5(uuid.NAMESPACE_DNS, g)), "displayName": g}
+                  for g in user.groups]
         return web.json_response({"value": groups})
 
     async def _patch_user(self, request: web.Request) -> web.Response:

@@ -197,12 +197,12 @@ def graph_server() -> Iterator[FakeGraph]:
 
 @pytest.fixture
 def graph(graph_server: FakeGraph) -> FakeGraph:
-    """The fake with a fresh tenant: ann, bob, alex (Global Administrator), dora (disabled)."""
+    """The fake with a fresh tenant: ann, bob, alex (Domain Admins, Global Administrator role), dora (disabled)."""
     graph_server.users.clear()
     graph_server.down = False
     graph_server.add_user("ann", other="ann.home@mail.example", groups=["Clerks"])
     graph_server.add_user("bob")
-    graph_server.add_user("alex", other="alex.home@mail.example", groups=["Domain Admins"])
+    graph_server.add_user("alex", other="alex.home@mail.example", groups=["Domain Admins", "Global Administrator"])
     graph_server.add_user("dora", enabled=False)
     return graph_server
 

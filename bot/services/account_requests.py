@@ -26,8 +26,9 @@ CODE_TTL = timedelta(minutes=10)
 CODE_TRIES = 3
 FAILED = ("failed", "locked_out")
 """Statuses that start the cool-down: the directory failed, or the code was wrong three times."""
-COUNTED = ("new", "waiting", "approved", "done", "failed", "locked_out", "expired_code")
-"""Statuses that count against the daily limit (refusals and denials do not)."""
+COUNTED = ("new", "waiting", "approved", "running", "done", "failed", "locked_out", "expired_code", "denied",
+           "expired")
+"""Every request the employee confirmed counts against the daily limit, however it ended."""
 
 CodeCheck = Literal["ok", "wrong", "expired", "locked_out", "gone"]
 

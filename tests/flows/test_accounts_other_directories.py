@@ -63,7 +63,7 @@ async def test_graph_unlock_becomes_a_technician_task(graph_chat: Chat, graph: F
 async def test_graph_global_admin_is_protected(graph_chat: Chat) -> None:
     """Membership of a protected group, as Graph reports it, is on the approval card."""
     lines = await ask(graph_chat, "alex@city.example")
-    assert "Privileged: yes: Domain Admins" in texts(lines, to="technicians")
+    assert "Privileged: yes: Domain Admins, Global Administrator" in texts(lines, to="technicians")
 
 
 @pytest.mark.samba
