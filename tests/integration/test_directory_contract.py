@@ -187,3 +187,14 @@ def test_the_adapters_are_directories() -> None:
     ldap = LdapDirectory("ldap://127.0.0.1:1", "cn=x", "y", "dc=x")
     graph = GraphDirectory("t", "c", "s")
     assert isinstance(ldap, Directory) and isinstance(graph, Directory)
+
+
+async def test_no_password_is_sent_without_tls(slapd: servers.Slapd, ldap_people: dict[str, str]) -> None:
+    """Over plain ldap:// the lookup works, but a reset is refused before anything is sent."""
+    plain = _ldap(slapd.settings, ldap_start_tls=False)
+    account = await plain.find(ldap_people["ann"])
+    assert account is not None
+    with pytest.raises(DirectoryError) as raised:
+        await plain.reset_password(account, NEW_PASSWORD)
+    assert raised.value.kind == "unsupported"
+    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"

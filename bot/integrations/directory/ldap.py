@@ -71,6 +71,10 @@ class LdapDirectory:
         self.flavor: Flavor = flavor
         self.timeout = timeout
         self.alternate_attribute = alternate_email_attribute
+        if not self.secure:
+            log.warning("HELPDESK_LDAP_URL %s has no TLS (use ldaps:// or HELPDESK_LDAP_START_TLS=true): the bot's "
+                        "own password crosses the network in clear, and password resets are refused",
+                        self._where)
 
     @property
     def secure(self) -> bool:
@@ -208,11 +212,11 @@ class LdapDirectory:
             self._modify(conn, account, {"pwdAccountLockedTime": [(MODIFY_DELETE, [])]}, "unlock")
 
     def _reset(self, conn: Connection, account: DirectoryAccount, password: str) -> None:
+        if not self.secure:
+            # Active Directory refuses too; OpenLDAP would accept it and send the password in clear.
+            raise DirectoryError("unsupported", "passwords are sent only over LDAPS or StartTLS; set "
+                                 "HELPDESK_LDAP_URL to ldaps://... or HELPDESK_LDAP_START_TLS=true", SYSTEM)
         if self.flavor == "ad":
-            if not self.secure:
-                raise DirectoryError("unsupported", "Active Directory takes passwords only over LDAPS or "
-                                     "StartTLS; set HELPDESK_LDAP_URL to ldaps://... or HELPDESK_LDAP_START_TLS",
-                                     SYSTEM)
             changes: dict[str, Any] = {
                 "unicodePwd": [(MODIFY_REPLACE, [f'"{password}"'.encode("utf-16-le")])],
                 "pwdLastSet": [(MODIFY_REPLACE, ["0"])],
