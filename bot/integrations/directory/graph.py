@@ -9,9 +9,11 @@ for a technician; a password reset sets ``forceChangePasswordNextSignIn``.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -19,6 +21,8 @@ from bot.errors import DirectoryError
 from bot.integrations.directory.base import DirectoryAccount, plausible_email
 
 __all__ = ["GraphDirectory"]
+
+log = logging.getLogger(__name__)
 
 SYSTEM = "Microsoft Entra ID"
 SCOPE = "https://graph.microsoft.com/.default"
@@ -49,6 +53,11 @@ class GraphDirectory:
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._token: tuple[str, float] | None = None
+        for url in (self.token_url, self.base_url):
+            host = urlsplit(url).hostname or ""
+            if not url.startswith("https://") and host not in ("127.0.0.1", "::1", "localhost"):
+                log.warning("%s is not https: the app's secret and passwords would cross the network in clear",
+                            url.split("?")[0])
 
     async def find(self, email: str) -> DirectoryAccount | None:
         """The user whose ``mail`` or ``userPrincipalName`` is ``email`` (OData-quoted), or None."""
