@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/kb_retrieval.py
 	$(BIN)/python bench/teams_turns.py
 	$(BIN)/python bench/tickets.py
+	$(BIN)/python bench/directory_servers.py
 
 clean:
 	rm -rf $(VENV) helpdesk.db

@@ -11,7 +11,9 @@ from bot.channels.base import Channel
 from bot.context import Context
 from bot.conversations import ConversationStore
 from bot.errors import ConfigError
+from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
+from bot.integrations.mail import Mailer
 from bot.integrations.ticket_jobs import TicketSync
 from bot.integrations.ticket_outbox import TicketOutbox
 from bot.integrations.tickets import TicketQueue, build_ticket_backend
@@ -63,6 +65,8 @@ class Bot:
         self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url)
         self.notices = NoticeBoard(self.db, clock)
         self.questions = QuestionLog(self.db, clock)
+        self.directory: Directory = build_directory(settings)
+        self.mailer: Mailer | None = _mailer(settings)
         self._kb_signature: tuple[tuple[str, int, int], ...] | None = None
         self.router = Router(self)
         self.channels: dict[str, Channel] = {}
@@ -218,3 +222,12 @@ class Bot:
             return
         ctx = Context(self, requester_turn, skill)
         await self.router.guard(ctx, skill.on_approval(ctx, approval))
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    """The SMTP mailer ``HELPDESK_SMTP_*`` describe, or None without a host."""
+    if not settings.smtp_host:
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, username=settings.smtp_username,
+                  password=password, starttls=settings.smtp_starttls)

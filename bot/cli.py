@@ -75,8 +75,8 @@ def _database(settings: Settings) -> Iterator[Database]:
 
 
 def _started_bot(settings: Settings) -> Bot:
-    bot = Bot(settings)
     try:
+        bot = Bot(settings)
         bot.start()
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")

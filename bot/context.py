@@ -10,6 +10,8 @@ from bot.messages import TECHNICIANS, Button, Employee, Field, Form, FormInput, 
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.integrations.directory import Directory
+    from bot.integrations.mail import Mailer
     from bot.integrations.kb import KnowledgeBase
     from bot.integrations.tickets import TicketQueue
     from bot.services.audit import AuditLog
@@ -67,6 +69,16 @@ class Context:
     def questions(self) -> QuestionLog:
         """The log of how-to questions, answers and feedback."""
         return self.bot.questions
+
+    @property
+    def directory(self) -> Directory:
+        """Where accounts live (LDAP/AD, Entra ID, or technician-assisted)."""
+        return self.bot.directory
+
+    @property
+    def mailer(self) -> Mailer | None:
+        """Outgoing email (SMTP), or None when ``HELPDESK_SMTP_HOST`` is not set."""
+        return self.bot.mailer
 
     @property
     def kb(self) -> KnowledgeBase:

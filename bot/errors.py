@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DirectoryError",
     "HelpdeskError",
     "IntegrationError",
     "PermissionDenied",
@@ -65,3 +66,15 @@ class TicketQueued(UserFacingError):
             f"{system} is not answering right now, so I saved your request (#{entry_id}). "
             "It will be filed as soon as it is back, and I'll message you the ticket number."
         )
+
+
+class DirectoryError(IntegrationError):
+    """The directory (LDAP/AD, Entra ID) failed. ``kind`` says how, so the skill can explain it.
+
+    Kinds: ``unreachable``, ``bind_refused``, ``password_rejected``, ``not_found``, ``unsupported``.
+    The message never holds a password.
+    """
+
+    def __init__(self, kind: str, message: str, system: str = "The directory") -> None:
+        self.kind = kind
+        super().__init__(system, message)

@@ -112,6 +112,62 @@ class Settings(BaseSettings):
     jira_webhook_secret: SecretStr | None = None
     ticket_retry_max: timedelta = timedelta(minutes=30)
 
+    # Password resets and account unlocks (issue 5)
+    directory: Literal["auto", "assisted", "ldap", "graph"] = "auto"
+    ldap_url: str | None = None
+    ldap_bind_dn: str | None = None
+    ldap_password: SecretStr | None = None
+    ldap_base_dn: str | None = None
+    ldap_tls_ca: Path | None = None
+    ldap_start_tls: bool = False
+    ldap_flavor: Literal["auto", "openldap", "ad"] = "auto"
+    ldap_timeout: float = Field(5.0, gt=0, le=120)
+    ldap_alternate_email_attribute: str = Field("otherMailbox", pattern=r"^[A-Za-z][A-Za-z0-9-]*$")
+    graph_tenant_id: str | None = None
+    graph_client_id: str | None = None
+    graph_client_secret: SecretStr | None = None
+    graph_authority_url: str = "https://login.microsoftonline.com"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    reset_policy: Literal["approval", "self_service"] = "approval"
+    protected_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["Domain Admins", "Enterprise Admins", "Schema Admins", "Administrators",
+                                 "Global Administrator", "Privileged Role Administrator"]
+    )
+    protected_second_approval: bool = False
+    reset_daily_limit: int = Field(3, ge=1, le=100)
+    reset_cooldown: timedelta = timedelta(minutes=15)
+    temp_password_length: int = Field(16, ge=12, le=128)
+    temp_password_classes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["upper", "lower", "digit", "symbol"]
+    )
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = "it-helpdesk@city.example"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+
+    @field_validator("protected_groups", "temp_password_classes", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("temp_password_classes")
+    @classmethod
+    def _known_classes(cls, value: list[str]) -> list[str]:
+        known = ("upper", "lower", "digit", "symbol")
+        wrong = [name for name in value if name not in known]
+        if wrong or not value:
+            raise ValueError(f"use some of {', '.join(known)} (got {', '.join(wrong) or 'none'})")
+        return value
+
+    @field_validator("reset_cooldown", mode="before")
+    @classmethod
+    def _cooldown(cls, value: object) -> timedelta:
+        return parse_duration(value)
+
     # Slack's own names (no prefix)
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")

@@ -1,9 +1,17 @@
-"""Password resets and account unlocks, approved by a technician and done by one.
+"""Password resets and account unlocks, verified, limited, audited, and done through the directory.
 
-With no directory connected, this is the technician-assisted flow: nothing is
-changed automatically. The employee confirms, a technician approves in chat,
-a technician does the reset by hand and clicks Done, and the employee is told.
-No password ever passes through the bot.
+Who may ask: an employee for their own account; a technician for someone
+else, and then always with another technician's approval. How the request
+is verified (``HELPDESK_RESET_POLICY``): ``approval`` (a technician approves
+in chat) or ``self_service`` (a one-time code to the alternate address the
+directory holds). Accounts in ``HELPDESK_PROTECTED_GROUPS`` always need
+approval, and a second technician with ``HELPDESK_PROTECTED_SECOND_APPROVAL``.
+
+With a directory (LDAP/AD, Entra ID) the bot makes the change and shows the
+temporary password once, privately, to the employee only. With no directory
+(technician-assisted) an approved request becomes a task a technician does by
+hand and closes with Done. No password is ever stored, logged, audited, put
+into a ticket or shown to technicians.
 """
 
 from __future__ import annotations
@@ -12,82 +20,365 @@ import re
 from typing import Any, ClassVar
 
 from bot.context import Context
-from bot.errors import PermissionDenied
+from bot.errors import DirectoryError, IntegrationError, PermissionDenied
+from bot.integrations.directory import DirectoryAccount
 from bot.messages import TECHNICIANS, Field, Reply, Turn
+from bot.services.account_requests import CODE_TTL, AccountRequests
+from bot.services.passwords import temporary_password
 from bot.skill import Intent, Skill
-from bot.store import Approval
+from bot.store import AccountRequest, Approval
 
 __all__ = ["Accounts"]
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WHAT = {"reset_password": "reset the password of", "unlock_account": "unlock the account of"}
+_NOUN = {"reset_password": "password reset", "unlock_account": "account unlock"}
+_OPEN = ("new", "waiting", "approved")
+_FAILURES = {
+    "unreachable": "I cannot reach the account directory right now",
+    "bind_refused": "the account directory refused my sign-in",
+    "password_rejected": "the directory's password rules refused the temporary password",
+    "not_found": "I could not find an account with the email {target} in the directory",
+    "disabled": "the account {target} is disabled, and only a technician can turn it back on",
+    "unsupported": "the directory cannot do that automatically",
+    "refused": "the directory refused the change",
+}
 
 
 class Accounts(Skill):
-    """Reset a password or unlock an account, with a technician's approval."""
+    """Reset a password or unlock an account, verified by a technician or a one-time code."""
 
     name = "accounts"
     summary = "Reset your password or unlock your account"
     examples = ("I forgot my password",)
     intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password"), Intent("unlock_account"))
 
+    # Asking ------------------------------------------------------------------
+
     async def handle(self, turn: Turn, ctx: Context) -> None:
-        """Work out whose account it is, then ask the employee to confirm."""
+        """Work out whose account it is and what it needs, then ask the employee to confirm."""
         assert ctx.intent is not None
-        target = _target(turn.text) or ctx.employee.email
+        if "code" in ctx.slots:
+            await self._check_code(ctx)
+            return
+        target = str(ctx.slots.get("target") or _target(turn.text) or ctx.employee.email)
         if target != ctx.employee.email and not ctx.employee.is_technician:
             raise PermissionDenied(
                 "For security, I can only reset or unlock your own account. The person who is locked out "
                 "can message me themselves, or ask their supervisor to call the IT helpdesk."
             )
-        system = ctx.slots.get("system") or _system(turn)
+        ctx.slots["target"] = target
+        ctx.slots.setdefault("system", _system(turn))
+        choice = _choice(ctx.slots.pop("choice", None))
+        if choice == "cancel":
+            await ctx.reply("OK, I won't change anything.")
+            return
+        action = {"unlock": "unlock_account", "reset": "reset_password"}.get(choice or "", ctx.intent)
+        if not await self._within_limits(ctx, target, action):
+            return
+        account = await self._account(ctx, target, action)
+        if account is None:
+            return
         whose = "your account" if target == ctx.employee.email else f"the account of {target}"
-        verb = "reset the password of" if ctx.intent == "reset_password" else "unlock"
+        if choice is None and ctx.directory.automatic and ctx.directory.can_unlock:
+            if action == "reset_password" and account.locked:
+                await ctx.ask("choice", f"{whose.capitalize()} is locked. If the password is still known, I can "
+                              "just unlock it and leave the password as it is.",
+                              choices=(("unlock", "Unlock only"), ("reset", "Reset the password"),
+                                       ("cancel", "Cancel")))
+                return
+            if action == "unlock_account" and account.locked is False:
+                await ctx.ask("choice", f"{whose.capitalize()} is not locked right now. Do you want a new "
+                              "temporary password instead?",
+                              choices=(("reset", "Reset the password"), ("cancel", "Cancel")))
+                return
+        verb = "reset the password of" if action == "reset_password" else "unlock"
+        system = str(ctx.slots.get("system") or "")
         await ctx.confirm(
-            f"Do you want me to {verb} {whose}? A technician approves every request before anything changes.",
-            ctx.intent,
+            f"Do you want me to {verb} {whose}? {self._how_verified(ctx, account, target)}",
+            action,
             {"target": target, "system": system},
             fields=(Field("Account", target),) + ((Field("System", system),) if system else ()),
         )
 
+    def _how_verified(self, ctx: Context, account: DirectoryAccount, target: str) -> str:
+        if self._self_service(ctx, account, target):
+            return "I will send a one-time code to your other email address to check it is you."
+        return "A technician approves every request before anything changes."
+
+    def _self_service(self, ctx: Context, account: DirectoryAccount, target: str) -> bool:
+        return (ctx.settings.reset_policy == "self_service" and ctx.directory.automatic
+                and target == ctx.employee.email and not account.in_any(ctx.settings.protected_groups)
+                and bool(account.alternate_email) and ctx.mailer is not None)
+
     async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
-        """Ask the technicians to approve, once the employee said yes."""
+        """The employee said yes: check again, then send a code or ask the technicians."""
         if not yes:
             await ctx.reply("OK, I won't change anything.")
             return
-        target = data["target"]
-        details = [("Account", target)]
-        if data.get("system"):
-            details.append(("System", data["system"]))
-        if target != ctx.employee.email:
+        target = str(data["target"])
+        if target != ctx.employee.email and not ctx.employee.is_technician:
+            raise PermissionDenied("For security, I can only reset or unlock your own account.")
+        if not await self._within_limits(ctx, target, action):
+            return
+        account = await self._account(ctx, target, action)
+        if account is None:
+            return
+        manual = not ctx.directory.automatic or (action == "unlock_account" and not ctx.directory.can_unlock)
+        method = "assisted" if manual else "self_service" if self._self_service(ctx, account, target) else "approval"
+        requests = _requests(ctx)
+        request = await requests.create(requester=ctx.employee.email, target=target, action=action, method=method)
+        await ctx.audit.record(ctx.employee.email, f"accounts.{action}", target=target, outcome="requested",
+                               detail=f"request #{request.id}, {method}")
+        if method == "self_service" and await self._send_code(ctx, request, account):
+            return
+        if method == "self_service":
+            await requests.update(request.id or 0, method="approval")
+        await self._ask_technicians(ctx, request, account, str(data.get("system") or ""))
+
+    async def _send_code(self, ctx: Context, request: AccountRequest, account: DirectoryAccount) -> bool:
+        """Mail a one-time code to the alternate address and ask for it; False if mail failed."""
+        assert ctx.mailer is not None and account.alternate_email
+        requests = _requests(ctx)
+        code = await requests.issue_code(request.id or 0)
+        minutes = int(CODE_TTL.total_seconds() // 60)
+        try:
+            await ctx.mailer.send(
+                account.alternate_email, "Your IT helpdesk code",
+                f"Your one-time code is {code}. It works for {minutes} minutes.\n\n"
+                "Type it in your chat with the IT helpdesk bot. If you did not ask to reset your password "
+                "or unlock your account, tell the IT helpdesk: someone may be trying to get into it.",
+            )
+        except IntegrationError:
+            await requests.update(request.id or 0, code_hash=None, status="new")
+            await ctx.reply("I could not send you a code by email, so a technician will approve this instead.")
+            return False
+        ctx.intent = request.action
+        ctx.slots = {"target": request.target, "request": request.id}
+        await ctx.ask("code", f"I sent a 6-digit code to your other email address {_mask(account.alternate_email)}."
+                      f" Type it here within {minutes} minutes.", private=True)
+        return True
+
+    async def _ask_technicians(self, ctx: Context, request: AccountRequest, account: DirectoryAccount,
+                               system: str) -> None:
+        settings = ctx.settings
+        protected = account.in_any(settings.protected_groups)
+        last = account.last_reset or await _requests(ctx).last_done(request.target)
+        details = [("Account", request.target)]
+        if system:
+            details.append(("System", system))
+        details.append(("Last reset", settings.local_time(last) if last else "no record"))
+        details.append(("Privileged", f"yes: {', '.join(protected)}" if protected else "no"))
+        if account.locked is not None:
+            details.append(("Locked", "yes" if account.locked else "no"))
+        if request.target != request.requester:
             details.append(("Note", "asked for someone else by a technician"))
-        await ctx.request_approval(
-            action, f"{_WHAT[action]} {target}", details=details, data=dict(data), target=target,
-        )
+        needed = 2 if protected and settings.protected_second_approval else 1
+        data = {"target": request.target, "system": system, "request_id": request.id,
+                "approvals_needed": needed, "approvers": []}
+        approval = await ctx.request_approval(request.action, f"{_WHAT[request.action]} {request.target}",
+                                              details=details, data=data, target=request.target)
+        await _requests(ctx).update(request.id or 0, approval_id=approval.id, status="waiting")
+
+    # Verifying ---------------------------------------------------------------
+
+    async def _check_code(self, ctx: Context) -> None:
+        requests = _requests(ctx)
+        request_id = int(ctx.slots.get("request") or 0)
+        typed = str(ctx.slots.pop("code"))
+        request = await requests.get(request_id)
+        if request is None or request.requester != ctx.employee.email:
+            await ctx.reply("That code is not for an open request of yours. Nothing was changed.")
+            return
+        if not any(ch.isdigit() for ch in typed):
+            # Not an attempt at a code: ask again without using up a try.
+            await ctx.ask("code", "Please type the 6-digit code from the email, or say no to stop.", private=True)
+            return
+        outcome, left = await requests.check_code(request_id, typed)
+        me = ctx.employee.email
+        if outcome == "ok":
+            await ctx.audit.record(me, "accounts.code", target=request.target, outcome="verified",
+                                   detail=f"request #{request_id}")
+            account = await self._account(ctx, request.target, request.action, request)
+            if account is not None:
+                await self._carry_out(ctx, request, account, "one-time code")
+        elif outcome == "wrong":
+            await ctx.audit.record(me, "accounts.code", target=request.target, outcome="wrong",
+                                   detail=f"request #{request_id}, {left} tries left")
+            await ctx.ask("code", f"That code is not right. You have {left} {'try' if left == 1 else 'tries'} left.",
+                          private=True)
+        elif outcome == "locked_out":
+            await ctx.audit.record(me, "accounts.code", target=request.target, outcome="locked_out",
+                                   detail=f"request #{request_id}, three wrong codes")
+            until = ctx.settings.local_time(ctx.bot.clock() + ctx.settings.reset_cooldown)
+            await ctx.reply("That was the third wrong code, so I stopped this request and changed nothing. "
+                            f"For your security you can ask again after {until}, or ask me for a person.")
+        elif outcome == "expired":
+            await ctx.audit.record(me, "accounts.code", target=request.target, outcome="expired",
+                                   detail=f"request #{request_id}")
+            await ctx.reply("That code has expired (codes last 10 minutes), so nothing was changed. "
+                            "Ask me again and I will send a new one.")
+        else:
+            await ctx.reply("That request is no longer open, so nothing was changed.")
 
     async def on_approval(self, ctx: Context, approval: Approval) -> None:
-        """Approved: hand the work to a technician. Denied or expired: tell the employee."""
-        what = "password reset" if approval.action == "reset_password" else "account unlock"
+        """Approved: change it (or hand it to a technician). Denied or expired: tell the employee."""
+        what = _NOUN.get(approval.action, "request")
+        requests = _requests(ctx)
+        request = await requests.get(int(approval.data.get("request_id") or 0))
         if approval.status == "approved":
-            await ctx.send(Reply(
-                f"Task: {_WHAT[approval.action]} {approval.target} by hand (approved by {approval.decided_by}). "
-                "Give any temporary password to the employee by phone or in person, never in chat. "
-                "Click Done when it is finished.",
-                buttons=(ctx.button("done", str(approval.id), "Done", "primary"),),
-                to=TECHNICIANS, key=f"accounts-task:{approval.id}",
-            ))
-            await ctx.reply(f"Your {what} was approved by {approval.decided_by}. A technician is doing it now "
-                            "and will contact you directly (never in chat) when it is done.")
+            approvers = [*approval.data.get("approvers", []), str(approval.decided_by)]
+            if len(approvers) < int(approval.data.get("approvals_needed", 1)):
+                await ctx.reply(f"{approval.decided_by} approved your {what}. This account is privileged, "
+                                "so a second technician must approve it too.")
+                data = {**approval.data, "approvers": approvers, "excluded_deciders": approvers}
+                details = [(label, value) for label, value in approval.details] + [("First approval", approvers[0])]
+                second = await ctx.request_approval(approval.action, f"{approval.summary} (second approval)",
+                                                    details=details, data=data, target=approval.target)
+                if request is not None:
+                    await requests.update(request.id or 0, approval_id=second.id, approved_by=approvers[0])
+                return
+            if request is None or request.method == "assisted":
+                await self._technician_task(ctx, approval, request, approvers)
+                return
+            await requests.update(request.id or 0, status="approved", approved_by=", ".join(approvers))
+            account = await self._account(ctx, request.target, request.action, request)
+            if account is not None:
+                await self._carry_out(ctx, request, account, ", ".join(approvers), approval)
         elif approval.status == "denied":
+            if request is not None:
+                await requests.finish(request.id or 0, "denied", only_from=_OPEN, approved_by="")
             await ctx.reply(f"Your {what} request was not approved by {approval.decided_by}. "
                             "If you think this is a mistake, ask me to put you in touch with a person.")
         else:
+            if request is not None:
+                await requests.finish(request.id or 0, "expired", only_from=_OPEN)
             ticket = await ctx.tickets.create(
                 reporter=approval.requester, summary=f"{what.capitalize()} for {approval.target}",
                 description=f"Approval #{approval.id} expired before a technician decided.", urgency="high",
             )
             await ctx.reply(f"Nobody could approve your {what} in time, so I opened ticket {ticket.key} "
                             "and a technician will follow up with you.")
+
+    # Doing -------------------------------------------------------------------
+
+    async def _technician_task(self, ctx: Context, approval: Approval, request: AccountRequest | None,
+                               approvers: list[str]) -> None:
+        what = _NOUN.get(approval.action, "request")
+        if request is not None:
+            await _requests(ctx).update(request.id or 0, status="approved", approved_by=", ".join(approvers))
+        await ctx.send(Reply(
+            f"Task: {_WHAT[approval.action]} {approval.target} by hand (approved by {', '.join(approvers)}). "
+            "Give any temporary password to the employee by phone or in person, never in chat. "
+            "Click Done when it is finished.",
+            buttons=(ctx.button("done", str(approval.id), "Done", "primary"),),
+            to=TECHNICIANS, key=f"accounts-task:{approval.id}",
+        ))
+        await ctx.reply(f"Your {what} was approved by {approval.decided_by}. A technician is doing it now "
+                        "and will contact you directly (never in chat) when it is done.")
+
+    async def _carry_out(self, ctx: Context, request: AccountRequest, account: DirectoryAccount, approver: str,
+                         approval: Approval | None = None) -> None:
+        """Make the change in the directory and tell the employee; any failure leaves nothing half done."""
+        requests = _requests(ctx)
+        request_id = request.id or 0
+        if request.target != ctx.employee.email and await ctx.bot.identity.account(request.target) is None:
+            # The password could only be shown to the technician: make it a task instead.
+            if approval is not None:
+                await requests.update(request_id, method="assisted")
+                await self._technician_task(ctx, approval, request, approver.split(", "))
+                return
+        if not await requests.finish(request_id, "running", only_from=_OPEN):
+            await ctx.reply("That request was already handled, so I did nothing more.")
+            return
+        what = _NOUN[request.action]
+        try:
+            if request.action == "unlock_account":
+                await ctx.directory.unlock(account)
+                secret = None
+            else:
+                names = [account.username, account.display_name, account.email.split("@")[0]]
+                secret = temporary_password(ctx.settings.temp_password_length, ctx.settings.temp_password_classes,
+                                            names)
+                await ctx.directory.reset_password(account, secret)
+        except DirectoryError as exc:
+            await self._failed(ctx, request.target, request.action, exc.kind, request)
+            return
+        await requests.finish(request_id, "done", only_from=("running",))
+        if approval is not None:
+            await ctx.complete_approval(approval.id or 0)
+        await ctx.audit.record(request.requester, f"accounts.{request.action}", target=request.target,
+                               outcome="done", detail=f"request #{request_id}, {request.method}, verified by "
+                               f"{approver}, through {ctx.directory.name}")
+        if approval is not None:
+            await ctx.tell_technicians(f"Done: {what} for {request.target} through the directory "
+                                       f"(approval #{approval.id}).")
+        if secret is None:
+            text = (f"Your account {account.username} is unlocked. Sign in with your usual password; "
+                    "if you have forgotten it, ask me to reset it.")
+        else:
+            text = (f"Your temporary password for {account.username} is: {secret}\n"
+                    "You must choose a new password the first time you sign in with it. I show it only to you, "
+                    "only this once, and I have not kept it anywhere.")
+        if request.target == ctx.employee.email:
+            await ctx.reply(text, private=True)
+        else:
+            await ctx.tell(request.target, text)
+            await ctx.reply(f"Done: the {what} for {request.target} is finished; they have been told privately.")
+
+    async def _account(self, ctx: Context, target: str, action: str,
+                       request: AccountRequest | None = None) -> DirectoryAccount | None:
+        """The target's account, or None after telling the employee why it cannot be changed."""
+        try:
+            account = await ctx.directory.find(target)
+        except DirectoryError as exc:
+            await self._failed(ctx, target, action, exc.kind, request)
+            return None
+        if account is None:
+            await self._failed(ctx, target, action, "not_found", request)
+            return None
+        if account.disabled:
+            await self._failed(ctx, target, action, "disabled", request)
+            return None
+        return account
+
+    async def _failed(self, ctx: Context, target: str, action: str, kind: str,
+                      request: AccountRequest | None) -> None:
+        """Audit the failure, open a ticket for a human, and tell the employee in plain words."""
+        what = _NOUN[action]
+        reason = _FAILURES.get(kind, _FAILURES["refused"]).format(target=target)
+        if request is not None:
+            await _requests(ctx).finish(request.id or 0, "failed", only_from=(*_OPEN, "running"), failure=kind)
+        where = f"request #{request.id}, " if request is not None else ""
+        await ctx.audit.record(ctx.employee.email, f"accounts.{action}", target=target, outcome="failed",
+                               detail=f"{where}{kind} ({ctx.directory.name})")
+        ticket = await ctx.tickets.create(
+            reporter=ctx.employee.email, summary=f"{what.capitalize()} for {target} needs a technician",
+            description=f"The bot could not finish the {what} for {target}: {reason}. Nothing was changed.",
+            urgency="high",
+        )
+        await ctx.reply(f"Sorry, {reason}, so nothing was changed. I opened ticket {ticket.key} and a technician "
+                        "will help you.")
+
+    async def _within_limits(self, ctx: Context, target: str, action: str) -> bool:
+        """The daily reset limit and the cool-down after failures; False after telling the employee."""
+        requests = _requests(ctx)
+        settings = ctx.settings
+        until = await requests.cooling_down_until(target, settings.reset_cooldown)
+        if until is not None:
+            await ctx.audit.record(ctx.employee.email, f"accounts.{action}", target=target, outcome="refused",
+                                   detail="cool-down after a failed attempt")
+            await ctx.reply("For your security, there is a short wait after a failed attempt. Please ask again "
+                            f"after {settings.local_time(until)}, or ask me for a person.")
+            return False
+        if action == "reset_password" and await requests.resets_today(target) >= settings.reset_daily_limit:
+            await ctx.audit.record(ctx.employee.email, f"accounts.{action}", target=target, outcome="refused",
+                                   detail=f"daily limit of {settings.reset_daily_limit} resets")
+            await ctx.reply(f"That account has had {settings.reset_daily_limit} password resets in the last day, "
+                            "which is the limit. For your security, please call the IT helpdesk or ask me for a "
+                            "person.")
+            return False
+        return True
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """A technician marks the manual task done; the employee is told."""
@@ -100,6 +391,8 @@ class Accounts(Skill):
         if approval is None or not await ctx.complete_approval(int(argument)):
             await ctx.reply("That task is not open any more.", private=True)
             return
+        if approval.data.get("request_id"):
+            await _requests(ctx).finish(int(approval.data["request_id"]), "done", only_from=_OPEN)
         what = "password reset" if approval.action == "reset_password" else "account unlock"
         await ctx.audit.record(ctx.employee.email, f"accounts.{approval.action}", target=approval.target,
                                outcome="done", detail=f"approval #{approval.id}, done by hand")
@@ -107,6 +400,20 @@ class Accounts(Skill):
                              to=TECHNICIANS, replaces=f"accounts-task:{approval.id}"))
         await ctx.tell(approval.requester, f"Your {what} for {approval.target} is done. "
                                            "If you were given a temporary password, change it when you sign in.")
+
+
+def _requests(ctx: Context) -> AccountRequests:
+    return AccountRequests(ctx.bot.db, ctx.bot.clock)
+
+
+def _choice(answer: object) -> str | None:
+    """``unlock``, ``reset`` or ``cancel`` from a click or typed words; None when it is none of them."""
+    words = str(answer or "").lower()
+    for choice, hints in (("cancel", ("cancel", "stop", "never mind")), ("unlock", ("unlock",)),
+                          ("reset", ("reset", "password", "new"))):
+        if any(hint in words for hint in hints):
+            return choice
+    return None
 
 
 def _target(text: str) -> str | None:
@@ -117,3 +424,9 @@ def _target(text: str) -> str | None:
 def _system(turn: Turn) -> str:
     entities = (turn.parse or {}).get("entities", [])
     return next((str(e["value"]) for e in entities if e["entity"] == "system"), "")
+
+
+def _mask(email: str) -> str:
+    """``a***@home.example``: enough to recognise, not enough to learn."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

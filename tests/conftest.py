@@ -17,6 +17,8 @@ from bot.settings import PROJECT_ROOT
 from bot.store import Database
 from tests.support import Chat, Clock, fresh_postgres, make_settings
 
+pytest_plugins = ["tests.fixtures_directory"]
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:

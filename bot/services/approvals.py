@@ -114,7 +114,11 @@ class ApprovalService:
         return approval
 
     async def decide(self, approval_id: int, decider: Employee, approve: bool) -> Decision:
-        """Apply a technician's click. Refusals are audited too."""
+        """Apply a technician's click. Refusals are audited too.
+
+        Nobody decides on a request they made or one about their own account,
+        nor one whose ``data["excluded_deciders"]`` names them (a second approval).
+        """
         verdict = "approved" if approve else "denied"
         approval = await self.get(approval_id)
         if approval is None:
@@ -127,6 +131,8 @@ class ApprovalService:
             refusal = "Only technicians can approve or deny requests."
         elif decider.email in (approval.requester, approval.target):
             refusal = "You cannot decide on your own request; another technician must."
+        elif decider.email in approval.data.get("excluded_deciders", []):
+            refusal = "You already approved this request once; a second technician must decide."
         if refusal:
             await self.audit.record(
                 decider.email, f"approval.{verdict}:{approval.action}", target=approval.target,

@@ -2,6 +2,7 @@
 
 from bot.store.database import Database, make_engine, upgrade
 from bot.store.models import (
+    AccountRequest,
     Approval,
     AuditEntry,
     ChatAccount,
@@ -19,6 +20,7 @@ from bot.store.models import (
 )
 
 __all__ = [
+    "AccountRequest",
     "Approval",
     "AuditEntry",
     "ChatAccount",

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AccountRequest",
     "Approval",
     "KbQuery",
     "AuditEntry",
@@ -263,3 +264,28 @@ class TicketSyncMark(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=64)
     checked_at: datetime
+
+
+class AccountRequest(SQLModel, table=True):
+    """One password reset or unlock: who asked, for whom, how it was verified, and how it ended.
+
+    The one-time code is kept only as a salted scrypt hash. No password is ever stored.
+    """
+
+    __tablename__ = "account_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester: str = Field(index=True, max_length=320)
+    target: str = Field(index=True, max_length=320)
+    action: str = Field(max_length=32)
+    method: str = Field(max_length=16)
+    status: str = Field(default="new", index=True, max_length=16)
+    approval_id: int | None = Field(default=None)
+    approved_by: str = Field(default="", max_length=700)
+    code_hash: str | None = Field(default=None, max_length=128)
+    code_salt: str | None = Field(default=None, max_length=64)
+    code_expires_at: datetime | None = None
+    code_attempts: int = 0
+    failure: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -201,3 +201,13 @@ def test_run_serves_healthz_and_metrics(workspace: Workspace) -> None:
     finally:
         process.terminate()
         process.wait(timeout=HANG_GUARD)
+
+
+def test_half_configured_directory_exits_2_with_one_line(workspace: Workspace) -> None:
+    """HELPDESK_DIRECTORY=ldap without the bind settings stops the shell with one line naming them."""
+    process = workspace.run("shell", "--jsonl", stdin='{"user": "a@city.example", "text": "hi"}\n',
+                            HELPDESK_DIRECTORY="ldap", HELPDESK_LDAP_URL="ldaps://dc1.city.local")
+    assert process.returncode == 2
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1 and "HELPDESK_LDAP_BIND_DN" in lines[0], process.stderr
+    assert "Traceback" not in process.stderr

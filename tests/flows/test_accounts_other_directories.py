@@ -1,0 +1,94 @@
+"""The same chat flows on Entra ID (the fake Graph), on Active Directory (Samba), and with no directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Bot
+from bot.nlu import EmbeddedParser
+from tests import servers
+from tests.fake_graph import FakeGraph
+from tests.fixtures_directory import samba_lock, samba_sign_in, samba_user
+from tests.flows.test_accounts_directory import ask, assert_kept_nowhere, temporary_password
+from tests.support import Chat, Clock, button, make_settings, texts
+
+TOM, TIA = "tom@city.example", "tia@city.example"
+
+
+def _chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock, **settings: object) -> Iterator[Chat]:
+    bot = Bot(make_settings(f"sqlite:///{tmp_path / 'helpdesk.db'}", **settings), nlu=parser, clock=clock)
+    bot.start()
+    yield Chat(bot)
+    bot.close()
+
+
+@pytest.fixture
+def graph_chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock, graph: FakeGraph) -> Iterator[Chat]:
+    """A bot whose directory is the fake Entra ID."""
+    yield from _chat(tmp_path, parser, clock, **graph.settings)
+
+
+@pytest.fixture
+def samba_chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock,
+               samba_dc: servers.SambaDC) -> Iterator[Chat]:
+    """A bot whose directory is the Samba AD DC, over LDAPS."""
+    yield from _chat(tmp_path, parser, clock, **samba_dc.settings)
+
+
+async def test_graph_reset_forces_a_change(graph_chat: Chat, graph: FakeGraph,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    """Approved, the reset goes through Graph with forceChangePasswordNextSignIn; shown once, privately."""
+    caplog.set_level(logging.DEBUG)
+    lines = await ask(graph_chat, "ann@city.example")
+    assert "Privileged: no" in texts(lines, to="technicians")
+    await graph_chat.click(TOM, button(lines, "Approve"))
+    password = temporary_password(graph_chat, "ann@city.example")
+    assert graph.sign_in("ann@city.example", password) == "must_change"
+    assert_kept_nowhere(password, graph_chat, caplog)
+
+
+async def test_graph_unlock_becomes_a_technician_task(graph_chat: Chat, graph: FakeGraph) -> None:
+    """Graph cannot unlock, so an approved unlock is a task for a technician, closed with Done."""
+    lines = await ask(graph_chat, "ann@city.example", "my account is locked")
+    lines = await graph_chat.click(TOM, button(lines, "Approve"))
+    assert "by hand" in texts(lines, to="technicians")
+    lines = await graph_chat.click(TIA, button(lines, "Done"))
+    assert "is done" in texts(lines, to="ann@city.example")
+
+
+async def test_graph_global_admin_is_protected(graph_chat: Chat) -> None:
+    """Membership of a protected group, as Graph reports it, is on the approval card."""
+    lines = await ask(graph_chat, "alex@city.example")
+    assert "Privileged: yes: Domain Admins, Global Administrator" in texts(lines, to="technicians")
+
+
+@pytest.mark.samba
+async def test_active_directory_reset_and_unlock(samba_chat: Chat, samba_dc: servers.SambaDC,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """On AD: unicodePwd over LDAPS with pwdLastSet=0 (the next bind says 773), and an unlock after lockout."""
+    caplog.set_level(logging.DEBUG)
+    email = samba_user(samba_dc)
+    await samba_chat.click(TOM, button(await ask(samba_chat, email), "Approve"))
+    password = temporary_password(samba_chat, email)
+    assert samba_sign_in(samba_dc, email, password) == "must_change"
+    assert_kept_nowhere(password, samba_chat, caplog)
+
+    other = samba_user(samba_dc)
+    samba_lock(samba_dc, other)
+    lines = await samba_chat.say(other, "I forgot my password")
+    lines = await samba_chat.click(other, button(lines, "Unlock only"))
+    lines = await samba_chat.click(TOM, button(await samba_chat.click(other, button(lines, "Yes")), "Approve"))
+    assert "is unlocked" in texts(lines, to=other)
+    assert samba_sign_in(samba_dc, other, servers.USER_PASSWORD) == "ok"
+
+
+@pytest.mark.samba
+async def test_active_directory_domain_admin_is_protected(samba_chat: Chat, samba_dc: servers.SambaDC) -> None:
+    """A member of Domain Admins never self-serves and shows as privileged."""
+    email = samba_user(samba_dc, groups=("Domain Admins",))
+    lines = await ask(samba_chat, email)
+    assert "Privileged: yes: Domain Admins" in texts(lines, to="technicians")
