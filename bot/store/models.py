@@ -17,6 +17,7 @@ __all__ = [
     "EmployeeRecord",
     "Notice",
     "ProcessedEvent",
+    "SlackMessage",
     "Ticket",
     "TicketComment",
     "utcnow",
@@ -180,3 +181,15 @@ class KbQuery(SQLModel, table=True):
     asked_by: str = Field(max_length=320)
     outcome: str = Field(default="answered", index=True, max_length=16)
     asked_at: datetime = Field(default_factory=utcnow)
+
+
+class SlackMessage(SQLModel, table=True):
+    """A Slack message the bot posted under a ``Reply.key``, so a later ``Reply.replaces`` can update it."""
+
+    __tablename__ = "slack_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=200)
+    channel_id: str = Field(max_length=50)
+    ts: str = Field(max_length=32)
+    posted_at: datetime = Field(default_factory=utcnow)
