@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from aiohttp import web
@@ -26,6 +26,9 @@ from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
 from bot.settings import Settings, load_settings
 from bot.store import Database, utcnow
+
+if TYPE_CHECKING:
+    from bot.channels.slack import SlackChannel
 
 __all__ = ["app"]
 
@@ -97,6 +100,22 @@ def _reload_kb_on_sighup(bot: Bot) -> None:
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(bot.kb.load)))
 
 
+def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
+    """The Slack channel: Socket Mode with SLACK_APP_TOKEN, else ``POST /slack/events`` on ``web_app``."""
+    from bot.channels.slack import SlackChannel
+
+    try:
+        channel = SlackChannel(bot)
+        if not bot.settings.slack_app_token:
+            channel.attach(web_app)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        bot.close()
+        raise typer.Exit(2) from None
+    bot.add_channel(channel)
+    return channel
+
+
 @app.command()
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
@@ -105,26 +124,28 @@ def run() -> None:
 
     settings = _settings()
     _logging(settings)
-    if settings.has_chat_credentials:
-        err.print("[red]error:[/red] SLACK_BOT_TOKEN is set, but this version has no Slack channel yet. "
-                  "Unset it to use the console chat.")
-        raise typer.Exit(2)
     bot = _started_bot(settings)
+    web_app = build_web_app(bot)
+    slack = _slack_channel(bot, web_app) if settings.slack_bot_token else None
 
     async def serve() -> None:
-        runner = web.AppRunner(build_web_app(bot))
+        runner = web.AppRunner(web_app)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
+        if slack is not None and settings.slack_app_token:
+            await slack.connect_socket_mode(settings.slack_app_token)
         ticker = asyncio.create_task(_tick_forever(bot))
         _reload_kb_on_sighup(bot)
         logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
         try:
-            if sys.stdin.isatty():
+            if sys.stdin.isatty() and not settings.has_chat_credentials:
                 await run_interactive(bot, settings.console_user)
             else:
                 await asyncio.Event().wait()
         finally:
             ticker.cancel()
+            if slack is not None:
+                await slack.close()
             await runner.cleanup()
 
     try:

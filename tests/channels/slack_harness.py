@@ -26,6 +26,7 @@ from bot.channels.slack import SlackChannel
 from bot.channels.slack_blocks import OPEN_FORM, form_from_value
 from bot.nlu import Parser
 from bot.server import build_web_app
+from bot.skill import Skill
 from bot.store import SlackMessage
 from tests.fakes.slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack, SlackUser
 from tests.support import make_settings
@@ -88,22 +89,27 @@ class SlackHarness:
         self._ids = itertools.count(1)
         self._shown: dict[str, tuple[str, str, list[dict[str, Any]], bool]] = {}  # button -> where it was shown
         self._read = 0
+        self.owns_fake = True
 
     @classmethod
-    async def start(cls, database_url: str, parser: Parser, **overrides: Any) -> SlackHarness:
-        """Start the fake, a bot with the Slack channel, and its HTTP server, all on 127.0.0.1."""
-        fake = FakeSlack(PEOPLE, groups=GROUPS)
-        await fake.start()
+    async def start(cls, database_url: str, parser: Parser, *, skills: list[Skill] | None = None,
+                    fake: FakeSlack | None = None, **overrides: Any) -> SlackHarness:
+        """Start the fake (unless given: replicas share one), a bot with the Slack channel and its HTTP server."""
+        owns_fake = fake is None
+        if fake is None:
+            fake = FakeSlack(PEOPLE, groups=GROUPS)
+            await fake.start()
         settings = make_settings(
             database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
             slack_api_url=fake.api_url, slack_technician_channel=TECH_CHANNEL,
             **overrides,
         )
-        bot = Bot(settings, nlu=parser)
+        bot = Bot(settings, nlu=parser, skills=skills)
         bot.start()
         channel = SlackChannel(bot)
         bot.add_channel(channel)
         harness = cls(bot, channel, fake)
+        harness.owns_fake = owns_fake
         app = build_web_app(bot)
         channel.attach(app)
         harness._runner = web.AppRunner(app)
@@ -121,7 +127,8 @@ class SlackHarness:
             await self._session.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.fake.stop()
+        if self.owns_fake:
+            await self.fake.stop()
         self.bot.close()
 
     # Posting as Slack ------------------------------------------------------------------
@@ -203,7 +210,7 @@ class SlackHarness:
         assert where is not None, f"button {button_id!r} was never shown"
         channel, ts, blocks, ephemeral = where
         element = next(e for b in blocks if b.get("type") == "actions" for e in b["elements"]
-                       if (e.get("value") or e.get("action_id")) == button_id)
+                       if button_id in (e.get("value"), e.get("action_id")))
         container: dict[str, Any]
         if channel == "home":
             container = {"type": "view", "view_id": "VHOME00001"}
@@ -275,6 +282,7 @@ class SlackHarness:
                       if e["action_id"] == OPEN_FORM]
             if opener:
                 line["form"] = form_from_value(opener[0]["value"])
+                self._shown[OPEN_FORM] = (channel, str(response.get("ts", "")), blocks, False)
             ts = str(args.get("ts") or response.get("ts") or response.get("message_ts"))
             for button in line["buttons"]:
                 self._shown[button["id"]] = (channel, ts, blocks, method == "chat.postEphemeral")
