@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
@@ -71,6 +72,7 @@ QUICK_ACTIONS = [
     Button(HOWTO_PROMPT, "Ask a how-to question"),
 ]
 EVERYTHING = re.compile(".*")
+CONCURRENT_TURNS = 8  # after-ack jobs running at once; the rest wait, so acks stay fast under a burst
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -110,6 +112,7 @@ class SlackChannel:
             logger=logging.getLogger("slack_bolt"),
         )
         self._jobs: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(CONCURRENT_TURNS)
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
         self._socket: Any = None
         self._listen()
@@ -125,6 +128,7 @@ class SlackChannel:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """One request from Slack: 401 unless signed within 5 minutes, 400 if malformed, else bolt's answer."""
+        self._keep_alive()
         raw = await request.read()
         headers = request.headers
         body = raw.decode("utf-8", errors="replace")
@@ -145,6 +149,7 @@ class SlackChannel:
         """Open the Socket Mode websocket (the URL comes from ``apps.connections.open``)."""
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
+        self._keep_alive()
         self._socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
         await self._socket.connect_async()
 
@@ -154,6 +159,13 @@ class SlackChannel:
             await self._socket.close_async()
             self._socket = None
         await self.drain()
+        if self.client.session is not None:
+            await self.client.session.close()
+
+    def _keep_alive(self) -> None:
+        """One HTTP session for every Web API call (slack_sdk would open one per call otherwise)."""
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
 
     async def drain(self) -> None:
         """Wait until every piece of after-ack work has finished."""
@@ -167,7 +179,9 @@ class SlackChannel:
 
     async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
         try:
-            await work
+            self._keep_alive()
+            async with self._slots:
+                await work
         except SlackApiError as exc:
             metrics.ERRORS.labels("slack").inc()
             log.warning("Slack Web API call failed: %s", exc.response.get("error", exc.response.status_code))
