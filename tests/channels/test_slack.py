@@ -17,6 +17,7 @@ from bot.channels.slack_blocks import OPEN_FORM
 from bot.messages import Button, Form, FormInput, Reply, Turn, room_address, user_address
 from bot.nlu import EmbeddedParser
 from bot.skill import Intent, Skill, load_skills
+from skills.notices import Notices
 from bot.store import Approval, ChatAccount, ProcessedEvent, SlackMessage
 from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
@@ -52,6 +53,25 @@ class FormSkill(Skill):
             await ctx.reply("Fill in the notice.", form=self.form(ctx))
         elif action == "submitted":
             await ctx.reply("Got " + json.dumps(turn.form, sort_keys=True))
+
+
+class ComposerNotices(Notices):
+    """The notices skill as the announcements issue will make it: /announce answers with a composer form."""
+
+    async def handle(self, turn: Turn, ctx: Context) -> None:
+        """Announce replies with a form; the other intents as before."""
+        if ctx.intent != "announce":
+            await super().handle(turn, ctx)
+            return
+        await ctx.reply("Compose the announcement.", form=ctx.form("compose", "0", "New announcement", (
+            FormInput("text", "Message", kind="textarea", initial=turn.text),
+            FormInput("audience", "Send to", kind="choice", choices=(("all", "All staff"), ("it", "IT staff"))),
+        ), submit_label="Preview"))
+
+    async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
+        """The composer's submission."""
+        if action == "compose" and turn.form is not None:
+            await ctx.reply(f"Preview for {turn.form['audience']}: {turn.form['text']}")
 
 
 @pytest.fixture
@@ -357,3 +377,24 @@ def test_channel_needs_a_token(sqlite_url: str) -> None:
     from aiohttp import web
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         channel.attach(web.Application())
+
+
+async def test_announce_command_opens_the_composer_modal(sqlite_url: str, parser: EmbeddedParser) -> None:
+    """/announce TEXT with a composer form: the command's trigger_id opens the modal, its submission is a Turn."""
+    skills = [s for s in load_skills() if s.name != "notices"] + [ComposerNotices()]
+    harness = await SlackHarness.start(sqlite_url, parser, skills=skills)
+    try:
+        lines = await harness.command(TOM, "/announce", "outlook is down")
+        [modal] = lines
+        assert modal["to"] == "modal" and harness.fake.calls_to("views.open")[0].args["trigger_id"].startswith("trig.")
+        view = modal["view"]
+        assert view["blocks"][0]["element"]["initial_value"] == "outlook is down"
+        lines = await harness.submit(TOM, view, {
+            "text": {"type": "plain_text_input", "value": "Outlook is down; we are on it."},
+            "audience": {"type": "static_select", "selected_option": {"value": "all"}},
+        })
+        assert [line["text"] for line in lines] == ["Preview for all: Outlook is down; we are on it."]
+        assert lines[0]["to"] == TOM
+    finally:
+        await harness.stop()
+    assert harness.fake.violations == []
