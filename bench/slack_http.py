@@ -66,6 +66,15 @@ def _proc_kb(pid: int, field: str) -> float | None:
     return None
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time used so far by ``pid`` (from /proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def serve_fake(port_file: str) -> None:
     """Process 1: the fake Slack, forever; writes its port to ``port_file`` and prints its counters on SIGTERM."""
     import signal
@@ -195,9 +204,12 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         rss_idle = _proc_kb(bot.pid, "VmRSS")
+        load_before = round(os.getloadavg()[0], 2)
+        cpu_before = _cpu_seconds(bot.pid) or 0.0
         result = asyncio.run(load(f"http://127.0.0.1:{port}/slack/events", args.senders, args.seconds,
                                   args.rate))
         rss_load = _proc_kb(bot.pid, "VmRSS")
+        cpu_load = (_cpu_seconds(bot.pid) or 0.0) - cpu_before
         sent = result["events_sent_total"]
         drain_started = time.monotonic()
         counts: dict[str, Any] = {}
@@ -215,7 +227,9 @@ def main() -> None:
             bot_rss_mb_idle=rss_idle, bot_rss_mb_end_of_load=rss_load,
             bot_peak_rss_mb=_proc_kb(bot.pid, "VmHWM"),
             senders=args.senders, seconds=args.seconds, target_rate=args.rate or "as fast as acked", database="postgresql" if args.database_url else "sqlite",
-            load_average_1m=round(os.getloadavg()[0], 2), python=platform.python_version(), cpus=os.cpu_count(),
+            bot_cpu_seconds_during_load=round(cpu_load, 2),
+            bot_cpu_share_during_load=round(cpu_load / (WARM_UP + args.seconds), 2),
+            load_average_1m_before=load_before, load_average_1m_after=round(os.getloadavg()[0], 2), python=platform.python_version(), cpus=os.cpu_count(),
         )
     finally:
         bot.terminate()

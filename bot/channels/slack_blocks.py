@@ -247,11 +247,10 @@ def home_view(
     ``tickets`` are (key, summary, status); ``outages`` (title, since); ``approvals``
     (id, summary, requester), or None for someone who is not a technician.
     """
-    blocks: list[Block] = [
-        {"type": "header", "text": plain_text(f"IT Helpdesk — hello, {name}", 150)},
-        {"type": "actions", "block_id": "quick", "elements": [_button(b) for b in quick_actions]},
-        {"type": "header", "text": plain_text("Your open tickets", 150)},
-    ]
+    blocks: list[Block] = [{"type": "header", "text": plain_text(f"IT Helpdesk — hello, {name}", 150)}]
+    if quick_actions:
+        blocks.append({"type": "actions", "block_id": "quick", "elements": [_button(b) for b in quick_actions]})
+    blocks.append({"type": "header", "text": plain_text("Your open tickets", 150)})
     if tickets:
         blocks.extend({"type": "section", "text": {"type": "mrkdwn", "text": (
             f"*{escape(key)}* {escape(summary)} — {escape(status)}")[:SECTION_LIMIT]}} for key, summary, status in tickets[:15])
