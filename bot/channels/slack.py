@@ -314,10 +314,9 @@ class SlackChannel:
             await self.publish_home(user_id)
 
     async def _open_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        container = body.get("container") or {}
         form = form_from_value(str(action.get("value", "")))
-        conversation = container.get("channel_id") or body["user"]["id"]
-        await self.client.views_open(trigger_id=body["trigger_id"], view=modal_view(form, conversation))
+        shown_in = str((body.get("container") or {}).get("channel_id") or "")  # empty: answered in the DM
+        await self.client.views_open(trigger_id=body["trigger_id"], view=modal_view(form, shown_in))
 
     async def _on_submit(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
