@@ -14,7 +14,10 @@ Run from the project root with the project's Python: ``python bench/slack_http.p
 Time-to-ack is from just before a request is sent to its response. After the
 load stops, the script waits for the bot to finish the after-ack work and
 counts the replies the fake received, so the figures also say whether the bot
-kept up. The bot's resident memory is read from ``/proc/<pid>/status`` (VmRSS
+kept up; ``bot_cpu_ms_per_event`` is the bot's CPU time (acks and all the work
+after them) per event, a figure that does not depend on what else the machine
+runs. ``--ack-only`` sends an event type the bot acks and ignores, to time the
+ack path alone; ``--rate 0`` sends as fast as the bot acks. The bot's resident memory is read from ``/proc/<pid>/status`` (VmRSS
 at the end of the load, VmHWM peak). Results go to
 ``bench/results/slack_http.json``. Nothing is asserted.
 """
@@ -102,23 +105,26 @@ def serve_fake(port_file: str) -> None:
     asyncio.run(run())
 
 
-def _event(n: int, verifier: SignatureVerifier) -> tuple[bytes, dict[str, str]]:
+def _event(n: int, verifier: SignatureVerifier, ignored: bool) -> tuple[bytes, dict[str, str]]:
     person = n % PEOPLE
     user = f"U0BENCH{person:04d}"
     dm = "D" + user[1:].ljust(9, "0")
     ts = f"{int(time.time())}.{n % 1000000:06d}"
+    event = {"type": "message", "channel_type": "im", "channel": dm, "user": user,
+             "text": TEXTS[n % len(TEXTS)], "ts": ts, "event_ts": ts}
+    if ignored:  # an event type the bot acks and ignores: the ack path alone
+        event = {"type": "reaction_added", "user": user, "reaction": "thumbsup",
+                 "item": {"type": "message", "channel": dm, "ts": ts}, "event_ts": ts}
     body = json.dumps({
         "token": "unused", "team_id": "T0CITYHALL", "api_app_id": "A0HELPDESK", "type": "event_callback",
-        "event_id": f"Ev{n:010d}", "event_time": int(time.time()),
-        "event": {"type": "message", "channel_type": "im", "channel": dm, "user": user,
-                  "text": TEXTS[n % len(TEXTS)], "ts": ts, "event_ts": ts},
+        "event_id": f"Ev{n:010d}", "event_time": int(time.time()), "event": event,
     })
     stamp = str(int(time.time()))
     return body.encode(), {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
                            "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=body)}
 
 
-async def load(url: str, senders: int, seconds: float, rate: float) -> dict[str, Any]:
+async def load(url: str, senders: int, seconds: float, rate: float, ignored: bool = False) -> dict[str, Any]:
     """Process 3: ``senders`` clients posting signed events for ``seconds`` (after the warm-up).
 
     With ``rate`` > 0 the senders share that many events per second, each on a fixed schedule
@@ -143,7 +149,7 @@ async def load(url: str, senders: int, seconds: float, rate: float) -> dict[str,
             if interval:
                 slot += interval
                 await asyncio.sleep(max(0.0, slot - time.monotonic()))
-            body, headers = _event(next(numbers), verifier)
+            body, headers = _event(next(numbers), verifier, ignored)
             before = time.monotonic()
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
@@ -180,6 +186,7 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--rate", type=float, default=300.0, help="events/s in all; 0 = as fast as acked")
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--ack-only", action="store_true", help="events the bot acks and ignores (no replies)")
     parser.add_argument("--output", default=str(RESULTS), help="where to write the JSON ('' for nowhere)")
     args = parser.parse_args()
 
@@ -207,18 +214,20 @@ def main() -> None:
         load_before = round(os.getloadavg()[0], 2)
         cpu_before = _cpu_seconds(bot.pid) or 0.0
         result = asyncio.run(load(f"http://127.0.0.1:{port}/slack/events", args.senders, args.seconds,
-                                  args.rate))
+                                  args.rate, args.ack_only))
         rss_load = _proc_kb(bot.pid, "VmRSS")
         cpu_load = (_cpu_seconds(bot.pid) or 0.0) - cpu_before
         sent = result["events_sent_total"]
         drain_started = time.monotonic()
         counts: dict[str, Any] = {}
-        while time.monotonic() - drain_started < 120:
+        while time.monotonic() - drain_started < 120 and not args.ack_only:
             counts = json.loads(Path(port_file + ".calls").read_text() or "{}")
             if counts.get("postMessage", 0) >= sent:
                 break
             time.sleep(0.5)
+        cpu_total = (_cpu_seconds(bot.pid) or 0.0) - cpu_before
         result.update(
+            bot_cpu_ms_per_event=round(cpu_total / sent * 1000, 2),
             replies_posted=counts.get("postMessage", 0),
             seconds_to_finish_after_load=round(time.monotonic() - drain_started, 1),
             processed_per_second=round(counts.get("postMessage", 0)
@@ -226,7 +235,7 @@ def main() -> None:
             web_api_errors=counts.get("errors"), spec_violations=counts.get("violations"),
             bot_rss_mb_idle=rss_idle, bot_rss_mb_end_of_load=rss_load,
             bot_peak_rss_mb=_proc_kb(bot.pid, "VmHWM"),
-            senders=args.senders, seconds=args.seconds, target_rate=args.rate or "as fast as acked", database="postgresql" if args.database_url else "sqlite",
+            senders=args.senders, seconds=args.seconds, ack_only=args.ack_only, target_rate=args.rate or "as fast as acked", database="postgresql" if args.database_url else "sqlite",
             bot_cpu_seconds_during_load=round(cpu_load, 2),
             bot_cpu_share_during_load=round(cpu_load / (WARM_UP + args.seconds), 2),
             load_average_1m_before=load_before, load_average_1m_after=round(os.getloadavg()[0], 2), python=platform.python_version(), cpus=os.cpu_count(),
