@@ -435,7 +435,8 @@ class SlackChannel:
 
         ``dm`` is their direct-message channel with the bot, when known.
         """
-        account = await self._account(user_id)
+        known = await self.bot.identity.known(self.name, user_id)
+        account = known[0] if known else None
         if account is None or _stale(account.updated_at):
             user = (await self.client.users_info(user=user_id))["user"]
             email = (user.get("profile") or {}).get("email")
@@ -448,7 +449,8 @@ class SlackChannel:
             employee = await self.bot.identity.resolve(self.name, user_id, email=account.email,
                                                        private_conversation=dm)
         else:
-            employee = await self.bot.identity.lookup(account.email) or Employee(email=account.email)
+            assert known is not None
+            employee = known[1]
         if not employee.is_technician and user_id in await self._technician_ids():
             employee = replace(employee, is_technician=True)
         return employee
