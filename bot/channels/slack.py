@@ -72,7 +72,7 @@ QUICK_ACTIONS = [
     Button(HOWTO_PROMPT, "Ask a how-to question"),
 ]
 EVERYTHING = re.compile(".*")
-CONCURRENT_TURNS = 8  # after-ack jobs running at once; the rest wait, so acks stay fast under a burst
+CONCURRENT_TURNS = 4  # after-ack jobs running at once; the rest wait, so acks stay fast under a burst
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
