@@ -51,7 +51,7 @@ from bot.channels.slack_blocks import (
     modal_view,
     submitted_values,
 )
-from bot.errors import ConfigError
+from bot.errors import ConfigError, IntegrationError
 from bot.messages import TECHNICIANS, Button, Employee, Reply, Turn
 from bot.settings import Settings
 from bot.store import ChatAccount, SlackMessage, utcnow
@@ -359,7 +359,20 @@ class SlackChannel:
     # Sending -----------------------------------------------------------------------
 
     async def send(self, reply: Reply, origin: Turn | None) -> None:
-        """Render ``reply`` as Block Kit and post it (or update, or open a modal, or post ephemerally)."""
+        """Render ``reply`` as Block Kit and post it (or update, or open a modal, or post ephemerally).
+
+        A Web API refusal (after the client's retries) becomes an ``IntegrationError``, which the
+        router turns into a message that Slack is not answering.
+        """
+        try:
+            await self._send(reply, origin)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            hint = " (invite the bot to that channel)" if error in ("not_in_channel", "channel_not_found") else ""
+            log.error("Slack refused a message for %s: %s%s", reply.to or "the conversation", error, hint)
+            raise IntegrationError("Slack", error) from None
+
+    async def _send(self, reply: Reply, origin: Turn | None) -> None:
         channel_id = await self._target(reply)
         if channel_id is None:
             return

@@ -241,6 +241,16 @@ async def test_server_errors_are_retried(slack: SlackHarness) -> None:
     assert len(lines) == 1
 
 
+async def test_refused_post_is_told_to_the_employee(slack: SlackHarness) -> None:
+    """The bot is not in the technicians' channel: the employee hears that Slack refused, nothing crashes."""
+    lines = await slack.say(ANN, "I forgot my password")
+    slack.fake.refuse("chat.postMessage", "not_in_channel")
+    lines = await slack.click(ANN, button(lines, "Yes"))
+    assert "Slack is not answering right now" in texts(lines, to=ANN)
+    lines = await slack.say(ANN, "hi")
+    assert lines and lines[0]["to"] == ANN
+
+
 async def test_helpdesk_command_works_like_a_dm(slack: SlackHarness) -> None:
     """/helpdesk TEXT in a channel: the answer goes to the person's DM, never to the channel."""
     lines = await slack.command(BOB, "/helpdesk", "I forgot my password")

@@ -124,6 +124,7 @@ class FakeSlack:
         self.home: dict[str, dict[str, Any]] = {}
         self.page_size = 200
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self._refusals: dict[str, list[str]] = {}
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -162,6 +163,10 @@ class FakeSlack:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self._failures.setdefault(method, []).extend([(status, headers)] * times)
 
+    def refuse(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with HTTP 200 and ``{"ok": false, "error": error}``."""
+        self._refusals.setdefault(method, []).extend([error] * times)
+
     def calls_to(self, method: str) -> list[Call]:
         """The successful calls of ``method``, in order."""
         return [c for c in self.calls if c.method == method and c.status == 200 and c.error is None]
@@ -187,7 +192,8 @@ class FakeSlack:
             call.status = status
             error = "ratelimited" if status == 429 else "internal_error"
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
-        body = self._answer(method, token, args)
+        refusals = self._refusals.get(method)
+        body = {"ok": False, "error": refusals.pop(0)} if refusals else self._answer(method, token, args)
         call.response = body
         if body.get("ok"):
             self.violations.extend(self.spec.problems(method, body))
