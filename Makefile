@@ -25,13 +25,14 @@ run: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/nlu_parse.py
 	$(BIN)/python bench/shell_startup.py
 	$(BIN)/python bench/kb_retrieval.py
 	$(BIN)/python bench/teams_turns.py
 	$(BIN)/python bench/tickets.py
 	$(BIN)/python bench/directory_servers.py
+	$(BIN)/python bench/slack_http.py
 
 clean:
 	rm -rf $(VENV) helpdesk.db

@@ -28,6 +28,7 @@ from bot.settings import Settings, load_settings
 from bot.store import Database, utcnow
 
 if TYPE_CHECKING:
+    from bot.channels.slack import SlackChannel
     from bot.channels.teams import TeamsChannel
 
 __all__ = ["app"]
@@ -102,6 +103,22 @@ def _reload_kb_on_sighup(bot: Bot) -> None:
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(asyncio.to_thread(bot.kb.load)))
 
 
+def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
+    """The Slack channel: Socket Mode with SLACK_APP_TOKEN, else ``POST /slack/events`` on ``web_app``."""
+    from bot.channels.slack import SlackChannel
+
+    try:
+        channel = SlackChannel(bot)
+        if not bot.settings.slack_app_token:
+            channel.attach(web_app)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        bot.close()
+        raise typer.Exit(2) from None
+    bot.add_channel(channel)
+    return channel
+
+
 @app.command()
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
@@ -111,21 +128,20 @@ def run() -> None:
 
     settings = _settings()
     _logging(settings)
-    if settings.slack_bot_token:
-        err.print("[red]error:[/red] SLACK_BOT_TOKEN is set, but this version has no Slack channel yet. "
-                  "Unset it to use the console chat.")
-        raise typer.Exit(2)
     _check_teams(settings)
     bot = _started_bot(settings)
+    web_app = build_web_app(bot)
+    slack = _slack_channel(bot, web_app) if settings.slack_bot_token else None
 
     async def serve() -> None:
-        web_app = build_web_app(bot)
         teams = _teams_channel(bot) if settings.teams_enabled else None
         if teams is not None:
             teams.mount(web_app)
         runner = web.AppRunner(web_app)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
+        if slack is not None and settings.slack_app_token:
+            await slack.connect_socket_mode(settings.slack_app_token)
         ticker = asyncio.create_task(_tick_forever(bot))
         ticket_jobs = start_ticket_jobs(bot)
         _reload_kb_on_sighup(bot)
@@ -140,6 +156,8 @@ def run() -> None:
                 await teams.drain()
             ticker.cancel()
             ticket_jobs.shutdown(wait=False)
+            if slack is not None:
+                await slack.close()
             await runner.cleanup()
 
     try:

@@ -168,6 +168,11 @@ class Settings(BaseSettings):
     def _cooldown(cls, value: object) -> timedelta:
         return parse_duration(value)
 
+    # Slack channel (issue 3)
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_technician_channel: str | None = None
+    slack_technician_group: str | None = None
+
     # Slack's own names (no prefix)
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")

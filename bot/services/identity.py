@@ -66,6 +66,20 @@ class IdentityService:
         )
         return None if record is None else self._employee(record)
 
+    async def known(self, channel: str, user_id: str) -> tuple[ChatAccount, Employee] | None:
+        """The chat account ``user_id`` on ``channel`` and its employee, in one query; None if never resolved."""
+
+        def find(session: Session) -> tuple[ChatAccount, EmployeeRecord] | None:
+            row = session.exec(
+                select(ChatAccount, EmployeeRecord)
+                .join(EmployeeRecord, col(EmployeeRecord.email) == col(ChatAccount.email))
+                .where(ChatAccount.channel == channel, ChatAccount.user_id == user_id)
+            ).first()
+            return None if row is None else (row[0], row[1])
+
+        found = await self.db.run(find)
+        return None if found is None else (found[0], self._employee(found[1]))
+
     async def account(self, email: str) -> ChatAccount | None:
         """Where the employee last talked to the bot (their most recent chat account)."""
         email = email.strip().lower()

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -28,12 +28,24 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``. In-memory SQLite shares one connection across threads."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
-        return create_engine(
+        engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=StaticPool if in_memory else None,
         )
+        if not in_memory:
+            event.listen(engine, "connect", _sqlite_wal)
+        return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_wal(connection: Any, _: Any) -> None:
+    """Write-ahead log, synced at checkpoints: a commit costs well under a millisecond instead of an fsync
+    (tens of ms). A crash of the bot loses nothing; only a power cut can lose the last commits."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "EmployeeRecord",
     "Notice",
     "ProcessedEvent",
+    "SlackMessage",
     "Ticket",
     "TicketComment",
     "TeamsConversation",
@@ -289,3 +290,15 @@ class AccountRequest(SQLModel, table=True):
     failure: str = Field(default="", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SlackMessage(SQLModel, table=True):
+    """A Slack message the bot posted under a ``Reply.key``, so a later ``Reply.replaces`` can update it."""
+
+    __tablename__ = "slack_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=200)
+    channel_id: str = Field(max_length=50)
+    ts: str = Field(max_length=32)
+    posted_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,570 @@
+"""The Slack channel: slack-bolt's ``AsyncApp`` in HTTP mode (``POST /slack/events``) or Socket Mode.
+
+Every listener acks at once and hands the slow part (the directory, tickets,
+the NLU, the Web API calls) to a task of its own, so Slack always has its
+answer within 3 seconds. A Slack retry of an event that was already handled
+is dropped by the router's ``processed_event`` unique constraint, not by
+memory, so it holds across restarts and replicas.
+
+Replies are rendered as Block Kit (``slack_blocks``). A reply with ``key``
+records where it was posted in ``slack_message``; a later reply with
+``replaces`` updates that message with ``chat.update``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Coroutine
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session, select
+
+from bot import metrics
+from bot.channels.slack_blocks import (
+    FORM_CALLBACK,
+    OPEN_FORM,
+    decided_blocks,
+    fallback_text,
+    form_from_value,
+    home_view,
+    message_blocks,
+    modal_view,
+    submitted_values,
+)
+from bot.errors import ConfigError, IntegrationError
+from bot.messages import TECHNICIANS, Button, Employee, Reply, Turn
+from bot.settings import Settings
+from bot.store import ChatAccount, SlackMessage, utcnow
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+__all__ = ["SlackChannel", "make_client"]
+
+log = logging.getLogger(__name__)
+
+PROFILE_TTL = timedelta(hours=1)  # how long a users.info answer is trusted before asking again
+GROUP_TTL = 300.0  # seconds a technician group's membership is trusted
+HOWTO_PROMPT = "home:howto"
+QUICK_ACTIONS = [
+    Button("intent:reset_password", "Reset my password", "primary"),
+    Button("intent:open_ticket", "Open a ticket"),
+    Button(HOWTO_PROMPT, "Ask a how-to question"),
+]
+EVERYTHING = re.compile(".*")
+CONCURRENT_TURNS = 4  # after-ack jobs running at once; the rest wait, so acks stay fast under a burst
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: ``SLACK_API_URL``, and retries on 429 (honouring Retry-After), 5xx and lost connections."""
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=base_url,
+        timeout=30,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+class SlackChannel:
+    """Slack as a chat platform for the bot: events in, Block Kit out."""
+
+    name = "slack"
+
+    def __init__(self, bot: Bot, client: AsyncWebClient | None = None) -> None:
+        settings = bot.settings
+        if not settings.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN: needed for the Slack channel")
+        self.bot = bot
+        self.settings = settings
+        self.client = client or make_client(settings)
+        secret = settings.slack_signing_secret
+        self.verifier = SignatureVerifier(secret) if secret else None
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            request_verification_enabled=bool(settings.slack_signing_secret),
+            process_before_response=True,  # listeners only ack and start a task, so this answers at once
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(CONCURRENT_TURNS)
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._socket: Any = None
+        self._listen()
+
+    # Transports ----------------------------------------------------------------
+
+    def attach(self, web_app: web.Application) -> None:
+        """Serve ``POST /slack/events`` on the bot's aiohttp server (HTTP mode)."""
+        if not self.settings.slack_signing_secret:
+            raise ConfigError("SLACK_SIGNING_SECRET: needed to verify Slack's requests in HTTP mode "
+                              "(or set SLACK_APP_TOKEN for Socket Mode)")
+        web_app.router.add_post("/slack/events", self.handle_http)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """One request from Slack: 401 unless signed within 5 minutes, 400 if malformed, else bolt's answer."""
+        self._keep_alive()
+        raw = await request.read()
+        headers = request.headers
+        body = raw.decode("utf-8", errors="replace")
+        if not self._signed(body, headers.get("X-Slack-Request-Timestamp", ""), headers.get("X-Slack-Signature", "")):
+            return web.json_response({"error": "invalid or stale signature"}, status=401)
+        if not _well_formed(body, headers.get("Content-Type", "")):
+            return web.json_response({"error": "malformed body"}, status=400)
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(headers))
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    def _signed(self, body: str, timestamp: str, signature: str) -> bool:
+        """True when Slack signed ``body`` with our signing secret less than 5 minutes ago."""
+        if self.verifier is None or not timestamp.isdigit() or not signature:
+            return False
+        return self.verifier.is_valid(body, timestamp, signature)
+
+    async def connect_socket_mode(self, app_token: str) -> None:
+        """Open the Socket Mode websocket (the URL comes from ``apps.connections.open``)."""
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self._keep_alive()
+        self._socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
+        await self._socket.connect_async()
+
+    async def close(self) -> None:
+        """Close Socket Mode (if open) and finish the work already acked."""
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        await self.drain()
+        if self.client.session is not None:
+            await self.client.session.close()
+
+    def _keep_alive(self) -> None:
+        """One HTTP session for every Web API call (slack_sdk would open one per call otherwise)."""
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+
+    async def drain(self) -> None:
+        """Wait until every piece of after-ack work has finished."""
+        while self._jobs:
+            await asyncio.gather(*list(self._jobs), return_exceptions=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._guarded(work))
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            self._keep_alive()
+            async with self._slots:
+                await work
+        except SlackApiError as exc:
+            metrics.ERRORS.labels("slack").inc()
+            log.warning("Slack Web API call failed: %s", exc.response.get("error", exc.response.status_code))
+        except Exception:
+            metrics.ERRORS.labels("slack").inc()
+            log.exception("Slack work after the ack failed")
+
+    # Listeners -----------------------------------------------------------------
+
+    def _listen(self) -> None:
+        app = self.app
+
+        @app.event("message")
+        async def message(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+                self._spawn(self._on_message(body, event, text=event.get("text") or "",
+                                             thread=event.get("thread_ts")))
+
+        @app.event("app_mention")
+        async def mention(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
+            if event.get("bot_id"):
+                return
+            text = (event.get("text") or "").replace(f"<@{context.get('bot_user_id')}>", " ").strip()
+            self._spawn(self._on_message(body, event, text=text, thread=event.get("thread_ts") or event.get("ts")))
+
+        @app.event("app_home_opened")
+        async def home_opened(event: dict[str, Any]) -> None:
+            if event.get("tab", "home") == "home":
+                self._spawn(self.publish_home(event["user"]))
+
+        @app.command("/helpdesk")
+        async def helpdesk(ack: Any, command: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._on_command(command, text=command.get("text", "").strip() or "help"))
+
+        @app.command("/announce")
+        async def announce(ack: Any, command: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._on_command(command, text=command.get("text", "").strip(), action="intent:announce"))
+
+        @app.action(OPEN_FORM)
+        async def open_form(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._open_form(body, action))
+
+        @app.action(EVERYTHING)
+        async def click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._on_click(body, action))
+
+        @app.view(FORM_CALLBACK)
+        async def submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._on_submit(body, view))
+
+        # Anything else is acked and ignored, so Slack does not retry it.
+        @app.event(EVERYTHING)
+        async def other_event() -> None:
+            return None
+
+        @app.command(EVERYTHING)
+        async def other_command(ack: Any) -> None:
+            await ack()
+
+        @app.view(EVERYTHING)
+        async def other_view(ack: Any) -> None:
+            await ack()
+
+        @app.shortcut(EVERYTHING)
+        async def other_shortcut(ack: Any) -> None:
+            await ack()
+
+        @app.options(EVERYTHING)
+        async def other_options(ack: Any) -> None:
+            await ack(options=[])
+
+    # After the ack ---------------------------------------------------------------
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], *, text: str, thread: str | None) -> None:
+        user_id, channel_id = event["user"], event["channel"]
+        dm = channel_id if event.get("channel_type") == "im" else None
+        employee = await self.employee(user_id, dm=dm)
+        if employee is None:
+            await self._unknown_person(channel_id, user_id, thread)
+            return
+        turn = Turn(channel=self.name, user_id=user_id, conversation_id=channel_id, text=_unescape(text),
+                    event_id=body.get("event_id"), thread_id=thread, employee=employee)
+        await self.bot.handle(turn)
+
+    async def _on_command(self, command: dict[str, Any], *, text: str, action: str | None = None) -> None:
+        user_id = command["user_id"]
+        employee = await self.employee(user_id)
+        if employee is None:
+            await self._unknown_person(command["channel_id"], user_id, None)
+            return
+        dm = await self._dm(user_id, employee.email)
+        turn = Turn(channel=self.name, user_id=user_id, conversation_id=dm, text=_unescape(text), action=action,
+                    event_id=f"command:{command.get('trigger_id', '')}", employee=employee,
+                    raw={"trigger_id": command.get("trigger_id")})
+        await self.bot.handle(turn)
+
+    async def _on_click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        action_id = str(action.get("value") or action.get("action_id") or "")
+        employee = await self.employee(user_id)
+        if employee is None:
+            return
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        if container.get("type") == "message":
+            conversation, thread = container["channel_id"], message.get("thread_ts")
+        else:  # the App Home tab or a modal
+            conversation, thread = await self._dm(user_id, employee.email), None
+        if action_id == HOWTO_PROMPT:
+            await self.client.chat_postMessage(channel=conversation, text="Sure. What would you like to know how "
+                                               "to do? Ask in your own words, like \"how do I connect to the VPN\".")
+            return
+        if container.get("type") == "message" and not container.get("is_ephemeral") \
+                and not action_id.startswith("approval:") and message.get("blocks"):
+            # Show the choice and take the buttons away at once, so nobody answers twice.
+            label = (action.get("text") or {}).get("text", "")
+            await self.client.chat_update(channel=conversation, ts=container["message_ts"],
+                                          text=message.get("text") or f"{label} (chosen)",
+                                          blocks=decided_blocks(message["blocks"], label, user_id))
+        turn = Turn(channel=self.name, user_id=user_id, conversation_id=conversation, action=action_id,
+                    event_id=f"action:{user_id}:{action.get('action_ts', '')}", thread_id=thread, employee=employee,
+                    raw={"trigger_id": body.get("trigger_id")})
+        await self.bot.handle(turn)
+        if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
+            await self.publish_home(user_id)
+
+    async def _open_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        form = form_from_value(str(action.get("value", "")))
+        shown_in = str((body.get("container") or {}).get("channel_id") or "")  # empty: answered in the DM
+        await self.client.views_open(trigger_id=body["trigger_id"], view=modal_view(form, shown_in))
+
+    async def _on_submit(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        employee = await self.employee(user_id)
+        if employee is None or not meta.get("submit"):
+            return
+        conversation = meta.get("conversation") or await self._dm(user_id, employee.email)
+        turn = Turn(channel=self.name, user_id=user_id, conversation_id=conversation, action=str(meta["submit"]),
+                    form=submitted_values(view), event_id=f"view:{view.get('id', '')}", employee=employee)
+        await self.bot.handle(turn)
+
+    async def _unknown_person(self, channel_id: str, user_id: str, thread: str | None) -> None:
+        text = ("I can't see an email address on your Slack profile, so I can't tell who you are. "
+                "Please contact the IT helpdesk by phone or email.")
+        if channel_id.startswith("D"):
+            await self.client.chat_postMessage(channel=channel_id, text=text, thread_ts=thread)
+        else:
+            await self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text, thread_ts=thread)
+
+    # App Home ----------------------------------------------------------------------
+
+    async def publish_home(self, user_id: str) -> None:
+        """Publish the App Home tab for ``user_id``: tickets, outages, quick actions, pending approvals."""
+        employee = await self.employee(user_id)
+        if employee is None:
+            return
+        tickets = await self.bot.tickets.list_for(employee.email)
+        outages = await self.bot.notices.active()
+        approvals = await self.bot.approvals.pending() if employee.is_technician else None
+        view = home_view(
+            employee.name,
+            QUICK_ACTIONS,
+            [(t.key, t.summary, t.status) for t in tickets],
+            [(n.title, self.settings.local_time(n.created_at)) for n in outages],
+            None if approvals is None else [(a.id or 0, a.summary, a.requester) for a in approvals],
+        )
+        await self.client.views_publish(user_id=user_id, view=view)
+
+    # Sending -----------------------------------------------------------------------
+
+    async def send(self, reply: Reply, origin: Turn | None) -> None:
+        """Render ``reply`` as Block Kit and post it (or update, or open a modal, or post ephemerally).
+
+        A Web API refusal (after the client's retries) becomes an ``IntegrationError``, which the
+        router turns into a message that Slack is not answering.
+        """
+        try:
+            await self._send(reply, origin)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            hint = " (invite the bot to that channel)" if error in ("not_in_channel", "channel_not_found") else ""
+            log.error("Slack refused a message for %s: %s%s", reply.to or "the conversation", error, hint)
+            raise IntegrationError("Slack", error) from None
+
+    async def _send(self, reply: Reply, origin: Turn | None) -> None:
+        channel_id = await self._target(reply)
+        if channel_id is None:
+            return
+        from_here = origin is not None and origin.channel == self.name
+        thread = origin.thread_id if from_here and origin and origin.conversation_id == channel_id else None
+        if reply.form is not None and from_here and origin and origin.raw.get("trigger_id"):
+            if await self._modal(reply, origin, channel_id):
+                if not reply.buttons and not reply.fields:
+                    return
+                reply = replace(reply, form=None)
+        text, blocks = fallback_text(reply), message_blocks(reply)
+        if reply.replaces:
+            posted = await self._posted(reply.replaces)
+            if posted is not None:
+                await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks)
+                return
+        if reply.private and not channel_id.startswith("D"):
+            if from_here and origin and origin.conversation_id == channel_id:
+                await self.client.chat_postEphemeral(channel=channel_id, user=origin.user_id, text=text,
+                                                     blocks=blocks, thread_ts=thread)
+                return
+            log.warning("private reply to shared channel %s with nobody to show it to: not sent", channel_id)
+            return
+        response = await self.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks,
+                                                      thread_ts=thread, unfurl_links=False, unfurl_media=False)
+        if reply.key:
+            await self._remember(reply.key, str(response["channel"]), str(response["ts"]))
+
+    async def _target(self, reply: Reply) -> str | None:
+        to = reply.to or ""
+        if to == TECHNICIANS:
+            if not self.settings.slack_technician_channel:
+                log.error("a message for the technicians was dropped: HELPDESK_SLACK_TECHNICIAN_CHANNEL is not set")
+                return None
+            return self.settings.slack_technician_channel
+        if to.startswith("user:"):
+            email = to.removeprefix("user:")
+            account = await self.bot.identity.account(email)
+            if account is None or account.channel != self.name:
+                log.warning("cannot reach %s on Slack: they have not talked to the bot here", email)
+                return None
+            return await self._dm(account.user_id, email)
+        return to or None
+
+    async def _modal(self, reply: Reply, origin: Turn, channel_id: str) -> bool:
+        """Open ``reply.form`` as a modal with the turn's trigger (usable once, for 3 s); False if that failed."""
+        assert reply.form is not None
+        trigger = str(origin.raw.pop("trigger_id"))
+        try:
+            await self.client.views_open(trigger_id=trigger, view=modal_view(reply.form, channel_id))
+        except SlackApiError as exc:
+            log.info("could not open the form as a modal (%s): posting a button instead", exc.response.get("error"))
+            return False
+        return True
+
+    async def _remember(self, key: str, channel_id: str, ts: str) -> None:
+        def upsert(session: Session) -> None:
+            row = session.exec(select(SlackMessage).where(SlackMessage.key == key)).first() or SlackMessage(key=key)
+            row.channel_id, row.ts, row.posted_at = channel_id, ts, utcnow()
+            session.add(row)
+
+        await self.bot.db.run(upsert)
+
+    async def _posted(self, key: str) -> SlackMessage | None:
+        return await self.bot.db.run(
+            lambda session: session.exec(select(SlackMessage).where(SlackMessage.key == key)).first()
+        )
+
+    # People ------------------------------------------------------------------------
+
+    async def employee(self, user_id: str, *, dm: str | None = None) -> Employee | None:
+        """The employee behind a Slack user (their verified email via ``users.info``), or None for a bot or guest.
+
+        ``dm`` is their direct-message channel with the bot, when known.
+        """
+        known = await self.bot.identity.known(self.name, user_id)
+        account = known[0] if known else None
+        if account is None or _stale(account.updated_at):
+            user = (await self.client.users_info(user=user_id))["user"]
+            email = (user.get("profile") or {}).get("email")
+            if user.get("is_bot") or user.get("deleted") or not email:
+                return None
+            employee = await self.bot.identity.resolve(
+                self.name, user_id, email=email, display_name=_display_name(user), private_conversation=dm
+            )
+        elif dm and account.private_conversation != dm:
+            employee = await self.bot.identity.resolve(self.name, user_id, email=account.email,
+                                                       private_conversation=dm)
+        else:
+            assert known is not None
+            employee = known[1]
+        if not employee.is_technician and user_id in await self._technician_ids():
+            employee = replace(employee, is_technician=True)
+        return employee
+
+    async def _account(self, user_id: str) -> ChatAccount | None:
+        return await self.bot.db.run(
+            lambda session: session.exec(
+                select(ChatAccount).where(ChatAccount.channel == self.name, ChatAccount.user_id == user_id)
+            ).first()
+        )
+
+    async def _dm(self, user_id: str, email: str) -> str:
+        """The direct-message channel with ``user_id``, opened (and stored) the first time."""
+        account = await self._account(user_id)
+        if account is not None and account.private_conversation:
+            return account.private_conversation
+        opened = await self.client.conversations_open(users=user_id)
+        dm = str(opened["channel"]["id"])
+        await self.bot.identity.resolve(self.name, user_id, email=email, private_conversation=dm)
+        return dm
+
+    async def _technician_ids(self) -> frozenset[str]:
+        handle = self.settings.slack_technician_group
+        if not handle:
+            return frozenset()
+        try:
+            return await self._group_ids(handle)
+        except SlackApiError as exc:
+            log.warning("cannot read the technician group %r: %s", handle, exc.response.get("error"))
+            self._groups[handle] = (time.monotonic(), frozenset())
+            return frozenset()
+
+    async def _group_ids(self, handle: str) -> frozenset[str]:
+        """The user ids of a user group, by handle (``it-techs``), ``@handle`` or id; cached for a few minutes."""
+        cached = self._groups.get(handle)
+        if cached is not None and time.monotonic() - cached[0] < GROUP_TTL:
+            return cached[1]
+        wanted = handle.lstrip("@")
+        groups = (await self.client.usergroups_list())["usergroups"]
+        group = next((g for g in groups if wanted in (g.get("handle"), g.get("id"))), None)
+        if group is None:
+            log.warning("no Slack user group %r", handle)
+            ids: frozenset[str] = frozenset()
+        else:
+            ids = frozenset((await self.client.usergroups_users_list(usergroup=group["id"]))["users"])
+        self._groups[handle] = (time.monotonic(), ids)
+        return ids
+
+    async def group_members(self, handle: str) -> list[str]:
+        """The emails of the members of the Slack user group ``handle`` (for announcements to a group)."""
+        emails = []
+        for user_id in sorted(await self._group_ids(handle)):
+            account = await self._account(user_id)
+            if account is not None:
+                emails.append(account.email)
+                continue
+            employee = await self.employee(user_id)
+            if employee is not None:
+                emails.append(employee.email)
+        return sorted(set(emails))
+
+    async def sync_members(self) -> int:
+        """Record every human member of the workspace (``users.list``, paged); returns how many."""
+        count, cursor = 0, None
+        while True:
+            page = await self.client.users_list(limit=200, cursor=cursor)
+            for user in page["members"]:
+                email = (user.get("profile") or {}).get("email")
+                if user.get("is_bot") or user.get("deleted") or user.get("id") == "USLACKBOT" or not email:
+                    continue
+                await self.bot.identity.resolve(self.name, user["id"], email=email, display_name=_display_name(user))
+                count += 1
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return count
+
+
+def _well_formed(body: str, content_type: str) -> bool:
+    """True when the body parses the way Slack sends it: JSON events, or a form (with a JSON ``payload``)."""
+    try:
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(body), dict)
+        form = parse_qs(body, keep_blank_values=True)
+        if "payload" in form:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        return bool(form)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _unescape(text: str) -> str:
+    """Slack's escaped message text back to what the person typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _display_name(user: dict[str, Any]) -> str:
+    profile = user.get("profile") or {}
+    return str(profile.get("real_name") or user.get("real_name") or profile.get("display_name") or "")
+
+
+def _stale(moment: datetime) -> bool:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return utcnow() - moment > PROFILE_TTL

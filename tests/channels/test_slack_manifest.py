@@ -1,0 +1,50 @@
+"""slack/manifest.yml grants what the Slack channel uses: its events, commands, App Home and Web API scopes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+from tests.fakes.slack import spec_path
+from tests.support import need_service
+
+MANIFEST = PROJECT_ROOT / "slack" / "manifest.yml"
+CHANNEL = PROJECT_ROOT / "bot" / "channels" / "slack.py"
+# The spec predates granular bot scopes; these are today's names for its old ones.
+RENAMED = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"}
+
+
+def test_manifest_subscribes_to_what_the_channel_handles() -> None:
+    """Events, slash commands, interactivity and the App Home tab, all pointing at /slack/events."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    settings, features = manifest["settings"], manifest["features"]
+    source = CHANNEL.read_text()
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_home_opened", "app_mention", "message.im"}
+    for event in ("app_home_opened", "app_mention", "message"):
+        assert f'@app.event("{event}")' in source
+    commands = {c["command"] for c in features["slash_commands"]}
+    assert commands == set(re.findall(r'@app\.command\("(/[a-z]+)"\)', source))
+    assert features["app_home"]["home_tab_enabled"] and settings["interactivity"]["is_enabled"]
+    urls = [settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"],
+            *(c["url"] for c in features["slash_commands"])]
+    assert all(url.endswith("/slack/events") for url in urls)
+
+
+def test_manifest_grants_every_web_api_method_the_channel_calls() -> None:
+    """Each ``self.client.x_y(...)`` in the channel needs a scope the spec names and the manifest grants."""
+    path = spec_path()
+    if path is None:
+        need_service("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
+    spec = json.loads(path.read_text())
+    granted = set(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
+    called = set(re.findall(r"self\.client\.([a-z]+(?:_[a-zA-Z]+)+)\(", CHANNEL.read_text()))
+    assert {"chat_postMessage", "users_info", "views_publish", "conversations_open"} <= called
+    for name in called:
+        method = name.replace("_", ".")
+        [operation] = spec["paths"][f"/{method}"].values()
+        scopes = {RENAMED.get(s, s) for entry in operation.get("security", []) for s in entry.get("slackAuth", [])}
+        assert "none" in scopes or scopes & granted, f"{method} needs one of {sorted(scopes)}"
+    assert "users:read.email" in granted  # users.info only returns the email with it
