@@ -2,7 +2,14 @@
 
 from bot.store.database import Database, make_engine, upgrade
 from bot.store.models import (
+    SCHEDULER_JOBS,
+    Acknowledgement,
+    Announcement,
     Approval,
+    Delivery,
+    JobClaim,
+    OutageReport,
+    OutageSubscription,
     AuditEntry,
     ChatAccount,
     ConversationState,
@@ -16,7 +23,14 @@ from bot.store.models import (
 )
 
 __all__ = [
+    "SCHEDULER_JOBS",
+    "Acknowledgement",
+    "Announcement",
     "Approval",
+    "Delivery",
+    "JobClaim",
+    "OutageReport",
+    "OutageSubscription",
     "AuditEntry",
     "ChatAccount",
     "ConversationState",
