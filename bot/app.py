@@ -16,11 +16,13 @@ from bot.integrations.tickets import LocalTicketQueue, TicketQueue
 from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.router import Router
+from bot.services.announcements import AnnouncementService
 from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
 from bot.services.identity import IdentityService
 from bot.services.notices import NoticeBoard
 from bot.services.questions import QuestionLog
+from bot.services.scheduler import Scheduler
 from bot.settings import Settings
 from bot.skill import Skill, check_intents, load_skills
 from bot.store import Approval, Database, utcnow
@@ -58,12 +60,15 @@ class Bot:
         self._kb_signature: tuple[tuple[str, int, int], ...] | None = None
         self.router = Router(self)
         self.channels: dict[str, Channel] = {}
+        self.scheduler = Scheduler(self, self.db, clock, settings.schedule_grace)
+        self.announcements = AnnouncementService(self)
 
     # Start-up -----------------------------------------------------------------
 
     def start(self) -> None:
         """Migrate the database, train the NLU and check that skills and intents match."""
         self.db.migrate()
+        self.scheduler.start()
         data = load_training_data(self.settings.intents_dir)
         check_intents(self.skills, data.intents)
         if self._nlu is None:
@@ -100,8 +105,14 @@ class Bot:
         self.channels[channel.name] = channel
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the scheduler and the database."""
+        self.scheduler.shutdown()
         self.db.close()
+
+    async def run_background(self) -> None:
+        """While serving: finish fan-outs a stopped process left half done, then fire scheduled jobs."""
+        await self.announcements.resume()
+        await self.scheduler.run_forever()
 
     # Turns and replies -------------------------------------------------------
 

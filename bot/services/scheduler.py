@@ -270,10 +270,9 @@ class Scheduler:
     async def prune(self) -> int:
         """Forget claims older than a week (their runs can no longer be due)."""
         cutoff = self.clock() - CLAIM_RETENTION
-        result = await self.db.run(lambda session: session.exec(  # type: ignore[call-overload]
+        return await self.db.run(lambda session: int(session.execute(  # type: ignore[attr-defined]
             delete(JobClaim).where(col(JobClaim.claimed_at) < cutoff)
-        ))
-        return int(result.rowcount or 0)
+        ).rowcount or 0))
 
     async def next_wait(self) -> float:
         """Seconds until the soonest stored job is due, at most ``POLL_SECONDS``."""
