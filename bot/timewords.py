@@ -156,12 +156,13 @@ def _next_date(today: date, month: int, mday: int) -> date:
     return candidate if candidate >= today else date(today.year + 1, month, mday)
 
 
-def parse_window(text: str, now: datetime, timezone: str) -> Window:
+def parse_window(text: str, now: datetime, timezone: str, *, today_if_passed: bool = False) -> Window:
     """The start and end of the time window ``text`` mentions, if any.
 
     "Saturday 6am to 10am", "Sat 6-10am", "tonight 9pm", "tomorrow 7-9am",
     "5-6pm today", "friday at noon". With a time and no day, the next such time.
     A weekday means the next one (today's when its time has not passed yet).
+    ``today_if_passed`` reads a bare time that has passed as today's ("since 8am").
     """
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone)
@@ -197,7 +198,7 @@ def parse_window(text: str, now: datetime, timezone: str) -> Window:
     if start_time is None:
         return Window(None, None, day_match.span() if day_match else None)
     if chosen is None:
-        chosen = today if start_time > local_now.time() else today + timedelta(days=1)
+        chosen = today if today_if_passed or start_time > local_now.time() else today + timedelta(days=1)
     elif weekday_named and chosen == today and start_time <= local_now.time():
         chosen = today + timedelta(days=7)
     start = _local(chosen, start_time, zone)
@@ -214,9 +215,9 @@ def parse_window(text: str, now: datetime, timezone: str) -> Window:
     return Window(start, end, span)
 
 
-def parse_when(text: str, now: datetime, timezone: str) -> datetime:
+def parse_when(text: str, now: datetime, timezone: str, *, today_if_passed: bool = False) -> datetime:
     """One moment from ``text`` ("tonight 9pm", "Sat 6am", "2026-11-28 06:00"); ValueError if there is none."""
-    window = parse_window(text, now, timezone)
+    window = parse_window(text, now, timezone, today_if_passed=today_if_passed)
     if window.start is None:
         raise ValueError(f'I could not read a time in "{text.strip()[:80]}". Write it like "Sat 6am" or "tonight 9pm".')
     return window.start

@@ -128,7 +128,7 @@ class Notices(Skill):
                 if update is not None:
                     line += f"\n  Latest update ({settings.local_time(update.created_at)}): " \
                             f"{neutralise_mentions(update.body or update.title)[:300]}"
-                elif notice.body:
+                elif notice.body and notice.body.strip(" .").lower() != notice.title.strip(" .").lower():
                     line += f"\n  {neutralise_mentions(notice.body)[:300]}"
                 lines.append(line)
             subscribe_to = system or next((s for n in notices for s in n.systems), "")

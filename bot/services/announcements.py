@@ -153,7 +153,7 @@ def read_composer(values: dict[str, str], now: datetime, timezone: str) -> Draft
         raise ValueError(f"The message is {len(body):,} characters long; keep it under 3,000.")
     starts_at = ends_at = None
     if (values.get("start") or "").strip():
-        starts_at = parse_when(values["start"], now, timezone)
+        starts_at = parse_when(values["start"], now, timezone, today_if_passed=kind == "outage")
     if (values.get("end") or "").strip():
         ends_at = parse_when(values["end"], starts_at or now, timezone)
         if starts_at and ends_at <= starts_at:

@@ -41,6 +41,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.util import check_callable_args, obj_to_ref, ref_to_obj
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -50,7 +51,7 @@ from bot.store import SCHEDULER_JOBS, Database, JobClaim
 if TYPE_CHECKING:
     from bot.app import Bot
 
-__all__ = ["JobFunction", "JobRun", "Scheduler"]
+__all__ = ["JobFunction", "JobRun", "Scheduler", "stored_job"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,15 @@ class JobRun:
 
 JobFunction = Callable[..., Awaitable[None]]
 """``async def job(bot: Bot, run: JobRun, *ids) -> None``, defined at the top level of a module."""
+
+
+async def stored_job(func_ref: str, *args: Any) -> None:
+    """What APScheduler stores for every job: the job function's reference and its ids.
+
+    ``Scheduler.run_due`` resolves the reference and calls ``func(bot, run, *args)``;
+    APScheduler itself never calls this (it cannot know the bot).
+    """
+    raise RuntimeError(f"job {func_ref} must be fired by bot.services.scheduler.Scheduler, not by APScheduler")
 
 
 class _StoreOnlyScheduler(BaseScheduler):
@@ -147,13 +157,18 @@ class Scheduler:
         next_run = trigger.get_next_fire_time(None, self.clock())
         if next_run is None:
             raise ValueError(f"job {id!r} would never run: its trigger has no time after now")
-        options: dict[str, Any] = {"id": id, "name": name or id, "args": args, "replace_existing": True,
+        try:
+            func_ref = obj_to_ref(func)
+        except ValueError:
+            raise ValueError(f"job {id!r}: {func!r} is not a top-level function, so it cannot be stored") from None
+        check_callable_args(func, (None, None, *args), {})
+        options: dict[str, Any] = {"id": id, "name": name or id, "args": (func_ref, *args), "replace_existing": True,
                                    "misfire_grace_time": grace_seconds, "next_run_time": next_run}
         try:
-            return self._aps.add_job(func, trigger, **options)
+            return self._aps.add_job(stored_job, trigger, **options)
         except ConflictingIdError:  # added by another process between our lookup and insert
             self.remove(id)
-            return self._aps.add_job(func, trigger, **options)
+            return self._aps.add_job(stored_job, trigger, **options)
 
     def add_at(self, func: JobFunction, when: datetime, *, id: str, args: tuple[Any, ...] = (),
                name: str = "") -> Job:
@@ -248,7 +263,8 @@ class Scheduler:
     async def _run(self, job: Job, run: JobRun) -> None:
         outcome = "missed" if run.missed else "done"
         try:
-            await job.func(self.bot, run, *job.args, **job.kwargs)
+            func_ref, *args = job.args
+            await ref_to_obj(func_ref)(self.bot, run, *args)
         except Exception:
             outcome = "failed"
             log.exception("scheduled job %s (due %s) failed", job.id, run.run_time.isoformat())
