@@ -459,11 +459,11 @@ async def test_two_replicas_send_each_notice_once(parser: EmbeddedParser, clock:
         people = [f"p{n}@city.example" for n in range(12)]
         for person in people:
             await one.identity.resolve("console", person, email=person, private_conversation=person)
-        for hour in (9, 10, 11):
-            preview = await compose(chat_one, TOM, "announce printer maintenance", title=f"at {hour}",
-                                    schedule=f"{hour}am")
+        for minute in (0, 1, 2):
+            preview = await compose(chat_one, TOM, "announce printer maintenance", title=f"at 11:0{minute}",
+                                    schedule=f"11:0{minute}am")
             await chat_one.click(TOM, button(preview, "Schedule"))
-        clock.now = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # 12:30 CST: all three are due
+        clock.now = datetime(2026, 11, 23, 17, 5, tzinfo=UTC)  # 11:05 CST: all three are due
         fired = await asyncio.gather(one.scheduler.run_due(), two.scheduler.run_due())
         assert sum(fired) == 3
         got = [(line["to"], line["text"]) for chat in (chat_one, chat_two) for line in chat.lines
@@ -471,6 +471,15 @@ async def test_two_replicas_send_each_notice_once(parser: EmbeddedParser, clock:
         assert len(got) == 3 * len(people) and len(set(got)) == len(got)
         assert len(rows(one, JobClaim)) == 3
         assert {d.status for d in rows(one, Delivery)} == {"sent"}
+
+        # Both replicas resume the same half-sent fan-out at once: still once each.
+        draft = await one.announcements.save_draft(
+            read_composer({"title": "Both at once", "kind": "general"}, clock(), CITY), TOM)
+        await one.announcements._set(int(draft.id or 0), status="scheduled")
+        await asyncio.gather(one.announcements.send(int(draft.id or 0)), two.announcements.send(int(draft.id or 0)))
+        got = [line["to"] for chat in (chat_one, chat_two) for line in chat.lines
+               if line["text"].startswith("IT notice: Both at once")]
+        assert sorted(got) == sorted(people)
     finally:
         one.close()
         two.close()
