@@ -1,4 +1,4 @@
-"""The ``helpdesk`` command: run, shell, nlu, db, audit."""
+"""The ``helpdesk`` command: run, shell, nlu, db, audit, kb, announce."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.announce_cli import announce_app
 from bot.app import Bot
 from bot.errors import ConfigError
 from bot.integrations.kb import KnowledgeBase
@@ -37,6 +38,7 @@ kb_app = typer.Typer(help="The knowledge base of how-to articles.", no_args_is_h
 app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(announce_app, name="announce")
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 TICK_SECONDS = 10
@@ -116,6 +118,7 @@ def run() -> None:
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         ticker = asyncio.create_task(_tick_forever(bot))
+        background = asyncio.create_task(bot.run_background())
         _reload_kb_on_sighup(bot)
         logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
         try:
@@ -125,6 +128,7 @@ def run() -> None:
                 await asyncio.Event().wait()
         finally:
             ticker.cancel()
+            background.cancel()
             await runner.cleanup()
 
     try:

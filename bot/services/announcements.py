@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.messages import TECHNICIANS, Button, Field, Reply, room_address, user_address
+from bot.services.approvals import approval_card
 from bot.store import (
     Acknowledgement,
     Announcement,
@@ -56,6 +57,7 @@ __all__ = [
     "Draft",
     "GroupDirectory",
     "neutralise_mentions",
+    "post_approval_job",
     "read_composer",
     "remind_job",
     "send_announcement_job",
@@ -231,6 +233,13 @@ async def send_occurrence_job(bot: Bot, run: JobRun, series_id: int) -> None:
         await bot.announcements.send(occurrence)
 
 
+async def post_approval_job(bot: Bot, run: JobRun, approval_id: int) -> None:
+    """Post the approval card of a broadcast requested from the command line (the CLI has no chat)."""
+    approval = await bot.approvals.get(approval_id)
+    if approval is not None and approval.status == "pending":
+        await bot.deliver(approval_card(approval, bot.settings.local_time(approval.expires_at)))
+
+
 async def remind_job(bot: Bot, run: JobRun, announcement_id: int) -> None:
     """Remind those who have not acknowledged yet (late reminders still go: they are still useful)."""
     await bot.announcements.remind(announcement_id)
@@ -305,8 +314,13 @@ class AnnouncementService:
 
     # Releasing: now, at a time, recurring -------------------------------------------
 
-    async def release(self, announcement_id: int, approved_by: str | None = None) -> Announcement:
-        """Send now, schedule, or start the series. The caller has checked role and approval."""
+    async def release(self, announcement_id: int, approved_by: str | None = None, *,
+                      defer: bool = False) -> Announcement:
+        """Send now, schedule, or start the series. The caller has checked role and approval.
+
+        ``defer`` schedules a "now" notice for the serving bot instead of sending it
+        here (``helpdesk announce create`` has no chat channels of its own).
+        """
         row = await self.get(announcement_id)
         if row is None or row.status not in OPEN_STATUSES:
             raise ValueError(f"notice #{announcement_id} is not waiting to be sent")
@@ -318,9 +332,9 @@ class AnnouncementService:
             await self._set(announcement_id, status="recurring")
             self.bot.scheduler.add_cron(send_occurrence_job, trigger, id=_series_job(announcement_id),
                                         args=(announcement_id,), name=f"notice #{announcement_id}: {row.title}")
-        elif row.send_at and row.send_at > self.clock():
+        elif defer or (row.send_at and row.send_at > self.clock()):
             await self._set(announcement_id, status="scheduled")
-            self.bot.scheduler.add_at(send_announcement_job, row.send_at, id=_send_job(announcement_id),
+            self.bot.scheduler.add_at(send_announcement_job, row.send_at or self.clock(), id=_send_job(announcement_id),
                                       args=(announcement_id,), name=f"notice #{announcement_id}: {row.title}")
         else:
             await self._set(announcement_id, status="scheduled")
