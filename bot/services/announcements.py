@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -73,8 +73,9 @@ KIND_LABELS = {"outage": "IT outage", "maintenance": "Planned maintenance", "sec
 BOARD_KINDS = frozenset({"outage", "maintenance", "security"})
 """Kinds that also go on the notice board, so "is email down?" is answered from them."""
 OPEN_STATUSES = ("draft", "awaiting_approval", "scheduled", "recurring")
-BATCH = 50
 MAX_ATTEMPTS = 3
+RECORD_EVERY = 16
+"""Sent rows are recorded this many at a time; a crash leaves at most these (plus those in flight) unrecorded."""
 
 _MENTION = re.compile(
     r"(?i)<!(channel|everyone|here)[^>]*>|<!subteam\^[^>]*>|(?<![\w\u200b])[@!](channel|everyone|here)\b"
@@ -510,22 +511,38 @@ class AnnouncementService:
         pacer = _Pacer(self.bot.settings.fanout_rate)
         parent_key = row.parent_id or row.id
         last_progress = 0.0
+        outcomes: list[dict[str, Any]] = []
         while True:
             batch = await self._claim_batch(announcement_id, self.bot.settings.fanout_concurrency * 4)
             if not batch:
                 break
+            channels = await self._channels([d.recipient for d in batch])
 
             async def one(delivery: Delivery) -> None:
                 async with concurrency:
                     await pacer.wait()
-                    await self._deliver(row, delivery, parent_key)
+                    outcomes.append(await self._deliver(row, delivery, parent_key, channels.get(delivery.recipient)))
+                if len(outcomes) >= RECORD_EVERY:
+                    await self._record(outcomes)
 
             await asyncio.gather(*(one(d) for d in batch))
+            await self._record(outcomes)
             loop_time = asyncio.get_running_loop().time()
             if loop_time - last_progress >= 2.0:
                 last_progress = loop_time
                 await self._progress(announcement_id)
         await self._finish(announcement_id)
+
+    async def _record(self, outcomes: list[dict[str, Any]]) -> None:
+        """Write what happened to the sent rows, a few at a time (one transaction, only while still ours)."""
+        if not outcomes:
+            return
+        taken = outcomes[:]
+        del outcomes[:]
+        table = Delivery.__table__  # type: ignore[attr-defined]
+        statement = (update(table).where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
+                     .values(status=bindparam("b_status"), error=bindparam("b_error"), sent_at=bindparam("b_at")))
+        await self.db.run(lambda session: session.execute(statement, taken))
 
     async def _claim_batch(self, announcement_id: int, size: int) -> list[Delivery]:
         """Claim up to ``size`` unsent rows (pending, or abandoned by a dead sender) for this sender."""
@@ -570,34 +587,42 @@ class AnnouncementService:
         return Reply("\n".join(lines), buttons, tuple(fields), to=recipient, key=f"notice:{row.id}:{recipient}",
                      thread=thread, mention=mention)  # type: ignore[arg-type]
 
-    async def _deliver(self, row: Announcement, delivery: Delivery, parent_key: int | None) -> None:
+    async def _deliver(self, row: Announcement, delivery: Delivery, parent_key: int | None,
+                       channel: Channel | None) -> dict[str, Any]:
+        """Send one delivery; returns its outcome for ``_record``."""
         reply = self.message(row, delivery.recipient, parent_key)
         status, error = "sent", ""
         try:
-            channel = await self._channel(delivery.recipient)
             if channel is None:
                 status, error = "failed", "not reachable on a connected chat platform"
             elif delivery.attempts > 1 and await self._already_there(channel, reply):
                 pass  # a sender died after sending, before recording it: it is there, do not send again
+            elif reply.to and reply.to.startswith("room:"):
+                await channel.send(reply.addressed(reply.to.removeprefix("room:").partition(":")[2]), None)
             else:
-                await self.bot.deliver(reply)
+                await channel.send(reply, None)  # what Bot.deliver does, with the account looked up per batch
         except Exception as exc:  # one recipient's failure must not stop the others
             log.warning("notice #%s to %s failed: %s", row.id, delivery.recipient, exc)
             status = "failed" if delivery.attempts >= MAX_ATTEMPTS else "pending"
             error = str(exc)[:500]
-        now = self.clock()
-        await self.db.run(lambda session: session.execute(
-            update(Delivery).where(col(Delivery.id) == delivery.id, col(Delivery.claim) == delivery.claim)
-            .values(status=status, error=error, sent_at=now if status == "sent" else None)))
+        return {"b_id": delivery.id, "b_claim": delivery.claim, "b_status": status, "b_error": error,
+                "b_at": self.clock() if status == "sent" else None}
 
-    async def _channel(self, address: str) -> Channel | None:
-        """The connected channel that reaches ``address``, or None."""
-        if address.startswith("room:"):
-            return self.bot.channels.get(address.removeprefix("room:").partition(":")[0])
-        if address.startswith("user:"):
-            account = await self.bot.identity.account(address.removeprefix("user:"))
-            return self.bot.channels.get(account.channel) if account is not None else None
-        return None
+    async def _channels(self, addresses: list[str]) -> dict[str, Channel | None]:
+        """The connected channel that reaches each address (one query for the people's chat accounts)."""
+        emails = [a.removeprefix("user:") for a in addresses if a.startswith("user:")]
+        query = (select(ChatAccount.email, ChatAccount.channel).where(col(ChatAccount.email).in_(emails))
+                 .order_by(col(ChatAccount.updated_at)))
+        latest = dict(await self.db.run(lambda session: list(session.exec(query).all()))) if emails else {}
+        found: dict[str, Channel | None] = {}
+        for address in addresses:
+            if address.startswith("room:"):
+                found[address] = self.bot.channels.get(address.removeprefix("room:").partition(":")[0])
+            elif address.startswith("user:") and address.removeprefix("user:") in latest:
+                found[address] = self.bot.channels.get(latest[address.removeprefix("user:")])
+            else:
+                found[address] = None
+        return found
 
     async def _already_there(self, channel: Channel, reply: Reply) -> bool:
         if isinstance(channel, DeliveryCheck):
