@@ -74,6 +74,8 @@ BOARD_KINDS = frozenset({"outage", "maintenance", "security"})
 """Kinds that also go on the notice board, so "is email down?" is answered from them."""
 OPEN_STATUSES = ("draft", "awaiting_approval", "scheduled", "recurring")
 MAX_ATTEMPTS = 3
+PROGRESS_SECONDS = 2.0
+WAIT_SECONDS = 0.5
 RECORD_EVERY = 16
 """Sent rows are recorded this many at a time; a crash leaves at most these (plus those in flight) unrecorded."""
 
@@ -252,7 +254,7 @@ async def remind_job(bot: Bot, run: JobRun, announcement_id: int) -> None:
 class AnnouncementService:
     """Announcements and their deliveries, for the notices skill and ``helpdesk announce``."""
 
-    def __init__(self, bot: Bot, lease: timedelta = timedelta(minutes=2)) -> None:
+    def __init__(self, bot: Bot, lease: timedelta = timedelta(seconds=30)) -> None:
         self.bot = bot
         self.db = bot.db
         self.clock = bot.clock
@@ -507,31 +509,75 @@ class AnnouncementService:
     async def _fan_out(self, announcement_id: int) -> None:
         row = await self.get(announcement_id)
         assert row is not None
-        concurrency = asyncio.Semaphore(self.bot.settings.fanout_concurrency)
+        while True:
+            if await self._pass(row):
+                continue  # a row put back to pending (a send that failed and may be retried) gets another pass
+            counts = await self.counts(announcement_id)
+            if not counts.get("pending") and not counts.get("sending"):
+                break
+            # Rows held by another sender: it is alive (it renews its claims) and will finish them,
+            # or it died and its claims lapse after the lease; then this sender takes them over.
+            await asyncio.sleep(WAIT_SECONDS)
+        await self._finish(announcement_id)
+
+    async def _pass(self, row: Announcement) -> int:
+        """One pass over the claimable rows: a feeder claims batches, workers send them. Returns how many."""
+        workers = self.bot.settings.fanout_concurrency
+        size = workers * 4
+        queue: asyncio.Queue[Delivery | None] = asyncio.Queue(maxsize=size)
         pacer = _Pacer(self.bot.settings.fanout_rate)
         parent_key = row.parent_id or row.id
-        last_progress = 0.0
+        channels: dict[str, Channel | None] = {}
         outcomes: list[dict[str, Any]] = []
-        while True:
-            batch = await self._claim_batch(announcement_id, self.bot.settings.fanout_concurrency * 4)
-            if not batch:
-                break
-            channels = await self._channels([d.recipient for d in batch])
+        tokens: list[str] = []
+        claimed = 0
 
-            async def one(delivery: Delivery) -> None:
-                async with concurrency:
-                    await pacer.wait()
-                    outcomes.append(await self._deliver(row, delivery, parent_key, channels.get(delivery.recipient)))
+        async def feed() -> None:
+            nonlocal claimed
+            while batch := await self._claim_batch(int(row.id or 0), size):
+                claimed += len(batch)
+                tokens.append(str(batch[0].claim))
+                channels.update(await self._channels([d.recipient for d in batch]))
+                for delivery in batch:
+                    await queue.put(delivery)  # waits while the workers are a batch behind
+            for _ in range(workers):
+                await queue.put(None)
+
+        async def work() -> None:
+            while (delivery := await queue.get()) is not None:
+                await pacer.wait()
+                outcomes.append(await self._deliver(row, delivery, parent_key, channels.get(delivery.recipient)))
                 if len(outcomes) >= RECORD_EVERY:
                     await self._record(outcomes)
 
-            await asyncio.gather(*(one(d) for d in batch))
+        async def report() -> None:
+            renew = min(PROGRESS_SECONDS, self.lease.total_seconds() / 3)
+            shown = asyncio.get_running_loop().time()
+            while True:
+                await asyncio.sleep(renew)
+                await self._renew(tokens)
+                if asyncio.get_running_loop().time() - shown >= PROGRESS_SECONDS:
+                    shown = asyncio.get_running_loop().time()
+                    await self._progress(int(row.id or 0))
+
+        try:
+            async with asyncio.TaskGroup() as group:  # one failing (or a dying process) stops them all
+                reporter = group.create_task(report())
+                group.create_task(feed())
+                senders = [group.create_task(work()) for _ in range(workers)]
+                await asyncio.gather(*senders)
+                reporter.cancel()
+        finally:
             await self._record(outcomes)
-            loop_time = asyncio.get_running_loop().time()
-            if loop_time - last_progress >= 2.0:
-                last_progress = loop_time
-                await self._progress(announcement_id)
-        await self._finish(announcement_id)
+        return claimed
+
+    async def _renew(self, tokens: list[str]) -> None:
+        """Keep this sender's claims fresh, so no one takes them over while it is alive."""
+        if tokens:
+            now = self.clock()
+            await self.db.run(lambda session: session.execute(
+                update(Delivery).where(col(Delivery.claim).in_(list(tokens)), col(Delivery.status) == "sending")
+                .values(claimed_at=now)))
 
     async def _record(self, outcomes: list[dict[str, Any]]) -> None:
         """Write what happened to the sent rows, a few at a time (one transaction, only while still ours)."""
