@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/nlu_parse.py
 	$(BIN)/python bench/shell_startup.py
 	$(BIN)/python bench/kb_retrieval.py
+	$(BIN)/python bench/notice_fanout.py
 
 clean:
 	rm -rf $(VENV) helpdesk.db
