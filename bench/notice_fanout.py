@@ -123,15 +123,25 @@ class FakeSlack:
                               "sender": request.headers.get("Authorization", "")[-1:]})
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": message})
 
+    @staticmethod
+    async def _arguments(request: web.Request) -> dict[str, Any]:
+        """A Web API call's arguments: slack_sdk sends them as query, form or JSON depending on the method."""
+        values: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                values.update(await request.json())
+            else:
+                values.update(dict(await request.post()))
+        return values
+
     async def open(self, request: web.Request) -> web.Response:
-        body = await request.json() if request.content_type == "application/json" else dict(await request.post())
-        user = str(body.get("users", ""))
+        user = str((await self._arguments(request)).get("users", ""))
+        if not user.startswith("U"):
+            return web.json_response({"ok": False, "error": "user_not_found"})
         return web.json_response({"ok": True, "channel": {"id": "D" + user.removeprefix("U")}})
 
     async def read_history(self, request: web.Request) -> web.Response:
-        values = dict(request.query)
-        if request.method == "POST":
-            values.update(dict(await request.post()))
+        values = await self._arguments(request)
         messages = self.history.get(values.get("channel", ""), [])[: int(values.get("limit", 100))]
         include = values.get("include_all_metadata") in ("1", "true", "True")
         shown = [m if include else {k: v for k, v in m.items() if k != "metadata"} for m in messages]

@@ -254,6 +254,8 @@ class Notices(Skill):
         except ValueError as exc:
             await self._compose(ctx, values, editing, note=f"Not yet: {exc}")
             return
+        synonyms = ctx.kb.synonyms  # the NLU's system names: "email" is asked about as "outlook"
+        draft.systems = list(dict.fromkeys(synonyms.get(s, s) for s in draft.systems))
         existing = await ctx.announcements.get(int(editing)) if editing.isdigit() else None
         if existing is not None and existing.status not in ("draft", "awaiting_approval", "scheduled", "recurring"):
             await ctx.reply(f"Notice #{existing.id} has already gone out ({existing.status}); post an update "

@@ -285,7 +285,7 @@ async def test_outage_status_updates_and_resolved(talk: Chat, city: Bot, clock: 
     """'Is email down?' answers from the notice; updates reach everyone in the thread; resolved tells subscribers."""
     await meet(talk, ANN, BOB, TIA)
     clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 9am CST
-    sent = await announce_outage(talk)
+    sent = await announce_outage(talk, systems="Email")  # the NLU's name for it is "outlook"
     lines = await talk.say(ANN, "is email down?")
     answer = texts(lines)
     assert "Email outage: since Mon 23 Nov 08:00 CST, expected to be back by Mon 23 Nov 13:00 CST" in answer
