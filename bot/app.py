@@ -111,7 +111,10 @@ class Bot:
 
     async def run_background(self) -> None:
         """While serving: finish fan-outs a stopped process left half done, then fire scheduled jobs."""
-        await self.announcements.resume()
+        try:
+            await self.announcements.resume()
+        except Exception:  # the scheduler must run anyway; the fan-out resumes on the next start
+            log.exception("could not resume unfinished announcements")
         await self.scheduler.run_forever()
 
     # Turns and replies -------------------------------------------------------

@@ -125,6 +125,9 @@ async def test_all_staff_needs_a_second_technician(talk: Chat, city: Bot) -> Non
     assert rows(city, Delivery) == []
     lines = await talk.click(TIA, button(card, "Approve"))
     assert "Sent notice #1 to 3 people." in texts(lines, to=TOM)
+    progress = [line for line in lines if line.get("key") == "notice-progress:1"]
+    assert progress[0]["text"] == "Sending notice #1 to 3 recipients." and "replaces" not in progress[0]
+    assert progress[-1]["replaces"] == "notice-progress:1" and progress[-1]["to"] == TOM
     assert {line["to"] for line in lines if line["text"].startswith("IT outage")} == {ANN, BOB, TIA}
     [row] = rows(city, Announcement)
     assert (row.status, row.approved_by, row.sent, row.total) == ("sent", TIA, 3, 3)
