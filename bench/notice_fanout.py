@@ -98,6 +98,7 @@ class FakeSlack:
         return app
 
     async def post_message(self, request: web.Request) -> web.Response:
+        """``chat.postMessage``: accepted and logged within the limit, 429 with Retry-After past it."""
         if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
             return web.json_response({"ok": False, "error": "not_authed"})
         now = time.monotonic()
@@ -135,12 +136,14 @@ class FakeSlack:
         return values
 
     async def open(self, request: web.Request) -> web.Response:
+        """``conversations.open``: the DM channel of one user (D + the user id's digits)."""
         user = str((await self._arguments(request)).get("users", ""))
         if not user.startswith("U"):
             return web.json_response({"ok": False, "error": "user_not_found"})
         return web.json_response({"ok": True, "channel": {"id": "D" + user.removeprefix("U")}})
 
     async def read_history(self, request: web.Request) -> web.Response:
+        """``conversations.history``: newest first, with metadata when ``include_all_metadata`` is set."""
         values = await self._arguments(request)
         messages = self.history.get(values.get("channel", ""), [])[: int(values.get("limit", 100))]
         include = values.get("include_all_metadata") in ("1", "true", "True")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.errors import PermissionDenied
-from bot.messages import TECHNICIANS, Button, Field, Form, FormInput, Reply, Turn, room_address
+from bot.messages import TECHNICIANS, Field, Form, FormInput, Reply, Turn, room_address
 from bot.services.announcements import KINDS, Draft, composer_values, neutralise_mentions, read_composer
 from bot.skill import Intent, Skill, Slot
 from bot.store import Announcement, Approval

@@ -39,7 +39,6 @@ from bot.store import (
     ChatAccount,
     Delivery,
     EmployeeRecord,
-    Notice,
     OutageSubscription,
 )
 from bot.timewords import parse_recurrence, parse_schedule, parse_when

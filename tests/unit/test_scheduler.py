@@ -121,3 +121,20 @@ async def test_old_claims_are_pruned(two: tuple[Bot, Bot], clock: Clock) -> None
     clock.advance(days=8)
     assert await one.scheduler.prune() == 1
     assert await one.scheduler.claims("old") == []
+
+
+async def test_a_skill_schedules_through_its_context(two: tuple[Bot, Bot], clock: Clock) -> None:
+    """``ctx.schedule`` stores the job; the scheduler fires it like any other."""
+    from bot.context import Context
+    from bot.messages import Employee, Turn
+
+    one, _ = two
+    turn = Turn(channel="console", user_id="tom", conversation_id="tom", employee=Employee("tom@city.example"))
+    ctx = Context(one, turn, one.skills[0])
+    ctx.schedule(record_job, at=clock() + timedelta(minutes=1), id="from-skill", args=("skill",))
+    ctx.schedule(record_job, every=300, id="every", args=("every",))
+    with pytest.raises(ValueError, match="needs at="):
+        ctx.schedule(record_job, id="nothing", args=("x",))
+    clock.advance(minutes=6)
+    assert await one.scheduler.run_due() == 2
+    assert sorted(r[0] for r in RUNS) == ["every", "skill"]
