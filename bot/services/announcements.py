@@ -456,14 +456,22 @@ class AnnouncementService:
 
     # Fan-out ------------------------------------------------------------------------
 
-    async def send(self, announcement_id: int) -> Announcement | None:
-        """Send (or go on sending) an announcement to its audience; returns it as it ended."""
+    async def send(self, announcement_id: int, *, resuming: bool = False) -> Announcement | None:
+        """Send (or go on sending) an announcement to its audience; returns it as it ended.
+
+        ``resuming`` (at start-up) also finishes listing the recipients when the
+        process that started the send died while doing so.
+        """
         row = await self.get(announcement_id)
         if row is None or row.status not in ("scheduled", "sending"):
             return row
         if row.status == "scheduled":
             if not await self._set(announcement_id, status="sending", only_from=("scheduled",)):
                 return await self.get(announcement_id)  # another replica started it
+            await self._prepare(row)
+        elif row.sent_at is None:  # its recipients are still being listed (or that process died doing so)
+            if not resuming:
+                return row
             await self._prepare(row)
         await self._fan_out(announcement_id)
         return await self.get(announcement_id)
@@ -727,7 +735,7 @@ class AnnouncementService:
         query = select(Announcement.id).where(Announcement.status == "sending")
         ids = await self.db.run(lambda session: list(session.exec(query).all()))
         for announcement_id in ids:
-            await self.send(int(announcement_id))
+            await self.send(int(announcement_id), resuming=True)
         return len(ids)
 
     # Follow-ups ---------------------------------------------------------------------

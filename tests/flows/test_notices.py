@@ -484,6 +484,8 @@ async def test_two_replicas_send_each_notice_once(parser: EmbeddedParser, clock:
         got = [line["to"] for chat in (chat_one, chat_two) for line in chat.lines
                if line["text"].startswith("IT notice: Both at once")]
         assert sorted(got) == sorted(people)
+        done = await one.announcements.get(int(draft.id or 0))
+        assert done is not None and (done.status, done.sent, done.total) == ("sent", 12, 12)
     finally:
         one.close()
         two.close()
@@ -497,3 +499,16 @@ def test_delivery_key_is_unique(city: Bot) -> None:
     with pytest.raises(IntegrityError):
         city.db.call(lambda s: s.add(Delivery(announcement_id=1, recipient="user:ann@city.example")))
 
+
+
+async def test_a_crash_while_listing_recipients_is_finished_at_start(talk: Chat, city: Bot) -> None:
+    """A process that died after 'sending' but before the delivery rows: the next start lists and sends."""
+    await meet(talk, ANN, BOB)
+    draft = await city.announcements.save_draft(
+        read_composer({"title": "Half started", "kind": "general"}, city.clock(), CITY), TOM)
+    await city.announcements._set(int(draft.id or 0), status="sending")
+    assert (await city.announcements.send(int(draft.id or 0))).status == "sending"  # type: ignore[union-attr]
+    assert await city.announcements.resume() == 1
+    got = sorted(line["to"] for line in talk.lines if line["text"].startswith("IT notice: Half started"))
+    assert got == [ANN, BOB]
+    assert (await city.announcements.get(int(draft.id or 0))).status == "sent"  # type: ignore[union-attr]
