@@ -14,9 +14,11 @@ with slack_sdk's ``AsyncWebClient`` and its ``AsyncRateLimitErrorRetryHandler``
 (``BenchSlackChannel`` below: swap in the real Slack channel when it lands).
 The bot paces itself at ``HELPDESK_FANOUT_RATE`` = R and honours Retry-After.
 
-Two runs: a clean one, and one in which the sender is killed with SIGKILL once
+Three runs: a clean one; one in which the sender is killed with SIGKILL once
 half the messages have arrived, then started again (it resumes from the
-delivery rows). For each run the fake's own log gives duplicates (a key
+delivery rows); and, on PostgreSQL (``BENCH_POSTGRES_URL``, default the local
+server; skipped when unreachable), two sender processes started at once on one
+database. For each run the fake's own log gives duplicates (a key
 received twice), missing (a recipient never received it) and the rate while
 sending, as a share of R.
 
@@ -285,14 +287,19 @@ def _segment_rates(accepted: list[dict[str, Any]], rate: int) -> list[dict[str, 
     return segments
 
 
-async def fan_out(fake: FakeSlack, slack_url: str, recipients: int, rate: int, kill: bool) -> dict[str, Any]:
-    """One fan-out run; with ``kill`` the sender is SIGKILLed halfway and started again."""
+async def fan_out(fake: FakeSlack, slack_url: str, recipients: int, rate: int, kill: bool,
+                  database_url: str | None = None, replicas: int = 1) -> dict[str, Any]:
+    """One fan-out run; with ``kill`` the sender is SIGKILLed halfway and started again.
+
+    With ``replicas`` = 2 (on PostgreSQL), two sender processes are started at once on one database.
+    """
     fake.reset()
-    folder = Path(tempfile.mkdtemp(prefix="fanout-"))
-    database_url = f"sqlite:///{folder / 'helpdesk.db'}"
+    if database_url is None:
+        database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='fanout-')) / 'helpdesk.db'}"
     announcement_id = await asyncio.to_thread(setup, database_url, recipients, rate)
     started = time.monotonic()
     process = _spawn(database_url, slack_url, announcement_id, rate, 1)
+    others = [_spawn(database_url, slack_url, announcement_id, rate, n + 2) for n in range(replicas - 1)]
     killed_at = None
     if kill:
         while len(fake.accepted) < recipients // 2 and process.poll() is None:
@@ -302,17 +309,43 @@ async def fan_out(fake: FakeSlack, slack_url: str, recipients: int, rate: int, k
         killed_at = len(fake.accepted)
         process = _spawn(database_url, slack_url, announcement_id, rate, 2)
     code = await asyncio.to_thread(process.wait, HANG_GUARD)
+    for other in others:
+        code = code or await asyncio.to_thread(other.wait, HANG_GUARD)
     elapsed = time.monotonic() - started
     keys = Counter(a["key"] for a in fake.accepted)
     expected = {f"notice:{announcement_id}:user:employee{n:05d}@city.example" for n in range(recipients)}
     return {
-        "killed": kill, "killed_after_messages": killed_at, "exit_code": code,
+        "killed": kill, "killed_after_messages": killed_at, "exit_code": code, "sender_processes": replicas,
+        "database": database_url.split(":", 1)[0].split("+")[0],
         "recipients": recipients, "received": len(fake.accepted),
         "duplicates": sum(count - 1 for count in keys.values() if count > 1),
         "missing": len(expected - set(keys)), "unexpected": len(set(keys) - expected),
         "rate_limited_429": fake.limited, "requests_before_retry_after": fake.early,
         "wall_seconds": round(elapsed, 2), "segments": _segment_rates(fake.accepted, rate),
     }
+
+
+async def two_senders_on_postgres(fake: FakeSlack, slack_url: str, recipients: int, rate: int) -> dict[str, Any]:
+    """Two sender processes at once on one PostgreSQL database (``BENCH_POSTGRES_URL``); skipped without one."""
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.exc import OperationalError
+
+    base = make_url(os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    name = f"bench_fanout_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        return {"skipped": f"PostgreSQL not reachable: {str(exc).splitlines()[0]}"}
+    try:
+        url = base.set(database=name).render_as_string(hide_password=False)
+        return await fan_out(fake, slack_url, recipients, rate, kill=False, database_url=url, replicas=2)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 LATENESS: list[float] = []
@@ -371,11 +404,14 @@ async def run(recipients: int, rate: int) -> dict[str, Any]:
         print(json.dumps(clean), flush=True)
         killed = await fan_out(fake, slack_url, recipients, rate, kill=True)
         print(json.dumps(killed), flush=True)
+        replicas = await two_senders_on_postgres(fake, slack_url, recipients, rate)
+        print(json.dumps(replicas), flush=True)
     finally:
         await runner.cleanup()
     timing = await jitter()
     print(json.dumps(timing), flush=True)
-    return {"allowed_rate_per_second": rate, "clean_run": clean, "sigkill_run": killed, "scheduler_jitter": timing,
+    return {"allowed_rate_per_second": rate, "clean_run": clean, "sigkill_run": killed,
+            "two_senders_postgres": replicas, "scheduler_jitter": timing,
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
 
 
