@@ -4,11 +4,13 @@ Every step is a row. An announcement goes draft → (awaiting_approval) →
 scheduled | recurring → sending → sent, or cancelled / missed. Sending makes
 one ``Delivery`` row per recipient (unique per announcement and recipient),
 then claims batches of pending rows with a conditional UPDATE and sends them
-with bounded concurrency through ``Bot.deliver``. A process that dies
-mid-fan-out leaves its claimed rows behind; after ``lease`` they are claimed
-again, and where the channel can tell whether a message already arrived
+with bounded concurrency straight to the channel that reaches each recipient
+(what ``Bot.deliver`` does, with the chat accounts looked up once per batch).
+A live sender renews its claims; a process that dies mid-fan-out leaves its
+claimed rows behind, and after ``lease`` another sender takes them over.
+Where the channel can tell whether a message already arrived
 (``DeliveryCheck``) it is asked first, so nobody gets the notice twice and
-nobody is missed.
+nobody is missed; a channel that cannot tell gets those few rows again.
 
 Threads: each delivered message has the key ``notice:<announcement>:<recipient>``.
 A follow-up is sent to everyone the original reached, with ``Reply.thread``
