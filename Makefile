@@ -33,6 +33,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/tickets.py
 	$(BIN)/python bench/directory_servers.py
 	$(BIN)/python bench/slack_http.py
+	$(BIN)/python bench/notice_fanout.py
 
 clean:
 	rm -rf $(VENV) helpdesk.db

@@ -20,11 +20,13 @@ from bot.integrations.tickets import TicketQueue, build_ticket_backend
 from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.router import Router
+from bot.services.announcements import AnnouncementService
 from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
 from bot.services.identity import IdentityService
 from bot.services.notices import NoticeBoard
 from bot.services.questions import QuestionLog
+from bot.services.scheduler import Scheduler
 from bot.settings import Settings
 from bot.skill import Skill, check_intents, load_skills
 from bot.store import Approval, Database, utcnow
@@ -70,12 +72,15 @@ class Bot:
         self._kb_signature: tuple[tuple[str, int, int], ...] | None = None
         self.router = Router(self)
         self.channels: dict[str, Channel] = {}
+        self.scheduler = Scheduler(self, self.db, clock, settings.schedule_grace)
+        self.announcements = AnnouncementService(self)
 
     # Start-up -----------------------------------------------------------------
 
     def start(self) -> None:
         """Migrate the database, train the NLU and check that skills and intents match."""
         self.db.migrate()
+        self.scheduler.start()
         data = load_training_data(self.settings.intents_dir)
         check_intents(self.skills, data.intents)
         if self._nlu is None:
@@ -113,11 +118,20 @@ class Bot:
         self.channels[channel.name] = channel
 
     def close(self) -> None:
-        """Release the database (and the ticket backend's connections)."""
+        """Release the scheduler, the ticket backend's connections and the database."""
+        self.scheduler.shutdown()
         close_backend = getattr(self.ticket_backend, "close", None)
         if close_backend is not None:
             close_backend()
         self.db.close()
+
+    async def run_background(self) -> None:
+        """While serving: finish fan-outs a stopped process left half done, then fire scheduled jobs."""
+        try:
+            await self.announcements.resume()
+        except Exception:  # the scheduler must run anyway; the fan-out resumes on the next start
+            log.exception("could not resume unfinished announcements")
+        await self.scheduler.run_forever()
 
     # Turns and replies -------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The ``helpdesk`` command: run, shell, nlu, db, audit."""
+"""The ``helpdesk`` command: run, shell, nlu, db, audit, kb, announce."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.announce_cli import announce_app
 from bot.app import Bot
 from bot.errors import ConfigError
 from bot.integrations.kb import KnowledgeBase
@@ -43,6 +44,7 @@ app.add_typer(teams_app, name="teams")
 app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(announce_app, name="announce")
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 TICK_SECONDS = 10
@@ -144,6 +146,7 @@ def run() -> None:
             await slack.connect_socket_mode(settings.slack_app_token)
         ticker = asyncio.create_task(_tick_forever(bot))
         ticket_jobs = start_ticket_jobs(bot)
+        background = asyncio.create_task(bot.run_background())
         _reload_kb_on_sighup(bot)
         logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
         try:
@@ -155,6 +158,7 @@ def run() -> None:
             if teams is not None:
                 await teams.drain()
             ticker.cancel()
+            background.cancel()
             ticket_jobs.shutdown(wait=False)
             if slack is not None:
                 await slack.close()

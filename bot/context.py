@@ -14,7 +14,14 @@ if TYPE_CHECKING:
     from bot.integrations.mail import Mailer
     from bot.integrations.kb import KnowledgeBase
     from bot.integrations.tickets import TicketQueue
+    from datetime import datetime
+
+    from apscheduler.job import Job
+    from apscheduler.triggers.base import BaseTrigger
+
+    from bot.services.announcements import AnnouncementService
     from bot.services.audit import AuditLog
+    from bot.services.scheduler import JobFunction
     from bot.services.notices import NoticeBoard
     from bot.services.questions import QuestionLog
     from bot.settings import Settings
@@ -64,6 +71,33 @@ class Context:
     def notices(self) -> NoticeBoard:
         """The notice board (outages, maintenance, security notices)."""
         return self.bot.notices
+
+    @property
+    def announcements(self) -> AnnouncementService:
+        """Announcements: compose, schedule, fan out, follow up, acknowledge."""
+        return self.bot.announcements
+
+    def schedule(
+        self,
+        func: JobFunction,
+        *,
+        id: str,
+        at: datetime | None = None,
+        trigger: BaseTrigger | None = None,
+        every: float | None = None,
+        args: tuple[Any, ...] = (),
+    ) -> Job:
+        """Run the top-level ``async def func(bot, run, *args)`` once ``at`` a time, on a ``trigger``
+        (e.g. from ``bot.timewords.parse_recurrence``) or ``every`` so many seconds. It survives restarts
+        and fires on one replica only; ``args`` are ids, never objects."""
+        scheduler = self.bot.scheduler
+        if at is not None:
+            return scheduler.add_at(func, at, id=id, args=args)
+        if trigger is not None:
+            return scheduler.add(func, trigger, id=id, args=args)
+        if every is not None:
+            return scheduler.add_interval(func, every, id=id, args=args)
+        raise ValueError("ctx.schedule needs at=, trigger= or every=")
 
     @property
     def questions(self) -> QuestionLog:

@@ -111,6 +111,11 @@ class Reply:
     one person only (ephemeral in Slack, personal chat in Teams). ``key`` names
     the message so that a later Reply with ``replaces=key`` updates it in place.
     ``form`` asks for several values at once (a modal in Slack, a card in Teams).
+    ``thread`` is the ``key`` of an earlier message to answer under (a Slack
+    thread, a Teams reply chain); a channel that cannot thread posts it as a
+    plain message. ``mention`` asks the channel to page a shared conversation
+    (``"channel"``, ``"everyone"`` or ``"here"``); the text itself never can,
+    because announcement text is defused before it is sent.
     """
 
     text: str
@@ -121,6 +126,8 @@ class Reply:
     key: str | None = None
     replaces: str | None = None
     form: Form | None = None
+    thread: str | None = None
+    mention: Literal["channel", "everyone", "here"] | None = None
 
     def addressed(self, to: str) -> Reply:
         """The same reply sent to ``to``."""

@@ -173,6 +173,29 @@ class Settings(BaseSettings):
     slack_technician_channel: str | None = None
     slack_technician_group: str | None = None
 
+    # Announcements, outage status and phishing reports (issue 7)
+    broadcast_two_person: bool = True
+    ack_reminder: timedelta = timedelta(hours=24)
+    security_channel: str | None = None
+    schedule_grace: timedelta = timedelta(minutes=15)
+    fanout_concurrency: int = Field(8, ge=1, le=100)
+    fanout_rate: float | None = Field(None, gt=0)
+
+    @field_validator("ack_reminder", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> timedelta:
+        return parse_duration(value, default_unit="h")
+
+    @field_validator("schedule_grace", mode="before")
+    @classmethod
+    def _grace(cls, value: object) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("security_channel", mode="before")
+    @classmethod
+    def _no_room_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     # Slack's own names (no prefix)
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")

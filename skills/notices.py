@@ -4,21 +4,84 @@ from __future__ import annotations
 
 import re
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.messages import Field, Turn
+from bot.errors import PermissionDenied
+from bot.messages import TECHNICIANS, Field, Form, FormInput, Reply, Turn, room_address
+from bot.services.announcements import KINDS, Draft, composer_values, neutralise_mentions, read_composer
 from bot.skill import Intent, Skill, Slot
+from bot.store import Announcement, Approval
+from bot.timewords import parse_window
 
-__all__ = ["Notices", "neutralise_mentions"]
+__all__ = ["Notices", "composer_inputs", "neutralise_mentions", "prefill"]
 
-_MENTION = re.compile(r"(?i)[@!](channel|everyone|here)\b|<!(channel|everyone|here)[^>]*>")
-_ANNOUNCE = re.compile(r"^\s*(please\s+)?(announce|post|send|broadcast)\s+(an?\s+)?(notice|announcement)?\s*"
-                       r"(to\s+(all\s+staff|everyone)\s*)?(that\s+|about\s+|:\s*)?", re.IGNORECASE)
+_ANNOUNCE = re.compile(
+    r"^\s*(please\s+)?(make\s+an?\s+announcement|announce|post|send(\s+out)?|broadcast|notify|let\s+everyone\s+know)"
+    r"\s+(an?\s+)?(all[- ]staff\s+)?(notice|announcement|message)?\s*(to\s+(all\s+staff|everyone)\s*)?"
+    r"(that\s+|about\s+|:\s*)?", re.IGNORECASE)
+_KIND_WORDS = (
+    ("security", re.compile(r"\b(phish\w*|scam\w*|security|suspicious|fraud\w*|malware)\b", re.I)),
+    ("maintenance", re.compile(r"\b(maintenance|planned|upgrades?|patch\w*|restarts?|window|scheduled)\b", re.I)),
+    ("outage", re.compile(r"\b(down|outage|offline|not working|unavailable|out of service|degraded|issues?)\b",
+                          re.I)),
+)
+TECHNICIAN_ACTIONS = frozenset({"compose", "send", "edit", "discard", "cancel", "update", "followup", "resolve",
+                                "resolved", "who", "announce_outage", "phish_notice"})
+AUDIENCES = (("all", "All staff"), ("listed", "Only those listed below"))
 
 
-def neutralise_mentions(text: str) -> str:
-    """Defuse @channel, @everyone and @here so a notice cannot page the whole city."""
-    return _MENTION.sub(lambda m: (m.group(0)[0] + "\u200b" + m.group(0)[1:]), text)
+def composer_inputs(values: dict[str, str]) -> tuple[FormInput, ...]:
+    """The composer's inputs, filled with ``values`` (what the technician typed, or a notice being edited)."""
+
+    def initial(name: str, default: str = "") -> str:
+        return values.get(name) or default
+
+    return (
+        FormInput("kind", "Kind", "choice", KINDS, initial=initial("kind", "general")),
+        FormInput("title", "Title", initial=initial("title")),
+        FormInput("body", "Message", "textarea", optional=True, initial=initial("body")),
+        FormInput("systems", "Affected systems", optional=True, initial=initial("systems"),
+                  hint="comma-separated, e.g. outlook, vpn"),
+        FormInput("start", "Starts", "datetime", optional=True, initial=initial("start"),
+                  hint='e.g. "Sat 6am" or "tonight 9pm"'),
+        FormInput("end", "Expected end", "datetime", optional=True, initial=initial("end"), hint='e.g. "10am"'),
+        FormInput("audience", "Audience", "choice", AUDIENCES, initial=initial("audience", "all")),
+        FormInput("departments", "Departments", optional=True, initial=initial("departments"),
+                  hint="comma-separated, e.g. Parks, Police"),
+        FormInput("groups", "User groups", optional=True, initial=initial("groups"), hint="e.g. parks-staff"),
+        FormInput("channels", "Channels", optional=True, initial=initial("channels"),
+                  hint="e.g. general or slack:C0123"),
+        FormInput("schedule", "Send", initial=initial("schedule", "now"),
+                  hint='"now", "Sat 8am", "every first Monday 8am" or cron text'),
+        FormInput("ack", "Ask people to acknowledge", "boolean", initial=initial("ack", "no")),
+        FormInput("mentions", "Page the listed channels (@channel)", "boolean", initial=initial("mentions", "no")),
+    )
+
+
+def prefill(text: str, systems: list[str], now: Any, timezone: str) -> dict[str, str]:
+    """Composer values read from a typed start ("announce email maintenance Saturday 6am to 10am")."""
+    rest = _ANNOUNCE.sub("", text or "").strip()
+    if re.fullmatch(r"(a\s+)?(new\s+)?(notice|announcement|message)?\s*", rest, re.I):
+        rest = ""
+    values: dict[str, str] = {"kind": next((k for k, words in _KIND_WORDS if words.search(rest)), "general")}
+    title = rest
+    try:
+        window = parse_window(rest, now, timezone)
+    except ValueError:
+        window = None
+    if window is not None and window.start is not None:
+        zone = ZoneInfo(timezone)
+        values["start"] = window.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        if window.end is not None:
+            values["end"] = window.end.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        title = window.strip_from(rest)
+    title = title.strip(" .,:;-")
+    values["title"] = (title[:1].upper() + title[1:])[:120]
+    values["body"] = rest[:1].upper() + rest[1:] if rest else ""
+    if systems:
+        values["systems"] = ", ".join(dict.fromkeys(systems))
+    return values
 
 
 class Notices(Skill):
@@ -34,82 +97,304 @@ class Notices(Skill):
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
-        """Answer an outage question, take a phishing report, or compose an announcement."""
+        """Answer an outage question, take a phishing report, or open the announcement composer."""
         if ctx.intent == "outage_status":
             await self._status(ctx)
         elif ctx.intent == "report_phishing":
-            await self._phishing(ctx)
+            await self._phishing(turn, ctx)
         else:
-            await self._announce(turn, ctx)
+            systems = [str(e["value"]) for e in (turn.parse or {}).get("entities", []) if e["entity"] == "system"]
+            values = prefill(turn.text, systems, ctx.bot.clock(), ctx.settings.timezone)
+            await self._compose(ctx, values)
+
+    # Outage status ---------------------------------------------------------------
 
     async def _status(self, ctx: Context) -> None:
         system = str(ctx.slots.get("system") or "")
         notices = await ctx.notices.active(system or None)
+        settings = ctx.settings
         if notices:
-            lines = [f"• {n.title} (since {ctx.settings.local_time(n.created_at)})\n  {n.body[:300]}"
-                     for n in notices[:5]]
-            await ctx.reply("Yes, IT knows about this:\n" + "\n".join(lines))
+            lines = []
+            for notice in notices[:5]:
+                announcement = await ctx.announcements.for_notice(int(notice.id or 0))
+                since = (announcement.starts_at if announcement and announcement.starts_at else notice.created_at)
+                upcoming = since > ctx.bot.clock()
+                line = f"• {neutralise_mentions(notice.title)}: {'planned from' if upcoming else 'since'} " \
+                       f"{settings.local_time(since)}"
+                if announcement and announcement.ends_at:
+                    line += f", expected to be back by {settings.local_time(announcement.ends_at)}"
+                line += "."
+                update = await ctx.announcements.latest_update(int(announcement.id or 0)) if announcement else None
+                if update is not None:
+                    line += f"\n  Latest update ({settings.local_time(update.created_at)}): " \
+                            f"{neutralise_mentions(update.body or update.title)[:300]}"
+                elif notice.body and notice.body.strip(" .").lower() != notice.title.strip(" .").lower():
+                    line += f"\n  {neutralise_mentions(notice.body)[:300]}"
+                lines.append(line)
+            subscribe_to = system or next((s for n in notices for s in n.systems), "")
+            buttons = (ctx.button("subscribe", subscribe_to, "Tell me when it's fixed"),) if subscribe_to else ()
+            await ctx.reply("Yes, IT knows about this:\n" + "\n".join(lines), buttons=buttons)
             return
         what = system or "any system"
-        offer = await ctx.offer("open_ticket", "Report it", {"summary": f"{system or 'Something'} seems to be down"})
         await ctx.reply(f"I don't know of any problem with {what} right now. If it isn't working for you, "
-                        "I can report it to the IT team.", buttons=(offer,))
+                        "I can report it to the IT team.",
+                        buttons=(ctx.button("outage_report", system, "Report it"),))
 
-    async def _phishing(self, ctx: Context) -> None:
+    async def _report_outage(self, ctx: Context, system: str) -> None:
+        email = ctx.employee.email
+        ticket = await ctx.tickets.create(
+            reporter=email, summary=f"{system or 'Something'} seems to be down",
+            description=f"Reported through the helpdesk bot; no outage notice was known for {system or 'it'}.",
+            system=system, urgency="high",
+        )
+        reporters, alert = await ctx.notices.record_report(system, email, ticket.key)
+        await ctx.audit.record(email, "outage.report", target=system or "(no system)", detail=ticket.key)
+        await ctx.tell_technicians(f"Outage report from {email}: {system or 'something'} seems to be down "
+                                   f"(ticket {ticket.key}).")
+        if alert:
+            await ctx.tell_technicians(
+                f"Probable outage: {reporters} people reported {system} down in the last 15 minutes.",
+                buttons=(ctx.button("announce_outage", system, "Announce an outage"),),
+            )
+        buttons = (ctx.button("subscribe", system, "Tell me when it's fixed"),) if system else ()
+        await ctx.reply(f"Thanks, I've reported it to the IT team (ticket {ticket.key}).", buttons=buttons)
+
+    # Phishing ------------------------------------------------------------------
+
+    async def _phishing(self, turn: Turn, ctx: Context) -> None:
         await ctx.reply(
             "Thank you for checking. Here is what to do:\n"
             "1. Don't click links, open attachments or reply.\n"
             f"2. Forward the email as an attachment to {ctx.settings.security_email}, then delete it.\n"
             "3. If it claims to be from someone you know, call them on a number you already have."
         )
-        await ctx.confirm("Did you click a link, open an attachment or type your password?", "phishing_exposed")
+        await ctx.confirm("Did you click a link, open an attachment or type your password?", "phishing_exposed",
+                          {"report": turn.text[:1000]})
 
-    async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
-        """Phishing follow-up, or an announcement's go-ahead."""
-        if action == "announce":
-            if yes:
-                await self._publish(ctx, data)
-            else:
-                await ctx.reply("OK, nothing was sent.")
-            return
-        await ctx.audit.record(ctx.employee.email, "phishing.report", outcome="exposed" if yes else "reported")
-        if not yes:
+    def _security_address(self, ctx: Context) -> str:
+        """The security conversation (``HELPDESK_SECURITY_CHANNEL`` = CHANNEL:CONVERSATION), else the technicians'."""
+        where = ctx.settings.security_channel
+        if where and ":" in where:
+            channel, _, conversation = where.partition(":")
+            if channel in ctx.bot.channels:
+                return room_address(channel, conversation)
+        return TECHNICIANS
+
+    async def _phishing_answer(self, ctx: Context, data: dict[str, Any], exposed: bool) -> None:
+        email = ctx.employee.email
+        await ctx.audit.record(email, "phishing.report", outcome="exposed" if exposed else "reported")
+        security = self._security_address(ctx)
+        if not exposed:
             await ctx.reply("Good, then you are safe. Thanks for reporting it; the security team will look at it.")
-            await ctx.tell_technicians(f"Phishing report from {ctx.employee.email} (no link clicked).")
+            await ctx.send(Reply(f"Phishing report from {email} (no link clicked).",
+                                 (ctx.button("phish_notice", "", "Turn into a security notice"),), to=security))
             return
         ticket = await ctx.tickets.create(
-            reporter=ctx.employee.email, summary="Phishing: employee clicked a link or entered a password",
-            description="Reported through the helpdesk bot.", urgency="urgent",
+            reporter=email, summary="Phishing: employee clicked a link or entered a password",
+            description="Reported through the helpdesk bot. The employee wrote:\n" + str(data.get("report", "")),
+            urgency="urgent",
         )
-        await ctx.tell_technicians(
-            f"URGENT security: {ctx.employee.email} clicked a phishing link or entered a password. "
-            f"Ticket {ticket.key}.",
-        )
+        await ctx.send(Reply(
+            f"URGENT security: {email} clicked a phishing link or entered a password. Ticket {ticket.key}.",
+            (ctx.button("phish_notice", ticket.key, "Turn into a security notice"),), to=security,
+        ))
         offer = await ctx.offer("reset_password", "Reset my password now")
         await ctx.reply(f"I've alerted the security team (ticket {ticket.key}); they will contact you. "
                         "To be safe, change your password now.", buttons=(offer,))
 
-    async def _announce(self, turn: Turn, ctx: Context) -> None:
-        text = _ANNOUNCE.sub("", turn.text).strip() or turn.text.strip()
-        system = str(ctx.slots.get("system") or "")
-        title = text[:1].upper() + text[1:120]
-        data = {"title": title, "body": text, "systems": [system] if system else [],
-                "kind": "maintenance" if "maintenance" in text.lower() else "outage"}
-        await ctx.confirm(
-            "Here is the notice. Send it to everyone now?", "announce", data,
-            fields=(Field("Title", title), Field("Systems", system or "none named"), Field("Kind", data["kind"])),
-            yes="Send it", no="Cancel",
+    async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
+        """The phishing follow-up question."""
+        if action == "phishing_exposed":
+            await self._phishing_answer(ctx, data, yes)
+
+    # Composing ----------------------------------------------------------------
+
+    def _form(self, ctx: Context, values: dict[str, str], editing: str = "") -> Form:
+        title = f"Edit notice #{editing}" if editing else "New announcement"
+        return ctx.form("compose", editing, title, composer_inputs(values))
+
+    async def _compose(self, ctx: Context, values: dict[str, str], editing: str = "", note: str = "") -> None:
+        text = note or "Fill in the announcement. You will see a preview before anything is sent."
+        await ctx.reply(text, form=self._form(ctx, values, editing), private=True)
+
+    async def _preview(self, ctx: Context, row: Announcement) -> None:
+        settings = ctx.settings
+        audience = row.audience
+        who = "all staff" if audience.get("all") else "; ".join(
+            f"{label}: {', '.join(audience.get(key, []))}" for key, label in
+            (("departments", "departments"), ("groups", "user groups"), ("channels", "channels"))
+            if audience.get(key))
+        when = row.cron and f"recurring: {row.cron}" or (settings.local_time(row.send_at) if row.send_at else "now")
+        fields = [Field("Kind", dict(KINDS)[row.kind]), Field("Title", neutralise_mentions(row.title))]
+        if row.body:
+            fields.append(Field("Message", neutralise_mentions(row.body)[:500]))
+        if row.systems:
+            fields.append(Field("Affected", ", ".join(row.systems)))
+        if row.starts_at:
+            fields.append(Field("From", settings.local_time(row.starts_at)))
+        if row.ends_at:
+            fields.append(Field("Expected end", settings.local_time(row.ends_at)))
+        fields += [Field("Audience", who), Field("Send", when),
+                   Field("Acknowledgement", "required" if row.ack_required else "not asked")]
+        if row.allow_mentions:
+            fields.append(Field("Pages channels", "yes (@channel)"))
+        needs_approval = ctx.announcements.needs_approval(row)
+        label = "Ask for approval" if needs_approval else ("Schedule" if row.cron or row.send_at else "Send it")
+        note = " A broadcast to all staff needs a second technician's approval." if needs_approval else ""
+        await ctx.reply(
+            f"Preview of notice #{row.id}.{note}", fields=tuple(fields), private=True,
+            buttons=(ctx.button("send", str(row.id), label, "primary"), ctx.button("edit", str(row.id), "Edit"),
+                     ctx.button("discard", str(row.id), "Cancel", "danger")),
         )
 
-    async def _publish(self, ctx: Context, data: dict[str, Any]) -> None:
-        notice = await ctx.notices.post(kind=data["kind"], title=data["title"], body=data["body"],
-                                            systems=data["systems"], author=ctx.employee.email)
-        recipients = await ctx.notices.recipients()
-        text = neutralise_mentions(f"IT notice: {notice.title}")
-        for email in recipients:
-            if email != ctx.employee.email:
-                await ctx.tell(email, text)
-        await ctx.audit.record(ctx.employee.email, "notice.publish", target=f"notice #{notice.id}",
-                               detail=f"sent to {len(recipients) - 1} people")
-        sent = max(len(recipients) - 1, 0)
-        await ctx.reply(f"Sent notice #{notice.id} to {sent} {'person' if sent == 1 else 'people'}.")
+    async def _submitted(self, turn: Turn, ctx: Context, editing: str) -> None:
+        values = dict(turn.form or {})
+        try:
+            draft: Draft = read_composer(values, ctx.bot.clock(), ctx.settings.timezone)
+        except ValueError as exc:
+            await self._compose(ctx, values, editing, note=f"Not yet: {exc}")
+            return
+        synonyms = ctx.kb.synonyms  # the NLU's system names: "email" is asked about as "outlook"
+        draft.systems = list(dict.fromkeys(synonyms.get(s, s) for s in draft.systems))
+        existing = await ctx.announcements.get(int(editing)) if editing.isdigit() else None
+        if existing is not None and existing.status not in ("draft", "awaiting_approval", "scheduled", "recurring"):
+            await ctx.reply(f"Notice #{existing.id} has already gone out ({existing.status}); post an update "
+                            "instead.", private=True)
+            return
+        row = await ctx.announcements.save_draft(draft, ctx.employee.email,
+                                                 existing.id if existing else None, turn.channel)
+        if existing is not None and existing.status in ("scheduled", "recurring"):
+            await ctx.announcements.hold_for_approval(int(row.id or 0))  # paused until sent again
+            await ctx.announcements.back_to_draft(int(row.id or 0))
+        await self._preview(ctx, row)
+
+    async def _send(self, ctx: Context, announcement_id: int) -> None:
+        row = await ctx.announcements.get(announcement_id)
+        if row is None or row.status not in ("draft", "awaiting_approval"):
+            await ctx.reply("That notice is not waiting to be sent any more.", private=True)
+            return
+        if ctx.announcements.needs_approval(row):
+            if row.status == "awaiting_approval":
+                await ctx.reply(f"Notice #{row.id} is already waiting for approval.", private=True)
+                return
+            await ctx.announcements.hold_for_approval(announcement_id)
+            await ctx.request_approval(
+                "broadcast", f"send notice #{row.id} to all staff: {neutralise_mentions(row.title)}",
+                details=[("Kind", dict(KINDS)[row.kind]), ("Title", neutralise_mentions(row.title)),
+                         ("Message", neutralise_mentions(row.body)[:300] or "(none)")],
+                data={"announcement_id": announcement_id}, target=f"notice #{row.id}",
+            )
+            return
+        await self._release(ctx, announcement_id, None)
+
+    async def _release(self, ctx: Context, announcement_id: int, approved_by: str | None) -> None:
+        try:
+            row = await ctx.announcements.release(announcement_id, approved_by)
+        except ValueError as exc:
+            await ctx.reply(f"Not sent: {exc}.", private=True)
+            return
+        await ctx.audit.record(row.created_by, "notice.release", target=f"notice #{row.id}",
+                               detail=f"{row.status}; approved by {approved_by or 'not needed'}")
+        if row.status == "scheduled":
+            await ctx.reply(f"Notice #{row.id} is scheduled for {ctx.settings.local_time(row.send_at)}"
+                            if row.send_at else f"Notice #{row.id} is scheduled.",
+                            buttons=(ctx.button("edit", str(row.id), "Edit"),
+                                     ctx.button("cancel", str(row.id), "Cancel it", "danger")), private=True)
+        elif row.status == "recurring":
+            await ctx.reply(f"Notice #{row.id} will go out on its schedule ({row.cron}).",
+                            buttons=(ctx.button("cancel", str(row.id), "Stop it", "danger"),), private=True)
+
+    async def on_approval(self, ctx: Context, approval: Approval) -> None:
+        """A second technician decided on an all-staff broadcast."""
+        announcement_id = int(approval.data.get("announcement_id", 0))
+        if approval.status == "approved":
+            await self._release(ctx, announcement_id, approval.decided_by)
+            return
+        await ctx.announcements.back_to_draft(announcement_id)
+        outcome = f"was not approved by {approval.decided_by}" if approval.status == "denied" else \
+            "was not approved in time"
+        await ctx.reply(f"Notice #{announcement_id} {outcome}, so it was not sent. It is kept as a draft.",
+                        buttons=(ctx.button("edit", str(announcement_id), "Edit"),))
+
+    # Clicks and form submissions -------------------------------------------------------
+
+    async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
+        """Buttons and forms of notices: technicians compose and follow up; everyone can acknowledge."""
+        if action in TECHNICIAN_ACTIONS and not ctx.employee.is_technician:
+            raise PermissionDenied("Sorry, only technicians can do that (announcements).")
+        number = int(argument) if argument.isdigit() else 0
+        if action == "ack":
+            first = await ctx.announcements.acknowledge(number, ctx.employee.email)
+            await ctx.reply("Thanks, noted that you have read it." if first else "You had already confirmed this.",
+                            private=True)
+        elif action == "subscribe":
+            await ctx.announcements.subscribe(argument, ctx.employee.email)
+            await ctx.reply(f"OK, I'll message you when {argument} is working again.", private=True)
+        elif action == "outage_report":
+            await self._report_outage(ctx, argument)
+        elif action == "compose":
+            await self._submitted(turn, ctx, argument)
+        elif action == "send":
+            await self._send(ctx, number)
+        elif action == "edit":
+            row = await ctx.announcements.get(number)
+            if row is None or row.status not in ("draft", "awaiting_approval", "scheduled", "recurring"):
+                await ctx.reply("That notice can't be edited any more.", private=True)
+                return
+            await self._compose(ctx, composer_values(row, ctx.settings.timezone), str(number),
+                                note=f"Edit notice #{number}. It is sent only after you confirm the preview.")
+        elif action in ("discard", "cancel"):
+            done = await ctx.announcements.cancel(number, ctx.employee.email)
+            await ctx.reply(f"Notice #{number} is cancelled; nothing more will be sent." if done
+                            else f"Notice #{number} has already gone out, so it can't be cancelled.", private=True)
+        elif action in ("update", "resolve"):
+            verb = "Resolved" if action == "resolve" else "Update"
+            optional = action == "resolve"
+            inputs = (FormInput("text", "What to tell people", "textarea", optional=optional,
+                                initial="The problem is fixed." if optional else ""),)
+            submit = "resolved" if action == "resolve" else "followup"
+            await ctx.reply(f"{verb} for notice #{number}: it goes to everyone who got it, in its thread.",
+                            form=ctx.form(submit, argument, f"{verb}: notice #{number}", inputs, "Send"),
+                            private=True)
+        elif action in ("followup", "resolved"):
+            text = (turn.form or {}).get("text", "").strip()
+            if action == "followup" and not text:
+                await ctx.reply("The update is empty, so nothing was sent.", private=True)
+                return
+            try:
+                await ctx.announcements.follow_up(number, text, ctx.employee.email, resolved=action == "resolved")
+            except ValueError as exc:
+                await ctx.reply(f"Not sent: {exc}.", private=True)
+        elif action == "who":
+            await self._who(ctx, number)
+        elif action == "announce_outage":
+            await self._compose(ctx, {"kind": "outage", "title": f"{argument} is down", "systems": argument,
+                                      "body": f"{argument} is not working. IT is working on it."})
+        elif action == "phish_notice":
+            await self._phish_notice(ctx, argument)
+
+    async def _who(self, ctx: Context, announcement_id: int) -> None:
+        report = await ctx.announcements.report(announcement_id)
+        if report is None:
+            await ctx.reply(f"There is no notice #{announcement_id}.", private=True)
+            return
+        total = len(report.acknowledged) + len(report.pending)
+        lines = [f"Notice #{announcement_id}: {len(report.acknowledged)} of {total} have read it."]
+        if report.pending:
+            lines.append("Not yet: " + ", ".join(report.pending[:50]) + (" …" if len(report.pending) > 50 else ""))
+        await ctx.reply("\n".join(lines), private=True)
+
+    async def _phish_notice(self, ctx: Context, ticket_key: str) -> None:
+        """One click: a security notice draft, ready to preview and send."""
+        reported = ""
+        if ticket_key:
+            ticket = await ctx.tickets.get(ticket_key)
+            reported = ticket.description.split("The employee wrote:\n", 1)[-1][:300] if ticket else ""
+        body = ("A phishing email is going around. Do not click its links, open its attachments or enter your "
+                f"password. Forward it as an attachment to {ctx.settings.security_email}, then delete it.")
+        if reported:
+            body += f"\nWhat was reported: {reported}"
+        draft = read_composer({"kind": "security", "title": "Phishing warning", "body": body, "audience": "all"},
+                              ctx.bot.clock(), ctx.settings.timezone)
+        row = await ctx.announcements.save_draft(draft, ctx.employee.email, origin_channel=ctx.turn.channel)
+        await self._preview(ctx, row)

@@ -133,3 +133,17 @@ def button(lines: list[dict[str, Any]], label: str) -> str:
 def texts(lines: list[dict[str, Any]], to: str | None = None) -> str:
     """All reply texts (to ``to`` only, when given), joined for searching."""
     return "\n".join(line["text"] for line in lines if to is None or line["to"] == to)
+
+
+def form_of(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last form in ``lines``."""
+    forms = [line["form"] for line in lines if "form" in line]
+    assert forms, f"no form in {lines}"
+    return forms[-1]
+
+
+def initial_values(form: dict[str, Any], **changes: str) -> dict[str, str]:
+    """A form's initial values, with ``changes`` typed over them (what a person submits)."""
+    values = {item["name"]: item["initial"] for item in form["inputs"]}
+    values.update(changes)
+    return values

@@ -3,7 +3,9 @@
 Every reply becomes one line ``{"to", "text", "buttons", "private"}``. Replies
 to the technicians' conversation have ``"to": "technicians"``; private messages
 to an employee have their email. A message that replaces an earlier one also
-carries ``"replaces"`` (the key of the message it updates). A reply that asks
+carries ``"replaces"`` (the key of the message it updates); one posted in
+the thread of an earlier message carries ``"thread"`` (that message's key), and
+one that pages a shared conversation carries ``"mention"``. A reply that asks
 for a form carries ``"form": {"submit", "title", "inputs": [...]}``; it is
 answered with ``{"user", "submit": ID, "values": {...}}``.
 """
@@ -53,6 +55,10 @@ class ConsoleChannel:
             line["key"] = reply.key
         if reply.replaces:
             line["replaces"] = reply.replaces
+        if reply.thread:
+            line["thread"] = reply.thread
+        if reply.mention:
+            line["mention"] = reply.mention
         if reply.form is not None:
             line["form"] = form_line(reply.form)
             self._shown_in[reply.form.submit] = to

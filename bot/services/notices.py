@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.store import Database, EmployeeRecord, Notice
+from bot.store import Database, EmployeeRecord, Notice, OutageReport
 
-__all__ = ["NoticeBoard"]
+__all__ = ["PROBABLE_OUTAGE_REPORTS", "PROBABLE_OUTAGE_WINDOW", "NoticeBoard"]
+
+PROBABLE_OUTAGE_REPORTS = 3
+PROBABLE_OUTAGE_WINDOW = timedelta(minutes=15)
 
 
 class NoticeBoard:
@@ -44,3 +47,45 @@ class NoticeBoard:
         return await self.db.run(
             lambda session: list(session.exec(select(EmployeeRecord.email).order_by(EmployeeRecord.email)).all())
         )
+
+    async def resolve(self, notice_id: int) -> bool:
+        """Take a notice off the board (its outage is over); False when it was not active."""
+        now = self.clock()
+
+        def close(session: Session) -> bool:
+            notice = session.get(Notice, notice_id)
+            if notice is None or notice.status != "active":
+                return False
+            notice.status = "resolved"
+            notice.updated_at = now
+            session.add(notice)
+            return True
+
+        return await self.db.run(close)
+
+    async def record_report(self, system: str, reporter: str, ticket_key: str) -> tuple[int, bool]:
+        """Record that ``reporter`` says ``system`` is down.
+
+        Returns how many different people reported it in the last 15 minutes, and
+        whether that makes it a probable outage to alert about now (three or more,
+        and no alert yet in that window).
+        """
+        now = self.clock()
+        since = now - PROBABLE_OUTAGE_WINDOW
+
+        def record(session: Session) -> tuple[int, bool]:
+            session.add(OutageReport(system=system, reporter=reporter, ticket_key=ticket_key, reported_at=now))
+            session.flush()
+            if not system:
+                return 1, False
+            recent = list(session.exec(select(OutageReport).where(
+                OutageReport.system == system, col(OutageReport.reported_at) >= since)).all())
+            reporters = len({r.reporter for r in recent})
+            if reporters < PROBABLE_OUTAGE_REPORTS or any(r.alerted for r in recent):
+                return reporters, False
+            for row in recent:
+                row.alerted = True
+                session.add(row)
+            return reporters, True
+
+        return await self.db.run(record)

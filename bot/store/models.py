@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, LargeBinary, Table, Text, Unicode, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
     "AccountRequest",
+    "Acknowledgement",
+    "Announcement",
     "Approval",
+    "Delivery",
+    "JobClaim",
     "KbQuery",
+    "OutageReport",
+    "OutageSubscription",
+    "SCHEDULER_JOBS",
     "AuditEntry",
     "ChatAccount",
     "ConversationState",
@@ -302,3 +309,125 @@ class SlackMessage(SQLModel, table=True):
     channel_id: str = Field(max_length=50)
     ts: str = Field(max_length=32)
     posted_at: datetime = Field(default_factory=utcnow)
+# Announcements, deliveries and the scheduler (issue 7) ---------------------------------
+
+class Announcement(SQLModel, table=True):
+    """A notice sent to an audience: now, at a time, or on a recurring schedule.
+
+    A recurring announcement is a series; each time it fires, an occurrence row
+    (``series_id``, ``occurrence_at``, unique together) is made and sent. A
+    follow-up (an update or "resolved") has ``parent_id`` set to the original.
+    """
+
+    __tablename__ = "announcement"
+    __table_args__ = (UniqueConstraint("series_id", "occurrence_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="general", max_length=32)
+    title: str = Field(max_length=255)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    systems: list[str] = _json([])
+    audience: dict[str, Any] = _json({})
+    schedule: str = Field(default="now", max_length=200)
+    cron: str | None = Field(default=None, max_length=200)
+    send_at: datetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    ack_required: bool = False
+    allow_mentions: bool = False
+    status: str = Field(default="draft", index=True, max_length=20)
+    created_by: str = Field(max_length=320)
+    approved_by: str | None = Field(default=None, max_length=320)
+    parent_id: int | None = Field(default=None, index=True)
+    series_id: int | None = Field(default=None, index=True)
+    occurrence_at: datetime | None = None
+    notice_id: int | None = Field(default=None, index=True)
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """One announcement to one recipient (``user:EMAIL`` or ``room:CHANNEL:CONVERSATION``).
+
+    The unique key makes a second replica, a retried job or a resumed fan-out
+    unable to send the same announcement to the same recipient twice.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("announcement_id", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(index=True)
+    recipient: str = Field(max_length=400)
+    status: str = Field(default="pending", index=True, max_length=16)
+    claim: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    attempts: int = 0
+    error: str = Field(default="", max_length=500)
+    reminded_at: datetime | None = None
+
+
+class Acknowledgement(SQLModel, table=True):
+    """An employee clicked "I have read this" on an announcement."""
+
+    __tablename__ = "acknowledgement"
+    __table_args__ = (UniqueConstraint("announcement_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(index=True)
+    email: str = Field(max_length=320)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class OutageSubscription(SQLModel, table=True):
+    """An employee who asked to be told when a system's outage is resolved."""
+
+    __tablename__ = "outage_subscription"
+    __table_args__ = (UniqueConstraint("system", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str = Field(max_length=64)
+    email: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutageReport(SQLModel, table=True):
+    """An employee reported that a system seems down (no notice was known)."""
+
+    __tablename__ = "outage_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str = Field(index=True, max_length=64)
+    reporter: str = Field(max_length=320)
+    ticket_key: str = Field(default="", max_length=32)
+    alerted: bool = False
+    reported_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class JobClaim(SQLModel, table=True):
+    """One run of a scheduled job, claimed by the replica that fires it: (job, run time) is unique."""
+
+    __tablename__ = "job_claim"
+    __table_args__ = (UniqueConstraint("job_id", "run_time"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=191)
+    run_time: datetime
+    claimed_by: str = Field(max_length=100)
+    outcome: str = Field(default="running", max_length=16)
+    claimed_at: datetime = Field(default_factory=utcnow)
+
+
+SCHEDULER_JOBS = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+"""APScheduler's SQLAlchemyJobStore table, declared here so that our migration creates it."""

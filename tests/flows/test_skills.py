@@ -6,9 +6,9 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.store import AuditEntry, Notice, Ticket
-from tests.support import Chat, button, texts
+from tests.support import Chat, button, form_of, initial_values, texts
 
-ANN, BOB, TOM = "ann@city.example", "bob@city.example", "tom@city.example"
+ANN, BOB, TOM, TIA = "ann@city.example", "bob@city.example", "tom@city.example", "tia@city.example"
 
 
 def tickets(bot: Bot) -> list[Ticket]:
@@ -73,10 +73,14 @@ async def test_outage_status_without_and_with_a_notice(chat: Chat, bot: Bot) -> 
     lines = await chat.say(ANN, "is outlook down right now?")
     assert "don't know of any problem with outlook" in texts(lines)
     assert button(lines, "Report it")
+    await chat.say(TIA, "hello")
     lines = await chat.say(TOM, "announce outlook is down for everyone, we are working on it")
-    lines = await chat.click(TOM, button(lines, "Send it"))
-    assert "Sent notice #1 to 1 person." in texts(lines, to=TOM)
-    assert "IT notice:" in texts(lines, to=ANN)
+    form = form_of(lines)
+    lines = await chat.submit(TOM, form["submit"], initial_values(form))
+    card = await chat.click(TOM, button(lines, "Ask for approval"))
+    lines = await chat.click(TIA, button(card, "Approve"))
+    assert "Sent notice #1 to 2 people." in texts(lines, to=TOM)
+    assert "IT outage: Outlook is down for everyone" in texts(lines, to=ANN)
     lines = await chat.say(ANN, "is email down?")
     assert "IT knows about this" in texts(lines)
     notices = bot.db.call(lambda s: s.exec(select(Notice)).all())
@@ -84,12 +88,25 @@ async def test_outage_status_without_and_with_a_notice(chat: Chat, bot: Bot) -> 
 
 
 async def test_announcement_cannot_page_everyone(chat: Chat, bot: Bot) -> None:
-    """@channel and @everyone in a notice are defused."""
+    """@channel and @everyone in a notice are defused; only the composer's explicit option pages a channel."""
     await chat.say(ANN, "hello")
     lines = await chat.say(TOM, "announce @channel the vpn is down @everyone")
+    form = form_of(lines)
+    lines = await chat.submit(TOM, form["submit"], initial_values(form, audience="listed", departments="",
+                                                                  channels="general"))
+    assert "@channel" not in texts(lines)
+    await chat.say(ANN, "hello", conversation="general")
     lines = await chat.click(TOM, button(lines, "Send it"))
-    sent = texts(lines, to=ANN)
-    assert "@channel" not in sent and "@everyone" not in sent and "vpn" in sent.lower()
+    [sent] = [line for line in lines if line["to"] == "general"]
+    assert "vpn" in sent["text"].lower() and "@channel" not in sent["text"] and "@everyone" not in sent["text"]
+    assert "mention" not in sent
+    lines = await chat.say(TOM, "announce @channel the vpn is down @everyone")
+    form = form_of(lines)
+    lines = await chat.submit(TOM, form["submit"], initial_values(form, audience="listed", departments="",
+                                                                  channels="general", mentions="yes"))
+    lines = await chat.click(TOM, button(lines, "Send it"))
+    [sent] = [line for line in lines if line["to"] == "general"]
+    assert sent["mention"] == "channel" and "@channel" not in sent["text"]
 
 
 async def test_phishing_clicked_is_urgent(chat: Chat, bot: Bot) -> None:

@@ -1,0 +1,156 @@
+"""announcements, deliveries, acknowledgements, outage reports, scheduler jobs and claims
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01 18:47:10.526001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('acknowledgement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('announcement_id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('announcement_id', 'email')
+    )
+    with op.batch_alter_table('acknowledgement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_acknowledgement_announcement_id'), ['announcement_id'], unique=False)
+
+    op.create_table('announcement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('systems', sa.JSON(), nullable=False),
+    sa.Column('audience', sa.JSON(), nullable=False),
+    sa.Column('schedule', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('cron', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('send_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('starts_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('ack_required', sa.Boolean(), nullable=False),
+    sa.Column('allow_mentions', sa.Boolean(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('series_id', sa.Integer(), nullable=True),
+    sa.Column('occurrence_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('notice_id', sa.Integer(), nullable=True),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('sent', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('series_id', 'occurrence_at')
+    )
+    with op.batch_alter_table('announcement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcement_notice_id'), ['notice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_announcement_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_announcement_series_id'), ['series_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_announcement_status'), ['status'], unique=False)
+
+    op.create_table('apscheduler_jobs',
+    sa.Column('id', sa.Unicode(length=191), nullable=False),
+    sa.Column('next_run_time', sa.Float(precision=25), nullable=True),
+    sa.Column('job_state', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('apscheduler_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_apscheduler_jobs_next_run_time'), ['next_run_time'], unique=False)
+
+    op.create_table('delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('announcement_id', sa.Integer(), nullable=False),
+    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('claim', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('reminded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('announcement_id', 'recipient')
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_announcement_id'), ['announcement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_status'), ['status'], unique=False)
+
+    op.create_table('job_claim',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=191), nullable=False),
+    sa.Column('run_time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('job_id', 'run_time')
+    )
+    op.create_table('outage_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reporter', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('ticket_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('alerted', sa.Boolean(), nullable=False),
+    sa.Column('reported_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('outage_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outage_report_reported_at'), ['reported_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outage_report_system'), ['system'], unique=False)
+
+    op.create_table('outage_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('system', 'email')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('outage_subscription')
+    with op.batch_alter_table('outage_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outage_report_system'))
+        batch_op.drop_index(batch_op.f('ix_outage_report_reported_at'))
+
+    op.drop_table('outage_report')
+    op.drop_table('job_claim')
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_status'))
+        batch_op.drop_index(batch_op.f('ix_delivery_announcement_id'))
+
+    op.drop_table('delivery')
+    with op.batch_alter_table('apscheduler_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_apscheduler_jobs_next_run_time'))
+
+    op.drop_table('apscheduler_jobs')
+    with op.batch_alter_table('announcement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_announcement_status'))
+        batch_op.drop_index(batch_op.f('ix_announcement_series_id'))
+        batch_op.drop_index(batch_op.f('ix_announcement_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_announcement_notice_id'))
+
+    op.drop_table('announcement')
+    with op.batch_alter_table('acknowledgement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_acknowledgement_announcement_id'))
+
+    op.drop_table('acknowledgement')
