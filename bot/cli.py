@@ -125,7 +125,7 @@ def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
     from bot.channels.shell import run_interactive
-    from bot.integrations.ticket_jobs import start_ticket_jobs
+    from bot.integrations.ticket_jobs import schedule_ticket_jobs
     from bot.server import build_web_app
 
     settings = _settings()
@@ -145,7 +145,7 @@ def run() -> None:
         if slack is not None and settings.slack_app_token:
             await slack.connect_socket_mode(settings.slack_app_token)
         ticker = asyncio.create_task(_tick_forever(bot))
-        ticket_jobs = start_ticket_jobs(bot)
+        schedule_ticket_jobs(bot)
         background = asyncio.create_task(bot.run_background())
         _reload_kb_on_sighup(bot)
         logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
@@ -159,7 +159,6 @@ def run() -> None:
                 await teams.drain()
             ticker.cancel()
             background.cancel()
-            ticket_jobs.shutdown(wait=False)
             if slack is not None:
                 await slack.close()
             await runner.cleanup()

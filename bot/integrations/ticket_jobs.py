@@ -7,14 +7,15 @@ change is told once: a change made through the bot, the Jira webhook
 (``POST /jira/webhook``), and the polling job (JQL ``updated >= last check``)
 for where webhooks cannot reach the bot. The outbox retry is the other job.
 
-The jobs run in an APScheduler 3 ``AsyncIOScheduler`` (memory job store) and
-are top-level functions; tests call ``poll_once`` and ``retry_due`` directly.
+The jobs are top-level functions on the shared scheduler
+(``bot.services.scheduler``), so one replica fires each round; tests call
+``poll_once`` and ``retry_due`` directly, or move the clock and ``run_due``.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
@@ -25,11 +26,10 @@ from bot.messages import TECHNICIANS, Field, Reply, user_address
 from bot.store import TicketLink, TicketOutboxEntry, TicketSyncMark
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
     from bot.app import Bot
+    from bot.services.scheduler import JobRun
 
-__all__ = ["OUTBOX_EVERY", "TicketSync", "poll_tickets", "retry_ticket_outbox", "start_ticket_jobs"]
+__all__ = ["OUTBOX_EVERY", "TicketSync", "poll_tickets", "retry_ticket_outbox", "schedule_ticket_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def _same(column: Any, value: str | None) -> Any:
     return column.is_(None) if value is None else column == value
 
 
-async def poll_tickets(bot: Bot) -> None:
+async def poll_tickets(bot: Bot, run: JobRun) -> None:
     """Job: one polling round (errors are logged; the next round tries again)."""
     try:
         await bot.tickets_sync.poll_once()
@@ -160,7 +160,7 @@ async def poll_tickets(bot: Bot) -> None:
         log.warning("ticket polling failed: %s", exc)
 
 
-async def retry_ticket_outbox(bot: Bot) -> None:
+async def retry_ticket_outbox(bot: Bot, run: JobRun) -> None:
     """Job: file the queued ticket requests whose time has come."""
     try:
         await bot.ticket_outbox.retry_due()
@@ -168,16 +168,16 @@ async def retry_ticket_outbox(bot: Bot) -> None:
         log.warning("ticket outbox retry failed: %s", exc)
 
 
-def start_ticket_jobs(bot: Bot) -> AsyncIOScheduler:
-    """Start the outbox retry and (for Jira) the polling job in the running event loop."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler  # only ``helpdesk run`` pays for the import
+def schedule_ticket_jobs(bot: Bot) -> None:
+    """Put the outbox retry and (for Jira) the polling job on the shared scheduler.
 
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(retry_ticket_outbox, "interval", args=[bot], id="tickets.outbox",
-                      seconds=OUTBOX_EVERY.total_seconds(), coalesce=True, max_instances=1)
+    They are interval jobs in the database, so with several replicas only one
+    fires each round (the scheduler's claim). Calling this again at every start
+    replaces the jobs with the current settings.
+    """
+    bot.scheduler.add_interval(retry_ticket_outbox, OUTBOX_EVERY.total_seconds(), id="tickets.outbox")
     interval = bot.settings.jira_poll_interval.total_seconds()
     if bot.tickets.kind != "builtin" and interval > 0:
-        scheduler.add_job(poll_tickets, "interval", args=[bot], id="tickets.poll", seconds=interval,
-                          coalesce=True, max_instances=1)
-    scheduler.start()
-    return scheduler
+        bot.scheduler.add_interval(poll_tickets, interval, id="tickets.poll")
+    else:
+        bot.scheduler.remove("tickets.poll")

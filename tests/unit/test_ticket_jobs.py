@@ -1,4 +1,4 @@
-"""The ticket jobs: scheduled as top-level functions in an AsyncIOScheduler, and the retry backoff."""
+"""The ticket jobs: interval jobs on the shared scheduler, and the retry backoff."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Bot
-from bot.integrations.ticket_jobs import OUTBOX_EVERY, poll_tickets, retry_ticket_outbox, start_ticket_jobs
+from bot.integrations.ticket_jobs import OUTBOX_EVERY, poll_tickets, retry_ticket_outbox, schedule_ticket_jobs
 from bot.integrations.ticket_outbox import backoff
+from bot.services.scheduler import JobRun
+from tests.support import Clock
 
 
 def test_backoff_doubles_up_to_the_ceiling() -> None:
@@ -18,23 +20,31 @@ def test_backoff_doubles_up_to_the_ceiling() -> None:
     assert [backoff(n, ceiling).total_seconds() for n in range(1, 6)] == [30, 60, 120, 240, 300]
 
 
-async def test_jobs_run_in_the_event_loop(bot: Bot) -> None:
-    """The outbox retry is scheduled (top-level function, the bot as its argument); no polling without Jira."""
-    scheduler = start_ticket_jobs(bot)
-    try:
-        jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"tickets.outbox"}
-        assert jobs["tickets.outbox"].func is retry_ticket_outbox
-        assert jobs["tickets.outbox"].args == (bot,)
-        assert jobs["tickets.outbox"].trigger.interval == OUTBOX_EVERY
-    finally:
-        scheduler.shutdown(wait=False)
+async def test_the_outbox_retry_is_a_shared_interval_job(bot: Bot, clock: Clock) -> None:
+    """The retry is stored on the shared scheduler and fires once per round; no polling without Jira."""
+    schedule_ticket_jobs(bot)
+    assert bot.scheduler.get("tickets.outbox") is not None
+    assert bot.scheduler.get("tickets.poll") is None
+    assert await bot.scheduler.run_due() == 0
+    clock.advance(seconds=OUTBOX_EVERY.total_seconds() + 1)
+    assert await bot.scheduler.run_due() == 1
+    assert await bot.scheduler.run_due() == 0  # the same round never fires twice
+    [claim] = await bot.scheduler.claims("tickets.outbox")
+    assert claim.outcome == "done"
+
+
+async def test_scheduling_again_replaces_the_jobs(bot: Bot) -> None:
+    """Every start schedules the jobs anew: still one job of each id."""
+    schedule_ticket_jobs(bot)
+    schedule_ticket_jobs(bot)
+    assert [job.id for job in bot.scheduler.jobs()].count("tickets.outbox") == 1
 
 
 async def test_a_failing_job_logs_and_lives(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     """A job that fails logs one warning and returns, so the scheduler keeps it."""
+    run = JobRun("tickets.poll", bot.clock(), timedelta(0), False)
     bot.db.close()  # the database is gone
     with caplog.at_level(logging.WARNING):
-        await poll_tickets(bot)
-        await retry_ticket_outbox(bot)
+        await poll_tickets(bot, run)
+        await retry_ticket_outbox(bot, run)
     assert "ticket polling failed" in caplog.text and "ticket outbox retry failed" in caplog.text
