@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     kb_dir: Path = Field(default_factory=lambda: _data_dir("data") / "kb")
     kb_base_url: str | None = None
 
+    # Rasa server as the NLU (issue 9)
+    rasa_token: SecretStr | None = None
+    rasa_timeout: float = Field(2.0, gt=0.0, le=60.0)
+    rasa_retries: int = Field(1, ge=0, le=5)
+    rasa_breaker_failures: int = Field(3, ge=1)
+    rasa_breaker_reset: timedelta = timedelta(seconds=30)
+
     # Slack's own names (no prefix)
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
@@ -109,6 +116,11 @@ class Settings(BaseSettings):
     @classmethod
     def _duration(cls, value: object) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("rasa_breaker_reset", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> timedelta:
+        return parse_duration(value, default_unit="s")
 
     @field_validator("timezone")
     @classmethod
