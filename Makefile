@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean rasa-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/nlu_parse.py
 	$(BIN)/python bench/shell_startup.py
 	$(BIN)/python bench/kb_retrieval.py
+	$(BIN)/python bench/nlu_benchmark.py
+
+# Rasa 3.6 (Python 3.10) and a model of today's intents/, cached for the live contract tests.
+rasa-env: $(DEV_STAMP)
+	$(BIN)/python -m tests.rasa_live build
 
 clean:
 	rm -rf $(VENV) helpdesk.db
