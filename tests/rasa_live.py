@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.nlu.rasa_export import export_rasa_project, project_fingerprint  # noqa: E402
-from bot.nlu.training_data import load_training_data  # noqa: E402
+from bot.nlu.training_data import TrainingData, load_training_data  # noqa: E402
 
 RASA_VERSION = "3.6.21"
 CACHE = Path(os.environ.get("HELPDESK_RASA_CACHE") or Path.home() / ".cache" / "civic-helpdesk")
@@ -77,10 +77,10 @@ def build_venv() -> None:
     STAMP.touch()
 
 
-def export_project() -> tuple[Path, str]:
-    """Export ``intents/`` into the cache; returns the project folder and its fingerprint."""
+def export_project(data: TrainingData | None = None) -> tuple[Path, str]:
+    """Export ``data`` (default: ``intents/``) into the cache; returns the project folder and its fingerprint."""
     with tempfile.TemporaryDirectory() as scratch:
-        export_rasa_project(load_training_data(ROOT / "intents"), Path(scratch))
+        export_rasa_project(data or load_training_data(ROOT / "intents"), Path(scratch))
         fingerprint = project_fingerprint(Path(scratch))
         project = CACHE / "rasa-projects" / fingerprint
         if not project.exists():
@@ -100,9 +100,9 @@ def current_model() -> Path | None:
     return model if model.exists() else None
 
 
-def train() -> Path:
-    """Train (unless cached) the model of today's ``intents/``; returns its path."""
-    project, fingerprint = export_project()
+def train(data: TrainingData | None = None) -> Path:
+    """Train (unless cached) the model of ``data`` (default: today's ``intents/``); returns its path."""
+    project, fingerprint = export_project(data)
     model = model_for(fingerprint)
     if model.exists():
         return model
@@ -166,7 +166,7 @@ def parse(port: int, text: str, token: str | None = TOKEN) -> tuple[int, dict[st
         return error.code, json.load(error)
 
 
-def record(port: int, texts: list[str]) -> dict[str, object]:
+def record(port: int, texts: list[str], model: Path) -> dict[str, object]:
     """Real answers for ``texts`` (and for a request without the token), as the replay file stores them."""
     status, refused = parse(port, texts[0], token=None)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=5) as answer:
@@ -174,6 +174,7 @@ def record(port: int, texts: list[str]) -> dict[str, object]:
     return {
         "recorded_from": f"rasa run --enable-api, Rasa {version.get('version')}, "
                          "model trained by `rasa train nlu` on `helpdesk nlu export-rasa` of intents/",
+        "model": model.name,
         "version": version,
         "unauthorized": {"status": status, "body": refused},
         "responses": {text: parse(port, text)[1] for text in texts},
@@ -190,13 +191,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["build", "serve", "record"])
     parser.add_argument("--port", type=int, default=5005)
+    parser.add_argument("--model", type=Path, help="serve this model instead of the one of today's intents/")
     args = parser.parse_args()
     if args.command == "build":
+        started = time.monotonic()
         if not venv_ready():
             build_venv()
-        print(f"model: {train()}")
+        model = train()
+        print(f"model: {model} ({time.monotonic() - started:.0f} s)")
         return
-    model = current_model()
+    model = args.model or current_model()
     if not venv_ready() or model is None:
         sys.exit("the Rasa environment or today's model is missing: run `python -m tests.rasa_live build`")
     process = serve(model, args.port)
@@ -205,7 +209,7 @@ def main() -> None:
             from tests.nlu_contract import RECORDED_TEXTS
 
             REPLAY.parent.mkdir(parents=True, exist_ok=True)
-            REPLAY.write_text(json.dumps(record(args.port, RECORDED_TEXTS), indent=1, ensure_ascii=False) + "\n",
+            REPLAY.write_text(json.dumps(record(args.port, RECORDED_TEXTS, model), indent=1, ensure_ascii=False) + "\n",
                               encoding="utf-8")
             print(f"wrote {REPLAY}")
         else:
