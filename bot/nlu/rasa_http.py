@@ -9,8 +9,9 @@ answers instead, a warning is logged and ``helpdesk_nlu_fallbacks_total``
 counts it, so the router never sees the difference.
 
 Rasa's answer is reduced to our ``ParseResult``: its ``nlu_fallback`` intent
-(the FallbackClassifier's) becomes ``out_of_scope``, and an entity found by
-two extractors over the same span is kept once.
+(the FallbackClassifier's) becomes ``out_of_scope``, an entity found by
+two extractors over the same span is kept once, and a learned entity less
+sure than ``MIN_ENTITY_CONFIDENCE`` is dropped.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ __all__ = ["RASA_FALLBACK_INTENT", "CircuitBreaker", "RasaError", "RasaHttpParse
 
 RASA_FALLBACK_INTENT = "nlu_fallback"
 RETRY_PAUSE = 0.05
+# DIET tags the odd word ("I", a German noun) as a system with 0.6-0.9 confidence;
+# the regex and lookup extractors give no confidence and are always kept.
+MIN_ENTITY_CONFIDENCE = 0.9
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +207,13 @@ def _entities(items: list[Any], text: str) -> list[Entity]:
         start, end = int(item["start"]), int(item["end"])
         if not 0 <= start < end <= len(text) or any(start < e["end"] and e["start"] < end for e in found):
             continue
+        confidence = item.get("confidence_entity")
+        if confidence is not None and float(confidence) < MIN_ENTITY_CONFIDENCE:
+            continue
         entity = Entity(entity=str(item["entity"]), value=str(item.get("value", text[start:end])), start=start,
                         end=end, extractor=str(item.get("extractor", "rasa")))
-        if "confidence_entity" in item and item["confidence_entity"] is not None:
-            entity["confidence_entity"] = float(item["confidence_entity"])
+        if confidence is not None:
+            entity["confidence_entity"] = float(confidence)
         found.append(entity)
     return sorted(found, key=lambda e: e["start"])
 

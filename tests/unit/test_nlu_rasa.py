@@ -108,7 +108,7 @@ def test_replay_file_is_a_real_rasa_recording() -> None:
     assert set(data["responses"]) == set(RECORDED_TEXTS)
     assert data["unauthorized"]["status"] == 401
     for text, body in data["responses"].items():
-        assert body["text"] == text and "text_tokens" in body
+        assert body["text"] == text.strip() and "text_tokens" in body  # Rasa strips the text
 
 
 # Failure handling -------------------------------------------------------------
@@ -220,6 +220,13 @@ def test_overlapping_entities_are_kept_once() -> None:
             "intent_ranking": [{"name": "outage_status", "confidence": 0.9}]}
     [found] = from_rasa_json(body, "is outlook down")["entities"]
     assert found["extractor"] == "DIETClassifier" and found["confidence_entity"] == 0.99
+
+
+def test_unsure_learned_entities_are_dropped() -> None:
+    """DIET's real answer to "I forgot my password" tags "I" as a system (0.88): not kept."""
+    body = recorded()["responses"]["I forgot my password"]
+    assert [e["value"] for e in body["entities"]] == ["I"]
+    assert from_rasa_json(body, "I forgot my password")["entities"] == []
 
 
 def test_not_a_parse_is_refused() -> None:
