@@ -22,6 +22,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -44,7 +45,7 @@ STAMP = VENV / f".rasa-{RASA_VERSION}"
 MODELS = CACHE / "rasa-models"
 REPLAY = ROOT / "tests" / "data" / "rasa_replay.json"
 TOKEN = "contract-test-token"
-START_TIMEOUT = 180.0
+START_TIMEOUT = 600.0
 
 
 def python310() -> str | None:
@@ -128,19 +129,28 @@ def serve(model: Path, port: int, token: str = TOKEN, log: Path | None = None) -
          "--model", str(model), "--auth-token", token],
         cwd=model.parent, stdout=output, stderr=subprocess.STDOUT, env=_quiet_env(),
     )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", token, process)
+    except RuntimeError:
+        stop(process)
+        raise
+    return process
+
+
+def wait_until_up(url: str, token: str = TOKEN, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until the Rasa server at ``url`` has loaded its model (up to START_TIMEOUT seconds)."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"rasa run stopped with status {process.returncode}; see {output.name}")
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"rasa run stopped with status {process.returncode}; see {CACHE / 'rasa-serve.log'}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/status?token={token}", timeout=2) as answer:
+            with urllib.request.urlopen(f"{url}/status?token={token}", timeout=2) as answer:
                 if json.load(answer).get("model_file"):
-                    return process
+                    return
         except (urllib.error.URLError, OSError, ValueError):
             pass
         time.sleep(0.5)
-    stop(process)
-    raise RuntimeError(f"rasa run did not answer within {START_TIMEOUT:.0f} s; see {output.name}")
+    raise RuntimeError(f"Rasa at {url} did not answer within {START_TIMEOUT:.0f} s")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -204,6 +214,7 @@ def main() -> None:
     if not venv_ready() or model is None:
         sys.exit("the Rasa environment or today's model is missing: run `python -m tests.rasa_live build`")
     process = serve(model, args.port)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill PID` stops Rasa too
     try:
         if args.command == "record":
             from tests.nlu_contract import RECORDED_TEXTS

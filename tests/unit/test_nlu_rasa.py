@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -15,7 +16,8 @@ from tests.nlu_contract import CASES, RECORDED_TEXTS, Case, check_case, check_sh
 from tests.rasa_replay import ReplayRasa, recorded
 from tests.support import need_service
 
-TOKEN = rasa_live.TOKEN
+LIVE_URL = os.environ.get("HELPDESK_TEST_RASA_URL")  # a Rasa server already running, started with --auth-token TOKEN
+TOKEN = os.environ.get("HELPDESK_TEST_RASA_TOKEN", rasa_live.TOKEN)
 
 
 class MustNotAnswer:
@@ -40,7 +42,11 @@ class Clock:
 
 @pytest.fixture(scope="session")
 def live_rasa_url() -> Iterator[str]:
-    """A real ``rasa run --enable-api`` serving the cached model of today's intents/."""
+    """A real ``rasa run --enable-api`` serving the cached model of today's intents/ (or HELPDESK_TEST_RASA_URL)."""
+    if LIVE_URL:
+        rasa_live.wait_until_up(LIVE_URL, TOKEN)
+        yield LIVE_URL
+        return
     model = rasa_live.current_model() if rasa_live.venv_ready() else None
     if model is None:
         reason = ("no cached Rasa environment and model for today's intents/: "
