@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from bot.metrics import NLU_FALLBACKS, NLU_RASA_CIRCUIT_OPEN
 from bot.nlu.embedded import OUT_OF_SCOPE
@@ -85,6 +86,7 @@ class RasaHttpParser:
     def __init__(self, url: str, fallback: Parser, *, token: str | None = None, timeout: float = 2.0,
                  retries: int = 1, breaker: CircuitBreaker | None = None) -> None:
         self.url = url.rstrip("/") + "/model/parse"
+        self._shown_url = str(URL(self.url).with_user(None))  # for logs: no user:password@
         self.fallback = fallback
         self._token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
@@ -116,15 +118,16 @@ class RasaHttpParser:
                 self._degraded = True
                 NLU_RASA_CIRCUIT_OPEN.set(1)
                 log.warning("Rasa at %s failed (%s); the %s parser answers for the next %.0f s",
-                            self.url, exc, self.fallback.name, self.breaker.reset_after)
+                            self._shown_url, exc, self.fallback.name, self.breaker.reset_after)
             else:
-                log.warning("Rasa at %s failed (%s); the %s parser answered", self.url, exc, self.fallback.name)
+                log.warning("Rasa at %s failed (%s); the %s parser answered", self._shown_url, exc,
+                            self.fallback.name)
             return await self._fall_back(text, "error")
         self.breaker.succeeded()
         if self._degraded:
             self._degraded = False
             NLU_RASA_CIRCUIT_OPEN.set(0)
-            log.warning("Rasa at %s answers again", self.url)
+            log.warning("Rasa at %s answers again", self._shown_url)
         return result
 
     async def parse_with_rasa(self, text: str) -> ParseResult:

@@ -194,13 +194,15 @@ async def test_circuit_breaker_opens_and_closes(replay: ReplayRasa, parser: Embe
     await adapter.close()
 
 
-async def test_server_gone_falls_back(parser: EmbeddedParser) -> None:
-    """Nothing listening (connection refused): the embedded parser answers."""
+async def test_server_gone_falls_back(parser: EmbeddedParser, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing listening (connection refused): the embedded parser answers; no password in the log."""
     server = await ReplayRasa().start()
-    url = server.url
+    url = server.url.replace("http://", "http://nlu:hunter2@")
     await server.stop()
     adapter = RasaHttpParser(url, parser, retries=1)
-    assert (await adapter.parse("thanks a lot"))["intent"]["name"] == "thanks"
+    with caplog.at_level(logging.WARNING, logger="bot.nlu.rasa_http"):
+        assert (await adapter.parse("thanks a lot"))["intent"]["name"] == "thanks"
+    assert "after 2 attempts" in caplog.text and "hunter2" not in caplog.text
     await adapter.close()
 
 
