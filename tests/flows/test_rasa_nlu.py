@@ -80,3 +80,17 @@ def test_settings_build_the_rasa_adapter(database_url: str) -> None:
     assert (nlu.breaker.failures, nlu.breaker.reset_after) == (4, 45.0)
     assert nlu.fallback.name == "embedded"
     assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize("text", [
+    "a resident at the counter wants to pay a parking ticket",
+    "my parking ticket is wrong, can you fix it",
+    "what's for lunch",
+    "where can I get lunch around city hall",
+])
+async def test_out_of_scope_with_the_embedded_parser_opens_no_ticket(chat: Chat, text: str) -> None:
+    """The same rejection with the default parser: no preview, no Submit, no ticket."""
+    lines = await chat.say(ANN, text)
+    assert not any(b["label"] == "Submit" for line in lines for b in line["buttons"])
+    assert "ticket HELP-" not in texts(lines)
+    assert await chat.bot.tickets.list_for(ANN, open_only=False) == []
