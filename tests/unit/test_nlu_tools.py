@@ -19,11 +19,11 @@ from bot.settings import PROJECT_ROOT
 NLU = """nlu:
 - intent: greet
   examples: |
-    - hi
-    - hello
-    - hey there
-    - good morning
-    - hiya
+    - yo
+    - hello bot
+    - morning all
+    - good evening
+    - howdy
 - intent: outage
   examples: |
     - is [email](system) down
