@@ -131,7 +131,7 @@ def serve(model: Path, port: int, token: str = TOKEN, log: Path | None = None) -
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}", token, process)
-    except RuntimeError:
+    except BaseException:  # also SystemExit from SIGTERM and KeyboardInterrupt: never leave Rasa running
         stop(process)
         raise
     return process
@@ -213,8 +213,8 @@ def main() -> None:
     model = args.model or current_model()
     if not venv_ready() or model is None:
         sys.exit("the Rasa environment or today's model is missing: run `python -m tests.rasa_live build`")
-    process = serve(model, args.port)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill PID` stops Rasa too
+    process = serve(model, args.port)
     try:
         if args.command == "record":
             from tests.nlu_contract import RECORDED_TEXTS
