@@ -24,6 +24,7 @@ from bot.integrations.kb import KnowledgeBase
 from bot.integrations.kb_eval import evaluate_retrieval, load_pairs
 from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
+from bot.nlu.evaluate import close_parser
 from bot.settings import Settings, load_settings
 from bot.store import Database, utcnow
 
@@ -126,6 +127,7 @@ def run() -> None:
         finally:
             ticker.cancel()
             await runner.cleanup()
+            await close_parser(bot.nlu)
 
     try:
         asyncio.run(serve())

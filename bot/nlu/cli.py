@@ -14,6 +14,7 @@ from rich.console import Console
 from bot.errors import ConfigError
 from bot.nlu.corpora import load_labelled
 from bot.nlu.embedded import EmbeddedParser
+from bot.nlu.evaluate import close_parser
 from bot.nlu.evaluate import cross_validate as cross_validate_parser
 from bot.nlu.evaluate import evaluate as evaluate_parser
 from bot.nlu.factory import build_parser
@@ -41,6 +42,7 @@ def parse() -> None:
             result = await parser.parse(text)
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
             sys.stdout.flush()
+        await close_parser(parser)
 
     asyncio.run(run())
 

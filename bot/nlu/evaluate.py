@@ -15,7 +15,8 @@ from rich.table import Table
 from bot.nlu.training_data import TrainingData
 from bot.nlu.types import Example, ParseResult, Parser
 
-__all__ = ["Confusion", "EvaluationReport", "PerIntent", "Scores", "cross_validate", "evaluate", "score_predictions"]
+__all__ = ["Confusion", "EvaluationReport", "PerIntent", "Scores", "close_parser", "cross_validate", "evaluate",
+           "score_predictions"]
 
 HISTOGRAM_BINS = 10
 MAX_CONFUSIONS = 15
@@ -237,4 +238,13 @@ def cross_validate(data: TrainingData, folds: int,
 
 
 async def _parse_all(parser: Parser, examples: Sequence[Example]) -> list[ParseResult]:
-    return [await parser.parse(example.text) for example in examples]
+    results = [await parser.parse(example.text) for example in examples]
+    await close_parser(parser)
+    return results
+
+
+async def close_parser(parser: Parser) -> None:
+    """Release what ``parser`` holds in this event loop (the Rasa adapter's HTTP session), if anything."""
+    close = getattr(parser, "close", None)
+    if close is not None:
+        await close()
