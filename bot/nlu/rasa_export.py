@@ -2,7 +2,8 @@
 
 The project is ``config.yml`` (a DIET pipeline with a FallbackClassifier),
 ``domain.yml`` (the intents and entities) and ``data/nlu.yml`` (every
-example with its entity annotations, the synonyms, regexes and lookups).
+example with its entity annotations, the synonyms, regexes and lookups; the
+lookups also list each annotated surface, since entities come from them).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ __all__ = ["CONFIG_YML", "FALLBACK_THRESHOLD", "export_rasa_project", "project_f
 
 FALLBACK_THRESHOLD = 0.3
 
-# The Rasa 3.x default pipeline, with the two changes our data needs: regexes
-# and lookups match case-insensitively, and the synonym mapper runs after every
-# extractor. The router asks "which did you mean?" itself, so Rasa's own
-# ambiguity fallback is kept small.
+# The Rasa 3.x default pipeline, with the changes our data needs: DIET
+# classifies intents only, and entities come from the regexes and lookups
+# (case-insensitive), as in the embedded parser; the lookups carry every
+# annotated surface too. Learned entities tagged the odd word ("I") as a
+# system with 0.99 confidence. The synonym mapper runs after the extractor,
+# and the router asks "which did you mean?" itself, so Rasa's own ambiguity
+# fallback is kept small.
 CONFIG_YML = f"""\
 # Written by `helpdesk nlu export-rasa`; train with `rasa train nlu`.
 recipe: default.v1
@@ -41,6 +45,7 @@ pipeline:
   - name: DIETClassifier
     epochs: 100
     constrain_similarities: true
+    entity_recognition: false
     random_seed: 1
   - name: RegexEntityExtractor
     case_sensitive: false
@@ -102,9 +107,23 @@ def _nlu(data: TrainingData) -> str:
         lines += [f"- synonym: {_scalar(value)}", "  examples: |"] + [f"    - {s}" for s in surfaces]
     for name, patterns in data.regexes.items():
         lines += [f"- regex: {_scalar(name)}", "  examples: |"] + [f"    - {p}" for p in patterns]
-    for name, values in data.lookups.items():
+    for name, values in _lookups(data).items():
         lines += [f"- lookup: {_scalar(name)}", "  examples: |"] + [f"    - {v}" for v in values]
     return "\n".join(lines) + "\n"
+
+
+def _lookups(data: TrainingData) -> dict[str, list[str]]:
+    """The lookup tables plus every annotated surface of a non-regex entity (each once, in order)."""
+    tables = {name: list(dict.fromkeys(values)) for name, values in data.lookups.items()}
+    for example in data.examples:
+        for entity in example.entities:
+            if entity["entity"] in data.regexes:
+                continue
+            surface = example.text[entity["start"] : entity["end"]]
+            values = tables.setdefault(entity["entity"], [])
+            if surface not in values:
+                values.append(surface)
+    return tables
 
 
 def annotate(example: Example) -> str:
