@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean rasa-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/directory_servers.py
 	$(BIN)/python bench/slack_http.py
 	$(BIN)/python bench/notice_fanout.py
+	$(BIN)/python bench/nlu_benchmark.py
+
+# Rasa 3.6 (Python 3.10) and a model of today's intents/, cached for the live contract tests.
+rasa-env: $(DEV_STAMP)
+	$(BIN)/python -m tests.rasa_live build
 
 clean:
 	rm -rf $(VENV) helpdesk.db

@@ -25,6 +25,7 @@ from bot.integrations.kb import KnowledgeBase
 from bot.integrations.kb_eval import evaluate_retrieval, load_pairs
 from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
+from bot.nlu.evaluate import close_parser
 from bot.settings import Settings, load_settings
 from bot.store import Database, utcnow
 
@@ -162,6 +163,7 @@ def run() -> None:
             if slack is not None:
                 await slack.close()
             await runner.cleanup()
+            await close_parser(bot.nlu)
 
     try:
         asyncio.run(serve())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["DUPLICATES", "ERRORS", "LATENCY", "TURNS"]
+__all__ = ["DUPLICATES", "ERRORS", "LATENCY", "NLU_FALLBACKS", "NLU_RASA_CIRCUIT_OPEN", "TURNS"]
 
 TURNS = Counter("helpdesk_turns", "Turns handled, by intent and skill", ["intent", "skill"])
 LATENCY = Histogram(
@@ -13,3 +13,7 @@ LATENCY = Histogram(
 )
 ERRORS = Counter("helpdesk_errors", "Errors while handling turns, by kind", ["kind"])
 DUPLICATES = Counter("helpdesk_duplicate_events", "Events dropped as already processed", ["channel"])
+NLU_FALLBACKS = Counter(
+    "helpdesk_nlu_fallbacks", "Parses the embedded NLU answered because Rasa could not, by reason", ["reason"],
+)
+NLU_RASA_CIRCUIT_OPEN = Gauge("helpdesk_nlu_rasa_circuit_open", "1 while the Rasa circuit breaker is open")

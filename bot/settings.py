@@ -196,6 +196,13 @@ class Settings(BaseSettings):
     def _no_room_when_empty(cls, value: object) -> object:
         return None if value == "" else value
 
+    # Rasa server as the NLU (issue 9)
+    rasa_token: SecretStr | None = None
+    rasa_timeout: float = Field(2.0, gt=0.0, le=60.0)
+    rasa_retries: int = Field(1, ge=0, le=5)
+    rasa_breaker_failures: int = Field(3, ge=1)
+    rasa_breaker_reset: timedelta = timedelta(seconds=30)
+
     # Slack's own names (no prefix)
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
@@ -242,6 +249,11 @@ class Settings(BaseSettings):
         if self.jira_url and self.jira_service_desk:
             return "jsm"
         return "jira" if self.jira_url else "builtin"
+
+    @field_validator("rasa_breaker_reset", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> timedelta:
+        return parse_duration(value, default_unit="s")
 
     @field_validator("timezone")
     @classmethod

@@ -1,7 +1,8 @@
 """Natural-language understanding: text in, Rasa-shaped ``ParseResult`` out.
 
 The ``Parser`` port has an embedded implementation (scikit-learn, trained at
-start-up from ``intents/``); ``build_parser`` picks the one the settings name.
+start-up from ``intents/``) and a Rasa server adapter that falls back to it;
+``build_parser`` picks the one the settings name.
 The ``helpdesk nlu`` commands live in ``bot.nlu.cli``.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.evaluate import EvaluationReport, evaluate, score_predictions
 from bot.nlu.factory import build_parser
+from bot.nlu.rasa_export import export_rasa_project
+from bot.nlu.rasa_http import RasaHttpParser
 from bot.nlu.training_data import TrainingData, load_examples, load_training_data, parse_annotated
 from bot.nlu.types import Entity, Example, IntentScore, ParseResult, Parser
 
@@ -21,9 +24,11 @@ __all__ = [
     "IntentScore",
     "ParseResult",
     "Parser",
+    "RasaHttpParser",
     "TrainingData",
     "build_parser",
     "evaluate",
+    "export_rasa_project",
     "load_examples",
     "load_training_data",
     "parse_annotated",

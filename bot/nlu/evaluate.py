@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from bot.nlu.training_data import TrainingData
 from bot.nlu.types import Example, ParseResult, Parser
 
-__all__ = ["Confusion", "EvaluationReport", "PerIntent", "Scores", "evaluate", "score_predictions"]
+__all__ = ["Confusion", "EvaluationReport", "PerIntent", "Scores", "close_parser", "cross_validate", "evaluate",
+           "score_predictions"]
 
 HISTOGRAM_BINS = 10
 MAX_CONFUSIONS = 15
@@ -68,7 +71,8 @@ class EvaluationReport:
     entity right when entity, value (case-insensitive) and span match
     (``entities_exact``) or when entity and value match (``entities_value``).
     ``error_confidence`` and ``correct_confidence`` are 10-bin histograms of the
-    top intent's confidence (0.0-0.1, ..., 0.9-1.0).
+    top intent's confidence (0.0-0.1, ..., 0.9-1.0). ``matrix[i][j]`` counts
+    messages of gold intent ``labels[i]`` predicted as ``labels[j]``.
     """
 
     total: int
@@ -82,6 +86,8 @@ class EvaluationReport:
     entities_by_type: dict[str, Scores]
     error_confidence: list[int]
     correct_confidence: list[int]
+    labels: list[str] = field(default_factory=list)
+    matrix: list[list[int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-able data."""
@@ -122,10 +128,7 @@ def evaluate(parser: Parser, examples: Sequence[Example]) -> EvaluationReport:
     Call it from synchronous code (it runs its own event loop).
     """
 
-    async def parse_all() -> list[ParseResult]:
-        return [await parser.parse(example.text) for example in examples]
-
-    return score_predictions(examples, asyncio.run(parse_all()))
+    return score_predictions(examples, asyncio.run(_parse_all(parser, examples)))
 
 
 def score_predictions(examples: Sequence[Example], results: Sequence[ParseResult]) -> EvaluationReport:
@@ -158,6 +161,8 @@ def score_predictions(examples: Sequence[Example], results: Sequence[ParseResult
                                     if e.intent != r["intent"]["name"]),
         correct_confidence=_histogram(r["intent"]["confidence"] for e, r in zip(examples, results)
                                       if e.intent == r["intent"]["name"]),
+        labels=labels,
+        matrix=[[pairs[(row, column)] for column in labels] for row in labels],
     )
 
 
@@ -199,3 +204,47 @@ def _histogram(confidences: Iterable[float]) -> list[int]:
     for confidence in confidences:
         bins[min(int(confidence * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
     return bins
+
+
+def cross_validate(data: TrainingData, folds: int,
+                   train: Callable[[TrainingData], Parser] | None = None, seed: int = 0) -> EvaluationReport:
+    """Score ``folds``-fold stratified cross-validation on ``data``: each example is predicted once,
+    by a parser trained (``train``, the embedded parser by default) on the other folds.
+
+    Lookups, synonyms and regexes are shared by every fold; only the examples are split.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from bot.nlu.embedded import EmbeddedParser
+
+    if folds < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    train = train or EmbeddedParser.train
+    examples = data.examples
+    labels = [example.intent for example in examples]
+    results: list[ParseResult | None] = [None] * len(examples)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = list(splitter.split(labels, labels))
+    for train_index, test_index in splits:
+        fold = TrainingData([examples[i] for i in train_index], data.synonyms, data.regexes, data.lookups)
+        parser = train(fold)
+        held_out = [examples[i] for i in test_index]
+        report_results = asyncio.run(_parse_all(parser, held_out))
+        for index, result in zip(test_index, report_results, strict=True):
+            results[index] = result
+    return score_predictions(examples, [result for result in results if result is not None])
+
+
+async def _parse_all(parser: Parser, examples: Sequence[Example]) -> list[ParseResult]:
+    results = [await parser.parse(example.text) for example in examples]
+    await close_parser(parser)
+    return results
+
+
+async def close_parser(parser: Parser) -> None:
+    """Release what ``parser`` holds in this event loop (the Rasa adapter's HTTP session), if anything."""
+    close = getattr(parser, "close", None)
+    if close is not None:
+        await close()

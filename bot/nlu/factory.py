@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.errors import ConfigError
 from bot.nlu.embedded import EmbeddedParser
+from bot.nlu.rasa_http import CircuitBreaker, RasaHttpParser
 from bot.nlu.training_data import load_training_data
 from bot.nlu.types import Parser
 from bot.settings import Settings
@@ -14,11 +15,19 @@ __all__ = ["build_parser"]
 def build_parser(settings: Settings) -> Parser:
     """The parser named by ``HELPDESK_NLU``, trained or connected and ready to parse.
 
-    ``embedded`` trains on ``settings.intents_dir`` (without ``test/``). Bad
+    ``embedded`` trains on ``settings.intents_dir`` (without ``test/``);
+    ``rasa`` asks the server at ``HELPDESK_RASA_URL`` and keeps the embedded
+    parser as its fallback while the server cannot answer. Bad
     training files raise ``TrainingDataError``; anything else unusable raises
     ``ConfigError``.
     """
+    data = load_training_data(settings.intents_dir)
+    embedded = EmbeddedParser.train(data, max_chars=settings.nlu_max_chars, cache_dir=settings.nlu_cache_dir)
     if settings.nlu == "embedded":
-        data = load_training_data(settings.intents_dir)
-        return EmbeddedParser.train(data, max_chars=settings.nlu_max_chars, cache_dir=settings.nlu_cache_dir)
-    raise ConfigError(f"HELPDESK_NLU={settings.nlu} is not available yet")
+        return embedded
+    if not settings.rasa_url:
+        raise ConfigError("HELPDESK_NLU=rasa needs HELPDESK_RASA_URL (for example http://localhost:5005)")
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+    breaker = CircuitBreaker(settings.rasa_breaker_failures, settings.rasa_breaker_reset.total_seconds())
+    return RasaHttpParser(settings.rasa_url, embedded, token=token, timeout=settings.rasa_timeout,
+                          retries=settings.rasa_retries, breaker=breaker)

@@ -245,7 +245,7 @@ def test_build_parser_follows_settings(tmp_path: Path) -> None:
     parser = build_parser(load_settings(intents_dir=tmp_path, nlu_max_chars=200))
     assert parser.name == "embedded"
     assert asyncio.run(parser.parse("hi"))["intent"]["name"] == "greet"
-    with pytest.raises(ConfigError, match="HELPDESK_NLU=rasa is not available yet"):
+    with pytest.raises(ConfigError, match="HELPDESK_NLU=rasa needs HELPDESK_RASA_URL"):
         build_parser(load_settings(intents_dir=tmp_path, nlu="rasa"))
 
 
