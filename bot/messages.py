@@ -149,6 +149,7 @@ class Turn:
     action: str | None = None
     event_id: str | None = None
     thread_id: str | None = None
+    thread_key: str | None = None
     employee: Employee | None = None
     parse: ParseResult | None = None
     form: dict[str, str] | None = None

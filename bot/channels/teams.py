@@ -57,7 +57,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, render_card
+from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
 from bot.channels.teams_references import ReferenceStore, base_conversation
 from bot.errors import ConfigError, IntegrationError
 from bot.messages import TECHNICIANS, Reply, Turn
@@ -278,11 +278,23 @@ class TeamsChannel:
             private_conversation=private, technician=technician,
         )
         reference = activity.get_conversation_reference().model_dump(mode="json", by_alias=True, exclude_none=True)
+        thread_key = None
+        if kind == "channel" and activity.type == ActivityTypes.message:
+            thread_key = await self._thread_key(activity)
         return Turn(
             channel=self.name, user_id=aad, conversation_id=activity.conversation.id, event_id=activity.id,
-            thread_id=activity.id if kind == "channel" else None, employee=employee,
+            thread_id=activity.id if kind == "channel" else None, thread_key=thread_key, employee=employee,
             raw={"kind": kind, "reference": reference, "from_id": activity.from_property.id},
         )
+
+    async def _thread_key(self, activity: Activity) -> str | None:
+        """The key of the bot message that a channel message replies under (its reply chain), if any."""
+        conversation_id = activity.conversation.id
+        root = conversation_id.partition(";messageid=")[2]
+        if not activity.reply_to_id and root in ("", activity.id):
+            return None  # a new post, not a reply
+        candidates = [i for i in dict.fromkeys((activity.reply_to_id or "", root)) if i]
+        return await self.references.key_answered(conversation_id, candidates)
 
     async def _known_email(self, aad: str) -> str | None:
         """The email the bot already has for this Teams user (from an earlier members-API lookup)."""
@@ -348,7 +360,12 @@ class TeamsChannel:
     # Outgoing -----------------------------------------------------------------
 
     async def send(self, reply: Reply, origin: Turn | None) -> None:
-        """Render ``reply`` as a card and post it where it belongs (or update the message it replaces)."""
+        """Render ``reply`` as a card and post it where it belongs (or update the message it replaces).
+
+        A ``reply.thread`` in a team channel goes into the reply chain of that message; a
+        ``reply.mention`` pages a team channel. A keyed message is recorded as soon as the
+        connector has answered (see ``was_delivered``).
+        """
         if reply.replaces:
             kept = await self.references.message(reply.replaces)
             if kept is not None:
@@ -358,12 +375,16 @@ class TeamsChannel:
         if reference is None:
             log.warning("Teams: nowhere to send a reply addressed to %r", reply.to)
             return
-        activity = self._activity(reply, reference)
+        mention = None
+        if reply.thread or reply.mention:
+            reference, mention = await self._thread_and_mention(reply, reference)
+        activity = self._activity(reply, reference, mention)
         conversation_id = reference["conversation"]["id"]
 
         async def post(connector: ConnectorClientBase) -> str:
             thread = reference.get("activityId")
             if thread:
+                activity.reply_to_id = thread
                 response = await connector.conversations.reply_to_activity(conversation_id, thread, activity)
             else:
                 response = await connector.conversations.send_to_conversation(conversation_id, activity)
@@ -372,6 +393,61 @@ class TeamsChannel:
         activity_id = await self._with_connector(reference, post)
         if reply.key and activity_id:
             await self.references.keep_message(reply.key, conversation_id, activity_id)
+
+    async def _thread_and_mention(
+        self, reply: Reply, reference: dict[str, Any],
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """In a team channel: the reference moved into ``reply.thread``'s reply chain, and the mention
+        entity for ``reply.mention``. Elsewhere (personal and group chats) both are ignored."""
+        channel = base_conversation(reference["conversation"]["id"])
+        kind = reference["conversation"].get("conversationType")
+        stored = await self.references.get(channel) if kind in (None, "channel") else None
+        if (kind or (stored.kind if stored else None)) != "channel":
+            return reference, None
+        mention = mention_entity(reply.mention, channel, stored.team_id if stored else None) if reply.mention else None
+        if reply.thread:
+            reference = await self._in_thread(reference, reply.thread)
+        return reference, mention
+
+    async def _in_thread(self, reference: dict[str, Any], key: str) -> dict[str, Any]:
+        """``reference`` moved into the reply chain of the message kept under ``key``, when that message
+        is in the same channel (Teams threads a reply by the conversation id ``<channel>;messageid=<root>``,
+        as the Teams SDK's ``Reply`` builds it, and ``replyToId``)."""
+        kept = await self.references.message(key)
+        channel = base_conversation(reference["conversation"]["id"])
+        if kept is None or base_conversation(kept.conversation_id) != channel:
+            return reference
+        _, _, root = kept.conversation_id.partition(";messageid=")  # the kept message may itself be a reply
+        root = root or kept.activity_id
+        threaded = dict(reference)
+        threaded["conversation"] = {**reference["conversation"], "id": f"{channel};messageid={root}"}
+        threaded["activityId"] = root
+        return threaded
+
+    async def was_delivered(self, reply: Reply) -> bool:
+        """True when the message keyed ``reply.key`` is recorded as posted to ``reply.to`` (``DeliveryCheck``).
+
+        The record is written right after the connector answers, so one window remains: a process
+        that dies after Teams took the message and before the row is committed (one database write)
+        leaves a message that is not recorded, and the resumed fan-out sends it again. So does a
+        connector answer lost on the way back (a timeout after Teams posted). The Bot Connector has
+        no idempotency key and cannot list a conversation's messages, so nothing on Teams' side
+        closes that window.
+        """
+        if not reply.key:
+            return False
+        kept = await self.references.message(reply.key)
+        if kept is None:
+            return False
+        to = reply.to or ""
+        if to.startswith("user:"):
+            row = await self.references.get(kept.conversation_id)
+            return row is not None and row.kind == "personal" and row.email == to.removeprefix("user:").lower()
+        if to == TECHNICIANS:
+            to = self.settings.teams_technician_channel or ""
+        elif to.startswith("room:"):
+            to = to.removeprefix("room:").partition(":")[2]
+        return bool(to) and base_conversation(kept.conversation_id) == base_conversation(to)
 
     async def _update(self, reply: Reply, conversation_id: str, activity_id: str, origin: Turn | None) -> None:
         stored = await self.references.get(conversation_id)
@@ -391,9 +467,9 @@ class TeamsChannel:
         if invoked is not None and invoked["activity_id"] == activity_id:
             invoked["card"] = render_card(reply)
 
-    def _activity(self, reply: Reply, reference: dict[str, Any]) -> Activity:
+    def _activity(self, reply: Reply, reference: dict[str, Any], mention: dict[str, Any] | None = None) -> Activity:
         activity = Activity(type=ActivityTypes.message, summary=reply.text[:200] or None,
-                            attachments=[card_attachment(reply)])
+                            attachments=[card_attachment(reply, mention)])
         ref = ConversationReference.model_validate({k: v for k, v in reference.items() if k != "activityId"})
         return activity.apply_conversation_reference(ref)
 

@@ -16,7 +16,7 @@ from typing import Any
 from bot.messages import Form, FormInput, Reply
 
 __all__ = ["ACTION_KEY", "CARD_CONTENT_TYPE", "CARD_VERSION", "action_of", "card_attachment", "card_text",
-           "render_card"]
+           "mention_entity", "render_card"]
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -25,19 +25,38 @@ ACTION_KEY = "helpdesk_action"
 
 _STYLES = {"primary": "positive", "danger": "destructive"}
 _MARKDOWN = re.compile(r"([\\*_\[\]`~])")
+_AT_TAG = re.compile(r"<(?=/?at\b)", re.IGNORECASE)
 
 
 def card_text(text: str) -> str:
     """Plain text as a TextBlock shows it: Markdown characters escaped (a user's ``[link](...)``
-    stays text), and each line break doubled, since a single one does not break the line in a card."""
-    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "\n\n")
+    stays text), a typed ``<at>`` tag broken with a zero-width space (so it can never match a
+    mention entity), and each line break doubled, since a single one does not break the line in a card."""
+    return _AT_TAG.sub("<\u200b", _MARKDOWN.sub(r"\\\1", text)).replace("\n", "\n\n")
 
 
-def render_card(reply: Reply) -> dict[str, Any]:
-    """The reply as an Adaptive Card (schema 1.5, actions as ``Action.Execute``)."""
+def mention_entity(kind: str, channel_id: str, team_id: str | None) -> dict[str, Any]:
+    """The Teams mention entity that pages a team channel: the team for ``everyone`` (when the team
+    is known), otherwise the channel (``channel`` and ``here``; Teams has no "here")."""
+    if kind == "everyone" and team_id:
+        return {"type": "mention", "text": "<at>team</at>",
+                "mentioned": {"id": team_id, "name": "team", "type": "team"}}
+    return {"type": "mention", "text": "<at>channel</at>",
+            "mentioned": {"id": channel_id, "name": "channel", "type": "channel"}}
+
+
+def render_card(reply: Reply, mention: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The reply as an Adaptive Card (schema 1.5, actions as ``Action.Execute``).
+
+    ``mention`` (a ``mention_entity``) is put before the text and into the card's
+    ``msteams.entities``, which is where Teams reads a card's mentions.
+    """
     body: list[dict[str, Any]] = []
-    if reply.text:
-        body.append({"type": "TextBlock", "text": card_text(reply.text), "wrap": True})
+    if reply.text or mention:
+        text = card_text(reply.text)
+        if mention:
+            text = f"{mention['text']} {text}".rstrip()
+        body.append({"type": "TextBlock", "text": text, "wrap": True})
     if reply.fields:
         body.append({"type": "FactSet",
                      "facts": [{"title": f.label, "value": card_text(f.value)} for f in reply.fields]})
@@ -55,12 +74,14 @@ def render_card(reply: Reply) -> dict[str, Any]:
     }
     if actions:
         card["actions"] = actions
+    if mention:
+        card["msteams"] = {"entities": [mention]}
     return card
 
 
-def card_attachment(reply: Reply) -> dict[str, Any]:
+def card_attachment(reply: Reply, mention: dict[str, Any] | None = None) -> dict[str, Any]:
     """The card as a message attachment."""
-    return {"contentType": CARD_CONTENT_TYPE, "content": render_card(reply)}
+    return {"contentType": CARD_CONTENT_TYPE, "content": render_card(reply, mention)}
 
 
 def action_of(data: object) -> tuple[str, dict[str, str] | None] | None:

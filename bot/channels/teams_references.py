@@ -105,3 +105,24 @@ class ReferenceStore:
     async def message(self, key: str) -> TeamsMessage | None:
         """Where the message ``key`` was sent, if it was."""
         return await self.db.run(lambda s: s.exec(select(TeamsMessage).where(TeamsMessage.key == key)).first())
+
+    async def key_answered(self, conversation_id: str, activity_ids: list[str]) -> str | None:
+        """The key of the bot's message that a channel message in ``conversation_id`` answers.
+
+        That is the thread's root when the bot posted it (one of ``activity_ids``: the message's
+        ``replyToId`` and the ``;messageid=`` of its conversation id), else the newest keyed
+        message the bot posted in that thread.
+        """
+        channel = base_conversation(conversation_id)
+        roots = select(TeamsMessage.key).where(TeamsMessage.conversation_id == channel,
+                                               col(TeamsMessage.activity_id).in_(activity_ids))
+        in_thread = (select(TeamsMessage.key).where(TeamsMessage.conversation_id == conversation_id)
+                     .order_by(col(TeamsMessage.id).desc()))
+
+        def find(session: Session) -> str | None:
+            root = session.exec(roots).first() if activity_ids else None
+            if root is not None or conversation_id == channel:
+                return root
+            return session.exec(in_thread).first()
+
+        return await self.db.run(find)

@@ -5,7 +5,9 @@ activity's ``serviceUrl`` is a ``FakeConnector``, which records what the bot sen
 back; the harness translates those calls into the console's line format::
 
     personal chat of EMAIL -> {"to": EMAIL, ...}; the technicians' channel -> {"to": "technicians", ...};
-    a PUT of an earlier activity -> {..., "replaces": "CONVERSATION/ACTIVITY"}.
+    a PUT of an earlier activity -> {..., "replaces": "CONVERSATION/ACTIVITY"};
+    a post in a channel's reply chain -> {"to": CHANNEL, "thread": ROOT_ACTIVITY_ID, ...};
+    a card that pages the channel -> {..., "mention": {"type": "channel" | "team", "id": ...}}.
 """
 
 from __future__ import annotations
@@ -166,6 +168,13 @@ class TeamsHarness:
         await self.send(self.activity(user, channel, "channel", text=f"<at>Helpdesk</at> {text}", entities=[mention]))
         return self.new_lines()
 
+    async def reply_in_thread(self, user: str, root: str, text: str, channel: str = GENERAL_CHANNEL) -> list[Line]:
+        """``user`` answers in the reply chain of the channel post ``root``, @mentioning the bot."""
+        mention = {"type": "mention", "text": "<at>Helpdesk</at>", "mentioned": {"id": BOT_ID, "name": "Helpdesk"}}
+        await self.send(self.activity(user, f"{channel};messageid={root}", "channel", text=f"<at>Helpdesk</at> {text}",
+                                      entities=[mention], replyToId=root))
+        return self.new_lines()
+
     async def send(self, activity: dict[str, Any]) -> None:
         """Post an activity that must be accepted."""
         status, body = await self.post(activity)
@@ -217,8 +226,13 @@ class TeamsHarness:
         buttons = [{"id": action["data"][ACTION_KEY], "label": action["title"]}
                    for action in card.get("actions", []) if not action["data"].get("helpdesk_form")]
         conversation = call.conversation_id
-        line: Line = {"to": self._to(conversation), "text": "\n".join(t for t in texts if t), "buttons": buttons,
+        base, _, root = conversation.partition(";messageid=")
+        line: Line = {"to": self._to(base), "text": "\n".join(t for t in texts if t), "buttons": buttons,
                       "private": conversation.startswith("a:")}
+        if root:
+            line["thread"] = root
+        for entity in card.get("msteams", {}).get("entities", []):
+            line["mention"] = entity["mentioned"]
         forms = [action for action in card.get("actions", []) if action["data"].get("helpdesk_form")]
         if forms:
             line["form"] = {"submit": forms[0]["data"][ACTION_KEY],
@@ -249,9 +263,10 @@ def teams_settings() -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def running_teams(
     database_url: str, parser: EmbeddedParser, clock: Clock, skills: list[Skill] | None = None,
+    bot_class: type[Bot] = Bot,
 ) -> AsyncIterator[TeamsHarness]:
     """A started Teams-only bot behind /api/messages and a fake connector; all stopped afterwards."""
-    bot = Bot(make_settings(database_url, **teams_settings()), nlu=parser, clock=clock, skills=skills)
+    bot = bot_class(make_settings(database_url, **teams_settings()), nlu=parser, clock=clock, skills=skills)
     bot.start()
     connector = await FakeConnector().start()
     harness = await TeamsHarness(bot, connector).start()
