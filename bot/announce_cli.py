@@ -22,7 +22,8 @@ from rich.table import Table
 from bot.app import Bot
 from bot.errors import ConfigError
 from bot.messages import Employee
-from bot.services.announcements import KINDS, neutralise_mentions, post_approval_job, read_composer
+from bot.services.announcements import KINDS, post_approval_job, read_composer
+from bot.text import neutralise_mentions
 from bot.settings import load_settings
 
 __all__ = ["announce_app"]

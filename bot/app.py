@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.integrations.mail import Mailer
 from bot.integrations.ticket_jobs import TicketSync
 from bot.integrations.ticket_outbox import TicketOutbox
 from bot.integrations.tickets import TicketQueue, build_ticket_backend
-from bot.messages import TECHNICIANS, Employee, Reply, Turn
+from bot.messages import TECHNICIANS, Employee, Field, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.router import Router
 from bot.services.announcements import AnnouncementService
@@ -30,6 +31,7 @@ from bot.services.scheduler import Scheduler
 from bot.settings import Settings
 from bot.skill import Skill, check_intents, load_skills
 from bot.store import Approval, Database, utcnow
+from bot.text import neutralise_mentions
 
 __all__ = ["Bot"]
 
@@ -140,7 +142,12 @@ class Bot:
         await self.router.handle(turn)
 
     async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:
-        """Send ``reply`` through the right channel, resolving where it goes."""
+        """Send ``reply`` through the right channel, resolving where it goes.
+
+        Its text and fields are defused first, so nothing a person typed can page
+        a whole channel; only ``Reply.mention`` (the composer's explicit option) can.
+        """
+        reply = defused(reply)
         if reply.to is None:
             if origin is None:
                 raise ValueError("a reply with no address needs the turn it answers")
@@ -245,3 +252,9 @@ def _mailer(settings: Settings) -> Mailer | None:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, username=settings.smtp_username,
                   password=password, starttls=settings.smtp_starttls)
+
+
+def defused(reply: Reply) -> Reply:
+    """``reply`` with @channel, @everyone, @here (and Slack's ``<!channel>``) defused in its text and fields."""
+    fields = tuple(Field(f.label, neutralise_mentions(f.value)) for f in reply.fields)
+    return replace(reply, text=neutralise_mentions(reply.text), fields=fields)

@@ -1,8 +1,10 @@
-"""Small text helpers shared by the NLU and the knowledge base: spotting one-letter typos."""
+"""Small text helpers: spotting one-letter typos (the NLU and the knowledge base), and defusing mentions."""
 
 from __future__ import annotations
 
-__all__ = ["deletions", "within_one_edit"]
+import re
+
+__all__ = ["deletions", "neutralise_mentions", "within_one_edit"]
 
 
 def deletions(word: str) -> set[str]:
@@ -23,3 +25,20 @@ def within_one_edit(a: str, b: str) -> bool:
         )
     short, long = (a, b) if len(a) < len(b) else (b, a)
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+_MENTION = re.compile(
+    r"(?i)<!(channel|everyone|here)[^>]*>|<!subteam\^[^>]*>|(?<![\w\u200b])[@!](channel|everyone|here)\b"
+)
+
+
+def neutralise_mentions(text: str) -> str:
+    """Defuse @channel, @everyone, @here (and Slack's <!channel> forms) so a text cannot page anyone."""
+
+    def defuse(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        if raw.startswith("<!"):
+            return "@\u200b" + raw[2:-1].split("|")[0].split("^")[0]
+        return raw[0] + "\u200b" + raw[1:]
+
+    return _MENTION.sub(defuse, text)

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.errors import PermissionDenied
 from bot.messages import TECHNICIANS, Field, Form, FormInput, Reply, Turn, room_address
-from bot.services.announcements import KINDS, Draft, composer_values, neutralise_mentions, read_composer
+from bot.services.announcements import KINDS, Draft, composer_values, read_composer
+from bot.text import neutralise_mentions
 from bot.skill import Intent, Skill, Slot
 from bot.store import Announcement, Approval
 from bot.timewords import parse_window

@@ -43,6 +43,7 @@ from bot.store import (
     EmployeeRecord,
     OutageSubscription,
 )
+from bot.text import neutralise_mentions
 from bot.timewords import parse_recurrence, parse_schedule, parse_when
 
 if TYPE_CHECKING:
@@ -79,23 +80,6 @@ PROGRESS_SECONDS = 2.0
 WAIT_SECONDS = 0.5
 RECORD_EVERY = 16
 """Sent rows are recorded this many at a time; a crash leaves at most these (plus those in flight) unrecorded."""
-
-_MENTION = re.compile(
-    r"(?i)<!(channel|everyone|here)[^>]*>|<!subteam\^[^>]*>|(?<![\w\u200b])[@!](channel|everyone|here)\b"
-)
-
-
-def neutralise_mentions(text: str) -> str:
-    """Defuse @channel, @everyone, @here (and Slack's <!channel> forms) so a text cannot page anyone."""
-
-    def defuse(match: re.Match[str]) -> str:
-        raw = match.group(0)
-        if raw.startswith("<!"):
-            return "@\u200b" + raw[2:-1].split("|")[0].split("^")[0]
-        return raw[0] + "\u200b" + raw[1:]
-
-    return _MENTION.sub(defuse, text)
-
 
 @runtime_checkable
 class GroupDirectory(Protocol):

@@ -47,3 +47,17 @@ async def test_a_room_address_goes_to_that_channel(bot: Bot) -> None:
     await bot.deliver(Reply("Email is down", to=room_address("console", "general")))
     await bot.deliver(Reply("nowhere", to=room_address("slack", "C1")))
     assert [(line["to"], line["text"]) for line in console.lines] == [("general", "Email is down")]
+
+
+async def test_no_reply_can_page_a_whole_channel(bot: Bot) -> None:
+    """Whatever a skill echoes back, @channel, @everyone, @here and <!channel> arrive defused."""
+    from bot.messages import Field
+
+    console = ConsoleChannel(bot)
+    bot.add_channel(console)
+    await bot.deliver(Reply("broken <!channel> @channel @everyone @here", fields=(Field("Summary", "<!here>"),),
+                            to="ann@city.example"))
+    [line] = console.lines
+    for raw in ("<!channel>", "<!here>", " @channel", " @everyone", " @here"):
+        assert raw not in line["text"]
+    assert "@\u200bchannel" in line["text"]
