@@ -55,8 +55,9 @@ async def test_no_reply_can_page_a_whole_channel(bot: Bot) -> None:
 
     console = ConsoleChannel(bot)
     bot.add_channel(console)
+    await bot.identity.resolve("console", "ann@city.example", email="ann@city.example")
     await bot.deliver(Reply("broken <!channel> @channel @everyone @here", fields=(Field("Summary", "<!here>"),),
-                            to="ann@city.example"))
+                            to="user:ann@city.example"))
     [line] = console.lines
     for raw in ("<!channel>", "<!here>", " @channel", " @everyone", " @here"):
         assert raw not in line["text"]
