@@ -373,6 +373,7 @@ class SlackChannel:
         A Web API refusal (after the client's retries) becomes an ``IntegrationError``, which the
         router turns into a message that Slack is not answering.
         """
+        self._keep_alive()  # a send from the scheduler (a fan-out) has no request that opened the session
         try:
             await self._send(reply, origin)
         except SlackApiError as exc:
@@ -426,6 +427,7 @@ class SlackChannel:
         """
         if not reply.key:
             return False
+        self._keep_alive()
         posted = await self._posted(reply.key)
         if posted is not None:
             return True
