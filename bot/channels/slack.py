@@ -114,7 +114,9 @@ class SlackChannel:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
-            request_verification_enabled=bool(settings.slack_signing_secret),
+            # handle_http checks the signature before bolt sees the request (Socket Mode needs none),
+            # so bolt's own check would only compute the same HMAC a second time before the ack.
+            request_verification_enabled=False,
             process_before_response=True,  # listeners only ack and start a task, so this answers at once
             logger=logging.getLogger("slack_bolt"),
         )
@@ -219,6 +221,12 @@ class SlackChannel:
             if event.get("tab", "home") == "home":
                 self._spawn(self.publish_home(event["user"]))
 
+        # Bolt tries listeners in order and each try costs; every event listener comes before the
+        # commands and actions, so an event the bot ignores is matched after four tries, not nine.
+        @app.event(EVERYTHING)
+        async def other_event() -> None:
+            return None
+
         @app.command("/helpdesk")
         async def helpdesk(ack: Any, command: dict[str, Any]) -> None:
             await ack()
@@ -245,10 +253,6 @@ class SlackChannel:
             self._spawn(self._on_submit(body, view))
 
         # Anything else is acked and ignored, so Slack does not retry it.
-        @app.event(EVERYTHING)
-        async def other_event() -> None:
-            return None
-
         @app.command(EVERYTHING)
         async def other_command(ack: Any) -> None:
             await ack()
