@@ -592,7 +592,7 @@ class AnnouncementService:
         """Write what happened to the sent rows, a few at a time (one transaction, only while still ours)."""
         if not outcomes:
             return
-        taken = outcomes[:]
+        taken = sorted(outcomes, key=lambda outcome: outcome["b_id"])  # one lock order for every sender
         del outcomes[:]
         table = Delivery.__table__  # type: ignore[attr-defined]
         statement = (update(table).where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
@@ -610,7 +610,10 @@ class AnnouncementService:
         )
 
         def claim(session: Session) -> list[Delivery]:
-            ids = list(session.exec(select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(size)).all())
+            # Rows another sender is writing right now are skipped, not waited for (PostgreSQL; SQLite
+            # has one writer anyway): waiting on them while holding others is how two senders deadlock.
+            ids = list(session.exec(select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(size)
+                                    .with_for_update(skip_locked=True)).all())
             if not ids:
                 return []
             session.execute(update(Delivery).where(col(Delivery.id).in_(ids), claimable).values(
