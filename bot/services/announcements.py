@@ -582,11 +582,19 @@ class AnnouncementService:
 
     async def _renew(self, tokens: list[str]) -> None:
         """Keep this sender's claims fresh, so no one takes them over while it is alive."""
-        if tokens:
-            now = self.clock()
-            await self.db.run(lambda session: session.execute(
-                update(Delivery).where(col(Delivery.claim).in_(list(tokens)), col(Delivery.status) == "sending")
-                .values(claimed_at=now)))
+        if not tokens:
+            return
+        now = self.clock()
+        mine = and_(col(Delivery.claim).in_(list(tokens)), col(Delivery.status) == "sending")
+
+        def renew(session: Session) -> None:
+            # Lock in id order and skip rows being written by another sender, so renewing cannot deadlock.
+            ids = list(session.exec(select(Delivery.id).where(mine).order_by(col(Delivery.id))
+                                    .with_for_update(skip_locked=True)).all())
+            if ids:
+                session.execute(update(Delivery).where(col(Delivery.id).in_(ids), mine).values(claimed_at=now))
+
+        await self.db.run(renew)
 
     async def _record(self, outcomes: list[dict[str, Any]]) -> None:
         """Write what happened to the sent rows, a few at a time (one transaction, only while still ours)."""
