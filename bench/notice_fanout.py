@@ -9,10 +9,12 @@ Fan-out. A fake Slack Web API on 127.0.0.1 speaks ``chat.postMessage``,
 and allows ``R`` ``chat.postMessage`` calls per one-second window; past that it
 answers HTTP 429 with ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``.
 The sender is a separate process: a Bot on a SQLite database with one
-announcement to N employees, sending through a bench-only channel that posts
-with slack_sdk's ``AsyncWebClient`` and its ``AsyncRateLimitErrorRetryHandler``
-(``BenchSlackChannel`` below: swap in the real Slack channel when it lands).
-The bot paces itself at ``HELPDESK_FANOUT_RATE`` = R and honours Retry-After.
+announcement to N employees, sending through the real Slack channel
+(``bot/channels/slack.py``: slack_sdk's ``AsyncWebClient`` with its retry
+handlers, Block Kit, the key in message metadata, ``slack_message`` rows, and
+``was_delivered`` reading ``conversations.history`` after a restart). The
+technician's progress message is posted and updated (``chat.update``) like any
+other. The bot paces itself at ``HELPDESK_FANOUT_RATE`` = R and honours Retry-After.
 
 Three runs: a clean one; one in which the sender is killed with SIGKILL once
 half the messages have arrived, then started again (it resumes from the
@@ -49,16 +51,12 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, TCPConnector, web
-from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler  # noqa: E402
-from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
-
 from bot.app import Bot  # noqa: E402
-from bot.messages import Reply, Turn  # noqa: E402
+from bot.channels.slack import SlackChannel  # noqa: E402
 from bot.services.scheduler import JobRun  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Announcement, ChatAccount, EmployeeRecord  # noqa: E402
@@ -67,7 +65,7 @@ RESULTS = ROOT / "bench" / "results" / "notice_fanout.json"
 AUTHOR = "tech@city.example"
 HANG_GUARD = 900  # seconds: give up on a sender that never finishes
 
-__all__ = ["BenchSlackChannel", "FakeSlack", "main"]
+__all__ = ["FakeSlack", "main"]
 
 
 # The fake Slack Web API -----------------------------------------------------------------
@@ -85,6 +83,7 @@ class FakeSlack:
         self.limited = 0
         self.early = 0
         self.history: dict[str, list[dict[str, Any]]] = {}
+        self.history_reads = 0
 
     def reset(self) -> None:
         """Forget everything (a new run)."""
@@ -94,6 +93,7 @@ class FakeSlack:
         """The aiohttp application."""
         app = web.Application()
         app.router.add_post("/api/chat.postMessage", self.post_message)
+        app.router.add_post("/api/chat.update", self.update_message)
         app.router.add_post("/api/conversations.open", self.open)
         app.router.add_get("/api/conversations.history", self.read_history)
         app.router.add_post("/api/conversations.history", self.read_history)
@@ -122,9 +122,16 @@ class FakeSlack:
         ts = f"{time.time():.6f}"
         message = {"ts": ts, "text": body.get("text", ""), "metadata": metadata}
         self.history.setdefault(channel, []).insert(0, message)
-        self.accepted.append({"key": key, "channel": channel, "at": now,
-                              "sender": request.headers.get("Authorization", "")[-1:]})
+        if key.startswith("notice:"):  # the technician's progress messages count against the limit too
+            self.accepted.append({"key": key, "channel": channel, "at": now,
+                                  "sender": request.headers.get("Authorization", "")[-1:]})
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    async def update_message(self, request: web.Request) -> web.Response:
+        """``chat.update`` (the technician's progress message): accepted, not limited."""
+        body = await self._arguments(request)
+        return web.json_response({"ok": True, "channel": body.get("channel"), "ts": body.get("ts"),
+                                  "text": body.get("text", "")})
 
     @staticmethod
     async def _arguments(request: web.Request) -> dict[str, Any]:
@@ -147,87 +154,32 @@ class FakeSlack:
     async def read_history(self, request: web.Request) -> web.Response:
         """``conversations.history``: newest first, with metadata when ``include_all_metadata`` is set."""
         values = await self._arguments(request)
+        self.history_reads += 1
         messages = self.history.get(values.get("channel", ""), [])[: int(values.get("limit", 100))]
         include = values.get("include_all_metadata") in ("1", "true", "True")
         shown = [m if include else {k: v for k, v in m.items() if k != "metadata"} for m in messages]
         return web.json_response({"ok": True, "messages": shown, "has_more": False})
 
 
-# The bench-only sending channel -------------------------------------------------------------
-
-
-class BenchSlackChannel:
-    """Posts replies as Slack DMs with slack_sdk (rate-limit retries honour Retry-After).
-
-    Only what the fan-out needs: announcement messages carry their key as message
-    metadata, and ``was_delivered`` finds it again in the DM's history. Progress
-    messages to the technician are printed instead of posted.
-    """
-
-    name = "slack"
-
-    def __init__(self, bot: Bot, base_url: str, token: str, session: ClientSession) -> None:
-        self.bot = bot
-        self.client = AsyncWebClient(token=token, base_url=base_url, session=session,
-                                     retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=20)])
-        self.dm: dict[str, str] = {}
-        self.accounts: dict[str, ChatAccount] = {}
-
-    async def _conversation(self, address: str) -> str:
-        if address.startswith("room:"):
-            return address.removeprefix("room:").partition(":")[2]
-        email = address.removeprefix("user:")
-        if not self.accounts:  # the members sync's table, read once
-            rows = await self.bot.db.run(lambda session: list(session.exec(
-                select(ChatAccount).where(ChatAccount.channel == self.name)).all()))
-            self.accounts = {row.email: row for row in rows}
-        if email not in self.dm:
-            account = self.accounts.get(email)
-            if account is None:
-                raise LookupError(f"no Slack account for {email}")
-            if account.private_conversation:
-                self.dm[email] = account.private_conversation
-            else:
-                opened = await self.client.conversations_open(users=account.user_id)
-                self.dm[email] = opened["channel"]["id"]
-        return self.dm[email]
-
-    async def send(self, reply: Reply, origin: Turn | None) -> None:
-        """Post one announcement message (progress lines go to stderr)."""
-        if not (reply.key or "").startswith("notice:"):
-            print(f"  [{reply.text.splitlines()[0]}]", file=sys.stderr, flush=True)
-            return
-        channel = await self._conversation(reply.to or "")
-        await self.client.chat_postMessage(
-            channel=channel, text=reply.text,
-            metadata={"event_type": "helpdesk_notice", "event_payload": {"key": reply.key}},
-        )
-
-    async def was_delivered(self, reply: Reply) -> bool:
-        """True when the DM already holds a message with this key in its metadata."""
-        channel = await self._conversation(reply.to or "")
-        history = await self.client.conversations_history(channel=channel, limit=20, include_all_metadata=True)
-        return any((m.get("metadata") or {}).get("event_payload", {}).get("key") == reply.key
-                   for m in history["messages"])
-
-
 # The sender process ---------------------------------------------------------------------------
 
 
-def bench_settings(database_url: str, rate: int) -> Settings:
+def bench_settings(database_url: str, rate: int, slack_url: str = "", token: str = "") -> Settings:
     """The sender's settings."""
     return Settings(_env_file=None, database_url=database_url, technicians=[AUTHOR],  # type: ignore[call-arg]
-                    broadcast_two_person=False, fanout_concurrency=16, fanout_rate=rate)
+                    broadcast_two_person=False, fanout_concurrency=16, fanout_rate=rate,
+                    slack_bot_token=token, slack_api_url=slack_url or "https://slack.com/api/")
 
 
 async def sender(database_url: str, slack_url: str, announcement_id: int, rate: int, token: str) -> None:
     """Send (or resume sending) the announcement, as a serving bot would."""
-    bot = Bot(bench_settings(database_url, rate))
+    bot = Bot(bench_settings(database_url, rate, slack_url, token))
     bot.db.migrate()
     bot.scheduler.start()
     bot.announcements.lease = timedelta(seconds=3)  # a killed sender's claims lapse after this
-    session = ClientSession(connector=TCPConnector(limit=32))  # one connection pool, as a real client keeps
-    bot.add_channel(BenchSlackChannel(bot, slack_url, token, session))
+    channel = SlackChannel(bot)
+    channel.client.session = ClientSession(connector=TCPConnector(limit=32))  # one connection pool
+    bot.add_channel(channel)
     try:
         row = await bot.announcements.get(announcement_id)
         assert row is not None
@@ -236,7 +188,7 @@ async def sender(database_url: str, slack_url: str, announcement_id: int, rate: 
         else:
             await bot.announcements.send(announcement_id)
     finally:
-        await session.close()
+        await channel.close()
         bot.close()
 
 
@@ -321,6 +273,7 @@ async def fan_out(fake: FakeSlack, slack_url: str, recipients: int, rate: int, k
         "duplicates": sum(count - 1 for count in keys.values() if count > 1),
         "missing": len(expected - set(keys)), "unexpected": len(set(keys) - expected),
         "rate_limited_429": fake.limited, "requests_before_retry_after": fake.early,
+        "history_reads": fake.history_reads,
         "wall_seconds": round(elapsed, 2), "segments": _segment_rates(fake.accepted, rate),
     }
 

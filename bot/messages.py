@@ -139,7 +139,10 @@ class Turn:
     """One thing a person did: a message, a click on one of our buttons, or a submitted form.
 
     A click or a form submission has ``action`` set; a submission also has ``form``
-    (the values by input name, all strings).
+    (the values by input name, all strings). ``thread_id`` is the platform's own
+    thread (a Slack thread ts); ``thread_key`` is the ``key`` of the bot message
+    this message replies under, when the channel knows it (the router hands such
+    a reply to the skill that owns the key).
     """
 
     channel: str

@@ -84,8 +84,8 @@ class Router:
                 f"description (under {settings.max_message_chars:,} characters), or ask me to open a ticket.",
             )
             return "too_long", "router"
-        if turn.thread_id and await self._thread_reply(turn):
-            return "thread_reply", turn.thread_id.partition(":")[0]
+        if turn.thread_key and await self._thread_reply(turn):
+            return "thread_reply", turn.thread_key.partition(":")[0]
         turn.parse = await self.bot.nlu.parse(lead(text, settings.nlu_max_chars))
         intent, confidence = _top(turn.parse)
         state = await self.bot.conversations.load(turn)
@@ -187,8 +187,9 @@ class Router:
         return [skill for skill in self.bot.skills if skill.summary and skill.allows(employee)]
 
     async def _thread_reply(self, turn: Turn) -> bool:
-        """A reply under a keyed bot message (``"<skill>:..."``) goes to that skill's ``on_thread_reply``."""
-        owner = self.skills_by_name.get((turn.thread_id or "").partition(":")[0])
+        """A reply under a keyed bot message (``turn.thread_key``, ``"<skill>:..."``) goes to that skill's
+        ``on_thread_reply``."""
+        owner = self.skills_by_name.get((turn.thread_key or "").partition(":")[0])
         if owner is None:
             return False
         ctx = Context(self.bot, turn, owner)
@@ -196,7 +197,7 @@ class Router:
 
         async def reply() -> None:
             nonlocal handled
-            handled = await owner.on_thread_reply(turn, ctx, turn.thread_id or "")
+            handled = await owner.on_thread_reply(turn, ctx, turn.thread_key or "")
 
         await self.guard(ctx, reply())
         return handled

@@ -7,8 +7,12 @@ is dropped by the router's ``processed_event`` unique constraint, not by
 memory, so it holds across restarts and replicas.
 
 Replies are rendered as Block Kit (``slack_blocks``). A reply with ``key``
-records where it was posted in ``slack_message``; a later reply with
-``replaces`` updates that message with ``chat.update``.
+records where it was posted in ``slack_message`` and carries the key in the
+message's metadata; a later reply with ``replaces`` updates that message with
+``chat.update``, one with ``thread`` is posted in its thread, and a person's
+message in that thread comes in with ``Turn.thread_key`` set to the key.
+``was_delivered`` finds a keyed message again (the table, else the
+conversation's recent history), so a resumed fan-out sends nobody a notice twice.
 """
 
 from __future__ import annotations
@@ -73,6 +77,9 @@ QUICK_ACTIONS = [
 ]
 EVERYTHING = re.compile(".*")
 CONCURRENT_TURNS = 4  # after-ack jobs running at once; the rest wait, so acks stay fast under a burst
+METADATA_EVENT = "helpdesk_notice"
+"""The ``event_type`` of the metadata on the bot's keyed messages (``event_payload`` is ``{"key": ...}``)."""
+HISTORY_LOOKBACK = 50  # newest messages of a conversation searched for a keyed message that was not recorded
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -107,7 +114,9 @@ class SlackChannel:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
-            request_verification_enabled=bool(settings.slack_signing_secret),
+            # handle_http checks the signature before bolt sees the request (Socket Mode needs none),
+            # so bolt's own check would only compute the same HMAC a second time before the ack.
+            request_verification_enabled=False,
             process_before_response=True,  # listeners only ack and start a task, so this answers at once
             logger=logging.getLogger("slack_bolt"),
         )
@@ -212,6 +221,12 @@ class SlackChannel:
             if event.get("tab", "home") == "home":
                 self._spawn(self.publish_home(event["user"]))
 
+        # Bolt tries listeners in order and each try costs; every event listener comes before the
+        # commands and actions, so an event the bot ignores is matched after four tries, not nine.
+        @app.event(EVERYTHING)
+        async def other_event() -> None:
+            return None
+
         @app.command("/helpdesk")
         async def helpdesk(ack: Any, command: dict[str, Any]) -> None:
             await ack()
@@ -238,10 +253,6 @@ class SlackChannel:
             self._spawn(self._on_submit(body, view))
 
         # Anything else is acked and ignored, so Slack does not retry it.
-        @app.event(EVERYTHING)
-        async def other_event() -> None:
-            return None
-
         @app.command(EVERYTHING)
         async def other_command(ack: Any) -> None:
             await ack()
@@ -267,8 +278,10 @@ class SlackChannel:
         if employee is None:
             await self._unknown_person(channel_id, user_id, thread)
             return
+        parent = event.get("thread_ts")
+        under = await self._key_at(channel_id, parent) if parent and parent != event.get("ts") else None
         turn = Turn(channel=self.name, user_id=user_id, conversation_id=channel_id, text=_unescape(text),
-                    event_id=body.get("event_id"), thread_id=thread, employee=employee)
+                    event_id=body.get("event_id"), thread_id=thread, employee=employee, thread_key=under)
         await self.bot.handle(turn)
 
     async def _on_command(self, command: dict[str, Any], *, text: str, action: str | None = None) -> None:
@@ -364,6 +377,7 @@ class SlackChannel:
         A Web API refusal (after the client's retries) becomes an ``IntegrationError``, which the
         router turns into a message that Slack is not answering.
         """
+        self._keep_alive()  # a send from the scheduler (a fan-out) has no request that opened the session
         try:
             await self._send(reply, origin)
         except SlackApiError as exc:
@@ -378,12 +392,17 @@ class SlackChannel:
             return
         from_here = origin is not None and origin.channel == self.name
         thread = origin.thread_id if from_here and origin and origin.conversation_id == channel_id else None
+        if reply.thread:
+            parent = await self._posted(reply.thread)
+            if parent is not None and parent.channel_id == channel_id:
+                thread = parent.ts
         if reply.form is not None and from_here and origin and origin.raw.get("trigger_id"):
             if await self._modal(reply, origin, channel_id):
                 if not reply.buttons and not reply.fields:
                     return
                 reply = replace(reply, form=None)
-        text, blocks = fallback_text(reply), message_blocks(reply)
+        page = reply.mention if reply.mention and not channel_id.startswith("D") else None
+        text, blocks = fallback_text(reply, page=page), message_blocks(reply, page=page)
         if reply.replaces:
             posted = await self._posted(reply.replaces)
             if posted is not None:
@@ -396,10 +415,41 @@ class SlackChannel:
                 return
             log.warning("private reply to shared channel %s with nobody to show it to: not sent", channel_id)
             return
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": reply.key}} if reply.key else None
         response = await self.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks,
-                                                      thread_ts=thread, unfurl_links=False, unfurl_media=False)
+                                                      thread_ts=thread, unfurl_links=False, unfurl_media=False,
+                                                      metadata=metadata)
         if reply.key:
             await self._remember(reply.key, str(response["channel"]), str(response["ts"]))
+
+    async def was_delivered(self, reply: Reply) -> bool:
+        """True when the message keyed ``reply.key`` is already in ``reply.to`` (``DeliveryCheck``).
+
+        The ``slack_message`` row says so when the sender lived to record it; otherwise
+        (it died between posting and recording) the conversation's newest messages are
+        searched for the key in their metadata, and the row is written from what is found.
+        """
+        if not reply.key:
+            return False
+        self._keep_alive()
+        posted = await self._posted(reply.key)
+        if posted is not None:
+            return True
+        to = reply.to or ""
+        if to.startswith("room:"):
+            reply = reply.addressed(to.removeprefix("room:").partition(":")[2])
+        channel_id = await self._target(reply)
+        if channel_id is None:
+            return False
+        history = await self.client.conversations_history(channel=channel_id, limit=HISTORY_LOOKBACK,
+                                                          include_all_metadata=True)
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_EVENT and \
+                    (metadata.get("event_payload") or {}).get("key") == reply.key:
+                await self._remember(reply.key, channel_id, str(message["ts"]))
+                return True
+        return False
 
     async def _target(self, reply: Reply) -> str | None:
         to = reply.to or ""
@@ -414,6 +464,8 @@ class SlackChannel:
             if account is None or account.channel != self.name:
                 log.warning("cannot reach %s on Slack: they have not talked to the bot here", email)
                 return None
+            if account.private_conversation:
+                return account.private_conversation
             return await self._dm(account.user_id, email)
         return to or None
 
@@ -440,6 +492,11 @@ class SlackChannel:
         return await self.bot.db.run(
             lambda session: session.exec(select(SlackMessage).where(SlackMessage.key == key)).first()
         )
+
+    async def _key_at(self, channel_id: str, ts: str) -> str | None:
+        """The key of the bot message posted at ``ts`` in ``channel_id``, if it had one."""
+        return await self.bot.db.run(lambda session: session.exec(
+            select(SlackMessage.key).where(SlackMessage.channel_id == channel_id, SlackMessage.ts == ts)).first())
 
     # People ------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 Pure functions, no network: ``bot/channels/slack.py`` posts what these build.
 Every text from a reply is escaped for mrkdwn (``&``, ``<``, ``>``), so user
-text can never become a mention, a link or ``<!channel>``.
+text can never become a mention, a link or ``<!channel>``. The one way to page
+a channel is ``page`` (from ``Reply.mention``), which the channel passes only
+for a shared conversation: the real ``<!channel>`` is put before the escaped text.
 """
 
 from __future__ import annotations
@@ -91,11 +93,21 @@ def _fields(fields: tuple[Field, ...]) -> list[Block]:
     return blocks
 
 
-def message_blocks(reply: Reply) -> list[Block]:
-    """The blocks of one message: the text, its fields, its buttons (and a button that opens its form)."""
+def _paged(text: str, page: str | None) -> str:
+    """``text`` (already escaped) after Slack's special mention ``<!channel>``/``<!everyone>``/``<!here>``."""
+    if page not in ("channel", "everyone", "here"):
+        return text
+    return f"<!{page}> {text}"
+
+
+def message_blocks(reply: Reply, *, page: str | None = None) -> list[Block]:
+    """The blocks of one message: the text, its fields, its buttons (and a button that opens its form).
+
+    ``page`` (``"channel"``, ``"everyone"`` or ``"here"``) puts that special mention first.
+    """
     blocks: list[Block] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-        for piece in _chunks(escape(reply.text), SECTION_LIMIT)
+        for piece in _chunks(_paged(escape(reply.text), page), SECTION_LIMIT)
     ]
     blocks.extend(_fields(reply.fields))
     elements = [_button(b) for b in reply.buttons]
@@ -114,10 +126,10 @@ def message_blocks(reply: Reply) -> list[Block]:
     return blocks
 
 
-def fallback_text(reply: Reply) -> str:
-    """The notification text that goes with the blocks (what a phone shows)."""
+def fallback_text(reply: Reply, *, page: str | None = None) -> str:
+    """The notification text that goes with the blocks (what a phone shows), after ``page``'s mention."""
     lines = [reply.text] + [f"{f.label}: {f.value}" for f in reply.fields]
-    return escape("\n".join(line for line in lines if line))[:TEXT_LIMIT] or " "
+    return _paged(escape("\n".join(line for line in lines if line)), page)[:TEXT_LIMIT] or " "
 
 
 def _context(text: str) -> Block:

@@ -566,17 +566,25 @@ class AnnouncementService:
 
     async def _renew(self, tokens: list[str]) -> None:
         """Keep this sender's claims fresh, so no one takes them over while it is alive."""
-        if tokens:
-            now = self.clock()
-            await self.db.run(lambda session: session.execute(
-                update(Delivery).where(col(Delivery.claim).in_(list(tokens)), col(Delivery.status) == "sending")
-                .values(claimed_at=now)))
+        if not tokens:
+            return
+        now = self.clock()
+        mine = and_(col(Delivery.claim).in_(list(tokens)), col(Delivery.status) == "sending")
+
+        def renew(session: Session) -> None:
+            # Lock in id order and skip rows being written by another sender, so renewing cannot deadlock.
+            ids = list(session.exec(select(Delivery.id).where(mine).order_by(col(Delivery.id))
+                                    .with_for_update(skip_locked=True)).all())
+            if ids:
+                session.execute(update(Delivery).where(col(Delivery.id).in_(ids), mine).values(claimed_at=now))
+
+        await self.db.run(renew)
 
     async def _record(self, outcomes: list[dict[str, Any]]) -> None:
         """Write what happened to the sent rows, a few at a time (one transaction, only while still ours)."""
         if not outcomes:
             return
-        taken = outcomes[:]
+        taken = sorted(outcomes, key=lambda outcome: outcome["b_id"])  # one lock order for every sender
         del outcomes[:]
         table = Delivery.__table__  # type: ignore[attr-defined]
         statement = (update(table).where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
@@ -594,7 +602,10 @@ class AnnouncementService:
         )
 
         def claim(session: Session) -> list[Delivery]:
-            ids = list(session.exec(select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(size)).all())
+            # Rows another sender is writing right now are skipped, not waited for (PostgreSQL; SQLite
+            # has one writer anyway): waiting on them while holding others is how two senders deadlock.
+            ids = list(session.exec(select(Delivery.id).where(claimable).order_by(col(Delivery.id)).limit(size)
+                                    .with_for_update(skip_locked=True)).all())
             if not ids:
                 return []
             session.execute(update(Delivery).where(col(Delivery.id).in_(ids), claimable).values(

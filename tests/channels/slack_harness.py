@@ -170,13 +170,16 @@ class SlackHarness:
     def _ts(self) -> str:
         return f"{int(time.time())}.{next(self._ids):06d}"
 
-    async def say(self, user: str, text: str) -> list[Line]:
-        """``user`` writes ``text`` in their DM with the bot."""
+    async def say(self, user: str, text: str, thread: str | None = None) -> list[Line]:
+        """``user`` writes ``text`` in their DM with the bot (in the thread of the message at ``thread``)."""
         person = self.fake.user_by_email(user)
         ts = self._ts()
-        return await self.event({"type": "message", "channel_type": "im", "channel": person.dm, "user": person.id,
-                                 "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
-                                 "ts": ts, "event_ts": ts})
+        event = {"type": "message", "channel_type": "im", "channel": person.dm, "user": person.id,
+                 "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+                 "ts": ts, "event_ts": ts}
+        if thread:
+            event["thread_ts"] = thread
+        return await self.event(event)
 
     async def mention(self, user: str, channel: str, text: str, thread: str | None = None) -> list[Line]:
         """``user`` mentions the bot in ``channel``."""

@@ -297,9 +297,9 @@ async def test_form_opens_as_a_modal_and_comes_back_as_a_turn(sqlite_url: str, p
         [answer] = lines
         assert answer["to"] == TOM
         got = json.loads(answer["text"].removeprefix("Got "))
-        assert got == {"title": "Email down <!channel>", "body": "Since 9", "audience": "all,it",
+        assert got == {"title": "Email down @\u200bchannel", "body": "Since 9", "audience": "all,it",
                        "severity": "high", "when": "", "urgent": "yes"}
-        # The user's text was escaped on the way out: no mention can fire.
+        # The submitted text reached the skill as typed; on the way out it was defused: no mention can fire.
         [posted] = [c for c in harness.fake.calls_to("chat.postMessage") if "Got" in c.args["text"]]
         assert "<!channel>" not in json.dumps(posted.args["blocks"])
     finally:

@@ -389,8 +389,6 @@ async def test_a_reply_in_a_keyed_messages_chain_carries_its_key(recorded: Teams
     assert last_turn(teams).thread_key is None  # personal chats have no reply chains
 
 
-@pytest.mark.xfail(reason="the router reads Turn.thread_key only after the Slack branch's router change is merged",
-                   strict=False)
 async def test_a_reply_under_the_ticket_message_is_a_comment(teams: TeamsHarness) -> None:
     """End to end: a reply in the thread of "ticket HELP-1 is open" becomes a comment on HELP-1."""
     lines = await teams.mention(ANN, "my monitor flickers all the time")

@@ -13,7 +13,10 @@ The spec's quirks (see the specs README) are handled here: its ``token``
 parameters are dropped (slack_sdk sends ``Authorization: Bearer``), and
 arguments are read from the query string, a form body or a JSON body alike.
 Methods added after the spec was frozen (``apps.connections.open``) are
-declared in ``NEWER_METHODS``.
+declared in ``NEWER_METHODS``; so are newer fields (message ``metadata``,
+2022), added to the in-memory copy of the spec's message schema. Its
+``conversations.history`` schema wants at least one message, which real Slack
+does not (an empty channel answers ``[]``): that ``minItems`` is dropped too.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
 BOT_USER, BOT_ID, TEAM = "U0HELPBOT1", "B0HELPBOT1", "T0CITYHALL"
 NEWER_METHODS: dict[str, set[str]] = {"apps.connections.open": set()}  # method -> required arguments
+NEWER_MESSAGE_FIELDS: dict[str, Any] = {  # message fields newer than the spec, with their schema
+    "metadata": {"type": "object", "required": ["event_type", "event_payload"],
+                 "properties": {"event_type": {"type": "string"}, "event_payload": {"type": "object"}}},
+}
 
 
 def spec_path() -> Path | None:
@@ -85,6 +92,9 @@ class _Spec:
 
     def __init__(self, path: Path) -> None:
         spec = json.loads(path.read_text())
+        spec["definitions"]["objs_message"]["properties"].update(NEWER_MESSAGE_FIELDS)
+        history = spec["paths"]["/conversations.history"]["get"]["responses"]["200"]["schema"]
+        history["properties"]["messages"].pop("minItems", None)
         self.definitions = spec["definitions"]
         self.required: dict[str, set[str]] = {}
         self.responses: dict[str, dict[str, Any]] = {}
@@ -125,6 +135,8 @@ class FakeSlack:
         self.page_size = 200
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._refusals: dict[str, list[str]] = {}
+        self._held: dict[str, int] = {}  # method -> calls still answered before the rest are held
+        self.release = asyncio.Event()
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -145,7 +157,8 @@ class FakeSlack:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        """Close the websockets and the server."""
+        """Close the websockets and the server (held calls are answered first)."""
+        self.release.set()
         for socket in list(self._sockets):
             await socket.close()
         if self._runner is not None:
@@ -166,6 +179,13 @@ class FakeSlack:
     def refuse(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP 200 and ``{"ok": false, "error": error}``."""
         self._refusals.setdefault(method, []).extend([error] * times)
+
+    def hold(self, method: str, *, after: int) -> None:
+        """Carry out every call of ``method`` after the next ``after``, but answer none until ``release`` is set.
+
+        This stands for a sender that dies between Slack taking a message and the sender hearing so.
+        """
+        self._held[method] = after
 
     def calls_to(self, method: str) -> list[Call]:
         """The successful calls of ``method``, in order."""
@@ -199,6 +219,11 @@ class FakeSlack:
             self.violations.extend(self.spec.problems(method, body))
         else:
             call.error = str(body.get("error"))
+        if method in self._held:
+            if self._held[method] > 0:
+                self._held[method] -= 1
+            else:
+                await self.release.wait()
         return web.json_response(body)
 
     async def _read(self, request: web.Request) -> tuple[str, dict[str, Any]]:
@@ -277,8 +302,23 @@ class FakeSlack:
                    "bot_id": BOT_ID, "blocks": _blocks(args.get("blocks"))}
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
+        if args.get("metadata"):
+            message["metadata"] = _json_arg(args["metadata"])
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages, newest first, no thread replies; metadata only with ``include_all_metadata``."""
+        channel = str(args.get("channel", ""))
+        limit = min(int(args.get("limit") or 100), 999)
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted((m for (c, ts), m in self.messages.items()
+                        if c == channel and oldest <= float(ts) <= latest and m.get("thread_ts", ts) == ts),
+                       key=lambda m: float(m["ts"]), reverse=True)
+        shown = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in found[:limit]]
+        return {"ok": True, "messages": shown, "has_more": len(found) > limit, "pin_count": 0,
+                "channel_actions_ts": None, "channel_actions_count": 0}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         key = (str(args["channel"]), str(args["ts"]))

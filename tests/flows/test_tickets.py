@@ -70,7 +70,7 @@ async def test_a_reply_in_the_thread_is_a_comment(chat: Chat, bot: Bot) -> None:
     lines = await chat.click(ANN, button(lines, "Submit"))
     assert [line.get("key") for line in lines if line["to"] == ANN] == ["tickets:HELP-1"]
     turn = Turn(channel="console", user_id=ANN, conversation_id=ANN, text="I forgot my password too",
-                thread_id="tickets:HELP-1")
+                thread_key="tickets:HELP-1")
     turn.employee = await bot.identity.resolve("console", ANN, email=ANN, private_conversation=ANN)
     await bot.handle(turn)
     assert [c.body for c in _comments(bot)] == ["I forgot my password too"]

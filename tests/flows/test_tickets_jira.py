@@ -214,7 +214,7 @@ async def test_comment_by_message_and_by_thread_reply(jira_chat: Chat, jira_bot:
     refused = texts(await jira_chat.say(BOB, "add to ITSD-1: ha ha"))
     assert "isn't one of your tickets" in refused
     turn = Turn(channel="console", user_id=ANN, conversation_id=ANN, text="and now it is completely dead",
-                thread_id="tickets:ITSD-1")
+                thread_key="tickets:ITSD-1")
     turn.employee = await jira_bot.identity.resolve("console", ANN, email=ANN, private_conversation=ANN)
     await jira_bot.handle(turn)
     bodies = [c["body"] for c in fake.issues["ITSD-1"]["fields"]["comment"]["comments"]]
