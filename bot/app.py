@@ -21,6 +21,7 @@ from bot.integrations.tickets import TicketQueue, build_ticket_backend
 from bot.messages import TECHNICIANS, Employee, Field, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.router import Router
+from bot.services.account_requests import AccountRequests
 from bot.services.announcements import AnnouncementService
 from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
@@ -71,6 +72,7 @@ class Bot:
         self.questions = QuestionLog(self.db, clock)
         self.directory: Directory = build_directory(settings)
         self.mailer: Mailer | None = _mailer(settings)
+        self.account_requests = AccountRequests(self.db, clock)
         self._kb_signature: tuple[tuple[str, int, int], ...] | None = None
         self.router = Router(self)
         self.channels: dict[str, Channel] = {}

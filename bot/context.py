@@ -9,21 +9,23 @@ from typing import TYPE_CHECKING, Any
 from bot.messages import TECHNICIANS, Button, Employee, Field, Form, FormInput, Reply, Turn, user_address
 
 if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.integrations.directory import Directory
-    from bot.integrations.mail import Mailer
-    from bot.integrations.kb import KnowledgeBase
-    from bot.integrations.tickets import TicketQueue
     from datetime import datetime
 
     from apscheduler.job import Job
     from apscheduler.triggers.base import BaseTrigger
 
+    from bot.app import Bot
+    from bot.integrations.directory import Directory
+    from bot.integrations.kb import KnowledgeBase
+    from bot.integrations.mail import Mailer
+    from bot.integrations.ticket_outbox import TicketOutbox
+    from bot.integrations.tickets import TicketQueue
+    from bot.services.account_requests import AccountRequests
     from bot.services.announcements import AnnouncementService
     from bot.services.audit import AuditLog
-    from bot.services.scheduler import JobFunction
     from bot.services.notices import NoticeBoard
     from bot.services.questions import QuestionLog
+    from bot.services.scheduler import JobFunction
     from bot.settings import Settings
     from bot.skill import Skill
     from bot.store import Approval
@@ -118,6 +120,28 @@ class Context:
     def kb(self) -> KnowledgeBase:
         """The knowledge base of how-to articles."""
         return self.bot.kb
+
+    @property
+    def ticket_outbox(self) -> TicketOutbox:
+        """Ticket requests waiting to be filed while the backend is down."""
+        return self.bot.ticket_outbox
+
+    @property
+    def account_requests(self) -> AccountRequests:
+        """Password reset and unlock requests: their state, one-time codes, daily limits and cool-downs."""
+        return self.bot.account_requests
+
+    def now(self) -> datetime:
+        """The bot's clock (aware UTC); tests move it by hand."""
+        return self.bot.clock()
+
+    async def can_reach(self, email: str) -> bool:
+        """True when ``email`` has talked to the bot on some channel, so a private message can reach them."""
+        return await self.bot.identity.account(email) is not None
+
+    def is_connected(self, channel: str) -> bool:
+        """True when the chat platform named ``channel`` (``slack``, ``teams``, ``console``) is connected."""
+        return channel in self.bot.channels
 
     def available_skills(self) -> list[Skill]:
         """The skills this employee may use, for telling them what the bot can do."""

@@ -23,7 +23,7 @@ from bot.context import Context
 from bot.errors import DirectoryError, IntegrationError, PermissionDenied
 from bot.integrations.directory import DirectoryAccount
 from bot.messages import TECHNICIANS, Field, Reply, Turn
-from bot.services.account_requests import CODE_TTL, AccountRequests
+from bot.services.account_requests import CODE_TTL
 from bot.services.passwords import temporary_password
 from bot.skill import Intent, Skill
 from bot.store import AccountRequest, Approval
@@ -126,7 +126,7 @@ class Accounts(Skill):
             return
         manual = not ctx.directory.automatic or (action == "unlock_account" and not ctx.directory.can_unlock)
         method = "assisted" if manual else "self_service" if self._self_service(ctx, account, target) else "approval"
-        requests = _requests(ctx)
+        requests = ctx.account_requests
         request = await requests.create(requester=ctx.employee.email, target=target, action=action, method=method)
         await ctx.audit.record(ctx.employee.email, f"accounts.{action}", target=target, outcome="requested",
                                detail=f"request #{request.id}, {method}")
@@ -139,7 +139,7 @@ class Accounts(Skill):
     async def _send_code(self, ctx: Context, request: AccountRequest, account: DirectoryAccount) -> bool:
         """Mail a one-time code to the alternate address and ask for it; False if mail failed."""
         assert ctx.mailer is not None and account.alternate_email
-        requests = _requests(ctx)
+        requests = ctx.account_requests
         code = await requests.issue_code(request.id or 0)
         minutes = int(CODE_TTL.total_seconds() // 60)
         try:
@@ -163,7 +163,7 @@ class Accounts(Skill):
                                system: str) -> None:
         settings = ctx.settings
         protected = account.in_any(settings.protected_groups)
-        last = account.last_reset or await _requests(ctx).last_done(request.target)
+        last = account.last_reset or await ctx.account_requests.last_done(request.target)
         details = [("Account", request.target)]
         if system:
             details.append(("System", system))
@@ -178,12 +178,12 @@ class Accounts(Skill):
                 "approvals_needed": needed, "approvers": []}
         approval = await ctx.request_approval(request.action, f"{_WHAT[request.action]} {request.target}",
                                               details=details, data=data, target=request.target)
-        await _requests(ctx).update(request.id or 0, approval_id=approval.id, status="waiting")
+        await ctx.account_requests.update(request.id or 0, approval_id=approval.id, status="waiting")
 
     # Verifying ---------------------------------------------------------------
 
     async def _check_code(self, ctx: Context) -> None:
-        requests = _requests(ctx)
+        requests = ctx.account_requests
         request_id = int(ctx.slots.get("request") or 0)
         typed = str(ctx.slots.pop("code"))
         request = await requests.get(request_id)
@@ -210,7 +210,7 @@ class Accounts(Skill):
         elif outcome == "locked_out":
             await ctx.audit.record(me, "accounts.code", target=request.target, outcome="locked_out",
                                    detail=f"request #{request_id}, three wrong codes")
-            until = ctx.settings.local_time(ctx.bot.clock() + ctx.settings.reset_cooldown)
+            until = ctx.settings.local_time(ctx.now() + ctx.settings.reset_cooldown)
             await ctx.reply("That was the third wrong code, so I stopped this request and changed nothing. "
                             f"For your security you can ask again after {until}, or ask me for a person.")
         elif outcome == "expired":
@@ -224,7 +224,7 @@ class Accounts(Skill):
     async def on_approval(self, ctx: Context, approval: Approval) -> None:
         """Approved: change it (or hand it to a technician). Denied or expired: tell the employee."""
         what = _NOUN.get(approval.action, "request")
-        requests = _requests(ctx)
+        requests = ctx.account_requests
         request = await requests.get(int(approval.data.get("request_id") or 0))
         if approval.status == "approved":
             approvers = [*approval.data.get("approvers", []), str(approval.decided_by)]
@@ -266,7 +266,7 @@ class Accounts(Skill):
                                approvers: list[str]) -> None:
         what = _NOUN.get(approval.action, "request")
         if request is not None:
-            await _requests(ctx).update(request.id or 0, status="approved", approved_by=", ".join(approvers))
+            await ctx.account_requests.update(request.id or 0, status="approved", approved_by=", ".join(approvers))
         await ctx.send(Reply(
             f"Task: {_WHAT[approval.action]} {approval.target} by hand (approved by {', '.join(approvers)}). "
             "Give any temporary password to the employee by phone or in person, never in chat. "
@@ -280,9 +280,9 @@ class Accounts(Skill):
     async def _carry_out(self, ctx: Context, request: AccountRequest, account: DirectoryAccount, approver: str,
                          approval: Approval | None = None) -> None:
         """Make the change in the directory and tell the employee; any failure leaves nothing half done."""
-        requests = _requests(ctx)
+        requests = ctx.account_requests
         request_id = request.id or 0
-        if request.target != ctx.employee.email and await ctx.bot.identity.account(request.target) is None:
+        if request.target != ctx.employee.email and not await ctx.can_reach(request.target):
             # The password could only be shown to the technician: make it a task instead.
             if approval is not None:
                 await requests.update(request_id, method="assisted")
@@ -348,7 +348,7 @@ class Accounts(Skill):
         what = _NOUN[action]
         reason = _FAILURES.get(kind, _FAILURES["refused"]).format(target=target)
         if request is not None:
-            await _requests(ctx).finish(request.id or 0, "failed", only_from=(*_OPEN, "running"), failure=kind)
+            await ctx.account_requests.finish(request.id or 0, "failed", only_from=(*_OPEN, "running"), failure=kind)
         where = f"request #{request.id}, " if request is not None else ""
         await ctx.audit.record(ctx.employee.email, f"accounts.{action}", target=target, outcome="failed",
                                detail=f"{where}{kind} ({ctx.directory.name})")
@@ -362,7 +362,7 @@ class Accounts(Skill):
 
     async def _within_limits(self, ctx: Context, target: str, action: str) -> bool:
         """The daily reset limit and the cool-down after failures; False after telling the employee."""
-        requests = _requests(ctx)
+        requests = ctx.account_requests
         settings = ctx.settings
         until = await requests.cooling_down_until(target, settings.reset_cooldown)
         if until is not None:
@@ -392,7 +392,7 @@ class Accounts(Skill):
             await ctx.reply("That task is not open any more.", private=True)
             return
         if approval.data.get("request_id"):
-            await _requests(ctx).finish(int(approval.data["request_id"]), "done", only_from=_OPEN)
+            await ctx.account_requests.finish(int(approval.data["request_id"]), "done", only_from=_OPEN)
         what = "password reset" if approval.action == "reset_password" else "account unlock"
         await ctx.audit.record(ctx.employee.email, f"accounts.{approval.action}", target=approval.target,
                                outcome="done", detail=f"approval #{approval.id}, done by hand")
@@ -400,10 +400,6 @@ class Accounts(Skill):
                              to=TECHNICIANS, replaces=f"accounts-task:{approval.id}"))
         await ctx.tell(approval.requester, f"Your {what} for {approval.target} is done. "
                                            "If you were given a temporary password, change it when you sign in.")
-
-
-def _requests(ctx: Context) -> AccountRequests:
-    return AccountRequests(ctx.bot.db, ctx.bot.clock)
 
 
 def _choice(answer: object) -> str | None:

@@ -105,7 +105,7 @@ class Notices(Skill):
             await self._phishing(turn, ctx)
         else:
             systems = [str(e["value"]) for e in (turn.parse or {}).get("entities", []) if e["entity"] == "system"]
-            values = prefill(turn.text, systems, ctx.bot.clock(), ctx.settings.timezone)
+            values = prefill(turn.text, systems, ctx.now(), ctx.settings.timezone)
             await self._compose(ctx, values)
 
     # Outage status ---------------------------------------------------------------
@@ -119,7 +119,7 @@ class Notices(Skill):
             for notice in notices[:5]:
                 announcement = await ctx.announcements.for_notice(int(notice.id or 0))
                 since = (announcement.starts_at if announcement and announcement.starts_at else notice.created_at)
-                upcoming = since > ctx.bot.clock()
+                upcoming = since > ctx.now()
                 line = f"• {neutralise_mentions(notice.title)}: {'planned from' if upcoming else 'since'} " \
                        f"{settings.local_time(since)}"
                 if announcement and announcement.ends_at:
@@ -177,7 +177,7 @@ class Notices(Skill):
         where = ctx.settings.security_channel
         if where and ":" in where:
             channel, _, conversation = where.partition(":")
-            if channel in ctx.bot.channels:
+            if ctx.is_connected(channel):
                 return room_address(channel, conversation)
         return TECHNICIANS
 
@@ -251,7 +251,7 @@ class Notices(Skill):
     async def _submitted(self, turn: Turn, ctx: Context, editing: str) -> None:
         values = dict(turn.form or {})
         try:
-            draft: Draft = read_composer(values, ctx.bot.clock(), ctx.settings.timezone)
+            draft: Draft = read_composer(values, ctx.now(), ctx.settings.timezone)
         except ValueError as exc:
             await self._compose(ctx, values, editing, note=f"Not yet: {exc}")
             return
@@ -396,6 +396,6 @@ class Notices(Skill):
         if reported:
             body += f"\nWhat was reported: {reported}"
         draft = read_composer({"kind": "security", "title": "Phishing warning", "body": body, "audience": "all"},
-                              ctx.bot.clock(), ctx.settings.timezone)
+                              ctx.now(), ctx.settings.timezone)
         row = await ctx.announcements.save_draft(draft, ctx.employee.email, origin_channel=ctx.turn.channel)
         await self._preview(ctx, row)

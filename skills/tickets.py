@@ -200,7 +200,7 @@ class Tickets(Skill):
 
     async def _mine(self, ctx: Context) -> None:
         tickets = await ctx.tickets.list_for(ctx.employee.email)
-        waiting = await ctx.bot.ticket_outbox.pending_for(ctx.employee.email)
+        waiting = await ctx.ticket_outbox.pending_for(ctx.employee.email)
         if not tickets and not waiting:
             await ctx.reply("You have no open tickets. If something needs fixing, just tell me about it.")
             return
