@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 import jsonschema
 from aiohttp import WSMsgType, web
 
-from bot.settings import PROJECT_ROOT
+from tests.fakes.openapi_check import SPECS_DIR
 
 __all__ = ["BOT_TOKEN", "APP_TOKEN", "Call", "FakeSlack", "SlackUser", "spec_path"]
 
@@ -48,14 +47,9 @@ NEWER_MESSAGE_FIELDS: dict[str, Any] = {  # message fields newer than the spec, 
 
 
 def spec_path() -> Path | None:
-    """Slack's Web API spec: ``HELPDESK_SPECS_DIR``, or ``shared/specs`` beside the checkout (or its worktree)."""
-    candidates = [Path(os.environ["HELPDESK_SPECS_DIR"])] if os.environ.get("HELPDESK_SPECS_DIR") else []
-    candidates += [PROJECT_ROOT.parent / "shared" / "specs", PROJECT_ROOT.parent.parent / "shared" / "specs"]
-    for folder in candidates:
-        path = folder / "slack" / "slack_web_openapi_v2.json"
-        if path.is_file():
-            return path
-    return None
+    """Slack's Web API spec in the shared specs folder (``openapi_check.SPECS_DIR``), or None when it is absent."""
+    path = SPECS_DIR / "slack" / "slack_web_openapi_v2.json"
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)
