@@ -1,10 +1,19 @@
-"""Small text helpers: spotting one-letter typos (the NLU and the knowledge base), and defusing mentions."""
+"""Small text helpers: folding case and accents, spotting one-letter typos (the NLU and the knowledge base), and defusing mentions."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["deletions", "neutralise_mentions", "within_one_edit"]
+__all__ = ["deletions", "fold_case", "neutralise_mentions", "within_one_edit"]
+
+
+def fold_case(text: str) -> str:
+    """Lower case without accents (as scikit-learn's ``strip_accents="unicode"``)."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def deletions(word: str) -> set[str]:

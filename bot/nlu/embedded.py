@@ -2,8 +2,9 @@
 
 Entities are found first; ticket keys are replaced by ``__ticket_key__`` in
 the text the classifier sees. Training fits TF-IDF features (word 1-2 grams
-and char_wb 1-4 grams, so typos and case do not matter much) and a logistic
-regression. Parsing does not go through scikit-learn: the fitted
+and char_wb 1-4 grams, so typos and case do not matter much), adds the
+message's mean pretrained word vector (``bot.nlu.word_vectors``, so that
+words of similar meaning count alike), and fits a logistic regression. Parsing does not go through scikit-learn: the fitted
 vocabularies, IDF weights and coefficients are kept and the sparse dot
 product is done here, which keeps a parse well under a millisecond.
 
@@ -21,7 +22,6 @@ import math
 import os
 import re
 import tempfile
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -31,7 +31,8 @@ import numpy as np
 
 from bot.errors import ConfigError
 from bot.nlu.training_data import TrainingData
-from bot.text import deletions, within_one_edit
+from bot.nlu.word_vectors import WordVectors, default_vectors
+from bot.text import deletions, fold_case, within_one_edit
 from bot.nlu.types import Entity, IntentScore, ParseResult
 
 __all__ = ["EXTRACTOR", "OUT_OF_SCOPE", "EmbeddedParser", "char_grams", "fingerprint", "word_grams"]
@@ -45,30 +46,25 @@ FUZZY_MIN_CHARS = 6
 _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"(?u)\b\w+\b")
 _SPACES = re.compile(r"\s\s+")
-MODEL_VERSION = 2
-C = 30.0
+MODEL_VERSION = 3
+C = 10.0
+# How much the word-vector block counts beside the two TF-IDF blocks (each of length 1), chosen by
+# 5-fold cross-validation on intents/: 0 gave macro-F1 0.845, 0.5 0.856, 1 0.873, 2 0.868.
+VECTOR_WEIGHT = 1.0
 
 log = logging.getLogger(__name__)
 
 
-def _normalise(text: str) -> str:
-    """Lower case without accents (as scikit-learn's ``strip_accents="unicode"``)."""
-    text = text.lower()
-    if text.isascii():
-        return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def word_grams(text: str) -> list[str]:
     """Word 1- and 2-grams."""
-    tokens = _TOKEN.findall(_normalise(text))
+    tokens = _TOKEN.findall(fold_case(text))
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
 def char_grams(text: str) -> list[str]:
     """Character 1- to 4-grams inside word boundaries (scikit-learn's ``char_wb``)."""
     grams: list[str] = []
-    for word in _SPACES.sub(" ", _normalise(text)).split():
+    for word in _SPACES.sub(" ", fold_case(text)).split():
         padded = f" {word} "
         for n in range(1, 5):
             if len(padded) < n:
@@ -97,23 +93,30 @@ class _Block:
 class _IntentModel:
     """TF-IDF blocks plus a linear model, scored by hand."""
 
-    def __init__(self, blocks: list[_Block], coef: np.ndarray, intercept: np.ndarray, classes: list[str]) -> None:
+    def __init__(self, blocks: list[_Block], coef: np.ndarray, intercept: np.ndarray, classes: list[str],
+                 vectors: WordVectors | None = None) -> None:
         self.blocks = blocks
         self.coef = coef  # (n_features, n_classes), C-contiguous for row gathers
         self.intercept = intercept
         self.classes = classes
+        self.vectors = vectors
+        # The word-vector weights are the last rows of coef, after every TF-IDF block.
+        self.vector_offset = sum(len(block.vocabulary) for block in blocks)
 
     @classmethod
-    def fit(cls, texts: list[str], labels: list[str], c: float = C) -> _IntentModel:
+    def fit(cls, texts: list[str], labels: list[str], c: float = C,
+            vectors: WordVectors | None = None) -> _IntentModel:
         """Fit the vectorizers and the logistic regression on the examples."""
         # Imported here: scikit-learn takes over a second to import and parsing never needs it.
-        from scipy.sparse import hstack
+        from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         kinds = list(ANALYZERS)
         vectorizers = [TfidfVectorizer(analyzer=ANALYZERS[kind], sublinear_tf=True) for kind in kinds]
         matrices = [vectorizer.fit_transform(texts) for vectorizer in vectorizers]
+        if vectors is not None:
+            matrices.append(csr_matrix(VECTOR_WEIGHT * vectors.sentences([fold_case(text) for text in texts])))
         features = hstack(matrices, format="csr")
         # saga is much faster than lbfgs here; tol=1e-3 is plenty for argmax and confidences.
         model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=5000, class_weight="balanced",
@@ -130,11 +133,11 @@ class _IntentModel:
             # Two classes: sklearn keeps one weight vector w; softmax([-z/2, z/2]) == sigmoid(z).
             coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
         coef = np.ascontiguousarray(coef.T, dtype=np.float64)
-        return cls(blocks, coef, intercept.astype(np.float64), [str(label) for label in model.classes_])
+        return cls(blocks, coef, intercept.astype(np.float64), [str(label) for label in model.classes_], vectors)
 
     def save(self, path: Path) -> None:
         """Write the model to ``path`` (an ``.npz`` file), atomically."""
-        header = {"classes": self.classes,
+        header = {"classes": self.classes, "vectors": self.vectors.identity if self.vectors else None,
                   "blocks": [{"kind": b.kind, "vocabulary": b.vocabulary, "offset": b.offset} for b in self.blocks]}
         arrays = {f"idf{i}": block.idf for i, block in enumerate(self.blocks)}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,13 +147,15 @@ class _IntentModel:
         os.replace(temporary, path)
 
     @classmethod
-    def load(cls, path: Path) -> _IntentModel:
-        """Read a model written by ``save``."""
+    def load(cls, path: Path, vectors: WordVectors | None = None) -> _IntentModel:
+        """Read a model written by ``save``, trained with ``vectors`` (``ValueError`` when it was not)."""
         with np.load(path, allow_pickle=False) as stored:
             header = json.loads(str(stored["header"]))
+            if header.get("vectors") != (vectors.identity if vectors else None):
+                raise ValueError("it was trained with other word vectors")
             blocks = [_Block(b["kind"], b["vocabulary"], stored[f"idf{i}"], b["offset"])
                       for i, b in enumerate(header["blocks"])]
-            return cls(blocks, np.ascontiguousarray(stored["coef"]), stored["intercept"], header["classes"])
+            return cls(blocks, np.ascontiguousarray(stored["coef"]), stored["intercept"], header["classes"], vectors)
 
     def probabilities(self, text: str) -> np.ndarray:
         """Class probabilities for ``text``, in the order of ``classes``."""
@@ -164,6 +169,10 @@ class _IntentModel:
             weights = (np.log(tf) + 1.0) * block.idf[local]
             weights /= math.sqrt(float(weights @ weights))
             logits += weights @ self.coef[local + block.offset]
+        if self.vectors is not None:
+            sentence = self.vectors.sentence(fold_case(text))
+            if sentence is not None:
+                logits += VECTOR_WEIGHT * (sentence @ self.coef[self.vector_offset :])
         logits -= logits.max()
         exp = np.exp(logits)
         return exp / exp.sum()
@@ -292,24 +301,27 @@ class EmbeddedParser:
         self._max_chars = max_chars
 
     @classmethod
-    def train(cls, data: TrainingData, max_chars: int = 1000, cache_dir: Path | None = None) -> EmbeddedParser:
+    def train(cls, data: TrainingData, max_chars: int = 1000, cache_dir: Path | None = None,
+              word_vectors: bool = True) -> EmbeddedParser:
         """Train on ``data``; raises ``ConfigError`` when there is nothing to learn from.
 
         With ``cache_dir``, a model trained earlier on the same data is loaded
-        instead, and a newly trained one is saved there.
+        instead, and a newly trained one is saved there. ``word_vectors=False``
+        leaves out the pretrained word vectors (TF-IDF n-grams only).
         """
         if len(data.intents) < 2:
             raise ConfigError(f"NLU training data needs at least two intents, found {data.intents or 'none'}")
         matcher = _EntityMatcher(data)
-        cached = cache_dir / f"embedded-{fingerprint(data)}.npz" if cache_dir else None
+        vectors = default_vectors() if word_vectors else None
+        cached = cache_dir / f"embedded-{fingerprint(data, vectors)}.npz" if cache_dir else None
         if cached is not None and cached.exists():
             try:
-                return cls(_IntentModel.load(cached), matcher, max_chars)
+                return cls(_IntentModel.load(cached, vectors), matcher, max_chars)
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("NLU cache %s is unreadable (%s); training again", cached, exc)
         texts = [matcher.masked(example.text, matcher.extract(example.text)) for example in data.examples]
         labels = [example.intent for example in data.examples]
-        model = _IntentModel.fit(texts, labels)
+        model = _IntentModel.fit(texts, labels, vectors=vectors)
         if cached is not None:
             try:
                 model.save(cached)
@@ -351,10 +363,11 @@ class EmbeddedParser:
         return self.parse_text(text)
 
 
-def fingerprint(data: TrainingData) -> str:
-    """A short hash of everything training depends on: the data, the features and the model version."""
+def fingerprint(data: TrainingData, vectors: WordVectors | None = None) -> str:
+    """A short hash of everything training depends on: the data, the features, the word vectors and the model version."""
     content = json.dumps(
-        [MODEL_VERSION, C, [asdict(e) for e in data.examples], data.synonyms, data.regexes, data.lookups],
+        [MODEL_VERSION, C, VECTOR_WEIGHT, vectors.identity if vectors else None, [asdict(e) for e in data.examples],
+         data.synonyms, data.regexes, data.lookups],
         sort_keys=True, ensure_ascii=False,
     )
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:20]
