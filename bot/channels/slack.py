@@ -10,7 +10,8 @@ Replies are rendered as Block Kit (``slack_blocks``). A reply with ``key``
 records where it was posted in ``slack_message`` and carries the key in the
 message's metadata; a later reply with ``replaces`` updates that message with
 ``chat.update``, one with ``thread`` is posted in its thread, and a person's
-message in that thread comes in with ``Turn.thread_key`` set to the key.
+message in that thread, or in a thread where the bot posted a keyed answer
+(one an @mention started), comes in with ``Turn.thread_key`` set to the key.
 ``was_delivered`` finds a keyed message again (the table, else the
 conversation's recent history), so a resumed fan-out sends nobody a notice twice.
 """
@@ -41,7 +42,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import metrics
 from bot.channels.slack_blocks import (
@@ -420,7 +421,7 @@ class SlackChannel:
                                                       thread_ts=thread, unfurl_links=False, unfurl_media=False,
                                                       metadata=metadata)
         if reply.key:
-            await self._remember(reply.key, str(response["channel"]), str(response["ts"]))
+            await self._remember(reply.key, str(response["channel"]), str(response["ts"]), thread)
 
     async def was_delivered(self, reply: Reply) -> bool:
         """True when the message keyed ``reply.key`` is already in ``reply.to`` (``DeliveryCheck``).
@@ -447,7 +448,7 @@ class SlackChannel:
             metadata = message.get("metadata") or {}
             if metadata.get("event_type") == METADATA_EVENT and \
                     (metadata.get("event_payload") or {}).get("key") == reply.key:
-                await self._remember(reply.key, channel_id, str(message["ts"]))
+                await self._remember(reply.key, channel_id, str(message["ts"]), message.get("thread_ts"))
                 return True
         return False
 
@@ -480,10 +481,10 @@ class SlackChannel:
             return False
         return True
 
-    async def _remember(self, key: str, channel_id: str, ts: str) -> None:
+    async def _remember(self, key: str, channel_id: str, ts: str, thread_ts: str | None) -> None:
         def upsert(session: Session) -> None:
             row = session.exec(select(SlackMessage).where(SlackMessage.key == key)).first() or SlackMessage(key=key)
-            row.channel_id, row.ts, row.posted_at = channel_id, ts, utcnow()
+            row.channel_id, row.ts, row.thread_ts, row.posted_at = channel_id, ts, thread_ts, utcnow()
             session.add(row)
 
         await self.bot.db.run(upsert)
@@ -493,10 +494,17 @@ class SlackChannel:
             lambda session: session.exec(select(SlackMessage).where(SlackMessage.key == key)).first()
         )
 
-    async def _key_at(self, channel_id: str, ts: str) -> str | None:
-        """The key of the bot message posted at ``ts`` in ``channel_id``, if it had one."""
-        return await self.bot.db.run(lambda session: session.exec(
-            select(SlackMessage.key).where(SlackMessage.channel_id == channel_id, SlackMessage.ts == ts)).first())
+    async def _key_at(self, channel_id: str, thread_ts: str) -> str | None:
+        """The key a message in the thread ``thread_ts`` replies under: the keyed bot message that started the
+        thread, or else the newest keyed bot message inside it (a thread someone's @mention started)."""
+        def lookup(session: Session) -> str | None:
+            root = session.exec(select(SlackMessage.key).where(
+                SlackMessage.channel_id == channel_id, SlackMessage.ts == thread_ts)).first()
+            return root or session.exec(select(SlackMessage.key).where(
+                SlackMessage.channel_id == channel_id, SlackMessage.thread_ts == thread_ts,
+            ).order_by(col(SlackMessage.id).desc())).first()
+
+        return await self.bot.db.run(lookup)
 
     # People ------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, LargeBinary, Table, Text, Unicode, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Table, Text, Unicode, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -221,6 +221,7 @@ class TeamsMessage(SQLModel, table=True):
     """A message the bot sent under a ``Reply.key``, so that a later reply can update it in place."""
 
     __tablename__ = "teams_message"
+    __table_args__ = (Index("ix_teams_message_conversation_activity", "conversation_id", "activity_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True, unique=True, max_length=200)
@@ -300,14 +301,21 @@ class AccountRequest(SQLModel, table=True):
 
 
 class SlackMessage(SQLModel, table=True):
-    """A Slack message the bot posted under a ``Reply.key``, so a later ``Reply.replaces`` can update it."""
+    """A Slack message the bot posted under a ``Reply.key``, so a later ``Reply.replaces`` can update it.
+
+    ``thread_ts`` is the thread it was posted in (None at the top level), so that a
+    message in a thread someone else started still finds the bot's keyed answer there.
+    """
 
     __tablename__ = "slack_message"
+    __table_args__ = (Index("ix_slack_message_channel_ts", "channel_id", "ts"),
+                      Index("ix_slack_message_channel_thread", "channel_id", "thread_ts"))
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True, unique=True, max_length=200)
     channel_id: str = Field(max_length=50)
     ts: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
     posted_at: datetime = Field(default_factory=utcnow)
 # Announcements, deliveries and the scheduler (issue 7) ---------------------------------
 

@@ -87,7 +87,9 @@ class SlackHarness:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
-        self._shown: dict[str, tuple[str, str, list[dict[str, Any]], bool]] = {}  # button -> where it was shown
+        # button -> where it was shown: channel, ts, blocks, ephemeral, and the thread it is in
+        self._shown: dict[str, tuple[str, str, list[dict[str, Any]], bool, str | None]] = {}
+        self._threads: dict[tuple[str, str], str] = {}  # (channel, ts) -> thread_ts of a message posted in a thread
         self._read = 0
         self.owns_fake = True
 
@@ -213,7 +215,7 @@ class SlackHarness:
         person = self.fake.user_by_email(user)
         where = self._shown.get(button_id)
         assert where is not None, f"button {button_id!r} was never shown"
-        channel, ts, blocks, ephemeral = where
+        channel, ts, blocks, ephemeral, thread = where
         element = next(e for b in blocks if b.get("type") == "actions" for e in b["elements"]
                        if button_id in (e.get("value"), e.get("action_id")))
         container: dict[str, Any]
@@ -221,6 +223,8 @@ class SlackHarness:
             container = {"type": "view", "view_id": "VHOME00001"}
         else:
             container = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": ephemeral}
+            if thread:
+                container["thread_ts"] = thread
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": TEAM}, "api_app_id": "A0HELPDESK",
             "user": {"id": person.id, "team_id": TEAM}, "container": container,
@@ -233,6 +237,8 @@ class SlackHarness:
             payload["channel"] = {"id": channel}
             if not ephemeral:
                 payload["message"] = {"type": "message", "ts": ts, "text": "", "blocks": blocks, "user": BOT_USER}
+                if thread:
+                    payload["message"]["thread_ts"] = thread
         return await self.interact(payload)
 
     async def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> list[Line]:
@@ -279,18 +285,20 @@ class SlackHarness:
             if method == "chat.postEphemeral":
                 line["to"] = next(u.email for u in self.fake.users.values() if u.id == args["user"])
                 line["private"] = True
-            if args.get("thread_ts"):
-                line["thread"] = args["thread_ts"]
+            ts = str(args.get("ts") or response.get("ts") or response.get("message_ts"))
+            thread = str(args["thread_ts"]) if args.get("thread_ts") else self._threads.get((channel, ts))
+            if thread:
+                line["thread"] = thread
+                self._threads[(channel, ts)] = thread
             if method == "chat.update":
                 line["replaces"] = self._key_of(channel, str(args["ts"])) or str(args["ts"])
             opener = [e for b in blocks if b.get("type") == "actions" for e in b["elements"]
                       if e["action_id"] == OPEN_FORM]
             if opener:
                 line["form"] = form_from_value(opener[0]["value"])
-                self._shown[OPEN_FORM] = (channel, str(response.get("ts", "")), blocks, False)
-            ts = str(args.get("ts") or response.get("ts") or response.get("message_ts"))
+                self._shown[OPEN_FORM] = (channel, str(response.get("ts", "")), blocks, False, thread)
             for button in line["buttons"]:
-                self._shown[button["id"]] = (channel, ts, blocks, method == "chat.postEphemeral")
+                self._shown[button["id"]] = (channel, ts, blocks, method == "chat.postEphemeral", thread)
             return line
         if method == "views.open":
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
@@ -298,7 +306,7 @@ class SlackHarness:
         if method == "views.publish":
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
             for button in blocks_buttons(view["blocks"]):
-                self._shown[button["id"]] = ("home", "", view["blocks"], False)
+                self._shown[button["id"]] = ("home", "", view["blocks"], False, None)
             return None
         return None
 

@@ -138,6 +138,26 @@ async def test_a_reply_in_the_ticket_thread_is_a_comment(slack: SlackHarness) ->
     assert len(rows(slack.bot, TicketComment)) == 1 and lines and "added" not in texts(lines).lower()
 
 
+async def test_a_mention_in_the_thread_of_a_channel_ticket_is_a_comment(slack: SlackHarness) -> None:
+    """Ann opens a ticket by @mentioning the bot in #general: the preview and "is open" stay in the thread her
+    mention started, and a later mention in that thread is a comment on the ticket, answered there."""
+    [preview] = await slack.mention(ANN, GENERAL, "my monitor flickers all the time")
+    root = preview.get("thread")
+    assert preview["to"] == GENERAL and root
+    await slack.click(ANN, button([preview], "Submit"))
+    [opened] = [c for c in slack.fake.calls_to("chat.postMessage") if key_of(c) == "tickets:HELP-1"]
+    assert opened.args["channel"] == GENERAL and opened.args["thread_ts"] == root
+    assert [row.thread_ts for row in rows(slack.bot, SlackMessage) if row.key == "tickets:HELP-1"] == [root]
+
+    lines = await slack.mention(ANN, GENERAL, "it also buzzes now", thread=root)
+    assert [c.body for c in rows(slack.bot, TicketComment)] == ["it also buzzes now"]
+    [answer] = [line for line in lines if line["to"] == GENERAL]
+    assert "Added your comment to HELP-1" in answer["text"] and answer["thread"] == root
+
+    lines = await slack.mention(BOB, GENERAL, "hello")  # a new thread of its own: an ordinary message
+    assert len(rows(slack.bot, TicketComment)) == 1 and "added" not in texts(lines).lower()
+
+
 async def test_was_delivered_reads_the_table_then_the_history(slack: SlackHarness) -> None:
     """A recorded key is delivered; an unrecorded one is found in the DM's history (and recorded); else not."""
     await slack.say(BOB, "hello")
