@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.errors import PermissionDenied
+from bot.errors import PermissionDenied, TicketQueued
 from bot.messages import TECHNICIANS, Field, Form, FormInput, Reply, Turn, room_address
 from bot.services.announcements import KINDS, Draft, composer_values, read_composer
 from bot.text import neutralise_mentions
@@ -141,24 +141,37 @@ class Notices(Skill):
                         "I can report it to the IT team.",
                         buttons=(ctx.button("outage_report", system, "Report it"),))
 
+    async def _file(self, ctx: Context, **fields: str) -> tuple[str, str]:
+        """Open a ticket for the employee: its key and how to name it ("ticket HELP-3").
+
+        When the ticket system is down the request waits in the outbox: the key is ""
+        and the name is the outbox request, so the report itself still goes out now.
+        """
+        try:
+            ticket = await ctx.tickets.create(reporter=ctx.employee.email, **fields)
+        except TicketQueued as queued:
+            await ctx.audit.record(ctx.employee.email, "ticket.queued", target=f"outbox #{queued.entry_id}")
+            return "", f"request #{queued.entry_id}, filed as a ticket once the ticket system answers"
+        return ticket.key, f"ticket {ticket.key}"
+
     async def _report_outage(self, ctx: Context, system: str) -> None:
         email = ctx.employee.email
-        ticket = await ctx.tickets.create(
-            reporter=email, summary=f"{system or 'Something'} seems to be down",
+        key, reference = await self._file(
+            ctx, summary=f"{system or 'Something'} seems to be down",
             description=f"Reported through the helpdesk bot; no outage notice was known for {system or 'it'}.",
             system=system, urgency="high",
         )
-        reporters, alert = await ctx.notices.record_report(system, email, ticket.key)
-        await ctx.audit.record(email, "outage.report", target=system or "(no system)", detail=ticket.key)
+        reporters, alert = await ctx.notices.record_report(system, email, key)
+        await ctx.audit.record(email, "outage.report", target=system or "(no system)", detail=reference)
         await ctx.tell_technicians(f"Outage report from {email}: {system or 'something'} seems to be down "
-                                   f"(ticket {ticket.key}).")
+                                   f"({reference}).")
         if alert:
             await ctx.tell_technicians(
                 f"Probable outage: {reporters} people reported {system} down in the last 15 minutes.",
                 buttons=(ctx.button("announce_outage", system, "Announce an outage"),),
             )
         buttons = (ctx.button("subscribe", system, "Tell me when it's fixed"),) if system else ()
-        await ctx.reply(f"Thanks, I've reported it to the IT team (ticket {ticket.key}).", buttons=buttons)
+        await ctx.reply(f"Thanks, I've reported it to the IT team ({reference}).", buttons=buttons)
 
     # Phishing ------------------------------------------------------------------
 
@@ -190,17 +203,17 @@ class Notices(Skill):
             await ctx.send(Reply(f"Phishing report from {email} (no link clicked).",
                                  (ctx.button("phish_notice", "", "Turn into a security notice"),), to=security))
             return
-        ticket = await ctx.tickets.create(
-            reporter=email, summary="Phishing: employee clicked a link or entered a password",
+        key, reference = await self._file(
+            ctx, summary="Phishing: employee clicked a link or entered a password",
             description="Reported through the helpdesk bot. The employee wrote:\n" + str(data.get("report", "")),
             urgency="urgent",
         )
         await ctx.send(Reply(
-            f"URGENT security: {email} clicked a phishing link or entered a password. Ticket {ticket.key}.",
-            (ctx.button("phish_notice", ticket.key, "Turn into a security notice"),), to=security,
+            f"URGENT security: {email} clicked a phishing link or entered a password ({reference}).",
+            (ctx.button("phish_notice", key, "Turn into a security notice"),), to=security,
         ))
         offer = await ctx.offer("reset_password", "Reset my password now")
-        await ctx.reply(f"I've alerted the security team (ticket {ticket.key}); they will contact you. "
+        await ctx.reply(f"I've alerted the security team ({reference}); they will contact you. "
                         "To be safe, change your password now.", buttons=(offer,))
 
     async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:

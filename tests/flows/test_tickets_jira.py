@@ -245,14 +245,29 @@ async def test_injection_through_the_email_finds_nothing(jira_chat: Chat, fake: 
 
 
 async def test_phishing_click_while_jira_is_down(jira_chat: Chat, fake: JiraFake) -> None:
-    """An urgent report that cannot be filed still reaches the technicians at once."""
+    """An urgent report that cannot be filed still goes out whole: the security alert at once, naming the
+    waiting request, and the offer to reset the password; the ticket is filed when Jira is back."""
     lines = await jira_chat.say(ANN, "I got a weird email asking me to verify my password and I clicked the link")
     fake.fail_next(503)
     lines = await jira_chat.click(ANN, button(lines, "Yes"))
     to_technicians = texts(lines, to="technicians")
     assert "request #1 from ann@city.example waits in the outbox" in to_technicians
     assert "Urgency: urgent" in to_technicians
-    assert "saved your request (#1)" in texts(lines, to=ANN)
+    assert "URGENT security: ann@city.example clicked a phishing link or entered a password (request #1" \
+        in to_technicians
+    assert "alerted the security team (request #1" in texts(lines, to=ANN)
+    assert button(lines, "Reset my password now")
+    assert fake.issues == {}
+
+
+async def test_outage_report_while_jira_is_down(jira_chat: Chat, fake: JiraFake) -> None:
+    """"Report it" with Jira down: the technicians hear of the outage now, and the report is counted."""
+    lines = await jira_chat.say(BOB, "is the vpn down")
+    fake.fail_next(503)
+    lines = await jira_chat.click(BOB, button(lines, "Report it"))
+    assert "Outage report from bob@city.example: vpn seems to be down (request #1" in texts(lines, to="technicians")
+    assert "reported it to the IT team (request #1" in texts(lines, to=BOB)
+    assert button(lines, "Tell me when it's fixed")
 
 
 async def test_offers_from_other_skills_file_in_jira(jira_chat: Chat, fake: JiraFake) -> None:
