@@ -1,4 +1,4 @@
-"""The one aiohttp server: ``/healthz`` and ``/metrics`` (channels add their own routes)."""
+"""The one aiohttp server: ``/healthz``, ``/metrics``, the dashboard and the Jira webhook (channels add their own routes)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.app import Bot
+from bot.dashboard import dashboard_handler
 from bot.integrations.jira_webhook import jira_webhook_handler
 
 __all__ = ["BOT_KEY", "build_web_app"]
@@ -35,5 +36,7 @@ def build_web_app(bot: Bot) -> web.Application:
     app[BOT_KEY] = bot
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/dashboard", dashboard_handler(bot))
+    app.router.add_get("/dashboard.json", dashboard_handler(bot, as_json=True))
     app.router.add_post("/jira/webhook", jira_webhook_handler(bot))
     return app

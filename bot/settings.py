@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     # Server and storage
     host: str = "127.0.0.1"
     port: int = Field(3000, ge=1, le=65535)
+    dashboard_token: SecretStr | None = None
     database_url: str = "sqlite:///helpdesk.db"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     timezone: str = "UTC"

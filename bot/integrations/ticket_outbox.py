@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.errors import IntegrationError, TicketBackendUnavailable, TicketQueued
@@ -195,6 +195,11 @@ class TicketOutbox:
             return result.rowcount == 1  # type: ignore[attr-defined]
 
         return await self.db.run(claim)
+
+    async def waiting(self) -> int:
+        """How many requests wait to be filed."""
+        query = select(func.count()).select_from(TicketOutboxEntry).where(TicketOutboxEntry.state == "pending")
+        return await self.db.run(lambda s: int(s.exec(query).one()))
 
     async def pending_for(self, reporter: str) -> list[TicketOutboxEntry]:
         """The reporter's requests still waiting to be filed, oldest first."""

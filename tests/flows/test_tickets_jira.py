@@ -285,3 +285,26 @@ async def test_offers_from_other_skills_file_in_jira(jira_chat: Chat, fake: Jira
     lines = await jira_chat.click(BOB, button(lines, "Open a ticket"))
     await jira_chat.click(BOB, button(lines, "Submit"))
     assert fake.issues["ITSD-2"]["fields"]["summary"] == "zzq frobnicate the gronk"
+
+
+async def test_the_dashboard_shows_a_jira_that_does_not_answer(tmp_path: Path, fake: JiraFake,
+                                                              parser: EmbeddedParser, clock: Clock) -> None:
+    """Jira down: the dashboard still comes, says so, and counts the request waiting in the outbox."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'desk.db'}", dashboard_token="t0k", **jira_settings(fake))
+    bot = Bot(settings, nlu=parser, clock=clock)
+    bot.start()
+    try:
+        chat = Chat(bot)
+        lines = await chat.say(ANN, "my monitor flickers all the time")
+        fake.fail_next(503, times=20)
+        await chat.click(ANN, button(lines, "Submit"))
+        async with TestClient(TestServer(build_web_app(bot), host="127.0.0.1")) as client:
+            response = await client.get("/dashboard.json", headers={"Authorization": "Bearer t0k"})
+            assert response.status == 200
+            data = await response.json()
+            page = await (await client.get("/dashboard", headers={"Authorization": "Bearer t0k"})).text()
+        assert data["tickets"] == [] and "Jira" in data["tickets_error"] and data["outbox_waiting"] == 1
+        assert "1 request(s) wait in the outbox" in page
+    finally:
+        fake.failures.clear()
+        bot.close()
