@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from bot.errors import ConfigError
-from bot.messages import Employee, Turn
+from bot.messages import Button, Employee, Turn
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -61,6 +61,9 @@ class Skill:
     summary: ClassVar[str] = ""
     examples: ClassVar[tuple[str, ...]] = ()
     intents: ClassVar[tuple[Intent, ...]] = ()
+    quick_actions: ClassVar[tuple[Button, ...]] = ()
+    """Buttons for a channel's home screen (the Slack App Home): ``intent:<name>`` starts one of this
+    skill's intents, a ``skill:<name>:<action>:`` button calls ``on_click``."""
 
     def intent(self, name: str) -> Intent | None:
         """The declaration of intent ``name``, if this skill handles it."""
@@ -105,10 +108,12 @@ def load_skills(package: str = "skills") -> list[Skill]:
 
 
 def check_intents(skills: Iterable[Skill], data_intents: Iterable[str]) -> None:
-    """Every intent in the data is handled by exactly one skill, and every skill's intents exist.
+    """Every intent in the data is handled by exactly one skill, every skill's intents exist, and every
+    quick action that starts an intent names one of its own skill's.
 
     Raises ConfigError with one clear line otherwise.
     """
+    skills = list(skills)
     known = set(data_intents)
     owners: dict[str, list[str]] = {}
     for skill in skills:
@@ -121,5 +126,10 @@ def check_intents(skills: Iterable[Skill], data_intents: Iterable[str]) -> None:
         for name in sorted(set(owners) - known)
     ]
     problems += [f"{name} is the router's own intent" for name in sorted(set(owners) & ROUTER_INTENTS)]
+    problems += [
+        f"quick action {button.id} of skill {skill.name} names none of its intents"
+        for skill in skills for button in skill.quick_actions
+        if button.id.startswith("intent:") and skill.intent(button.id.removeprefix("intent:")) is None
+    ]
     if problems:
         raise ConfigError("intents and skills do not match: " + "; ".join(problems))

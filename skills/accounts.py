@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from bot.context import Context
 from bot.errors import DirectoryError, IntegrationError, PermissionDenied
 from bot.integrations.directory import DirectoryAccount
-from bot.messages import TECHNICIANS, Field, Reply, Turn
+from bot.messages import TECHNICIANS, Button, Field, Reply, Turn
 from bot.services.account_requests import CODE_TTL
 from bot.services.passwords import temporary_password
 from bot.skill import Intent, Skill
@@ -52,6 +52,7 @@ class Accounts(Skill):
     summary = "Reset your password or unlock your account"
     examples = ("I forgot my password",)
     intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password"), Intent("unlock_account"))
+    quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:reset_password", "Reset my password", "primary"),)
 
     # Asking ------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bot.context import Context
-from bot.messages import Field, Turn
+from bot.messages import Button, Field, Turn
 from bot.skill import Intent, Skill, Slot
 
 __all__ = ["HowTo"]
@@ -20,6 +20,7 @@ class HowTo(Skill):
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("howto", slots=(Slot("system", "", entity="system", required=False),)),
     )
+    quick_actions: ClassVar[tuple[Button, ...]] = (Button("skill:howto:ask:", "Ask a how-to question"),)
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Give the best article's first steps, or say honestly that there is none."""
@@ -44,7 +45,12 @@ class HowTo(Skill):
         )
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
-        """Feedback on an answer; "No" offers a ticket with the question and the article filled in."""
+        """Feedback on an answer ("No" offers a ticket with the question and the article filled in), or the
+        home screen's "Ask a how-to question"."""
+        if action == "ask":
+            await ctx.reply("Sure. What would you like to know how to do? Ask in your own words, like "
+                            "\"how do I connect to the VPN\".")
+            return
         if action not in ("helped", "unhelpful") or not argument.isdigit():
             return
         query = await ctx.questions.feedback(int(argument), ctx.employee.email, action == "helped")

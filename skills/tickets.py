@@ -93,6 +93,7 @@ class Tickets(Skill):
         Intent("open_ticket", slots=(Slot("system", "", entity="system", required=False),)),
         Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),)),
     )
+    quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:open_ticket", "Open a ticket"),)
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Open a ticket, or report on, comment on or work one."""

@@ -57,7 +57,8 @@ from bot.channels.slack_blocks import (
     submitted_values,
 )
 from bot.errors import ConfigError, IntegrationError
-from bot.messages import TECHNICIANS, Button, Employee, Reply, Turn
+from bot.home import home_for
+from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.settings import Settings
 from bot.store import ChatAccount, SlackMessage, utcnow
 
@@ -70,12 +71,6 @@ log = logging.getLogger(__name__)
 
 PROFILE_TTL = timedelta(hours=1)  # how long a users.info answer is trusted before asking again
 GROUP_TTL = 300.0  # seconds a technician group's membership is trusted
-HOWTO_PROMPT = "home:howto"
-QUICK_ACTIONS = [
-    Button("intent:reset_password", "Reset my password", "primary"),
-    Button("intent:open_ticket", "Open a ticket"),
-    Button(HOWTO_PROMPT, "Ask a how-to question"),
-]
 EVERYTHING = re.compile(".*")
 CONCURRENT_TURNS = 4  # after-ack jobs running at once; the rest wait, so acks stay fast under a burst
 METADATA_EVENT = "helpdesk_notice"
@@ -309,10 +304,6 @@ class SlackChannel:
             conversation, thread = container["channel_id"], message.get("thread_ts")
         else:  # the App Home tab or a modal
             conversation, thread = await self._dm(user_id, employee.email), None
-        if action_id == HOWTO_PROMPT:
-            await self.client.chat_postMessage(channel=conversation, text="Sure. What would you like to know how "
-                                               "to do? Ask in your own words, like \"how do I connect to the VPN\".")
-            return
         if container.get("type") == "message" and not container.get("is_ephemeral") \
                 and not action_id.startswith("approval:") and message.get("blocks"):
             # Show the choice and take the buttons away at once, so nobody answers twice.
@@ -358,15 +349,13 @@ class SlackChannel:
         employee = await self.employee(user_id)
         if employee is None:
             return
-        tickets = await self.bot.tickets.list_for(employee.email)
-        outages = await self.bot.notices.active()
-        approvals = await self.bot.approvals.pending() if employee.is_technician else None
+        home = await home_for(self.bot, employee)
         view = home_view(
-            employee.name,
-            QUICK_ACTIONS,
-            [(t.key, t.summary, t.status) for t in tickets],
-            [(n.title, self.settings.local_time(n.created_at)) for n in outages],
-            None if approvals is None else [(a.id or 0, a.summary, a.requester) for a in approvals],
+            home.name,
+            home.quick_actions,
+            [(t.key, t.summary, t.status) for t in home.tickets],
+            [(n.title, self.settings.local_time(n.created_at)) for n in home.outages],
+            None if home.approvals is None else [(a.id or 0, a.summary, a.requester) for a in home.approvals],
         )
         await self.client.views_publish(user_id=user_id, view=view)
 

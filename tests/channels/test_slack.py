@@ -157,6 +157,8 @@ async def test_home_quick_action_starts_in_the_dm(slack: SlackHarness) -> None:
     await slack.event({"type": "app_home_opened", "user": "U0BOB00001", "channel": "D0BOB00001", "tab": "home"})
     lines = await slack.click(BOB, "intent:open_ticket")
     assert lines and lines[0]["to"] == BOB and "what is the problem" in lines[0]["text"]
+    lines = await slack.click(BOB, "skill:howto:ask:")
+    assert [line["to"] for line in lines] == [BOB] and "What would you like to know how to do?" in lines[0]["text"]
 
 
 async def test_duplicate_event_is_processed_once(slack: SlackHarness) -> None:

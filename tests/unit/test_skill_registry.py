@@ -7,7 +7,7 @@ from typing import ClassVar
 import pytest
 
 from bot.errors import ConfigError
-from bot.messages import Employee
+from bot.messages import Button, Employee
 from bot.nlu import load_training_data
 from bot.settings import PROJECT_ROOT
 from bot.skill import ROUTER_INTENTS, Intent, Skill, check_intents, load_skills
@@ -90,6 +90,21 @@ def test_skill_claiming_a_router_intent_is_named() -> None:
     """A skill may not take yes, no or the fallback from the router."""
     message = _problem([_skill("a", "greet", "affirm")], ["greet", "affirm"])
     assert "affirm is the router's own intent" in message
+
+
+def test_quick_action_for_another_skills_intent_is_named() -> None:
+    """A home-screen button may start only an intent of the skill that offers it."""
+    skill = _skill("a", "greet")
+    type(skill).quick_actions = (Button("intent:open_ticket", "Open a ticket"), Button("skill:a:wave:", "Wave"))
+    message = _problem([skill, _skill("b", "open_ticket")], ["greet", "open_ticket"])
+    assert message.endswith("quick action intent:open_ticket of skill a names none of its intents")
+
+
+def test_the_skills_offer_the_home_screen_actions() -> None:
+    """Reset, how-to and ticket come from their skills, each starting one of its own intents."""
+    offered = {button.label: skill.name for skill in load_skills() for button in skill.quick_actions}
+    assert offered == {"Reset my password": "accounts", "Ask a how-to question": "howto", "Open a ticket": "tickets"}
+    check_intents(load_skills(), _project_intents())
 
 
 def test_several_problems_are_reported_together() -> None:
