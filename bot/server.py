@@ -1,4 +1,7 @@
-"""The one aiohttp server: ``/healthz``, ``/metrics``, the dashboard and the Jira webhook (channels add their own routes)."""
+"""The one aiohttp server: ``/healthz``, ``/metrics``, the dashboard and the Jira webhook.
+
+Channels add their own routes.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Small text helpers: folding case and accents, spotting one-letter typos (the NLU and the knowledge base), and defusing mentions."""
+"""Small text helpers: folding case and accents, spotting one-letter typos (the NLU and the knowledge
+base), and defusing mentions."""
 
 from __future__ import annotations
 
