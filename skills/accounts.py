@@ -109,7 +109,7 @@ class Accounts(Skill):
 
     def _self_service(self, ctx: Context, account: DirectoryAccount, target: str) -> bool:
         return (ctx.settings.reset_policy == "self_service" and ctx.directory.automatic
-                and target == ctx.employee.email and not account.in_any(ctx.settings.protected_groups)
+                and target == ctx.employee.email and not account.privileges(ctx.settings.protected_groups)
                 and bool(account.alternate_email) and ctx.mailer is not None)
 
     async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
@@ -163,7 +163,7 @@ class Accounts(Skill):
     async def _ask_technicians(self, ctx: Context, request: AccountRequest, account: DirectoryAccount,
                                system: str) -> None:
         settings = ctx.settings
-        protected = account.in_any(settings.protected_groups)
+        protected = account.privileges(settings.protected_groups)
         last = account.last_reset or await ctx.account_requests.last_done(request.target)
         details = [("Account", request.target)]
         if system:

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ldap3 import MODIFY_REPLACE
 
 from bot.app import Bot
 from bot.nlu import EmbeddedParser
 from tests import servers
 from tests.fake_graph import FakeGraph
-from tests.fixtures_directory import samba_lock, samba_sign_in, samba_user
+from tests.fixtures_directory import samba_admin, samba_lock, samba_sign_in, samba_user
 from tests.flows.test_accounts_directory import ask, assert_kept_nowhere, temporary_password
 from tests.support import Chat, Clock, button, make_settings, texts
 
@@ -92,3 +93,15 @@ async def test_active_directory_domain_admin_is_protected(samba_chat: Chat, samb
     email = samba_user(samba_dc, groups=("Domain Admins",))
     lines = await ask(samba_chat, email)
     assert "Privileged: yes: Domain Admins" in texts(lines, to="technicians")
+
+
+@pytest.mark.samba
+async def test_active_directory_admin_count_is_privileged(samba_chat: Chat, samba_dc: servers.SambaDC) -> None:
+    """An account that has left Domain Admins keeps AD's adminCount=1: the card still says privileged."""
+    email = samba_user(samba_dc)
+    conn = samba_admin(samba_dc)
+    assert conn.modify(f"CN={email.partition('@')[0]},CN=Users,{servers.AD_BASE}",
+                       {"adminCount": [(MODIFY_REPLACE, ["1"])]}), conn.result
+    conn.unbind()
+    lines = await ask(samba_chat, email)
+    assert "Privileged: yes: AD protected account (adminCount=1)" in texts(lines, to="technicians")

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from ldap3 import MODIFY_REPLACE
 
 from bot.errors import DirectoryError
 from bot.integrations.directory import Directory, GraphDirectory, LdapDirectory, build_directory
+from bot.integrations.directory.base import ADMIN_PROTECTED
 from tests import servers
 from tests.fake_graph import FakeGraph
 from tests.fixtures_directory import (
@@ -198,3 +200,20 @@ async def test_no_password_is_sent_without_tls(slapd: servers.Slapd, ldap_people
         await plain.reset_password(account, NEW_PASSWORD)
     assert raised.value.kind == "unsupported"
     assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"
+
+
+@pytest.mark.samba
+async def test_ad_admin_count_marks_a_privileged_account(samba_dc: servers.SambaDC) -> None:
+    """An AD account with adminCount=1 (once in a protected group, perhaps no longer) is privileged even
+    outside the listed protected groups; an ordinary account is not."""
+    conn = samba_admin(samba_dc)
+    former_admin, plain = samba_user(samba_dc, conn=conn), samba_user(samba_dc, conn=conn)
+    dn = f"CN={former_admin.partition('@')[0]},CN=Users,{servers.AD_BASE}"
+    assert conn.modify(dn, {"adminCount": [(MODIFY_REPLACE, ["1"])]}), conn.result
+    conn.unbind()
+    directory = _ldap(samba_dc.settings)
+    found = await directory.find(former_admin)
+    assert found is not None and found.admin_protected and found.in_any(["Domain Admins"]) == []
+    assert found.privileges(["Domain Admins"]) == [ADMIN_PROTECTED]
+    ordinary = await directory.find(plain)
+    assert ordinary is not None and not ordinary.admin_protected and ordinary.privileges(["Domain Admins"]) == []

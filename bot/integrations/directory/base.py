@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Directory", "DirectoryAccount", "plausible_email"]
+__all__ = ["ADMIN_PROTECTED", "Directory", "DirectoryAccount", "plausible_email"]
+
+ADMIN_PROTECTED = "AD protected account (adminCount=1)"
 
 _PLAUSIBLE = re.compile(r"^[^\s@\x00-\x1f\x7f]{1,64}@[^\s@\x00-\x1f\x7f]{1,255}$")
 
@@ -33,7 +35,8 @@ class DirectoryAccount:
     ``locked`` is None when the directory cannot tell (Entra ID, or no
     directory at all). ``groups`` are group names (a DN's first CN, or a
     Graph ``displayName``), nested membership included where the directory
-    resolves it.
+    resolves it. ``admin_protected`` is Active Directory's ``adminCount=1``:
+    the account is, or once was, in a protected group such as Domain Admins.
     """
 
     id: str
@@ -45,11 +48,17 @@ class DirectoryAccount:
     groups: tuple[str, ...] = ()
     alternate_email: str | None = None
     last_reset: datetime | None = None
+    admin_protected: bool = False
 
     def in_any(self, groups: list[str]) -> list[str]:
         """The names in ``groups`` this account belongs to (case-insensitive)."""
         mine = {group.casefold() for group in self.groups}
         return [group for group in groups if group.casefold() in mine]
+
+    def privileges(self, protected_groups: list[str]) -> list[str]:
+        """Why the account is privileged: the protected groups it is in, and AD's ``adminCount=1``."""
+        reasons = self.in_any(protected_groups)
+        return [*reasons, ADMIN_PROTECTED] if self.admin_protected else reasons
 
 
 @runtime_checkable

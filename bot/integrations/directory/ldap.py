@@ -154,7 +154,7 @@ class LdapDirectory:
         if self.flavor == "ad":
             query = f"(&(objectCategory=person)(objectClass=user)(|(mail={value})(userPrincipalName={value})))"
             attributes = ["sAMAccountName", "userPrincipalName", "displayName", "mail", "userAccountControl",
-                          "msDS-User-Account-Control-Computed", "pwdLastSet", self.alternate_attribute]
+                          "msDS-User-Account-Control-Computed", "pwdLastSet", "adminCount", self.alternate_attribute]
         else:
             query = f"(&(objectClass=person)(mail={value}))"
             attributes = ["uid", "cn", "displayName", "mail", "pwdAccountLockedTime", "pwdChangedTime",
@@ -177,6 +177,7 @@ class LdapDirectory:
                 username=_first(raw, "samaccountname"), display_name=_first(raw, "displayname"),
                 locked=bool(computed & UF_LOCKOUT), disabled=bool(control & UF_ACCOUNTDISABLE),
                 groups=groups, alternate_email=alternate, last_reset=_filetime(_first(raw, "pwdlastset")),
+                admin_protected=_first(raw, "admincount") == "1",
             )
         locked_at = _first(raw, "pwdaccountlockedtime")
         return DirectoryAccount(
