@@ -253,7 +253,8 @@ def _mailer(settings: Settings) -> Mailer | None:
         return None
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, username=settings.smtp_username,
-                  password=password, starttls=settings.smtp_starttls)
+                  password=password, starttls=settings.smtp_starttls, implicit_tls=settings.smtp_ssl,
+                  ca_file=settings.smtp_ca_file)
 
 
 def defused(reply: Reply) -> Reply:

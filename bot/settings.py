@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_ca_file: Path | None = None
 
     @field_validator("protected_groups", "temp_password_classes", mode="before")
     @classmethod
