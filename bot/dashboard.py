@@ -1,8 +1,9 @@
 """``GET /dashboard``: the desk at a glance for technicians, in a browser (and as JSON for scripts).
 
 One read-only page: open tickets, requests waiting in the outbox while the
-ticket system is down, approvals waiting for a technician, current outages and
-the latest announcements with their delivery and acknowledgement counts.
+ticket system is down, approvals waiting for a technician, current outages,
+the latest announcements with their delivery and acknowledgement counts, and
+the questions the knowledge base could not answer (``helpdesk kb gaps``).
 
 It is served only when ``HELPDESK_DASHBOARD_TOKEN`` is set (404 otherwise),
 and asks for that token as the password of HTTP Basic authentication (any
@@ -13,6 +14,7 @@ system that does not answer is shown as such; the rest of the page still comes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -34,6 +36,7 @@ __all__ = ["DeskStatus", "dashboard_handler", "desk_status", "render_html"]
 log = logging.getLogger(__name__)
 MAX_TICKETS = 100
 MAX_ANNOUNCEMENTS = 10
+MAX_GAPS = 10
 
 
 @dataclass
@@ -49,6 +52,7 @@ class DeskStatus:
     approvals: list[dict[str, str]] = field(default_factory=list)
     outages: list[dict[str, str]] = field(default_factory=list)
     announcements: list[dict[str, str]] = field(default_factory=list)
+    kb_gaps: list[dict[str, str]] = field(default_factory=list)
 
 
 async def desk_status(bot: Bot) -> DeskStatus:
@@ -76,13 +80,16 @@ async def desk_status(bot: Bot) -> DeskStatus:
             acknowledged = str(len(report.acknowledged)) if report else ""
         status.announcements.append({"id": str(row.id), "title": row.title, "status": row.status,
                                      "sent": f"{row.sent}/{row.total}", "acknowledged": acknowledged})
+    gaps = await asyncio.to_thread(bot.questions.gaps, MAX_GAPS)
+    status.kb_gaps = [{"times_asked": str(gap.count), "for_example": gap.examples[0] if gap.examples else "",
+                       "last_asked": local(gap.last_asked) if gap.last_asked else ""} for gap in gaps]
     return status
 
 
 def _table(title: str, rows: list[dict[str, str]], empty: str) -> str:
     if not rows:
         return f"<h2>{escape(title)}</h2><p>{escape(empty)}</p>"
-    head = "".join(f"<th>{escape(name)}</th>" for name in rows[0])
+    head = "".join(f"<th>{escape(name.replace('_', ' '))}</th>" for name in rows[0])
     body = "".join("<tr>" + "".join(f"<td>{escape(value)}</td>" for value in row.values()) + "</tr>"
                    for row in rows)
     return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
@@ -101,6 +108,7 @@ def render_html(status: DeskStatus) -> str:
         _table("Approvals waiting", status.approvals, "Nothing waits for approval."),
         _table("Current outages", status.outages, "No outage notices."),
         _table("Latest announcements", status.announcements, "No announcements yet."),
+        _table("Questions the knowledge base could not answer", status.kb_gaps, "None so far."),
     ]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>Helpdesk dashboard</title>"

@@ -51,6 +51,7 @@ async def test_the_desk_at_a_glance(desk: Chat) -> None:
     """A ticket whose summary is markup shows escaped; the JSON has the same facts."""
     lines = await desk.say(ANN, "my monitor shows <script>alert(1)</script> and flickers")
     await desk.click(ANN, button(lines, "Submit"))
+    await desk.say(ANN, "how do I recalibrate the zamboni scheduling kiosk")
     async with TestClient(TestServer(build_web_app(desk.bot), host="127.0.0.1")) as client:
         page = await (await client.get("/dashboard", headers=basic(TOKEN))).text()
         data = await (await client.get("/dashboard.json", headers={"Authorization": f"Bearer {TOKEN}"})).json()
@@ -59,3 +60,5 @@ async def test_the_desk_at_a_glance(desk: Chat) -> None:
     assert [ticket["key"] for ticket in data["tickets"]] == ["HELP-1"]
     assert data["tickets"][0]["reporter"] == ANN and data["outbox_waiting"] == 0 and data["tickets_error"] is None
     assert data["nlu"] == "embedded (ready)"
+    assert [gap["for_example"] for gap in data["kb_gaps"]] == ["how do I recalibrate the zamboni scheduling kiosk"]
+    assert "Questions the knowledge base could not answer" in page and "<th>times asked</th>" in page
