@@ -3,7 +3,8 @@
 One read-only page: open tickets, requests waiting in the outbox while the
 ticket system is down, approvals waiting for a technician, current outages,
 the latest announcements with their delivery and acknowledgement counts, and
-the questions the knowledge base could not answer (``helpdesk kb gaps``).
+the questions the knowledge base could not answer in the last 30 days
+(grouped as ``helpdesk kb gaps`` does).
 
 It is served only when ``HELPDESK_DASHBOARD_TOKEN`` is set (404 otherwise),
 and asks for that token as the password of HTTP Basic authentication (any
@@ -21,6 +22,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_TICKETS = 100
 MAX_ANNOUNCEMENTS = 10
 MAX_GAPS = 10
+GAPS_WINDOW = timedelta(days=30)
 
 
 @dataclass
@@ -80,7 +83,7 @@ async def desk_status(bot: Bot) -> DeskStatus:
             acknowledged = str(len(report.acknowledged)) if report else ""
         status.announcements.append({"id": str(row.id), "title": row.title, "status": row.status,
                                      "sent": f"{row.sent}/{row.total}", "acknowledged": acknowledged})
-    gaps = await asyncio.to_thread(bot.questions.gaps, MAX_GAPS)
+    gaps = await asyncio.to_thread(bot.questions.gaps, MAX_GAPS, bot.clock() - GAPS_WINDOW)
     status.kb_gaps = [{"times_asked": str(gap.count), "for_example": gap.examples[0] if gap.examples else "",
                        "last_asked": local(gap.last_asked) if gap.last_asked else ""} for gap in gaps]
     return status
@@ -108,7 +111,7 @@ def render_html(status: DeskStatus) -> str:
         _table("Approvals waiting", status.approvals, "Nothing waits for approval."),
         _table("Current outages", status.outages, "No outage notices."),
         _table("Latest announcements", status.announcements, "No announcements yet."),
-        _table("Questions the knowledge base could not answer", status.kb_gaps, "None so far."),
+        _table("Questions the knowledge base could not answer (30 days)", status.kb_gaps, "None."),
     ]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>Helpdesk dashboard</title>"

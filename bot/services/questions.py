@@ -94,13 +94,13 @@ class QuestionLog:
 
         return await self.db.run(rate)
 
-    def gaps(self, limit: int = 20) -> list[Gap]:
-        """Unanswered and unhelpful questions grouped by what they ask, most frequent first."""
-        rows = self.db.call(
-            lambda session: session.exec(
-                select(KbQuery).where(col(KbQuery.outcome).in_(GAP_OUTCOMES)).order_by(col(KbQuery.id))
-            ).all()
-        )
+    def gaps(self, limit: int = 20, since: datetime | None = None) -> list[Gap]:
+        """Unanswered and unhelpful questions (asked ``since``, when given) grouped by what they ask, most
+        frequent first."""
+        query = select(KbQuery).where(col(KbQuery.outcome).in_(GAP_OUTCOMES))
+        if since is not None:
+            query = query.where(col(KbQuery.asked_at) >= since)
+        rows = self.db.call(lambda session: session.exec(query.order_by(col(KbQuery.id))).all())
         groups: list[Gap] = []
         for row in rows:
             words = content_words(row.question)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,7 @@ async def test_gaps_are_grouped_and_counted(chat: Chat, bot: Bot) -> None:
     assert [gap.count for gap in gaps] == [2, 1, 1]
     assert "plotter" in gaps[0].examples[0]
     assert any(gap.articles == {"outlook-out-of-office"} for gap in gaps)
+    assert QuestionLog(bot.db, bot.clock).gaps(since=bot.clock() + timedelta(minutes=1)) == []
 
 
 @pytest.fixture
