@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.errors import IntegrationError
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Employee
 from bot.store import Approval, Notice
@@ -22,11 +23,15 @@ __all__ = ["Home", "home_for"]
 
 @dataclass(frozen=True)
 class Home:
-    """What one person's home screen shows; ``approvals`` is None for someone who is not a technician."""
+    """What one person's home screen shows.
+
+    ``tickets`` is None when the ticket system does not answer; ``approvals`` is None
+    for someone who is not a technician.
+    """
 
     name: str
     quick_actions: list[Button]
-    tickets: list[TicketView]
+    tickets: list[TicketView] | None
     outages: list[Notice]
     approvals: list[Approval] | None
 
@@ -39,10 +44,15 @@ async def home_for(bot: Bot, employee: Employee) -> Home:
             intent = button.id.removeprefix("intent:") if button.id.startswith("intent:") else None
             if skill.allows(employee, intent):
                 actions.append(button)
+    tickets: list[TicketView] | None
+    try:
+        tickets = await bot.tickets.list_for(employee.email)
+    except IntegrationError:
+        tickets = None
     return Home(
         name=employee.name,
         quick_actions=actions,
-        tickets=await bot.tickets.list_for(employee.email),
+        tickets=tickets,
         outages=await bot.notices.active(),
         approvals=await bot.approvals.pending() if employee.is_technician else None,
     )

@@ -353,7 +353,7 @@ class SlackChannel:
         view = home_view(
             home.name,
             home.quick_actions,
-            [(t.key, t.summary, t.status) for t in home.tickets],
+            None if home.tickets is None else [(t.key, t.summary, t.status) for t in home.tickets],
             [(n.title, self.settings.local_time(n.created_at)) for n in home.outages],
             None if home.approvals is None else [(a.id or 0, a.summary, a.requester) for a in home.approvals],
         )

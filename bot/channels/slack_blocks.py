@@ -250,20 +250,23 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
 def home_view(
     name: str,
     quick_actions: list[Button],
-    tickets: list[tuple[str, str, str]],
+    tickets: list[tuple[str, str, str]] | None,
     outages: list[tuple[str, str]],
     approvals: list[tuple[int, str, str]] | None,
 ) -> Block:
     """The App Home tab: quick actions, your open tickets, current outages and (technicians) pending approvals.
 
-    ``tickets`` are (key, summary, status); ``outages`` (title, since); ``approvals``
-    (id, summary, requester), or None for someone who is not a technician.
+    ``tickets`` are (key, summary, status), or None when the ticket system does not
+    answer; ``outages`` (title, since); ``approvals`` (id, summary, requester), or
+    None for someone who is not a technician.
     """
     blocks: list[Block] = [{"type": "header", "text": plain_text(f"IT Helpdesk — hello, {name}", 150)}]
     if quick_actions:
         blocks.append({"type": "actions", "block_id": "quick", "elements": [_button(b) for b in quick_actions]})
     blocks.append({"type": "header", "text": plain_text("Your open tickets", 150)})
-    if tickets:
+    if tickets is None:
+        blocks.append(_context("Your tickets can't be read right now: the ticket system is not answering."))
+    elif tickets:
         blocks.extend({"type": "section", "text": {"type": "mrkdwn", "text": (
             f"*{escape(key)}* {escape(summary)} — {escape(status)}")[:SECTION_LIMIT]}} for key, summary, status in tickets[:15])
     else:

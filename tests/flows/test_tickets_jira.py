@@ -11,8 +11,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
 from bot.app import Bot
+from bot.channels.slack_blocks import home_view
+from bot.home import home_for
 from bot.integrations.jira_webhook import signature
-from bot.messages import Turn
+from bot.messages import Employee, Turn
 from bot.nlu import EmbeddedParser
 from bot.server import build_web_app
 from bot.store import TicketOutboxEntry
@@ -308,3 +310,17 @@ async def test_the_dashboard_shows_a_jira_that_does_not_answer(tmp_path: Path, f
     finally:
         fake.failures.clear()
         bot.close()
+
+
+async def test_the_home_screen_says_when_jira_does_not_answer(jira_chat: Chat, jira_bot: Bot,
+                                                              fake: JiraFake) -> None:
+    """Jira down: the home still has its quick actions and outages, and says the tickets cannot be read."""
+    await _open(jira_chat, ANN, "my keyboard is missing the letter e")
+    fake.fail_next(503, times=20)
+    try:
+        home = await home_for(jira_bot, Employee(ANN))
+    finally:
+        fake.failures.clear()
+    assert home.tickets is None and [b.label for b in home.quick_actions]
+    view = json.dumps(home_view(home.name, home.quick_actions, None, [], None))
+    assert "the ticket system is not answering" in view and "Reset my password" in view
