@@ -156,7 +156,6 @@ class Tickets(Skill):
                 system=data["system"], urgency=data["urgency"],
             )
         except TicketQueued as queued:
-            await ctx.audit.record(ctx.employee.email, "ticket.queued", target=f"outbox #{queued.entry_id}")
             await ctx.reply(str(queued))
             return
         await ctx.audit.record(ctx.employee.email, "ticket.create", target=ticket.key)

@@ -96,7 +96,9 @@ class TicketSync:
             ))
 
     async def queued(self, entry: TicketOutboxEntry, system: str) -> None:
-        """A request could not be filed now: the technicians hear of it at once (a phishing click cannot wait)."""
+        """A request could not be filed now: it is audited, and the technicians hear of it at once (a phishing
+        click cannot wait)."""
+        await self.bot.audit.record(entry.reporter, "ticket.queued", target=f"outbox #{entry.id}")
         if not self.bot.channels:
             return
         payload = entry.payload

@@ -17,7 +17,8 @@ from bot.integrations.jira_webhook import signature
 from bot.messages import Employee, Turn
 from bot.nlu import EmbeddedParser
 from bot.server import build_web_app
-from bot.store import TicketOutboxEntry
+from bot.store import AuditEntry, TicketOutboxEntry
+from tests.channels.contract import rows
 from tests.fakes.jira import JiraFake, jira_settings
 from tests.support import Chat, Clock, button, make_settings, texts
 
@@ -260,6 +261,8 @@ async def test_phishing_click_while_jira_is_down(jira_chat: Chat, fake: JiraFake
     assert "alerted the security team (request #1" in texts(lines, to=ANN)
     assert button(lines, "Reset my password now")
     assert fake.issues == {}
+    queued = [(a.actor, a.target) for a in rows(jira_chat.bot, AuditEntry) if a.action == "ticket.queued"]
+    assert queued == [(ANN, "outbox #1")]
 
 
 async def test_outage_report_while_jira_is_down(jira_chat: Chat, fake: JiraFake) -> None:
