@@ -15,7 +15,7 @@ from bot.app import Bot
 from bot.nlu import EmbeddedParser, load_training_data
 from bot.settings import PROJECT_ROOT
 from bot.store import Database
-from tests.support import Chat, Clock, fresh_postgres, make_settings
+from tests.support import Chat, Clock, fresh_postgres, make_settings, running_bot
 
 pytest_plugins = ["tests.fixtures_directory"]
 
@@ -52,10 +52,8 @@ def parser() -> EmbeddedParser:
 @pytest.fixture
 def bot(database_url: str, parser: EmbeddedParser, clock: Clock) -> Iterator[Bot]:
     """A started bot on a fresh database with the shared NLU."""
-    instance = Bot(make_settings(database_url), nlu=parser, clock=clock)
-    instance.start()
-    yield instance
-    instance.close()
+    with running_bot(make_settings(database_url), nlu=parser, clock=clock) as instance:
+        yield instance
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,6 +97,17 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextmanager
+def running_bot(settings: Settings, **options: Any) -> Iterator[Bot]:
+    """A started bot on ``settings`` (``options`` go to ``Bot``: nlu, clock ...), closed afterwards."""
+    bot = Bot(settings, **options)
+    bot.start()
+    try:
+        yield bot
+    finally:
+        bot.close()
 
 
 class Chat:

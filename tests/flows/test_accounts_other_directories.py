@@ -9,22 +9,20 @@ from pathlib import Path
 import pytest
 from ldap3 import MODIFY_REPLACE
 
-from bot.app import Bot
 from bot.nlu import EmbeddedParser
 from tests import servers
 from tests.fake_graph import FakeGraph
 from tests.fixtures_directory import samba_admin, samba_lock, samba_sign_in, samba_user
 from tests.flows.test_accounts_directory import ask, assert_kept_nowhere, temporary_password
-from tests.support import Chat, Clock, button, make_settings, texts
+from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 TOM, TIA = "tom@city.example", "tia@city.example"
 
 
 def _chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock, **settings: object) -> Iterator[Chat]:
-    bot = Bot(make_settings(f"sqlite:///{tmp_path / 'helpdesk.db'}", **settings), nlu=parser, clock=clock)
-    bot.start()
-    yield Chat(bot)
-    bot.close()
+    with running_bot(make_settings(f"sqlite:///{tmp_path / 'helpdesk.db'}", **settings), nlu=parser,
+                     clock=clock) as bot:
+        yield Chat(bot)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bot.app import Bot
 from bot.messages import Turn
 from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, ConversationState
-from tests.support import Chat, Clock, button, make_settings, texts
+from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 ANN, TOM = "ann@city.example", "tom@city.example"
 
@@ -59,10 +59,8 @@ async def test_missed_then_ticket_keeps_what_was_written(chat: Chat) -> None:
 @pytest.fixture
 def unsure_bot(database_url: str, parser: EmbeddedParser, clock: Clock) -> Iterator[Bot]:
     """A bot that asks to clarify whenever the top two intents are within 0.99 of each other."""
-    instance = Bot(make_settings(database_url, nlu_ambiguity_margin=0.99), nlu=parser, clock=clock)
-    instance.start()
-    yield instance
-    instance.close()
+    with running_bot(make_settings(database_url, nlu_ambiguity_margin=0.99), nlu=parser, clock=clock) as instance:
+        yield instance
 
 
 async def test_close_call_asks_which_one(unsure_bot: Bot) -> None:

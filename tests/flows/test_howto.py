@@ -15,7 +15,7 @@ from bot.nlu import EmbeddedParser
 from bot.services.questions import QuestionLog
 from bot.settings import PROJECT_ROOT
 from bot.store import KbQuery, Ticket
-from tests.support import Chat, Clock, button, make_settings, texts
+from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 ANN, BOB = "ann@city.example", "bob@city.example"
 OUT_OF_OFFICE = "how do i set up my out of office reply in outlook"
@@ -102,10 +102,8 @@ def kb_folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def own_kb_bot(database_url: str, parser: EmbeddedParser, clock: Clock, kb_folder: Path) -> Iterator[Bot]:
     """A bot on its own knowledge base folder."""
-    instance = Bot(make_settings(database_url, kb_dir=kb_folder), nlu=parser, clock=clock)
-    instance.start()
-    yield instance
-    instance.close()
+    with running_bot(make_settings(database_url, kb_dir=kb_folder), nlu=parser, clock=clock) as instance:
+        yield instance
 
 
 NEW_ARTICLE = """---

@@ -20,7 +20,17 @@ from bot.messages import Reply, Turn
 from bot.nlu import EmbeddedParser
 from bot.services.announcements import read_composer
 from bot.store import Announcement, AuditEntry, Delivery, JobClaim, Notice, Ticket
-from tests.support import Chat, Clock, button, form_of, fresh_postgres, initial_values, make_settings, texts
+from tests.support import (
+    Chat,
+    Clock,
+    button,
+    form_of,
+    fresh_postgres,
+    initial_values,
+    make_settings,
+    running_bot,
+    texts,
+)
 
 ANN, BOB, CAL, TOM, TIA = ("ann@city.example", "bob@city.example", "cal@city.example", "tom@city.example",
                            "tia@city.example")
@@ -35,10 +45,8 @@ def settings(database_url: str, **overrides: Any) -> Any:
 @pytest.fixture
 def city(database_url: str, parser: EmbeddedParser, clock: Clock) -> Iterator[Bot]:
     """A started bot whose city is in Chicago."""
-    instance = Bot(settings(database_url), nlu=parser, clock=clock)
-    instance.start()
-    yield instance
-    instance.close()
+    with running_bot(settings(database_url), nlu=parser, clock=clock) as instance:
+        yield instance
 
 
 @pytest.fixture

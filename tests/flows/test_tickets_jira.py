@@ -20,10 +20,11 @@ from bot.server import build_web_app
 from bot.store import AuditEntry, TicketOutboxEntry
 from tests.channels.contract import rows
 from tests.fakes.jira import JiraFake, jira_settings
-from tests.support import Chat, Clock, button, make_settings, texts
+from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 ANN, BOB, TOM = "ann@city.example", "bob@city.example", "tom@city.example"
 SECRET = "hook-secret"
+DASHBOARD = "t0k"
 
 
 @pytest.fixture
@@ -37,12 +38,11 @@ def fake(clock: Clock) -> Iterator[JiraFake]:
 
 @pytest.fixture
 def jira_bot(fake: JiraFake, parser: EmbeddedParser, clock: Clock, tmp_path: Path) -> Iterator[Bot]:
-    """A started bot whose tickets go to the fake Jira."""
-    settings = make_settings(f"sqlite:///{tmp_path / 'helpdesk.db'}", **jira_settings(fake))
-    bot = Bot(settings, nlu=parser, clock=clock)
-    bot.start()
-    yield bot
-    bot.close()
+    """A started bot whose tickets go to the fake Jira (and whose dashboard token is ``DASHBOARD``)."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'helpdesk.db'}", dashboard_token=DASHBOARD,
+                             **jira_settings(fake))
+    with running_bot(settings, nlu=parser, clock=clock) as bot:
+        yield bot
 
 
 @pytest.fixture
@@ -292,27 +292,22 @@ async def test_offers_from_other_skills_file_in_jira(jira_chat: Chat, fake: Jira
     assert fake.issues["ITSD-2"]["fields"]["summary"] == "zzq frobnicate the gronk"
 
 
-async def test_the_dashboard_shows_a_jira_that_does_not_answer(tmp_path: Path, fake: JiraFake,
-                                                              parser: EmbeddedParser, clock: Clock) -> None:
+async def test_the_dashboard_shows_a_jira_that_does_not_answer(jira_chat: Chat, fake: JiraFake) -> None:
     """Jira down: the dashboard still comes, says so, and counts the request waiting in the outbox."""
-    settings = make_settings(f"sqlite:///{tmp_path / 'desk.db'}", dashboard_token="t0k", **jira_settings(fake))
-    bot = Bot(settings, nlu=parser, clock=clock)
-    bot.start()
+    lines = await jira_chat.say(ANN, "my monitor flickers all the time")
+    fake.fail_next(503, times=20)
+    await jira_chat.click(ANN, button(lines, "Submit"))
+    bearer = {"Authorization": f"Bearer {DASHBOARD}"}
     try:
-        chat = Chat(bot)
-        lines = await chat.say(ANN, "my monitor flickers all the time")
-        fake.fail_next(503, times=20)
-        await chat.click(ANN, button(lines, "Submit"))
-        async with TestClient(TestServer(build_web_app(bot), host="127.0.0.1")) as client:
-            response = await client.get("/dashboard.json", headers={"Authorization": "Bearer t0k"})
+        async with TestClient(TestServer(build_web_app(jira_chat.bot), host="127.0.0.1")) as client:
+            response = await client.get("/dashboard.json", headers=bearer)
             assert response.status == 200
             data = await response.json()
-            page = await (await client.get("/dashboard", headers={"Authorization": "Bearer t0k"})).text()
-        assert data["tickets"] == [] and "Jira" in data["tickets_error"] and data["outbox_waiting"] == 1
-        assert "1 request(s) wait in the outbox" in page
+            page = await (await client.get("/dashboard", headers=bearer)).text()
     finally:
         fake.failures.clear()
-        bot.close()
+    assert data["tickets"] == [] and "Jira" in data["tickets_error"] and data["outbox_waiting"] == 1
+    assert "1 request(s) wait in the outbox" in page
 
 
 async def test_the_home_screen_says_when_jira_does_not_answer(jira_chat: Chat, jira_bot: Bot,

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import Bot
 from bot.nlu import EmbeddedParser
 from bot.server import build_web_app
-from tests.support import Chat, button, make_settings
+from tests.support import Chat, button, make_settings, running_bot
 
 TOKEN = "desk-token-123"
 ANN = "ann@city.example"
@@ -25,10 +25,8 @@ def basic(password: str, user: str = "tom") -> dict[str, str]:
 @pytest.fixture
 def desk(database_url: str, parser: EmbeddedParser) -> Iterator[Chat]:
     """A started bot with the dashboard token set."""
-    bot = Bot(make_settings(database_url, dashboard_token=TOKEN), nlu=parser)
-    bot.start()
-    yield Chat(bot)
-    bot.close()
+    with running_bot(make_settings(database_url, dashboard_token=TOKEN), nlu=parser) as bot:
+        yield Chat(bot)
 
 
 async def test_no_token_configured_is_404(bot: Bot) -> None:
