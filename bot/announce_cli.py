@@ -124,7 +124,7 @@ async def _create(bot: Bot, draft: object, email: str, console: Console) -> None
             requester=employee, channel=account.channel,
             conversation=account.private_conversation or account.user_id,
             details=[("Kind", dict(KINDS)[row.kind]), ("Title", neutralise_mentions(row.title))],
-            data={"announcement_id": announcement_id}, target=f"notice #{announcement_id}",
+            data=bot.announcements.approval_data(row), target=f"notice #{announcement_id}",
         )
         await bot.announcements.hold_for_approval(announcement_id)
         bot.scheduler.add_at(post_approval_job, bot.clock(), id=f"approval-card:{approval.id}",

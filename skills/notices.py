@@ -295,14 +295,15 @@ class Notices(Skill):
                 "broadcast", f"send notice #{row.id} to all staff: {neutralise_mentions(row.title)}",
                 details=[("Kind", dict(KINDS)[row.kind]), ("Title", neutralise_mentions(row.title)),
                          ("Message", neutralise_mentions(row.body)[:300] or "(none)")],
-                data={"announcement_id": announcement_id}, target=f"notice #{row.id}",
+                data=ctx.announcements.approval_data(row), target=f"notice #{row.id}",
             )
             return
         await self._release(ctx, announcement_id, None)
 
-    async def _release(self, ctx: Context, announcement_id: int, approved_by: str | None) -> None:
+    async def _release(self, ctx: Context, announcement_id: int, approved_by: str | None,
+                       digest: str | None = None) -> None:
         try:
-            row = await ctx.announcements.release(announcement_id, approved_by)
+            row = await ctx.announcements.release(announcement_id, approved_by, digest=digest)
         except ValueError as exc:
             await ctx.reply(f"Not sent: {exc}.", private=True)
             return
@@ -321,7 +322,7 @@ class Notices(Skill):
         """A second technician decided on an all-staff broadcast."""
         announcement_id = int(approval.data.get("announcement_id", 0))
         if approval.status == "approved":
-            await self._release(ctx, announcement_id, approval.decided_by)
+            await self._release(ctx, announcement_id, approval.decided_by, approval.data.get("digest"))
             return
         await ctx.announcements.back_to_draft(announcement_id)
         outcome = f"was not approved by {approval.decided_by}" if approval.status == "denied" else \

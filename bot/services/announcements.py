@@ -34,7 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.messages import TECHNICIANS, Button, Field, Reply, room_address, user_address
-from bot.services.approvals import approval_card
+from bot.services.approvals import approval_card, decided_card
+from bot.services.broadcast_approval import content_digest
 from bot.store import (
     Acknowledgement,
     Announcement,
@@ -270,7 +271,10 @@ class AnnouncementService:
         if origin_channel:
             audience.setdefault("origin", origin_channel)
 
+        was_awaiting = False
+
         def store(session: Session) -> Announcement:
+            nonlocal was_awaiting
             row = session.get(Announcement, announcement_id) if announcement_id else None
             if row is None or row.status not in OPEN_STATUSES:
                 row = Announcement(created_by=author, title=draft.title, created_at=now)
@@ -279,12 +283,29 @@ class AnnouncementService:
                 setattr(row, name, getattr(draft, name))
             row.audience = audience
             row.updated_at = now
+            row.approved_by = row.approved_digest = None  # an approval covers only what it was asked about
+            was_awaiting = row.status == "awaiting_approval"
+            if was_awaiting:
+                row.status = "draft"
             session.add(row)
             session.flush()
             session.refresh(row)
             return row
 
-        return await self.db.run(store)
+        row = await self.db.run(store)
+        if was_awaiting:
+            await self._withdraw_approvals(int(row.id or 0), author)
+        return row
+
+    async def _withdraw_approvals(self, announcement_id: int, by: str) -> None:
+        """The notice changed while it waited: its approval requests are withdrawn and their cards say so."""
+        for approval in await self.bot.approvals.withdraw("notices", "broadcast", by,
+                                                          announcement_id=announcement_id):
+            await self.bot.deliver(decided_card(approval))
+
+    def approval_data(self, row: Announcement) -> dict[str, Any]:
+        """What a broadcast's approval request stores: the notice and the digest of exactly what it says."""
+        return {"announcement_id": row.id, "digest": content_digest(row)}
 
     async def _set(self, announcement_id: int, *, only_from: Iterable[str] | None = None, **values: Any) -> bool:
         """Change the row's fields; with ``only_from`` only while its status is one of those. True if changed."""
@@ -303,8 +324,12 @@ class AnnouncementService:
     # Releasing: now, at a time, recurring -------------------------------------------
 
     async def release(self, announcement_id: int, approved_by: str | None = None, *,
-                      defer: bool = False) -> Announcement:
-        """Send now, schedule, or start the series. The caller has checked role and approval.
+                      digest: str | None = None, defer: bool = False) -> Announcement:
+        """Send now, schedule, or start the series. The caller has checked the role.
+
+        A broadcast that needs approval is released only with the approver and
+        the digest their approval request stored, and only while the notice
+        still says exactly that.
 
         ``defer`` schedules a "now" notice for the serving bot instead of sending it
         here (``helpdesk announce create`` has no chat channels of its own).
@@ -312,7 +337,14 @@ class AnnouncementService:
         row = await self.get(announcement_id)
         if row is None or row.status not in OPEN_STATUSES:
             raise ValueError(f"notice #{announcement_id} is not waiting to be sent")
-        if approved_by:
+        if self.needs_approval(row):
+            if not approved_by or digest != content_digest(row):
+                await self._set(announcement_id, status="draft", approved_by=None, approved_digest=None,
+                                only_from=OPEN_STATUSES)
+                raise ValueError(f"notice #{announcement_id} was changed after approval was asked for, so it "
+                                 "is kept as a draft: ask for approval again")
+            await self._set(announcement_id, approved_by=approved_by, approved_digest=digest)
+        elif approved_by:
             await self._set(announcement_id, approved_by=approved_by)
         if row.cron:
             trigger = parse_recurrence(row.cron, self.timezone)
@@ -330,6 +362,15 @@ class AnnouncementService:
         fresh = await self.get(announcement_id)
         assert fresh is not None
         return fresh
+
+    async def _still_approved(self, row: Announcement) -> bool:
+        """A broadcast (or an occurrence of an approved series) says exactly what was approved."""
+        if row.parent_id is not None:
+            return True  # a follow-up of a sent notice, by its technicians
+        approved = await self.get(row.series_id) if row.series_id is not None else row
+        if approved is None or not self.needs_approval(approved):
+            return True
+        return approved.approved_digest is not None and approved.approved_digest == content_digest(approved)
 
     async def hold_for_approval(self, announcement_id: int) -> bool:
         """Mark the announcement as waiting for a second technician; its schedule is paused until then."""
@@ -451,6 +492,13 @@ class AnnouncementService:
         row = await self.get(announcement_id)
         if row is None or row.status not in ("scheduled", "sending"):
             return row
+        if row.status == "scheduled" and not await self._still_approved(row):
+            log.warning("notice #%s changed after its approval; not sent, kept as a draft", announcement_id)
+            await self._set(announcement_id, status="draft", approved_by=None, approved_digest=None,
+                            only_from=("scheduled",))
+            await self.bot.audit.record("system", "notice.refused", target=f"notice #{announcement_id}",
+                                        outcome="refused", detail="changed after approval")
+            return await self.get(announcement_id)
         if row.status == "scheduled":
             if not await self._set(announcement_id, status="sending", only_from=("scheduled",)):
                 return await self.get(announcement_id)  # another replica started it

@@ -59,6 +59,8 @@ def decided_card(approval: Approval) -> Reply:
     """The same card once decided: no buttons left, and who decided."""
     if approval.status == "expired":
         outcome = "Expired: nobody decided in time."
+    elif approval.status == "withdrawn":
+        outcome = f"Withdrawn by {approval.decided_by}: it was changed after approval was asked for."
     else:
         outcome = f"{approval.status.capitalize()} by {approval.decided_by}."
     return Reply(
@@ -172,6 +174,23 @@ class ApprovalService:
                 detail=f"approval #{approval.id} requested by {approval.requester}",
             )
         return [row for row in [await self.get(a.id or 0) for a in expired] if row is not None]
+
+    async def withdraw(self, skill: str, action: str, who: str, **data: Any) -> list[Approval]:
+        """Withdraw every pending ``skill``/``action`` approval whose data holds ``data``: what it asked
+        about has changed, so nobody may approve it any more. Returns the withdrawn rows."""
+        now = self.clock()
+
+        def withdraw(session: Session) -> list[int]:
+            pending = session.exec(select(Approval).where(
+                Approval.skill == skill, Approval.action == action, Approval.status == "pending")).all()
+            mine = [row.id or 0 for row in pending if all(row.data.get(k) == v for k, v in data.items())]
+            return [row_id for row_id in mine if _transition(session, row_id, "withdrawn", who, now)]
+
+        withdrawn = [row for row in [await self.get(i) for i in await self.db.run(withdraw)] if row is not None]
+        for approval in withdrawn:
+            await self.audit.record(who, f"approval.withdraw:{action}", target=approval.target,
+                                    outcome="withdrawn", detail=f"approval #{approval.id}: changed after asking")
+        return withdrawn
 
     async def complete(self, approval_id: int, who: str) -> bool:
         """Mark an approved action as carried out; False when it was not waiting for that."""

@@ -346,6 +346,7 @@ class Announcement(SQLModel, table=True):
     status: str = Field(default="draft", index=True, max_length=20)
     created_by: str = Field(max_length=320)
     approved_by: str | None = Field(default=None, max_length=320)
+    approved_digest: str | None = Field(default=None, max_length=64)
     parent_id: int | None = Field(default=None, index=True)
     series_id: int | None = Field(default=None, index=True)
     occurrence_at: datetime | None = None

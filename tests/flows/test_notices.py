@@ -141,6 +141,48 @@ async def test_all_staff_needs_a_second_technician(talk: Chat, city: Bot) -> Non
     assert (row.status, row.approved_by, row.sent, row.total) == ("sent", TIA, 3, 3)
 
 
+async def test_an_edit_after_asking_voids_the_approval(talk: Chat, city: Bot) -> None:
+    """Editing a notice that waits for approval withdraws the card; the old approval sends nothing,
+    and what the second technician approves is exactly what goes out."""
+    await meet(talk, ANN, TIA)
+    preview = await compose(talk, TOM, "announce outlook is down")
+    card = to(await talk.click(TOM, button(preview, "Ask for approval")), "technicians")
+    form = form_of(await talk.click(TOM, button(preview, "Edit")))
+    edited = await talk.submit(TOM, form["submit"], initial_values(
+        form, title="Sign in again", body="sign in at http://evil.example/login"))
+    withdrawn = [line for line in edited if line.get("replaces") == "approval:1"]
+    assert withdrawn and "Withdrawn" in withdrawn[0]["text"] and not withdrawn[0]["buttons"]
+    assert "already withdrawn" in texts(await talk.click(TIA, button(card, "Approve")))
+    assert rows(city, Delivery) == []
+    [row] = rows(city, Announcement)
+    assert (row.status, row.approved_by) == ("draft", None)
+    new_card = to(await talk.click(TOM, button(edited, "Ask for approval")), "technicians")
+    assert "Sign in again" in texts(new_card) and "evil.example" in str(new_card)
+    lines = await talk.click(TIA, button(new_card, "Approve"))
+    assert {line["to"] for line in lines if "Sign in again" in line["text"]} >= {ANN, TIA}
+    [row] = rows(city, Announcement)
+    assert (row.status, row.approved_by) == ("sent", TIA)
+
+
+async def test_a_change_behind_the_approval_is_not_sent(talk: Chat, city: Bot) -> None:
+    """A row changed after approval was asked for by any path (not the composer) is refused at release."""
+    await meet(talk, ANN, TIA)
+    preview = await compose(talk, TOM, "announce outlook is down")
+    card = to(await talk.click(TOM, button(preview, "Ask for approval")), "technicians")
+
+    def tamper(session: Any) -> None:
+        row = session.get(Announcement, 1)
+        row.body = "sign in at http://evil.example/login"
+        session.add(row)
+
+    city.db.call(tamper)
+    lines = await talk.click(TIA, button(card, "Approve"))
+    assert "changed after" in texts(lines, to=TOM)
+    assert rows(city, Delivery) == []
+    [row] = rows(city, Announcement)
+    assert row.status == "draft" and row.approved_by is None
+
+
 async def test_one_person_broadcast_when_two_person_is_off(database_url: str, parser: EmbeddedParser,
                                                            clock: Clock) -> None:
     """With HELPDESK_BROADCAST_TWO_PERSON=false the author sends it straight away."""

@@ -1,0 +1,49 @@
+"""announcement.approved_digest: what a second technician approved, compared before a broadcast goes out
+
+Revision ID: 0011
+Revises: 0008
+Create Date: 2026-12-06 17:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+
+revision = '0011'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('announcement', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('approved_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    _digest_what_was_approved()
+
+
+def _digest_what_was_approved() -> None:
+    """Notices approved before this revision keep their approval: their digest is what they say now."""
+    from bot.services.broadcast_approval import content_digest
+
+    announcement = sa.table(
+        'announcement', sa.column('id', sa.Integer), sa.column('status', sa.String),
+        sa.column('approved_by', sa.String), sa.column('approved_digest', sa.String),
+        *(sa.column(name, sa.JSON) for name in ('systems', 'audience')),
+        *(sa.column(name, sa.DateTime) for name in ('starts_at', 'ends_at')),
+        *(sa.column(name, sa.Boolean) for name in ('ack_required', 'allow_mentions')),
+        *(sa.column(name, sa.String) for name in ('kind', 'title', 'body')),
+    )
+    connection = op.get_bind()
+    approved = connection.execute(sa.select(announcement).where(
+        announcement.c.approved_by.is_not(None), announcement.c.status.in_(('scheduled', 'recurring')))).all()
+    for row in approved:
+        connection.execute(announcement.update().where(announcement.c.id == row.id)
+                           .values(approved_digest=content_digest(row)))  # type: ignore[arg-type]
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('announcement', schema=None) as batch_op:
+        batch_op.drop_column('approved_digest')
