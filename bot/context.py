@@ -168,6 +168,14 @@ class Context:
         )
         return Button(f"intent:{intent}", label)
 
+    async def last_message(self) -> str:
+        """The person's latest message in this conversation (what a click on an offered choice answers)."""
+        return (await self.bot.conversations.load(self.turn)).last_text
+
+    async def forget_pending(self) -> None:
+        """Drop whatever this conversation was waiting for (a yes or no, a slot, a choice)."""
+        await self.bot.conversations.save(self.turn, pending={})
+
     async def approval(self, approval_id: int) -> Approval | None:
         """An approval this bot holds, by id."""
         return await self.bot.approvals.get(approval_id)

@@ -47,6 +47,7 @@ class ConversationStore:
         pending: dict[str, Any] | None = None,
         last_intent: str | None = None,
         misses: int | None = None,
+        last_text: str | None = None,
     ) -> None:
         """Update the state; ``pending={}`` clears a pending step, ``None`` leaves it."""
 
@@ -68,6 +69,8 @@ class ConversationStore:
                 row.last_intent = last_intent
             if misses is not None:
                 row.misses = misses
+            if last_text is not None:
+                row.last_text = last_text
             row.updated_at = utcnow()
             session.add(row)
 

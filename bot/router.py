@@ -9,7 +9,9 @@ two misses in a row.
 from __future__ import annotations
 
 import logging
+import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
@@ -17,31 +19,28 @@ from bot.context import Context
 from bot.errors import IntegrationError, PermissionDenied, UserFacingError
 from bot.messages import Button, Employee, Reply, Turn
 from bot.nlu import ParseResult
+from bot.nlu.request import parse_request
 from bot.skill import ROUTER_INTENTS, Skill
+from bot.store import utcnow
 
 if TYPE_CHECKING:
     from bot.app import Bot
 
-__all__ = ["Router", "lead"]
+__all__ = ["Router"]
 
 log = logging.getLogger(__name__)
 
 MISSES_BEFORE_HUMAN = 2
-INTENT_LABELS = {
-    "reset_password": "Reset my password",
-    "unlock_account": "Unlock my account",
-    "open_ticket": "Open a ticket",
-    "ticket_status": "Check on a ticket",
-    "howto": "A how-to question",
-    "outage_status": "Is something down?",
-    "report_phishing": "Report a suspicious email",
-    "announce": "Send an announcement",
-    "human_handoff": "Talk to a person",
-    "help": "What can you do?",
-    "greet": "Just saying hello",
-    "goodbye": "Goodbye",
-    "thanks": "Thanks",
-}
+KB_INTENT, TICKET_INTENT, PERSON_INTENT = "howto", "open_ticket", "human_handoff"
+"""The intents every unclear message can fall back on: a guide, a ticket, a person."""
+READINGS_OFFERED = 2
+ARTICLES_OFFERED = 3
+FOLLOW_UP_WINDOW = timedelta(minutes=30)
+FOLLOW_UP_WORDS = 14
+_FOLLOW_UP = re.compile(
+    r"^\W*(?:sorry|oops|no+|nope|nah|actually|i meant|i mean|meant|not that|the other|what about|also|and|"
+    r"same|it'?s the|its the|wrong)\b", re.IGNORECASE)
+"""How a message that corrects or continues the previous one starts."""
 
 
 class Router:
@@ -86,10 +85,12 @@ class Router:
             return "too_long", "router"
         if turn.thread_key and await self._thread_reply(turn):
             return "thread_reply", turn.thread_key.partition(":")[0]
-        turn.parse = await self.bot.nlu.parse(lead(text, settings.nlu_max_chars))
+        turn.parse = await parse_request(self.bot.nlu, text, settings.nlu_max_chars)
         intent, confidence = _top(turn.parse)
         state = await self.bot.conversations.load(turn)
         pending = state.pending or {}
+        previous = state.last_text if _recent(state.updated_at) else ""
+        await self.bot.conversations.save(turn, last_text=text[:2000])
 
         if pending.get("kind") == "confirm":
             if intent in ("affirm", "deny") and confidence >= settings.nlu_threshold:
@@ -106,27 +107,51 @@ class Router:
         if intent in ("affirm", "deny") and confidence >= settings.nlu_threshold:
             await self._reply(turn, "There is nothing waiting for a yes or no right now. What can I help with?")
             return intent, "router"
-        if intent == "out_of_scope" or intent is None or confidence < settings.nlu_threshold:
-            await self._miss(turn, state.misses)
+        if previous and await self._read_with(turn, previous):
+            intent, confidence = _top(turn.parse)
+        if not self._confident(turn.parse):
+            await self._unsure(turn, state.misses)
             return intent or "none", "fallback"
         close = self._close_call(turn.parse)
         if close:
             await self._clarify(turn, close)
             return "clarify", "router"
-        return intent, await self.start(turn, intent)
+        return intent, await self.start(turn, intent or "")
+
+    def _confident(self, parse: ParseResult | None) -> bool:
+        """The parse names an intent a skill handles, surely enough to act on."""
+        intent, confidence = _top(parse or {})  # type: ignore[arg-type]
+        return (intent is not None and intent != "out_of_scope" and intent in self.skills_by_intent
+                and confidence >= self.bot.settings.nlu_threshold)
+
+    async def _read_with(self, turn: Turn, previous: str) -> bool:
+        """Read a short follow-up ("sorry, I meant the other printer") together with the previous message.
+
+        Only a message that starts like a correction or a continuation; True when together they are
+        understood, and then the turn carries the joined text and its parse.
+        """
+        text = turn.text.strip()
+        if len(text.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(text):
+            return False
+        joined = f"{previous.strip()}\n{text}"
+        parse = await parse_request(self.bot.nlu, joined, self.bot.settings.nlu_max_chars)
+        if not self._confident(parse):
+            return False
+        turn.text, turn.parse = joined, parse
+        return True
 
     async def start(self, turn: Turn, intent: str, slots: dict[str, Any] | None = None) -> str:
         """Start ``intent`` for this turn: check the role, fill slots from entities, call the skill."""
         skill = self.skills_by_intent.get(intent)
         if skill is None:
-            await self._miss(turn, 0)
+            await self._unsure(turn, 0)
             return "fallback"
         declared = skill.intent(intent)
         assert turn.employee is not None and declared is not None
         if not skill.allows(turn.employee, intent):
             await self.bot.audit.record(turn.email, f"{skill.name}.{intent}", outcome="refused",
                                         detail="requires the technician role")
-            await self._reply(turn, f"Sorry, only technicians can do that ({INTENT_LABELS.get(intent, intent)}).")
+            await self._reply(turn, f"Sorry, only technicians can do that ({self._label(intent, None)}).")
             return skill.name
         filled = dict(slots or {})
         for entity in (turn.parse or {}).get("entities", []):
@@ -266,40 +291,85 @@ class Router:
             return [first["name"], second["name"]]
         return []
 
+    def _label(self, intent: str, parse: ParseResult | None) -> str:
+        """How a button offering ``intent`` reads, about the system the message named, if any."""
+        skill = self.skills_by_intent.get(intent)
+        declared = skill.intent(intent) if skill else None
+        system = next((str(e["value"]) for e in (parse or {}).get("entities", []) if e["entity"] == "system"), None)
+        return declared.offer_label(system) if declared else intent
+
     async def _clarify(self, turn: Turn, options: list[str]) -> None:
         allowed = [i for i in options if self.skills_by_intent[i].allows(turn.employee, i)]  # type: ignore[arg-type]
         if len(allowed) == 1:
             await self.start(turn, allowed[0])
             return
         await self.bot.conversations.save(
-            turn, pending={"kind": "clarify", "text": turn.text, "parse": turn.parse, "options": allowed}
+            turn, pending={"kind": "clarify", "text": turn.text, "parse": turn.parse, "options": allowed,
+                           "slots": {"summary": turn.text[:200]}}
         )
-        buttons = tuple(Button(f"intent:{i}", INTENT_LABELS.get(i, i)) for i in allowed)
-        await self._reply(turn, "I want to be sure I get this right. Which did you mean?", buttons)
+        buttons: list[Button] = []
+        for intent in allowed:
+            guides = self._article_buttons(turn.text) if intent == KB_INTENT else []
+            buttons += guides or [Button(f"intent:{intent}", self._label(intent, turn.parse))]
+        buttons.append(Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None)))
+        await self._reply(turn, "I want to be sure I get this right. Which did you mean?", tuple(buttons))
 
-    async def _miss(self, turn: Turn, misses: int) -> None:
-        misses += 1
-        if misses >= MISSES_BEFORE_HUMAN:
-            await self.bot.conversations.save(
-                turn, misses=0,
-                pending={"kind": "clarify", "text": turn.text, "parse": turn.parse,
-                         "slots": {"summary": turn.text[:200]}},
-            )
-            await self._reply(
-                turn,
-                "Sorry, I still don't understand. I can open a ticket with what you wrote, "
-                "or pass you to a technician.",
-                (Button("intent:open_ticket", "Open a ticket"), Button("intent:human_handoff", "Talk to a person")),
-            )
-            return
-        await self.bot.conversations.save(turn, misses=misses, pending={})
+    def _readings(self, turn: Turn) -> list[str]:
+        """The likeliest intents of an unclear message that this person may start, best first."""
         assert turn.employee is not None
-        offers = [f"• {s.summary}" for s in self.available(turn.employee)]
-        await self._reply(
-            turn,
-            "Sorry, I didn't catch that. I'm the IT helpdesk bot, and I can help with:\n" + "\n".join(offers)
-            + "\nTry saying it another way, like \"I forgot my password\".",
+        floor = self.bot.settings.nlu_offer_floor
+        readings: list[str] = []
+        for scored in (turn.parse or {}).get("intent_ranking", []):
+            skill = self.skills_by_intent.get(scored["name"])
+            declared = skill.intent(scored["name"]) if skill else None
+            if (declared is None or not declared.offered or scored["confidence"] < floor
+                    or scored["name"] in (KB_INTENT, TICKET_INTENT, PERSON_INTENT)
+                    or not skill.allows(turn.employee, scored["name"])):  # type: ignore[union-attr]
+                continue
+            readings.append(scored["name"])
+        return readings[:READINGS_OFFERED]
+
+    async def _unsure(self, turn: Turn, misses: int) -> None:
+        """A message the NLU is not sure of. Never a dead end: a likely guide is answered; otherwise the
+        likeliest readings and the nearest guides are offered, always with a ticket and a person."""
+        settings = self.bot.settings
+        readings = self._readings(turn)
+        top_reading = next((float(r["confidence"]) for r in (turn.parse or {}).get("intent_ranking", [])
+                            if readings and r["name"] == readings[0]), 0.0)
+        if KB_INTENT in self.skills_by_intent and top_reading < settings.nlu_offer_over_guide \
+                and self.bot.kb.best(turn.text) is not None:
+            await self.start(turn, KB_INTENT)
+            return
+        misses += 1
+        await self.bot.conversations.save(
+            turn, misses=misses,
+            pending={"kind": "clarify", "text": turn.text, "parse": turn.parse, "options": readings,
+                     "slots": {"summary": turn.text[:200]}},
         )
+        buttons = [Button(f"intent:{i}", self._label(i, turn.parse)) for i in readings]
+        buttons += self._article_buttons(turn.text)
+        buttons += [Button(f"intent:{TICKET_INTENT}", "Open a ticket"),
+                    Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None))]
+        intent, confidence = _top(turn.parse or {})  # type: ignore[arg-type]
+        if len(buttons) > 2:
+            text = "I'm not completely sure what you need. Is it one of these?"
+        elif intent == "out_of_scope" and confidence >= settings.nlu_threshold and misses < MISSES_BEFORE_HUMAN:
+            text = ("That isn't something I can help with, sorry: I'm the IT helpdesk bot (passwords, tickets, "
+                    "how-to guides, outages). If it is an IT problem after all, I can open a ticket with what "
+                    "you wrote, or put you through to a person.")
+        else:
+            text = ("Sorry, I don't know how to help with that yet. I can open a ticket with what you wrote so a "
+                    "technician can look at it, or put you through to a person.")
+        await self._reply(turn, text, tuple(buttons))
+
+    def _article_buttons(self, text: str) -> list[Button]:
+        """Buttons that show the guides nearest to ``text`` (those worth offering)."""
+        skill = self.skills_by_intent.get(KB_INTENT)
+        if skill is None:
+            return []
+        hits = self.bot.kb.search(text, limit=ARTICLES_OFFERED)
+        return [Button(f"skill:{skill.name}:article:{hit.article.id}", hit.article.title)
+                for hit in hits if hit.score >= self.bot.settings.kb_offer_score]
 
     # Errors -----------------------------------------------------------------
 
@@ -330,19 +400,12 @@ class Router:
         await self.bot.deliver(Reply(text, buttons), origin=turn)
 
 
-def lead(text: str, limit: int) -> str:
-    """The part of a long message that says what it is about: its first line, or first sentences.
-
-    Employees put the request first and paste logs or emails after it; parsing
-    everything would drown the request.
-    """
-    if len(text) <= limit:
-        return text
-    first_line = text.strip().split("\n", 1)[0]
-    if 0 < len(first_line) <= limit:
-        return first_line
-    cut = max(first_line.rfind(mark, 0, limit) for mark in (". ", "! ", "? "))
-    return first_line[: cut + 1] if cut > 0 else first_line[:limit]
+def _recent(updated_at: datetime | None) -> bool:
+    """True when the conversation's last message is recent enough for a follow-up to refer to it."""
+    if updated_at is None:
+        return False
+    aware = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
+    return utcnow() - aware <= FOLLOW_UP_WINDOW
 
 
 def _top(parse: ParseResult) -> tuple[str | None, float]:

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     nlu_threshold: float = Field(0.45, ge=0.0, le=1.0)
     nlu_ambiguity_margin: float = Field(0.12, ge=0.0, le=1.0)
     nlu_max_chars: int = Field(300, ge=50)
+    nlu_offer_floor: float = Field(0.15, ge=0.0, le=1.0)
+    """Below the threshold, readings at least this likely are offered as buttons."""
+    nlu_offer_over_guide: float = Field(0.30, ge=0.0, le=1.0)
+    """An unclear message is answered with a likely guide unless another reading is at least this likely."""
     nlu_cache_dir: Path | None = Field(default_factory=lambda: Path.home() / ".cache" / "civic-helpdesk")
     max_message_chars: int = Field(20000, ge=100)
 
@@ -86,6 +90,8 @@ class Settings(BaseSettings):
     ticket_prefix: str = Field("HELP", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
     kb_dir: Path = Field(default_factory=lambda: _data_dir("data") / "kb")
     kb_base_url: str | None = None
+    kb_offer_score: float = Field(4.0, ge=0.0)
+    """The least a guide must match an unclear message to be offered as a button."""
 
     # Microsoft Teams (issue 8)
     teams_app_id: str | None = None

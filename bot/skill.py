@@ -52,6 +52,18 @@ class Intent:
     name: str
     role: Role = "employee"
     slots: tuple[Slot, ...] = ()
+    label: str = ""
+    """How a button offering this intent reads, in the employee's words ("Reset my password")."""
+    label_about: str = ""
+    """The same about a named system, with ``{system}`` in it ("Is {system} down?"); ``label`` if empty."""
+    offered: bool = True
+    """Whether the router may offer it as a reading of an unclear message (not "hello" or "thanks")."""
+
+    def offer_label(self, system: str | None = None) -> str:
+        """The button label for this intent, about ``system`` when one was named and the intent has a form for it."""
+        if system and self.label_about:
+            return self.label_about.format(system=system)
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
 class Skill:

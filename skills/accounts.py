@@ -51,7 +51,8 @@ class Accounts(Skill):
     name = "accounts"
     summary = "Reset your password or unlock your account"
     examples = ("I forgot my password",)
-    intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password"), Intent("unlock_account"))
+    intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password"),
+                                               Intent("unlock_account", label="Unlock my account"))
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:reset_password", "Reset my password", "primary"),)
 
     # Asking ------------------------------------------------------------------

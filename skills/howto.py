@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bot.context import Context
+from bot.integrations.kb import Article
 from bot.messages import Button, Field, Turn
 from bot.skill import Intent, Skill, Slot
 
-__all__ = ["HowTo"]
+__all__ = ["HowTo", "article_answer"]
+
+
+def article_answer(ctx: Context, article: Article) -> tuple[str, tuple[Field, ...]]:
+    """An article as a chat answer: its title, summary and first steps, and a link to the whole guide."""
+    steps = "\n".join(article.first_steps())
+    link = ctx.kb.link(article)
+    return f"*{article.title}*\n{article.summary()}\n{steps}", ((Field("Full guide", link),) if link else ())
 
 
 class HowTo(Skill):
@@ -18,28 +26,36 @@ class HowTo(Skill):
     summary = "Answer how-to questions (VPN from home, out-of-office, scanning, voicemail...)"
     examples = ("how do I set my out of office?",)
     intents: ClassVar[tuple[Intent, ...]] = (
-        Intent("howto", slots=(Slot("system", "", entity="system", required=False),)),
+        Intent("howto", slots=(Slot("system", "", entity="system", required=False),),
+               label="Find a how-to guide", label_about="How-to guides for {system}"),
     )
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("skill:howto:ask:", "Ask a how-to question"),)
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
-        """Give the best article's first steps, or say honestly that there is none."""
+        """Give the best article's first steps; with no sure answer, offer the nearest guides, a ticket and
+        a person (never a dead end)."""
         question = turn.text.strip()
         systems = (str(ctx.slots["system"]),) if ctx.slots.get("system") else ()
         hit = ctx.kb.best(question, systems=systems)
         if hit is None:
             await ctx.questions.record(question, ctx.employee.email, None)
-            offer = await ctx.offer("open_ticket", "Open a ticket", {"summary": question[:200]})
-            await ctx.reply("I don't have a guide for that yet, and I'd rather not guess. "
-                            "I can open a ticket so a technician can help.", buttons=(offer,))
+            nearest = [h for h in ctx.kb.search(question, systems=systems) if h.score >= ctx.settings.kb_offer_score]
+            ticket = await ctx.offer("open_ticket", "Open a ticket", {"summary": question[:200]})
+            person = Button("intent:human_handoff", "Talk to a person")
+            choices = tuple(ctx.button("article", h.article.id, h.article.title) for h in nearest)
+            text = ("I'm not sure I have the right guide. Is it one of these? If not, I can open a ticket so a "
+                    "technician can help, or put you through to a person.") if choices else (
+                    "I don't have a guide for that yet, and I'd rather not guess. I can open a ticket so a "
+                    "technician can help, or put you through to a person.")
+            await ctx.reply(text, buttons=(*choices, ticket, person))
             return
-        article = hit.article
+        await self._answer(ctx, question, hit.article)
+
+    async def _answer(self, ctx: Context, question: str, article: Article) -> None:
         query_id = await ctx.questions.record(question, ctx.employee.email, article.id)
-        steps = "\n".join(article.first_steps())
-        link = ctx.kb.link(article)
+        text, fields = article_answer(ctx, article)
         await ctx.reply(
-            f"*{article.title}*\n{article.summary()}\n{steps}\nDid this help?",
-            fields=(Field("Full guide", link),) if link else (),
+            f"{text}\nDid this help?", fields=fields,
             buttons=(ctx.button("helped", str(query_id), "Yes, that helped", "primary"),
                      ctx.button("unhelpful", str(query_id), "No")),
         )
@@ -50,6 +66,14 @@ class HowTo(Skill):
         if action == "ask":
             await ctx.reply("Sure. What would you like to know how to do? Ask in your own words, like "
                             "\"how do I connect to the VPN\".")
+            return
+        if action == "article":
+            article = next((a for a in ctx.kb.articles if a.id == argument), None)
+            if article is None:
+                await ctx.reply("That guide is no longer there. Ask me again in your own words, or I can open "
+                                "a ticket.", buttons=(Button("intent:open_ticket", "Open a ticket"),))
+                return
+            await self._answer(ctx, await ctx.last_message() or article.title, article)
             return
         if action not in ("helped", "unhelpful") or not argument.isdigit():
             return

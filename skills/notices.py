@@ -92,9 +92,11 @@ class Notices(Skill):
     summary = "Tell you whether a system is down, and take reports of suspicious emails"
     examples = ("is email down?", "I got a weird email asking for my password")
     intents: ClassVar[tuple[Intent, ...]] = (
-        Intent("outage_status", slots=(Slot("system", "", entity="system", required=False),)),
-        Intent("report_phishing"),
-        Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),)),
+        Intent("outage_status", slots=(Slot("system", "", entity="system", required=False),),
+               label="Is something down?", label_about="Is {system} down?"),
+        Intent("report_phishing", label="Report a suspicious email"),
+        Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),),
+               label="Send an announcement"),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:

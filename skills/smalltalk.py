@@ -18,7 +18,9 @@ class SmallTalk(Skill):
     summary = "Pass you to a person on the IT team"
     examples = ("I want to talk to a person",)
     intents: ClassVar[tuple[Intent, ...]] = (
-        Intent("greet"), Intent("goodbye"), Intent("thanks"), Intent("help"), Intent("human_handoff"),
+        Intent("greet", label="Just saying hello", offered=False), Intent("goodbye", label="Goodbye", offered=False),
+        Intent("thanks", label="Thanks", offered=False), Intent("help", label="What can you do?", offered=False),
+        Intent("human_handoff", label="Talk to a person"),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:

@@ -15,6 +15,7 @@ from bot.errors import PermissionDenied, TicketQueued, UserFacingError
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Field, Turn
 from bot.skill import Intent, Skill, Slot
+from skills.howto import article_answer
 
 __all__ = ["Tickets"]
 
@@ -90,8 +91,10 @@ class Tickets(Skill):
     summary = "Open a ticket for a problem or a request, and check on your tickets"
     examples = ("my monitor won't turn on", "any update on HELP-12?", "add to HELP-12: it happened again")
     intents: ClassVar[tuple[Intent, ...]] = (
-        Intent("open_ticket", slots=(Slot("system", "", entity="system", required=False),)),
-        Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),)),
+        Intent("open_ticket", slots=(Slot("system", "", entity="system", required=False),),
+               label="Report a problem", label_about="Report a problem with {system}"),
+        Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),),
+               label="Check on my tickets"),
     )
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:open_ticket", "Open a ticket"),)
 
@@ -115,6 +118,8 @@ class Tickets(Skill):
         urgency = str(ctx.slots.get("urgency") or urgency_of(description))
         data = {"summary": summary_of(text)[:255], "description": description, "system": system,
                 "urgency": urgency}
+        if not ctx.slots.get("summary"):
+            await self._guide_first(ctx, text, system)
         existing = await ctx.tickets.find_open(ctx.employee.email, system)
         if existing is not None:
             await ctx.confirm(
@@ -124,6 +129,16 @@ class Tickets(Skill):
             )
             return
         await self._preview(ctx, data)
+
+    async def _guide_first(self, ctx: Context, text: str, system: str) -> None:
+        """Self-service first: when a guide surely covers the problem, show it before the ticket preview."""
+        hit = ctx.kb.best(text, systems=(system,) if system else ())
+        if hit is None:
+            return
+        query_id = await ctx.questions.record(text, ctx.employee.email, hit.article.id)
+        answer, fields = article_answer(ctx, hit.article)
+        await ctx.reply(f"This guide often fixes that without waiting for a technician:\n{answer}",
+                        fields=fields, buttons=(ctx.button("fixed", str(query_id), "That fixed it", "primary"),))
 
     async def _preview(self, ctx: Context, data: dict[str, Any]) -> None:
         fields = [Field("Summary", data["summary"]), Field("Urgency", data["urgency"])]
@@ -250,11 +265,16 @@ class Tickets(Skill):
         await ctx.reply(f"{ticket.key} is {ticket.status}. {ticket.reporter} has been told.", private=True)
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
-        """Take it / Resolve buttons in the technicians' conversation."""
+        """Take it / Resolve buttons in the technicians' conversation, and "That fixed it" under a guide."""
         if action == "take":
             await self._take(ctx, argument)
         elif action == "resolve":
             await self._resolve(ctx, argument, "")
+        elif action == "fixed" and argument.isdigit():
+            if await ctx.questions.feedback(int(argument), ctx.employee.email, True) is None:
+                return
+            await ctx.forget_pending()
+            await ctx.reply("Great, glad that sorted it. I haven't opened a ticket; message me if it comes back.")
 
     async def on_thread_reply(self, turn: Turn, ctx: Context, thread: str) -> bool:
         """A reply under the bot's "ticket is open" message becomes a comment on that ticket."""

@@ -84,6 +84,7 @@ class ConversationState(SQLModel, table=True):
     user_id: str = Field(max_length=200)
     pending: dict[str, Any] = _json({})
     last_intent: str | None = Field(default=None, max_length=64)
+    last_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     misses: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -20,6 +20,7 @@ from bot.nlu import EmbeddedParser
 from bot.server import build_web_app
 from bot.skill import Skill, load_skills
 from bot.services.announcements import read_composer
+from bot.services.broadcast_approval import content_digest
 from bot.store import Announcement, Approval, Delivery, TicketComment
 from bot.store.models import TeamsConversation, TeamsMessage
 from tests.channels.contract import ANN, BOB, TOM, button, texts
@@ -319,7 +320,7 @@ async def test_delivery_check_reads_the_teams_message_table(teams: TeamsHarness)
 
     draft = await service.save_draft(read_composer({"title": "Badge readers", "kind": "general"},
                                                    teams.bot.clock(), "UTC"), TOM)
-    await service.release(int(draft.id or 0))
+    await service.release(int(draft.id or 0), "tia@city.example", digest=content_digest(draft))  # approved
     posted = len(teams.connector.posts())
     assert await teams.channel.was_delivered(service.message(draft, user_address(ANN), None))
     # The sender "died" after posting and before recording: the rows are still claimed, the claims lapse.

@@ -1,0 +1,77 @@
+"""Find the request in a message: staff often write a sentence or two of context before they ask.
+
+The whole message is parsed, and so is each of its sentences and clauses. A
+part wins over the whole only when the parser is clearly surer of it and it
+asks for something (not a greeting or a thank-you); its intent then stands
+for the message, while the entities of the whole (a system named in the
+context) are kept. Skills still get the whole text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu.types import Entity, ParseResult, Parser
+
+__all__ = ["parse_request", "request_parts"]
+
+NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny"})
+"""Intents that say nothing about what the person needs."""
+MIN_WORDS = 3
+MAX_PARTS = 8
+GAIN = 0.08
+"""How much surer the parser must be of a part than of the whole message for the part to win."""
+ASKING_BONUS = 0.04
+"""A part that asks (a question mark, "how do i", "can someone") is preferred a little."""
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+-{1,2}\s+")
+_CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)", re.IGNORECASE)
+_ASKING = re.compile(
+    r"\?|\b(?:how (?:do|can|would|should)|can (?:you|someone|somebody|i)|could (?:you|someone|somebody)|"
+    r"is (?:there|it|anyone)|does anyone|anybody|what do i|where do i|who do i|need (?:help|someone))\b",
+    re.IGNORECASE,
+)
+
+
+def request_parts(text: str, limit: int) -> list[str]:
+    """The sentences and clauses of ``text`` worth parsing alone, in order, each cut to ``limit``."""
+    parts: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        pieces = [sentence, *_CLAUSE.split(sentence)]
+        for piece in pieces:
+            piece = piece.strip(" ,.;-\t")
+            if len(piece.split()) >= MIN_WORDS and piece not in parts and piece != text.strip():
+                parts.append(piece[:limit])
+    if len(parts) > MAX_PARTS:  # the request is usually near the start or the end
+        half = MAX_PARTS // 2
+        parts = parts[:half] + parts[-half:]
+    return parts
+
+
+async def parse_request(parser: Parser, text: str, limit: int) -> ParseResult:
+    """The parse that best says what ``text`` asks for (see the module doc); its ``text`` is the part used."""
+    whole = await parser.parse(text[:limit])
+    best, best_score = whole, _score(whole, whole["text"])
+    if len(text.split()) < 2 * MIN_WORDS:
+        return whole
+    for part in request_parts(text, limit):
+        parsed = await parser.parse(part)
+        score = _score(parsed, part)
+        if score > best_score + (GAIN if best is whole else 0.0):
+            best, best_score = parsed, score
+    if best is whole:
+        return whole
+    return {**best, "entities": _merged(whole["entities"], best["entities"])}
+
+
+def _score(parse: ParseResult, text: str) -> float:
+    intent = parse.get("intent") or {}
+    if not intent.get("name") or intent["name"] in NOT_A_REQUEST:
+        return 0.0
+    return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0)
+
+
+def _merged(whole: list[Entity], part: list[Entity]) -> list[Entity]:
+    """The part's entities, then those of the whole it lacks (a system named in the context)."""
+    have = {entity["entity"] for entity in part}
+    return [*part, *(entity for entity in whole if entity["entity"] not in have)]
