@@ -1,0 +1,97 @@
+"""Understanding as staff write, and never a dead end: end to end through the console channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Bot
+from bot.nlu import EmbeddedParser
+from bot.store import KbQuery, Ticket
+from tests.support import Chat, Clock, button, make_settings, running_bot, texts
+
+ANN = "ann@city.example"
+
+
+def labels(lines: list[dict]) -> list[str]:
+    """Every button label in ``lines``, in order."""
+    return [b["label"] for line in lines for b in line["buttons"]]
+
+
+@pytest.fixture
+def doubtful(database_url: str, parser: EmbeddedParser, clock: Clock) -> Iterator[Bot]:
+    """A bot whose threshold no parse reaches, so every message takes the unsure path."""
+    with running_bot(make_settings(database_url, nlu_threshold=0.99), nlu=parser, clock=clock) as instance:
+        yield instance
+
+
+async def test_below_the_threshold_offers_the_readings_in_words(doubtful: Bot) -> None:
+    """An outage question below the threshold is offered as "Is outlook down?", one click from the answer."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "is outlook down for everyone or just me")
+    assert "Is outlook down?" in labels(lines)
+    assert labels(lines)[-2:] == ["Open a ticket", "Talk to a person"]
+    answer = await chat.click(ANN, button(lines, "Is outlook down?"))
+    assert "outlook" in texts(answer).lower() and "problem" in texts(answer).lower()
+
+
+async def test_every_unclear_message_has_a_way_forward(doubtful: Bot) -> None:
+    """Whatever the reading, nothing ends without a button, and the ticket keeps the person's words."""
+    chat = Chat(doubtful)
+    for text in ("the thing on my desk is doing the thing again", "zxqv plorp", "what's for lunch",
+                 "copier says replace toner where is it", "cant get into the timesheets since friday"):
+        lines = await chat.say(ANN, text)
+        assert lines and all(line["buttons"] for line in lines if line["to"] == ANN), text
+    lines = await chat.say(ANN, "the blue box under my desk beeps every few minutes")
+    preview = await chat.click(ANN, button(lines, "Open a ticket"))
+    assert "Summary: the blue box under my desk beeps every few minutes" in texts(preview)
+    done = await chat.click(ANN, button(preview, "Submit"))
+    assert "HELP-1" in texts(done, to=ANN)
+
+
+async def test_an_offered_guide_opens_with_feedback(database_url: str, parser: EmbeddedParser) -> None:
+    """A guide offered as a button shows its steps and asks whether it helped; the question is logged."""
+    settings = make_settings(database_url, nlu_threshold=0.99, nlu_offer_over_guide=0.0)  # offer, never answer
+    with running_bot(settings, nlu=parser) as offering:
+        await _open_an_offered_guide(offering)
+
+
+async def _open_an_offered_guide(doubtful: Bot) -> None:
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "how do i get my voicemail on the desk phone")
+    guides = [b for line in lines for b in line["buttons"] if b["id"].startswith("skill:howto:article:")]
+    assert guides, labels(lines)
+    answer = await chat.click(ANN, guides[0]["id"])
+    assert f"*{guides[0]['label']}*" in texts(answer) and "Yes, that helped" in labels(answer)
+    logged = doubtful.db.call(lambda s: s.exec(select(KbQuery)).all())
+    assert logged[-1].question == "how do i get my voicemail on the desk phone"
+
+
+async def test_a_problem_a_guide_covers_shows_the_guide_before_the_ticket(chat: Chat, bot: Bot) -> None:
+    """Self-service first: the guide comes first, the ticket preview is still one click away."""
+    lines = await chat.say(ANN, "the copier keeps jamming and there's a picture of paper stuck on the screen")
+    assert lines[0]["text"].startswith("This guide often fixes that")
+    assert "That fixed it" in labels(lines) and "Submit" in labels(lines)
+    fixed = await chat.click(ANN, button(lines, "That fixed it"))
+    assert "haven't opened a ticket" in texts(fixed)
+    assert bot.db.call(lambda s: s.exec(select(Ticket)).all()) == []
+    stale = await chat.click(ANN, button(lines, "Submit"))
+    assert "no longer open" in texts(stale)
+
+
+async def test_the_request_after_the_context(chat: Chat) -> None:
+    """A sentence of context before the request: the request decides."""
+    lines = await chat.say(ANN, "hi, hope your weekend was good. we had the water main break on elm st so "
+                                "billing has been swamped all morning with calls. quick question how do i set "
+                                "up voicemail on my desk phone")  # the whole reads as a greeting (0.29)
+    assert "voicemail" in lines[0]["text"].lower() and "Yes, that helped" in labels(lines)
+
+
+async def test_a_correction_is_read_with_the_message_before(chat: Chat) -> None:
+    """"no wait, it's the ..." continues the previous message instead of starting over."""
+    await chat.say(ANN, "my second monitor keeps flickering and going black")
+    lines = await chat.say(ANN, "no wait its the docking station, the monitors are fine")
+    shown = texts(lines)
+    assert "Here is the ticket" in shown and "flickering" in shown and "docking station" in shown
