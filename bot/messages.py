@@ -164,6 +164,12 @@ class Turn:
         return self.action is not None
 
     @property
+    def request(self) -> str:
+        """The part of the message the NLU read as the request (the whole text when it read all of it)."""
+        part = str((self.parse or {}).get("text") or "").strip()
+        return part if part and part in self.text else self.text.strip()
+
+    @property
     def email(self) -> str:
         """The employee's email; the identity service sets ``employee`` first."""
         if self.employee is None:

@@ -309,7 +309,7 @@ class Router:
         )
         buttons: list[Button] = []
         for intent in allowed:
-            guides = self._article_buttons(turn.text) if intent == KB_INTENT else []
+            guides = self._article_buttons(turn.request) if intent == KB_INTENT else []
             buttons += guides or [Button(f"intent:{intent}", self._label(intent, turn.parse))]
         buttons.append(Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None)))
         await self._reply(turn, "I want to be sure I get this right. Which did you mean?", tuple(buttons))
@@ -337,7 +337,7 @@ class Router:
         top_reading = next((float(r["confidence"]) for r in (turn.parse or {}).get("intent_ranking", [])
                             if readings and r["name"] == readings[0]), 0.0)
         if KB_INTENT in self.skills_by_intent and top_reading < settings.nlu_offer_over_guide \
-                and self.bot.kb.best(turn.text) is not None:
+                and (self.bot.kb.best(turn.request) or self.bot.kb.best(turn.text)) is not None:
             await self.start(turn, KB_INTENT)
             return
         misses += 1
@@ -347,7 +347,7 @@ class Router:
                      "slots": {"summary": turn.text[:200]}},
         )
         buttons = [Button(f"intent:{i}", self._label(i, turn.parse)) for i in readings]
-        buttons += self._article_buttons(turn.text)
+        buttons += self._article_buttons(turn.request)
         buttons += [Button(f"intent:{TICKET_INTENT}", "Open a ticket"),
                     Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None))]
         intent, confidence = _top(turn.parse or {})  # type: ignore[arg-type]

@@ -36,10 +36,11 @@ class HowTo(Skill):
         a person (never a dead end)."""
         question = turn.text.strip()
         systems = (str(ctx.slots["system"]),) if ctx.slots.get("system") else ()
-        hit = ctx.kb.best(question, systems=systems)
+        hit = ctx.kb.best(turn.request, systems=systems) or ctx.kb.best(question, systems=systems)
         if hit is None:
             await ctx.questions.record(question, ctx.employee.email, None)
-            nearest = [h for h in ctx.kb.search(question, systems=systems) if h.score >= ctx.settings.kb_offer_score]
+            nearest = [h for h in ctx.kb.search(turn.request, systems=systems)
+                       if h.score >= ctx.settings.kb_offer_score]
             ticket = await ctx.offer("open_ticket", "Open a ticket", {"summary": question[:200]})
             person = Button("intent:human_handoff", "Talk to a person")
             choices = tuple(ctx.button("article", h.article.id, h.article.title) for h in nearest)

@@ -119,7 +119,7 @@ class Tickets(Skill):
         data = {"summary": summary_of(text)[:255], "description": description, "system": system,
                 "urgency": urgency}
         if not ctx.slots.get("summary"):
-            await self._guide_first(ctx, text, system)
+            await self._guide_first(ctx, turn.request, system)
         existing = await ctx.tickets.find_open(ctx.employee.email, system)
         if existing is not None:
             await ctx.confirm(
