@@ -9,7 +9,6 @@ import yaml
 
 from bot.settings import PROJECT_ROOT
 from tests.fakes.slack import spec_path
-from tests.support import need_service
 
 MANIFEST = PROJECT_ROOT / "slack" / "manifest.yml"
 CHANNEL = PROJECT_ROOT / "bot" / "channels" / "slack.py"
@@ -35,10 +34,7 @@ def test_manifest_subscribes_to_what_the_channel_handles() -> None:
 
 def test_manifest_grants_every_web_api_method_the_channel_calls() -> None:
     """Each ``self.client.x_y(...)`` in the channel needs a scope the spec names and the manifest grants."""
-    path = spec_path()
-    if path is None:
-        need_service("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
-    spec = json.loads(path.read_text())
+    spec = json.loads(spec_path().read_text())
     granted = set(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
     called = set(re.findall(r"self\.client\.([a-z]+(?:_[a-zA-Z]+)+)\(", CHANNEL.read_text()))
     assert {"chat_postMessage", "users_info", "views_publish", "conversations_open"} <= called
