@@ -345,6 +345,8 @@ def teams_package(
 ) -> None:
     """Write the Teams app package (manifest.json and two icons, zipped) for an admin to upload."""
     from bot.channels.teams_package import PROJECT_URL, build_manifest, write_package
+    from bot.prompts import prompts_for
+    from bot.skill import load_skills
 
     settings = _settings()
     if not settings.teams_app_id:
@@ -352,7 +354,8 @@ def teams_package(
         raise typer.Exit(2)
     try:
         manifest = build_manifest(settings.teams_app_id, version=version, developer=developer,
-                                  website_url=website or settings.kb_base_url or PROJECT_URL)
+                                  website_url=website or settings.kb_base_url or PROJECT_URL,
+                                  prompts=prompts_for(load_skills(), None))
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
