@@ -128,9 +128,11 @@ def run() -> None:
     from bot.channels.shell import run_interactive
     from bot.integrations.ticket_jobs import schedule_ticket_jobs
     from bot.server import build_web_app
+    from bot.startup import not_configured, running_line, serving_line
 
     settings = _settings()
-    _logging(settings)
+    console = sys.stdin.isatty() and not settings.has_chat_credentials
+    _logging(settings, quiet=console)  # the console chat shows warnings only, not every start-up step
     _check_teams(settings)
     bot = _started_bot(settings)
     web_app = build_web_app(bot)
@@ -149,9 +151,14 @@ def run() -> None:
         schedule_ticket_jobs(bot)
         background = asyncio.create_task(bot.run_background())
         _reload_kb_on_sighup(bot)
-        logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
+        log = logging.getLogger(__name__)
+        log.info(serving_line(settings, slack=slack is not None, teams=teams is not None))
+        if not console:
+            log.info(running_line(bot))
+            for line in not_configured(settings):
+                log.warning(line)
         try:
-            if sys.stdin.isatty() and not settings.has_chat_credentials:
+            if console:
                 await run_interactive(bot, settings.console_user)
             else:
                 await asyncio.Event().wait()

@@ -11,6 +11,7 @@ from rich.panel import Panel
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel, Line
+from bot.startup import running_line
 
 __all__ = ["fill_form", "run_interactive"]
 
@@ -76,7 +77,8 @@ async def run_interactive(bot: Bot, user: str, console: Console | None = None) -
     console = console or Console()
     channel = ConsoleChannel(bot)
     bot.add_channel(channel)
-    console.print(f"[bold]civic-helpdesk[/bold]: you are [green]{user}[/green]. {HELP}")
+    console.print(f"[bold]civic-helpdesk[/bold]: {escape(running_line(bot))}", style="dim", highlight=False)
+    console.print(f"You are [green]{user}[/green]. {HELP}")
     choices: list[str] = []
     while True:
         try:

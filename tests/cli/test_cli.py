@@ -179,7 +179,8 @@ def _free_port() -> int:
 
 
 def test_run_serves_healthz_and_metrics(workspace: Workspace) -> None:
-    """`helpdesk run` without a terminal serves /healthz and /metrics on HELPDESK_HOST:HELPDESK_PORT."""
+    """`helpdesk run` without a terminal serves /healthz and /metrics on HELPDESK_HOST:HELPDESK_PORT, and says
+    so at start, with what it runs on and what is not configured."""
     port = _free_port()
     process = subprocess.Popen(
         [str(HELPDESK), "run"], cwd=workspace.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -200,7 +201,10 @@ def test_run_serves_healthz_and_metrics(workspace: Workspace) -> None:
             assert "helpdesk_turn_seconds" in response.read().decode()
     finally:
         process.terminate()
-        process.wait(timeout=HANG_GUARD)
+        _, stderr = process.communicate(timeout=HANG_GUARD)
+    assert f"serving GET /healthz, GET /metrics on http://127.0.0.1:{port}" in stderr
+    assert "NLU embedded · tickets built-in (HELP-n) · directory none" in stderr
+    assert "no chat platform is configured: set SLACK_BOT_TOKEN (Slack) or HELPDESK_TEAMS_APP_ID" in stderr
 
 
 def test_half_configured_directory_exits_2_with_one_line(workspace: Workspace) -> None:
