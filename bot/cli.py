@@ -17,6 +17,7 @@ from aiohttp import web
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot.announce_cli import announce_app
 from bot.app import Bot
@@ -49,6 +50,7 @@ app.add_typer(announce_app, name="announce")
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 TICK_SECONDS = 10
+WIDE_AUDIT = 120  # columns from which `helpdesk audit tail` prints one table row per entry
 
 
 def _settings() -> Settings:
@@ -245,11 +247,20 @@ def audit_tail(
         for row in rows:
             typer.echo(json.dumps(row.model_dump(mode="json")))
         return
-    table = Table("when (UTC)", "who", "what", "target", "outcome", "detail")
+    console = Console()
+    if console.width >= WIDE_AUDIT:
+        table = Table("when (UTC)", "who", "what", "target", "outcome", "detail")
+        for row in rows:
+            table.add_row(row.at.strftime("%Y-%m-%d %H:%M:%S"), row.actor, row.action, row.target, row.outcome,
+                          row.detail)
+        console.print(table)
+        return
+    # Narrow terminals: two lines per row, so no action name is ever cut short.
     for row in rows:
-        table.add_row(row.at.strftime("%Y-%m-%d %H:%M:%S"), row.actor, row.action, row.target, row.outcome,
-                      row.detail)
-    Console().print(table)
+        console.print(Text.assemble((row.at.strftime("%Y-%m-%d %H:%M:%S"), "dim"), "  ", (row.action, "bold"),
+                                    "  ", (row.outcome, "green" if row.outcome in ("ok", "approved") else "yellow")))
+        who = row.actor + (f" → {row.target}" if row.target else "")
+        console.print(Text("  " + who + (f": {row.detail}" if row.detail else "")), overflow="fold")
 
 
 def _knowledge_base(settings: Settings) -> KnowledgeBase:

@@ -158,6 +158,12 @@ def test_db_upgrade_then_audit_tail(
     assert "approval.request:reset_password" in tail.stdout
     assert "approval.approved:reset_password" in tail.stdout
     assert EMPLOYEE in tail.stdout and TECHNICIAN in tail.stdout
+    # At 80 columns each row takes two lines, and no action name is cut short.
+    narrow = CliRunner().invoke(app, ["audit", "tail", "-n", "10"], env=workspace.env(COLUMNS="80"))
+    assert narrow.exit_code == 0, narrow.output
+    assert "approval.request:reset_password" in narrow.output
+    assert "approval.approved:reset_password" in narrow.output
+    assert "…" not in narrow.output and max(len(line) for line in narrow.output.splitlines()) <= 80
 
 
 def test_bad_setting_exits_2_with_one_line(workspace: Workspace) -> None:
