@@ -371,34 +371,24 @@ class FakeSlack:
                 return {"ok": True, "users": list(self.groups[handle])}
         return {"ok": False, "error": "no_such_subteam"}
 
-    def _panel_thread(self, args: dict[str, Any]) -> dict[str, Any] | None:
-        """The agent-panel thread a call names: a thread of a DM with the bot (Slack answers others with an error)."""
+    def _panel_update(self, args: dict[str, Any], change: Any) -> dict[str, Any]:
+        """Apply ``change`` to the agent-panel thread a call names: a thread of a DM with the bot (Slack
+        answers other channels with an error)."""
         channel = str(args["channel_id"])
         if self.user_by_dm(channel) is None:
-            return None
-        return self.threads.setdefault((channel, str(args["thread_ts"])),
-                                       {"statuses": [], "title": None, "prompts": None})
+            return {"ok": False, "error": "channel_not_found"}
+        change(self.threads.setdefault((channel, str(args["thread_ts"])),
+                                       {"statuses": [], "title": None, "prompts": None}))
+        return {"ok": True}
 
     def _assistant_threads_setStatus(self, args: dict[str, Any]) -> dict[str, Any]:
-        thread = self._panel_thread(args)
-        if thread is None:
-            return {"ok": False, "error": "channel_not_found"}
-        thread["statuses"].append(str(args["status"]))
-        return {"ok": True}
+        return self._panel_update(args, lambda thread: thread["statuses"].append(str(args["status"])))
 
     def _assistant_threads_setTitle(self, args: dict[str, Any]) -> dict[str, Any]:
-        thread = self._panel_thread(args)
-        if thread is None:
-            return {"ok": False, "error": "channel_not_found"}
-        thread["title"] = str(args["title"])
-        return {"ok": True}
+        return self._panel_update(args, lambda thread: thread.update(title=str(args["title"])))
 
     def _assistant_threads_setSuggestedPrompts(self, args: dict[str, Any]) -> dict[str, Any]:
-        thread = self._panel_thread(args)
-        if thread is None:
-            return {"ok": False, "error": "channel_not_found"}
-        thread["prompts"] = _json_arg(args["prompts"])
-        return {"ok": True}
+        return self._panel_update(args, lambda thread: thread.update(prompts=_json_arg(args["prompts"])))
 
     def _apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=fake-ticket"}
