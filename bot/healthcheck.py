@@ -54,6 +54,8 @@ def check(port: int = CONTAINER_PORT) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
             body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # reachable, but /healthz says the database or the NLU is not ready
+        return f"{url} answered {exc.code}: {exc.read()[:200].decode(errors='replace')}"
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         return (f"{url} does not answer ({reason}): the bot must listen on 0.0.0.0:{port} "
