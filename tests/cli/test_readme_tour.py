@@ -113,9 +113,12 @@ def test_the_readme_tour_shows_what_the_readme_says(tmp_path: Path) -> None:
         done = shell.click(TOM, approved, "Done")
         assert "done" in _to(done, EMPLOYEE)[0]["text"]
 
-        # 4. The copier: a preview → Submit → HELP-1; its status for the employee, refused to another.
+        # 4. The copier: a guide first (That fixed it), then the preview → Submit → HELP-1; its status for the
+        # employee, refused to another.
         preview = shell.say(EMPLOYEE, "the copier on 3rd floor keeps jamming")
-        assert _labels(_to(preview, EMPLOYEE)[0]) == ["Submit", "Edit"]
+        guide, ticket = _to(preview, EMPLOYEE)
+        assert guide["text"].startswith("This guide often fixes that") and _labels(guide) == ["That fixed it"]
+        assert _labels(ticket) == ["Submit", "Edit"] and "preview" in tour
         filed = shell.click(EMPLOYEE, preview, "Submit")
         assert "HELP-1" in _to(filed, EMPLOYEE)[0]["text"]
         status = _to(shell.say(EMPLOYEE, "any update on HELP-1?"), EMPLOYEE)[0]
