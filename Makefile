@@ -2,25 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# -qq and no version check: a quiet start that shows pip's errors only.
+PIP := $(BIN)/python -m pip -qq --disable-pip-version-check
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test bench clean rasa-env
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "creating $(VENV) (first run only)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "installing civic-helpdesk into $(VENV) (after a change to pyproject.toml only)"
+	@$(PIP) install -e .
+	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $@ $(STAMP)
+	@echo "installing civic-helpdesk with its dev extra into $(VENV) (after a change to pyproject.toml only)"
+	@$(PIP) install -e '.[dev]'
+	@touch $@ $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/helpdesk run
+	@$(BIN)/helpdesk run
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -17,6 +17,7 @@ from aiohttp import web
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot.announce_cli import announce_app
 from bot.app import Bot
@@ -49,6 +50,7 @@ app.add_typer(announce_app, name="announce")
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 TICK_SECONDS = 10
+WIDE_AUDIT = 120  # columns from which `helpdesk audit tail` prints one table row per entry
 
 
 def _settings() -> Settings:
@@ -128,9 +130,11 @@ def run() -> None:
     from bot.channels.shell import run_interactive
     from bot.integrations.ticket_jobs import schedule_ticket_jobs
     from bot.server import build_web_app
+    from bot.startup import not_configured, running_line, serving_line
 
     settings = _settings()
-    _logging(settings)
+    console = sys.stdin.isatty() and not settings.has_chat_credentials
+    _logging(settings, quiet=console)  # the console chat shows warnings only, not every start-up step
     _check_teams(settings)
     bot = _started_bot(settings)
     web_app = build_web_app(bot)
@@ -149,9 +153,14 @@ def run() -> None:
         schedule_ticket_jobs(bot)
         background = asyncio.create_task(bot.run_background())
         _reload_kb_on_sighup(bot)
-        logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
+        log = logging.getLogger(__name__)
+        log.info(serving_line(settings, slack=slack is not None, teams=teams is not None))
+        if not console:
+            log.info(running_line(bot))
+            for line in not_configured(settings):
+                log.warning(line)
         try:
-            if sys.stdin.isatty() and not settings.has_chat_credentials:
+            if console:
                 await run_interactive(bot, settings.console_user)
             else:
                 await asyncio.Event().wait()
@@ -238,11 +247,20 @@ def audit_tail(
         for row in rows:
             typer.echo(json.dumps(row.model_dump(mode="json")))
         return
-    table = Table("when (UTC)", "who", "what", "target", "outcome", "detail")
+    console = Console()
+    if console.width >= WIDE_AUDIT:
+        table = Table("when (UTC)", "who", "what", "target", "outcome", "detail")
+        for row in rows:
+            table.add_row(row.at.strftime("%Y-%m-%d %H:%M:%S"), row.actor, row.action, row.target, row.outcome,
+                          row.detail)
+        console.print(table)
+        return
+    # Narrow terminals: two lines per row, so no action name is ever cut short.
     for row in rows:
-        table.add_row(row.at.strftime("%Y-%m-%d %H:%M:%S"), row.actor, row.action, row.target, row.outcome,
-                      row.detail)
-    Console().print(table)
+        console.print(Text.assemble((row.at.strftime("%Y-%m-%d %H:%M:%S"), "dim"), "  ", (row.action, "bold"),
+                                    "  ", (row.outcome, "green" if row.outcome in ("ok", "approved") else "yellow")))
+        who = row.actor + (f" → {row.target}" if row.target else "")
+        console.print(Text("  " + who + (f": {row.detail}" if row.detail else "")), overflow="fold")
 
 
 def _knowledge_base(settings: Settings) -> KnowledgeBase:
@@ -345,6 +363,8 @@ def teams_package(
 ) -> None:
     """Write the Teams app package (manifest.json and two icons, zipped) for an admin to upload."""
     from bot.channels.teams_package import PROJECT_URL, build_manifest, write_package
+    from bot.prompts import prompts_for
+    from bot.skill import load_skills
 
     settings = _settings()
     if not settings.teams_app_id:
@@ -352,7 +372,8 @@ def teams_package(
         raise typer.Exit(2)
     try:
         manifest = build_manifest(settings.teams_app_id, version=version, developer=developer,
-                                  website_url=website or settings.kb_base_url or PROJECT_URL)
+                                  website_url=website or settings.kb_base_url or PROJECT_URL,
+                                  prompts=prompts_for(load_skills(), None))
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None

@@ -147,9 +147,13 @@ class Context:
         """The skills this employee may use, for telling them what the bot can do."""
         return self.bot.router.available(self.employee)
 
-    def button(self, action: str, argument: str, label: str, style: str | None = None) -> Button:
-        """A button that calls this skill's ``on_click(turn, ctx, action, argument)``."""
-        return Button(f"skill:{self.skill.name}:{action}:{argument}", label, style)  # type: ignore[arg-type]
+    def button(self, action: str, argument: str, label: str, style: str | None = None,
+               feedback: str | None = None) -> Button:
+        """A button that calls this skill's ``on_click(turn, ctx, action, argument)``.
+
+        ``feedback`` (``"positive"`` or ``"negative"``) marks the two answers to "Did this help?".
+        """
+        return Button(f"skill:{self.skill.name}:{action}:{argument}", label, style, feedback)  # type: ignore[arg-type]
 
     def form(
         self, action: str, argument: str, title: str, inputs: tuple[FormInput, ...], submit_label: str = "Preview"

@@ -62,6 +62,8 @@ class Button:
     id: str
     label: str
     style: Literal["primary", "danger"] | None = None
+    feedback: Literal["positive", "negative"] | None = None
+    """Set on the two answers to "Did this help?", which a channel may show as its own feedback control."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from bot.context import Context
     from bot.store import Approval
 
-__all__ = ["ROUTER_INTENTS", "Intent", "Role", "Skill", "Slot", "check_intents", "load_skills"]
+__all__ = ["ROUTER_INTENTS", "Intent", "Prompt", "Role", "Skill", "Slot", "check_intents", "load_skills"]
 
 Role = Literal["employee", "technician"]
 
@@ -66,6 +66,23 @@ class Intent:
         return self.label or self.name.replace("_", " ").capitalize()
 
 
+@dataclass(frozen=True)
+class Prompt:
+    """A suggested first message, offered to click instead of typing (Slack's suggested prompts in the agent
+    panel, the prompt starters of the Teams app).
+
+    ``message`` is what is sent, in words the NLU reads as ``intent`` (one of the skill's own; its role
+    says who is offered it); ``title`` is the short label, ``description`` one line on what it does.
+    ``rank`` orders the prompts of all skills, lowest first (a panel shows only the first few).
+    """
+
+    title: str
+    message: str
+    intent: str
+    description: str
+    rank: int
+
+
 class Skill:
     """Base class of every skill. Subclasses set the class attributes and ``handle``."""
 
@@ -76,6 +93,8 @@ class Skill:
     quick_actions: ClassVar[tuple[Button, ...]] = ()
     """Buttons for a channel's home screen (the Slack App Home): ``intent:<name>`` starts one of this
     skill's intents, a ``skill:<name>:<action>:`` button calls ``on_click``."""
+    prompts: ClassVar[tuple[Prompt, ...]] = ()
+    """Suggested first messages for the chat apps' prompt lists (see ``bot/prompts.py``)."""
 
     def intent(self, name: str) -> Intent | None:
         """The declaration of intent ``name``, if this skill handles it."""
@@ -142,6 +161,10 @@ def check_intents(skills: Iterable[Skill], data_intents: Iterable[str]) -> None:
         f"quick action {button.id} of skill {skill.name} names none of its intents"
         for skill in skills for button in skill.quick_actions
         if button.id.startswith("intent:") and skill.intent(button.id.removeprefix("intent:")) is None
+    ]
+    problems += [
+        f"prompt {prompt.title!r} of skill {skill.name} names none of its intents"
+        for skill in skills for prompt in skill.prompts if skill.intent(prompt.intent) is None
     ]
     if problems:
         raise ConfigError("intents and skills do not match: " + "; ".join(problems))

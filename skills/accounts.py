@@ -25,7 +25,7 @@ from bot.integrations.directory import DirectoryAccount
 from bot.messages import TECHNICIANS, Button, Field, Reply, Turn
 from bot.services.account_requests import CODE_TTL
 from bot.services.passwords import temporary_password
-from bot.skill import Intent, Skill
+from bot.skill import Intent, Prompt, Skill
 from bot.store import AccountRequest, Approval
 
 __all__ = ["Accounts"]
@@ -54,6 +54,12 @@ class Accounts(Skill):
     intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password"),
                                                Intent("unlock_account", label="Unlock my account"))
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:reset_password", "Reset my password", "primary"),)
+    prompts: ClassVar[tuple[Prompt, ...]] = (
+        Prompt("Reset my password", "I forgot my password", "reset_password",
+               "Reset your password (a technician approves it)", 10),
+        Prompt("Unlock my account", "my account is locked", "unlock_account",
+               "Unlock your account after too many tries", 60),
+    )
 
     # Asking ------------------------------------------------------------------
 

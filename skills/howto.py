@@ -7,7 +7,7 @@ from typing import ClassVar
 from bot.context import Context
 from bot.integrations.kb import Article
 from bot.messages import Button, Field, Turn
-from bot.skill import Intent, Skill, Slot
+from bot.skill import Intent, Prompt, Skill, Slot
 
 __all__ = ["HowTo", "article_answer"]
 
@@ -30,6 +30,10 @@ class HowTo(Skill):
                label="Find a how-to guide", label_about="How-to guides for {system}"),
     )
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("skill:howto:ask:", "Ask a how-to question"),)
+    prompts: ClassVar[tuple[Prompt, ...]] = (
+        Prompt("How do I …", "how do I connect to the VPN?", "howto",
+               "A how-to answer from the knowledge base", 30),
+    )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Give the best article's first steps; with no sure answer, offer the nearest guides, a ticket and
@@ -57,8 +61,8 @@ class HowTo(Skill):
         text, fields = article_answer(ctx, article)
         await ctx.reply(
             f"{text}\nDid this help?", fields=fields,
-            buttons=(ctx.button("helped", str(query_id), "Yes, that helped", "primary"),
-                     ctx.button("unhelpful", str(query_id), "No")),
+            buttons=(ctx.button("helped", str(query_id), "Yes, that helped", "primary", feedback="positive"),
+                     ctx.button("unhelpful", str(query_id), "No", feedback="negative")),
         )
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:

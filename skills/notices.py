@@ -11,7 +11,7 @@ from bot.errors import PermissionDenied, TicketQueued
 from bot.messages import TECHNICIANS, Field, Form, FormInput, Reply, Turn, room_address
 from bot.services.announcements import KINDS, Draft, composer_values, read_composer
 from bot.text import neutralise_mentions
-from bot.skill import Intent, Skill, Slot
+from bot.skill import Intent, Prompt, Skill, Slot
 from bot.store import Announcement, Approval
 from bot.timewords import parse_window
 
@@ -97,6 +97,12 @@ class Notices(Skill):
         Intent("report_phishing", label="Report a suspicious email"),
         Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),),
                label="Send an announcement"),
+    )
+    prompts: ClassVar[tuple[Prompt, ...]] = (
+        Prompt("Announce an outage", "announce an outage", "announce", "Tell staff about an outage (technicians)", 5),
+        Prompt("Is email down?", "is email down?", "outage_status", "Current outages and maintenance", 20),
+        Prompt("Report a phishing email", "I got a suspicious email", "report_phishing",
+               "What to do about a suspicious email", 70),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:

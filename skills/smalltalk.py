@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from bot.context import Context
 from bot.messages import Turn
-from bot.skill import Intent, Skill
+from bot.skill import Intent, Prompt, Skill
 
 __all__ = ["SmallTalk"]
 
@@ -21,6 +21,10 @@ class SmallTalk(Skill):
         Intent("greet", label="Just saying hello", offered=False), Intent("goodbye", label="Goodbye", offered=False),
         Intent("thanks", label="Thanks", offered=False), Intent("help", label="What can you do?", offered=False),
         Intent("human_handoff", label="Talk to a person"),
+    )
+    prompts: ClassVar[tuple[Prompt, ...]] = (
+        Prompt("What can you do?", "what can you do", "help", "What I can do for you", 80),
+        Prompt("Talk to a person", "I want to talk to a person", "human_handoff", "Hand over to an IT technician", 90),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:

@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.errors import PermissionDenied, TicketQueued, UserFacingError
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Field, Turn
-from bot.skill import Intent, Skill, Slot
+from bot.skill import Intent, Prompt, Skill, Slot
 from skills.howto import article_answer
 
 __all__ = ["Tickets"]
@@ -97,6 +97,10 @@ class Tickets(Skill):
                label="Check on my tickets"),
     )
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:open_ticket", "Open a ticket"),)
+    prompts: ClassVar[tuple[Prompt, ...]] = (
+        Prompt("My tickets", "my tickets", "ticket_status", "Your open tickets and their status", 40),
+        Prompt("Open a ticket", "I need to open a ticket", "open_ticket", "Tell me the problem and I file a ticket", 50),
+    )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Open a ticket, or report on, comment on or work one."""

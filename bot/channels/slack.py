@@ -6,6 +6,9 @@ answer within 3 seconds. A Slack retry of an event that was already handled
 is dropped by the router's ``processed_event`` unique constraint, not by
 memory, so it holds across restarts and replicas.
 
+Slack's agent panel (greeting, suggested prompts, status, thread titles) is
+``slack_assistant.AgentPanel``; its threads are DM threads, handled as DMs.
+
 Replies are rendered as Block Kit (``slack_blocks``). A reply with ``key``
 records where it was posted in ``slack_message`` and carries the key in the
 message's metadata; a later reply with ``replaces`` updates that message with
@@ -45,9 +48,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session, col, select
 
 from bot import metrics
+from bot.channels.slack_assistant import AgentPanel
 from bot.channels.slack_blocks import (
     FORM_CALLBACK,
     OPEN_FORM,
+    chosen_label,
     decided_blocks,
     fallback_text,
     form_from_value,
@@ -120,6 +125,8 @@ class SlackChannel:
         self._slots = asyncio.Semaphore(CONCURRENT_TURNS)
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
         self._socket: Any = None
+        self.panel = AgentPanel(self)
+        self.app.assistant(self.panel.middleware())
         self._listen()
 
     # Transports ----------------------------------------------------------------
@@ -275,10 +282,12 @@ class SlackChannel:
             await self._unknown_person(channel_id, user_id, thread)
             return
         parent = event.get("thread_ts")
-        under = await self._key_at(channel_id, parent) if parent and parent != event.get("ts") else None
-        turn = Turn(channel=self.name, user_id=user_id, conversation_id=channel_id, text=_unescape(text),
-                    event_id=body.get("event_id"), thread_id=thread, employee=employee, thread_key=under)
-        await self.bot.handle(turn)
+        async with self.panel.working(dm, parent, _unescape(text)) as in_panel:
+            replying = parent and parent != event.get("ts") and not in_panel
+            under = await self._key_at(channel_id, parent) if replying else None
+            turn = Turn(channel=self.name, user_id=user_id, conversation_id=channel_id, text=_unescape(text),
+                        event_id=body.get("event_id"), thread_id=thread, employee=employee, thread_key=under)
+            await self.bot.handle(turn)
 
     async def _on_command(self, command: dict[str, Any], *, text: str, action: str | None = None) -> None:
         user_id = command["user_id"]
@@ -307,7 +316,7 @@ class SlackChannel:
         if container.get("type") == "message" and not container.get("is_ephemeral") \
                 and not action_id.startswith("approval:") and message.get("blocks"):
             # Show the choice and take the buttons away at once, so nobody answers twice.
-            label = (action.get("text") or {}).get("text", "")
+            label = chosen_label(message["blocks"], action)
             await self.client.chat_update(channel=conversation, ts=container["message_ts"],
                                           text=message.get("text") or f"{label} (chosen)",
                                           blocks=decided_blocks(message["blocks"], label, user_id))

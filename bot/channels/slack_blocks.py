@@ -17,8 +17,10 @@ from typing import Any
 from bot.messages import Button, Field, Form, FormInput, Reply
 
 __all__ = [
+    "FEEDBACK",
     "FORM_CALLBACK",
     "OPEN_FORM",
+    "chosen_label",
     "decided_blocks",
     "escape",
     "form_from_value",
@@ -36,6 +38,8 @@ OPEN_FORM = "form:open"
 """The action id of the button that opens a form as a modal (its value carries the form)."""
 FORM_CALLBACK = "helpdesk_form"
 """The ``callback_id`` of our modals."""
+FEEDBACK = "feedback"
+"""The action id of the feedback buttons ("Did this help?"); the chosen one's value is its button id."""
 
 SECTION_LIMIT = 3000  # characters of mrkdwn in one section block
 FIELD_LIMIT = 2000
@@ -110,7 +114,8 @@ def message_blocks(reply: Reply, *, page: str | None = None) -> list[Block]:
         for piece in _chunks(_paged(escape(reply.text), page), SECTION_LIMIT)
     ]
     blocks.extend(_fields(reply.fields))
-    elements = [_button(b) for b in reply.buttons]
+    feedback = _feedback(reply.buttons)
+    elements = [_button(b) for b in reply.buttons if feedback is None or b.feedback is None]
     if reply.form is not None:
         elements.append({
             "type": "button",
@@ -121,9 +126,26 @@ def message_blocks(reply: Reply, *, page: str | None = None) -> list[Block]:
         })
     for start in range(0, len(elements), 25):  # an actions block holds at most 25 elements
         blocks.append({"type": "actions", "elements": elements[start : start + 25]})
+    if feedback is not None:
+        blocks.append({"type": "context_actions", "elements": [feedback]})
     if len(blocks) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - 1] + [_context("(message cut short: it was too long for Slack)")]
     return blocks
+
+
+def _feedback(buttons: tuple[Button, ...]) -> Block | None:
+    """Slack's feedback buttons (the thumbs under an agent's answer) for a reply's "Did this help?" pair."""
+    positive = next((b for b in buttons if b.feedback == "positive"), None)
+    negative = next((b for b in buttons if b.feedback == "negative"), None)
+    if positive is None or negative is None:
+        return None
+
+    def side(button: Button) -> Block:
+        return {"text": plain_text(button.label, BUTTON_TEXT_LIMIT), "value": button.id[:2000],
+                "accessibility_label": button.label[:BUTTON_TEXT_LIMIT]}
+
+    return {"type": "feedback_buttons", "action_id": FEEDBACK, "positive_button": side(positive),
+            "negative_button": side(negative)}
 
 
 def fallback_text(reply: Reply, *, page: str | None = None) -> str:
@@ -138,8 +160,21 @@ def _context(text: str) -> Block:
 
 def decided_blocks(blocks: list[Block], label: str, user_id: str) -> list[Block]:
     """A clicked message's blocks with its buttons gone and who chose what in their place."""
-    kept = [b for b in blocks if b.get("type") != "actions"]
+    kept = [b for b in blocks if b.get("type") not in ("actions", "context_actions")]
     return kept + [_context(f"*{escape(label)}* — chosen by <@{user_id}>")]
+
+
+def chosen_label(blocks: list[Block], action: dict[str, Any]) -> str:
+    """The label of the clicked button: a button's own text, or the chosen side of the feedback buttons."""
+    text = (action.get("text") or {}).get("text")
+    if text:
+        return str(text)
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "context_actions" else []:
+            for side in (element.get("positive_button"), element.get("negative_button")):
+                if side and side.get("value") == action.get("value"):
+                    return str(side["text"]["text"])
+    return ""
 
 
 # Forms ----------------------------------------------------------------------

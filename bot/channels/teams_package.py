@@ -1,7 +1,9 @@
 """The Teams app package an admin uploads: ``manifest.json`` and the two icons, zipped.
 
 The manifest follows the Teams app manifest schema v1.17: one bot with the
-personal, team and group chat scopes and a command list per scope. The icons
+personal, team and group chat scopes and a command list per scope: the prompt
+starters Teams offers, drawn from the skills' prompts (``bot/prompts.py``), the
+ones every employee may use. The icons
 are drawn here (a white life ring): ``color.png`` 192x192 on the accent colour,
 ``outline.png`` 32x32 white on transparent, as Teams requires.
 """
@@ -14,12 +16,14 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.skill import Prompt
 
-__all__ = ["ACCENT_COLOR", "COMMANDS", "MANIFEST_SCHEMA", "build_manifest", "png", "write_package"]
+__all__ = ["ACCENT_COLOR", "MANIFEST_SCHEMA", "build_manifest", "commands", "png", "write_package"]
 
 MANIFEST_VERSION = "1.17"
 MANIFEST_SCHEMA = f"https://developer.microsoft.com/en-us/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
@@ -27,16 +31,19 @@ ACCENT_COLOR = "#1F5A96"
 PROJECT_URL = "https://github.com/civic-helpdesk/civic-helpdesk"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("help", "What I can do for you"),
-    ("I forgot my password", "Reset your password (a technician approves it)"),
-    ("unlock my account", "Unlock your account after too many tries"),
-    ("open a ticket", "Tell me the problem and I file a ticket"),
-    ("any update on HELP-12?", "The status of one of your tickets"),
-    ("is email down?", "Current outages and maintenance"),
-    ("how do I connect to the VPN", "A how-to answer from the knowledge base"),
-    ("talk to a person", "Hand over to an IT technician"),
-)
+COMMAND_TITLE_LIMIT = 32  # the manifest schema's limits for a command
+COMMAND_DESCRIPTION_LIMIT = 128
+COMMANDS_PER_LIST = 10
+
+
+def commands(prompts: Sequence[Prompt]) -> list[dict[str, str]]:
+    """The manifest's commands for ``prompts``: the message as the title (Teams sends the title when one
+    is chosen) and the description, at most ten."""
+    for prompt in prompts:
+        if len(prompt.message) > COMMAND_TITLE_LIMIT:
+            raise ConfigError(f"the prompt {prompt.message!r} is longer than Teams' {COMMAND_TITLE_LIMIT} characters")
+    return [{"title": p.message, "description": p.description[:COMMAND_DESCRIPTION_LIMIT]}
+            for p in prompts[:COMMANDS_PER_LIST]]
 
 
 def build_manifest(
@@ -47,14 +54,18 @@ def build_manifest(
     website_url: str = PROJECT_URL,
     privacy_url: str | None = None,
     terms_url: str | None = None,
+    prompts: Sequence[Prompt] = (),
 ) -> dict[str, Any]:
-    """The manifest for the bot ``app_id`` (the Microsoft App ID, a GUID; also the Teams app id)."""
+    """The manifest for the bot ``app_id`` (the Microsoft App ID, a GUID; also the Teams app id).
+
+    ``prompts`` become the command lists (``prompts_for(skills, None)``: what every employee may use).
+    """
     if not _GUID.match(app_id):
         raise ConfigError(f"HELPDESK_TEAMS_APP_ID must be the bot's Microsoft App ID (a GUID), not {app_id!r}")
     for url in (website_url, privacy_url, terms_url):
         if url is not None and not url.startswith("https://"):
             raise ConfigError(f"the Teams manifest needs https URLs, not {url!r}")
-    commands = [{"title": title, "description": description} for title, description in COMMANDS]
+    listed = commands(prompts)
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -84,9 +95,9 @@ def build_manifest(
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [
-                    {"scopes": ["personal"], "commands": commands},
-                    {"scopes": ["team", "groupChat"], "commands": commands[:6]},
-                ],
+                    {"scopes": ["personal"], "commands": listed},
+                    {"scopes": ["team", "groupChat"], "commands": listed[:6]},
+                ] if listed else [],
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],

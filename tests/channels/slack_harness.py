@@ -28,8 +28,8 @@ from bot.nlu import Parser
 from bot.server import build_web_app
 from bot.skill import Skill
 from bot.store import SlackMessage
-from tests.fakes.slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack, SlackUser, spec_path
-from tests.support import make_settings, need_service
+from tests.fakes.slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack, SlackUser
+from tests.support import make_settings
 
 Line = dict[str, Any]
 
@@ -69,10 +69,31 @@ def blocks_text(blocks: list[dict[str, Any]], fallback: str = "") -> str:
 
 
 def blocks_buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The buttons in the blocks' actions, as ``{"id", "label"}`` (the opener of a form excluded)."""
-    return [{"id": e.get("value") or e["action_id"], "label": e["text"]["text"]}
-            for b in blocks if b.get("type") == "actions" for e in b["elements"]
-            if e.get("type") == "button" and e["action_id"] != OPEN_FORM]
+    """The buttons in the blocks' actions, as ``{"id", "label"}`` (the opener of a form excluded), and the two
+    sides of feedback buttons."""
+    found = []
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") in ("actions", "context_actions") else []:
+            if element.get("type") == "button" and element["action_id"] != OPEN_FORM:
+                found.append({"id": element.get("value") or element["action_id"], "label": element["text"]["text"]})
+            elif element.get("type") == "feedback_buttons":
+                found += [{"id": side["value"], "label": side["text"]["text"]}
+                          for side in (element["positive_button"], element["negative_button"])]
+    return found
+
+
+def clicked_action(blocks: list[dict[str, Any]], button_id: str) -> dict[str, Any]:
+    """The ``actions[0]`` Slack sends when ``button_id`` is clicked: the button, or the feedback buttons with the
+    chosen side's value (Slack sends no text for those)."""
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") in ("actions", "context_actions") else []:
+            if element.get("type") == "feedback_buttons":
+                sides = (element["positive_button"], element["negative_button"])
+                if any(side["value"] == button_id for side in sides):
+                    return {"type": "feedback_buttons", "action_id": element["action_id"], "value": button_id}
+            elif button_id in (element.get("value"), element.get("action_id")):
+                return dict(element)
+    raise AssertionError(f"button {button_id!r} is not in these blocks")
 
 
 class SlackHarness:
@@ -98,8 +119,6 @@ class SlackHarness:
                     fake: FakeSlack | None = None, **overrides: Any) -> SlackHarness:
         """Start the fake (unless given: replicas share one), a bot with the Slack channel and its HTTP server."""
         owns_fake = fake is None
-        if spec_path() is None:
-            need_service("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
         if fake is None:
             fake = FakeSlack(PEOPLE, groups=GROUPS)
             await fake.start()
@@ -183,6 +202,16 @@ class SlackHarness:
             event["thread_ts"] = thread
         return await self.event(event)
 
+    async def open_panel(self, user: str) -> tuple[str, list[Line]]:
+        """``user`` opens the bot in Slack's agent panel: ``assistant_thread_started`` for a new thread in their
+        DM. Returns the thread's ts and the lines it caused."""
+        person = self.fake.user_by_email(user)
+        ts = self._ts()
+        event = {"type": "assistant_thread_started", "event_ts": ts, "assistant_thread": {
+            "user_id": person.id, "channel_id": person.dm, "thread_ts": ts,
+            "context": {"channel_id": "C0GENERAL1", "team_id": TEAM, "enterprise_id": None}}}
+        return ts, await self.event(event)
+
     async def mention(self, user: str, channel: str, text: str, thread: str | None = None) -> list[Line]:
         """``user`` mentions the bot in ``channel``."""
         person = self.fake.user_by_email(user)
@@ -216,8 +245,7 @@ class SlackHarness:
         where = self._shown.get(button_id)
         assert where is not None, f"button {button_id!r} was never shown"
         channel, ts, blocks, ephemeral, thread = where
-        element = next(e for b in blocks if b.get("type") == "actions" for e in b["elements"]
-                       if button_id in (e.get("value"), e.get("action_id")))
+        element = clicked_action(blocks, button_id)
         container: dict[str, Any]
         if channel == "home":
             container = {"type": "view", "view_id": "VHOME00001"}

@@ -158,6 +158,12 @@ def test_db_upgrade_then_audit_tail(
     assert "approval.request:reset_password" in tail.stdout
     assert "approval.approved:reset_password" in tail.stdout
     assert EMPLOYEE in tail.stdout and TECHNICIAN in tail.stdout
+    # At 80 columns each row takes two lines, and no action name is cut short.
+    narrow = CliRunner().invoke(app, ["audit", "tail", "-n", "10"], env=workspace.env(COLUMNS="80"))
+    assert narrow.exit_code == 0, narrow.output
+    assert "approval.request:reset_password" in narrow.output
+    assert "approval.approved:reset_password" in narrow.output
+    assert "…" not in narrow.output and max(len(line) for line in narrow.output.splitlines()) <= 80
 
 
 def test_bad_setting_exits_2_with_one_line(workspace: Workspace) -> None:
@@ -179,7 +185,8 @@ def _free_port() -> int:
 
 
 def test_run_serves_healthz_and_metrics(workspace: Workspace) -> None:
-    """`helpdesk run` without a terminal serves /healthz and /metrics on HELPDESK_HOST:HELPDESK_PORT."""
+    """`helpdesk run` without a terminal serves /healthz and /metrics on HELPDESK_HOST:HELPDESK_PORT, and says
+    so at start, with what it runs on and what is not configured."""
     port = _free_port()
     process = subprocess.Popen(
         [str(HELPDESK), "run"], cwd=workspace.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -200,7 +207,10 @@ def test_run_serves_healthz_and_metrics(workspace: Workspace) -> None:
             assert "helpdesk_turn_seconds" in response.read().decode()
     finally:
         process.terminate()
-        process.wait(timeout=HANG_GUARD)
+        _, stderr = process.communicate(timeout=HANG_GUARD)
+    assert f"serving GET /healthz, GET /metrics on http://127.0.0.1:{port}" in stderr
+    assert "NLU embedded · tickets built-in (HELP-n) · directory none" in stderr
+    assert "no chat platform is configured: set SLACK_BOT_TOKEN (Slack) or HELPDESK_TEAMS_APP_ID" in stderr
 
 
 def test_half_configured_directory_exits_2_with_one_line(workspace: Workspace) -> None:

@@ -16,8 +16,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from tests.channels.slack_harness import GROUPS, PEOPLE
-from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, spec_path
-from tests.support import need_service
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 HELPDESK = Path(sys.executable).parent / "helpdesk"
 SECRET = "run-test-secret"
@@ -33,8 +32,6 @@ def _free_port() -> int:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
     """The fake Slack, for the bot process to call."""
-    if spec_path() is None:
-        need_service("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
     server = FakeSlack(PEOPLE, groups=GROUPS)
     await server.start()
     yield server

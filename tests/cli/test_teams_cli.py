@@ -26,6 +26,8 @@ from typer.testing import CliRunner
 
 from bot.channels.teams_package import MANIFEST_SCHEMA
 from bot.cli import app
+from bot.prompts import prompts_for
+from bot.skill import load_skills
 
 APP_ID = "6f1c1f27-1111-4a2b-9c3d-123456789abc"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -112,6 +114,13 @@ def test_teams_package_writes_a_valid_manifest_and_icons(tmp_path: Path) -> None
     pixels = [row[i:i + 4] for row in outline[2] for i in range(0, len(row), 4)]
     assert {p[3] for p in pixels} == {0, 255}  # transparent background, opaque outline
     assert all(p[:3] == b"\xff\xff\xff" for p in pixels if p[3])  # the outline is white
+    # The prompt starters are the skills' prompts that every employee may use, lowest rank first.
+    personal = next(c for c in manifest["bots"][0]["commandLists"] if c["scopes"] == ["personal"])
+    expected = prompts_for(load_skills(), None)
+    assert [c["title"] for c in personal["commands"]] == [p.message for p in expected][:10]
+    assert personal["commands"][0] == {"title": "I forgot my password",
+                                       "description": "Reset your password (a technician approves it)"}
+    assert "announce an outage" not in [c["title"] for c in personal["commands"]]  # technicians only
 
 
 def test_teams_package_needs_the_app_id(tmp_path: Path) -> None:

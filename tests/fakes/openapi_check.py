@@ -1,19 +1,17 @@
 """Check HTTP traffic against OpenAPI 3.0 specs: the path and method exist, the bodies fit the schemas.
 
-The specs are read from ``/work/shared/specs`` (or ``HELPDESK_SPECS_DIR``) and
-never modified; the known quirks of the Jira specs are patched on the copy in
-memory (see ``/work/shared/specs/README.md``).
+The specs are the copies vendored in ``tests/specs`` (their sources, licences
+and checksums are in ``tests/specs/README.md``) and are never modified; the
+known quirks of the Jira specs are patched on the copy in memory.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
@@ -22,10 +20,8 @@ from bot.settings import PROJECT_ROOT
 
 __all__ = ["SPECS_DIR", "SpecCheck", "jira_specs"]
 
-_CANDIDATES = [os.environ.get("HELPDESK_SPECS_DIR", ""), str(PROJECT_ROOT.parent / "shared" / "specs"),
-               "/work/shared/specs"]
-SPECS_DIR = next((Path(c) for c in _CANDIDATES if c and (Path(c) / "jira").is_dir()), Path(_CANDIDATES[1]))
-"""``../shared/specs`` beside the repository (as CI lays it out), or HELPDESK_SPECS_DIR."""
+SPECS_DIR = PROJECT_ROOT / "tests" / "specs"
+"""The API specs the fakes check against, inside the repository."""
 
 
 @dataclass(frozen=True)

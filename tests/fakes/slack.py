@@ -3,7 +3,7 @@
 It records every Web API call with its token and arguments, answers the way
 Slack does (``ok``, ``error``, ``response_metadata``), and can be told to
 answer 429 (with ``Retry-After``) or 5xx. Calls are checked against
-``shared/specs/slack/slack_web_openapi_v2.json``: a method the spec does not
+``tests/specs/slack/slack_web_openapi_v2.json``: a method the spec does not
 have, or a call without one of its required arguments, is refused with
 ``invalid_arguments``/``unknown_method`` and listed in ``violations``; every
 successful answer is validated against the method's response schema, and a
@@ -12,9 +12,11 @@ mismatch is listed there too. A test asserts ``violations == []``.
 The spec's quirks (see the specs README) are handled here: its ``token``
 parameters are dropped (slack_sdk sends ``Authorization: Bearer``), and
 arguments are read from the query string, a form body or a JSON body alike.
-Methods added after the spec was frozen (``apps.connections.open``) are
-declared in ``NEWER_METHODS``; so are newer fields (message ``metadata``,
-2022), added to the in-memory copy of the spec's message schema. Its
+Methods added after the spec was frozen (``apps.connections.open``, the
+``assistant.threads.*`` of the agent panel) and newer message fields (``metadata``,
+2022) come from ``tests/specs/slack/newer_methods.json``, written from Slack's
+method reference: their arguments are checked against its JSON schemas, and
+the fields are added to the in-memory copy of the spec's message schema. Its
 ``conversations.history`` schema wants at least one message, which real Slack
 does not (an empty channel answers ``[]``): that ``minItems`` is dropped too.
 """
@@ -39,17 +41,17 @@ __all__ = ["BOT_TOKEN", "APP_TOKEN", "Call", "FakeSlack", "SlackUser", "spec_pat
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
 BOT_USER, BOT_ID, TEAM = "U0HELPBOT1", "B0HELPBOT1", "T0CITYHALL"
-NEWER_METHODS: dict[str, set[str]] = {"apps.connections.open": set()}  # method -> required arguments
-NEWER_MESSAGE_FIELDS: dict[str, Any] = {  # message fields newer than the spec, with their schema
-    "metadata": {"type": "object", "required": ["event_type", "event_payload"],
-                 "properties": {"event_type": {"type": "string"}, "event_payload": {"type": "object"}}},
-}
+NEWER_PATH = SPECS_DIR / "slack" / "newer_methods.json"
 
 
-def spec_path() -> Path | None:
-    """Slack's Web API spec in the shared specs folder (``openapi_check.SPECS_DIR``), or None when it is absent."""
-    path = SPECS_DIR / "slack" / "slack_web_openapi_v2.json"
-    return path if path.is_file() else None
+def spec_path() -> Path:
+    """Slack's Web API spec, vendored in ``tests/specs/slack``."""
+    return SPECS_DIR / "slack" / "slack_web_openapi_v2.json"
+
+
+def newer_methods() -> dict[str, Any]:
+    """The methods newer than the spec: method -> ``{"doc", "token", "scopes", "arguments"}``."""
+    return dict(json.loads(NEWER_PATH.read_text())["methods"])
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,12 @@ class _Spec:
 
     def __init__(self, path: Path) -> None:
         spec = json.loads(path.read_text())
-        spec["definitions"]["objs_message"]["properties"].update(NEWER_MESSAGE_FIELDS)
+        newer = json.loads(NEWER_PATH.read_text())
+        spec["definitions"]["objs_message"]["properties"].update(
+            {name: field["schema"] for name, field in newer["message_fields"].items()})
+        self.newer = {method: jsonschema.Draft7Validator(entry["arguments"])
+                      for method, entry in newer["methods"].items()}
+        self.app_token_methods = {method for method, entry in newer["methods"].items() if entry["token"] == "app"}
         history = spec["paths"]["/conversations.history"]["get"]["responses"]["200"]["schema"]
         history["properties"]["messages"].pop("minItems", None)
         self.definitions = spec["definitions"]
@@ -99,6 +106,17 @@ class _Spec:
                 self.required[method] = {p["name"] for p in params if p.get("required")}
                 self.responses[method] = operation["responses"]["200"]["schema"]
         self._validators: dict[str, jsonschema.Draft4Validator] = {}
+
+    def argument_problems(self, method: str, args: dict[str, Any]) -> list[str] | None:
+        """What is wrong with the arguments of a call (None: no such method)."""
+        if method in self.newer:
+            decoded = {name: _json_arg(value) if name in ("prompts", "loading_messages") else value
+                       for name, value in args.items()}
+            return [f"{method}: {e.message}" for e in self.newer[method].iter_errors(decoded)]
+        if method not in self.required:
+            return None
+        missing = self.required[method] - set(args)
+        return [f"{method}: missing required {sorted(missing)}"] if missing else []
 
     def problems(self, method: str, body: dict[str, Any]) -> list[str]:
         """What is wrong with a success answer to ``method`` by the spec's response schema."""
@@ -114,10 +132,7 @@ class FakeSlack:
     """The fake Slack server. ``await start()``, use ``api_url``, ``await stop()``."""
 
     def __init__(self, users: list[SlackUser], *, groups: dict[str, list[str]] | None = None) -> None:
-        path = spec_path()
-        if path is None:
-            raise FileNotFoundError("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
-        self.spec = _Spec(path)
+        self.spec = _Spec(spec_path())
         self.users = {u.id: u for u in users}
         self.groups = {handle: list(ids) for handle, ids in (groups or {}).items()}
         self.calls: list[Call] = []
@@ -126,6 +141,7 @@ class FakeSlack:
         self.ephemeral: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
         self.home: dict[str, dict[str, Any]] = {}
+        self.threads: dict[tuple[str, str], dict[str, Any]] = {}  # agent panel (channel, thread_ts) -> state
         self.page_size = 200
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._refusals: dict[str, list[str]] = {}
@@ -236,14 +252,14 @@ class FakeSlack:
         return token, args
 
     def _answer(self, method: str, token: str, args: dict[str, Any]) -> dict[str, Any]:
-        if method not in self.spec.required and method not in NEWER_METHODS:
+        problems = self.spec.argument_problems(method, args)
+        if problems is None:
             self.violations.append(f"{method}: no such Web API method")
             return {"ok": False, "error": "unknown_method"}
-        missing = (self.spec.required.get(method) or NEWER_METHODS.get(method, set())) - set(args)
-        if missing:
-            self.violations.append(f"{method}: missing required {sorted(missing)}")
+        if problems:
+            self.violations.extend(problems)
             return {"ok": False, "error": "invalid_arguments"}
-        wanted = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        wanted = APP_TOKEN if method in self.spec.app_token_methods else BOT_TOKEN
         if token != wanted:
             return {"ok": False, "error": "invalid_auth"}
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -354,6 +370,25 @@ class FakeSlack:
             if args["usergroup"] == f"S{number:09d}":
                 return {"ok": True, "users": list(self.groups[handle])}
         return {"ok": False, "error": "no_such_subteam"}
+
+    def _panel_update(self, args: dict[str, Any], change: Any) -> dict[str, Any]:
+        """Apply ``change`` to the agent-panel thread a call names: a thread of a DM with the bot (Slack
+        answers other channels with an error)."""
+        channel = str(args["channel_id"])
+        if self.user_by_dm(channel) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        change(self.threads.setdefault((channel, str(args["thread_ts"])),
+                                       {"statuses": [], "title": None, "prompts": None}))
+        return {"ok": True}
+
+    def _assistant_threads_setStatus(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._panel_update(args, lambda thread: thread["statuses"].append(str(args["status"])))
+
+    def _assistant_threads_setTitle(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._panel_update(args, lambda thread: thread.update(title=str(args["title"])))
+
+    def _assistant_threads_setSuggestedPrompts(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._panel_update(args, lambda thread: thread.update(prompts=_json_arg(args["prompts"])))
 
     def _apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket=fake-ticket"}

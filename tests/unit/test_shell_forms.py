@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.channels.shell import run_interactive
-from bot.store import Announcement
+from bot.store import Announcement, Approval
 
 
 class TypingConsole(Console):
@@ -54,3 +54,20 @@ async def test_cancel_drops_the_form(bot: Bot) -> None:
     console = TypingConsole(["announce vpn upgrade", "", "/cancel", "/quit"])
     await run_interactive(bot, "tom@city.example", console)
     assert bot.db.call(lambda s: list(s.exec(select(Announcement)).all())) == []
+
+
+async def test_buttons_are_numbered_per_conversation_and_markdown_is_rendered(bot: Bot) -> None:
+    """The employee's Yes is [1] and the technicians' Approve is [t1]: each number clicks in its own
+    conversation, so the employee's 1 never reaches the technicians' card; replies show no raw Markdown."""
+    console = TypingConsole(["I forgot my password", "1", "1", "/as tom@city.example", "t1", "/quit"])
+    await run_interactive(bot, "employee@city.example", console)
+    output = console.output
+    assert "[1] Yes" in output and "[2] No" in output
+    assert "[t1] Approve" in output and "[t2] Deny" in output
+    assert "Approved by tom@city.example" in output
+    [approval] = bot.db.call(lambda s: list(s.exec(select(Approval)).all()))
+    assert approval.status == "approved" and approval.decided_by == "tom@city.example"
+    console = TypingConsole(["how do I connect to the VPN from home", "/quit"])
+    await run_interactive(bot, "employee@city.example", console)
+    assert "Connect to the VPN from home" in console.output
+    assert "*Connect to the VPN" not in console.output and "**" not in console.output
