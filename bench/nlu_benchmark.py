@@ -1,8 +1,8 @@
 """The embedded NLU on the public benchmark of Braun et al. (2017), beside the published scores.
 
 Run from the project root: ``python bench/nlu_benchmark.py [CORPORA_DIR]``
-(default: the first ``shared/benchmarks/nlu-evaluation-corpora`` above the project, or
-``HELPDESK_BENCH_CORPORA``). For each of AskUbuntu, WebApplications and
+(default: ``HELPDESK_BENCH_CORPORA``, else the copies in
+``bench/corpora/nlu-evaluation-corpora/``). For each of AskUbuntu, WebApplications and
 Chatbot it trains the embedded parser on the train split, scores the test
 split (micro- and macro-F1 of intents), and times training and each parse
 (wall clock, and the CPU time of the parse alone, which other processes on a
@@ -19,6 +19,7 @@ per-corpus figure of it could be found, so it has no column.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -34,8 +35,10 @@ from bot.nlu.corpora import CORPORA, load_corpus  # noqa: E402
 from bot.nlu.embedded import EmbeddedParser  # noqa: E402
 from bot.nlu.evaluate import score_predictions  # noqa: E402
 
-__all__ = ["PUBLISHED", "main"]
+__all__ = ["CORPORA_DIR", "PUBLISHED", "main"]
 
+CORPORA_DIR = ROOT / "bench" / "corpora" / "nlu-evaluation-corpora"
+"""The corpora of Braun et al., vendored with their licence and checksums (see the README there)."""
 RESULTS = ROOT / "bench" / "results" / "nlu_benchmark.json"
 ROUNDS = 30
 
@@ -53,12 +56,12 @@ PUBLISHED: dict[str, dict[str, float]] = {
 
 
 def _corpora_dir() -> Path:
-    if len(sys.argv) > 1:
-        return Path(sys.argv[1])
-    if os.environ.get("HELPDESK_BENCH_CORPORA"):
-        return Path(os.environ["HELPDESK_BENCH_CORPORA"])
-    candidates = [up / "shared" / "benchmarks" / "nlu-evaluation-corpora" for up in ROOT.parents]
-    return next((path for path in candidates if path.is_dir()), candidates[0])
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("corpora", nargs="?", type=Path,
+                         default=Path(os.environ.get("HELPDESK_BENCH_CORPORA") or CORPORA_DIR),
+                         help="folder of AskUbuntuCorpus.json, WebApplicationsCorpus.json and ChatbotCorpus.json "
+                              "(default: HELPDESK_BENCH_CORPORA, else %(default)s)")
+    return options.parse_args().corpora
 
 
 def _percentile(values: list[float], share: float) -> float:

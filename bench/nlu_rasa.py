@@ -6,7 +6,8 @@ It serves the cached model of today's ``intents/`` with ``rasa run
 adapter (any fallback answer is counted, and there should be none), times
 each parse over HTTP, reads the server's resident memory, and does the same
 for the embedded parser. With ``--corpora`` it also trains a Rasa model on
-the train split of each Braun et al. corpus (cached like the main model) and
+the train split of each Braun et al. corpus in
+``bench/corpora/nlu-evaluation-corpora/`` (cached like the main model) and
 scores its test split. Prints the figures and writes
 ``bench/results/nlu_rasa.json``. Nothing is asserted.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.nlu_benchmark import CORPORA_DIR  # noqa: E402
 from bot.nlu.corpora import CORPORA, load_corpus  # noqa: E402
 from bot.nlu.embedded import EmbeddedParser  # noqa: E402
 from bot.nlu.evaluate import score_predictions  # noqa: E402
@@ -106,13 +108,9 @@ def _rasa_on(model: Path, examples: list) -> tuple[list[ParseResult], list[float
 
 def corpora() -> dict[str, object]:
     """Rasa 3.6 trained and scored on each corpus of Braun et al."""
-    folder = next((up / "shared" / "benchmarks" / "nlu-evaluation-corpora" for up in ROOT.parents
-                   if (up / "shared" / "benchmarks" / "nlu-evaluation-corpora").is_dir()), None)
-    if folder is None:
-        sys.exit("no shared/benchmarks/nlu-evaluation-corpora above the project")
     found: dict[str, object] = {}
     for name in CORPORA:
-        train, test = load_corpus(folder / f"{name}Corpus.json")
+        train, test = load_corpus(CORPORA_DIR / f"{name}Corpus.json")
         started = time.perf_counter()
         model = rasa_live.train(train)
         training = time.perf_counter() - started

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from bench.nlu_benchmark import CORPORA_DIR
 from bot.nlu import Example, TrainingData, export_rasa_project, load_training_data
 from bot.nlu.cli import nlu_app
-from bot.nlu.corpora import load_corpus, load_labelled
+from bot.nlu.corpora import CORPORA, load_corpus, load_labelled
 from bot.nlu.evaluate import cross_validate
 from bot.nlu.rasa_export import annotate, project_fingerprint
 from bot.settings import PROJECT_ROOT
@@ -155,17 +158,27 @@ def test_corpus_split_and_entity_offsets(tmp_path: Path) -> None:
         load_corpus(tmp_path / "bad.json")
 
 
-def test_published_corpora_have_the_documented_split() -> None:
-    """The benchmark files: train and test sizes as Braun et al. describe them."""
-    folder = PROJECT_ROOT.parent / "shared" / "benchmarks" / "nlu-evaluation-corpora"
-    if not folder.exists():
-        folder = Path("/work/shared/benchmarks/nlu-evaluation-corpora")
-    if not folder.exists():
-        pytest.skip("the NLU evaluation corpora are not on this machine")
-    sizes = {name: tuple(len(part) for part in (load_corpus(folder / f"{name}Corpus.json")[0].examples,
-                                                 load_corpus(folder / f"{name}Corpus.json")[1]))
-             for name in ("AskUbuntu", "WebApplications", "Chatbot")}
+def test_published_corpora_are_found_inside_the_repository() -> None:
+    """The benchmark files are vendored, with their licence, checksums as the README lists, and the paper's split."""
+    assert CORPORA_DIR.resolve().is_relative_to(PROJECT_ROOT.resolve())
+    readme = (CORPORA_DIR / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, flags=re.MULTILINE)
+    assert {name for _, name in listed} == {f"{name}Corpus.json" for name in CORPORA} | {"LICENSE",
+                                                                                          "UPSTREAM-README.md"}
+    for digest, name in listed:
+        assert hashlib.sha256((CORPORA_DIR / name).read_bytes()).hexdigest() == digest, name
+    assert "Attribution-ShareAlike 3.0" in (CORPORA_DIR / "LICENSE").read_text(encoding="utf-8")
+    splits = {name: load_corpus(CORPORA_DIR / f"{name}Corpus.json") for name in CORPORA}
+    sizes = {name: (len(train.examples), len(test)) for name, (train, test) in splits.items()}
     assert sizes == {"AskUbuntu": (53, 109), "WebApplications": (30, 59), "Chatbot": (100, 106)}
+
+
+def test_nothing_reads_the_corpora_from_outside_the_repository() -> None:
+    """No benchmark, test, Makefile or README points at a corpora folder beside the checkout."""
+    paths = [*(PROJECT_ROOT / "bench").glob("*.py"), *(PROJECT_ROOT / "tests").rglob("*.py"),
+             PROJECT_ROOT / "Makefile", PROJECT_ROOT / "README.md"]
+    paths.remove(Path(__file__).resolve())
+    assert not [path for path in paths if "shared/benchmarks" in path.read_text(encoding="utf-8")]
 
 
 def test_empty_training_data_still_exports(tmp_path: Path) -> None:
