@@ -12,6 +12,7 @@ from bot.channels.base import Channel
 from bot.context import Context
 from bot.conversations import ConversationStore
 from bot.errors import ConfigError
+from bot.inbound import BadInput, clean_turn
 from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.mail import Mailer
@@ -140,7 +141,13 @@ class Bot:
     # Turns and replies -------------------------------------------------------
 
     async def handle(self, turn: Turn) -> None:
-        """Handle one turn from a channel (its employee already resolved)."""
+        """Handle one turn from a channel (its employee already resolved), its text and ids cleaned first."""
+        try:
+            clean_turn(turn)
+        except BadInput as exc:
+            log.info("refused a turn from %s: %s", turn.channel, exc)
+            await self.deliver(Reply("I did not recognise that button. It may be from an old message."), origin=turn)
+            return
         await self.router.handle(turn)
 
     async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:

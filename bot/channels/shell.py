@@ -16,6 +16,7 @@ from rich.text import Text
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel, Line
+from bot.inbound import BadInput, clean_text
 from bot.messages import TECHNICIANS
 from bot.startup import running_line
 
@@ -155,7 +156,11 @@ async def run_interactive(bot: Bot, user: str, console: Console | None = None) -
             console.print(f"You are now [green]{user}[/green].")
             continue
         chosen = _choice(text, user, buttons)
-        lines = await channel.click(user, chosen) if chosen else await channel.say(user, text)
+        try:
+            lines = await channel.click(user, chosen) if chosen else await channel.say(user, clean_text(text))
+        except BadInput as exc:  # a user id (/as) the bot cannot take
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            continue
         while True:
             _remember(lines, user, console, buttons)
             forms = [line["form"] for line in lines if line.get("form") and line["to"] == user]
