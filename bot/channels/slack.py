@@ -63,6 +63,7 @@ from bot.channels.slack_blocks import (
 )
 from bot.errors import ConfigError, IntegrationError
 from bot.home import home_for
+from bot.inbound import BadInput, clean_id, loads
 from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.settings import Settings
 from bot.store import ChatAccount, SlackMessage, utcnow
@@ -146,8 +147,13 @@ class SlackChannel:
         body = raw.decode("utf-8", errors="replace")
         if not self._signed(body, headers.get("X-Slack-Request-Timestamp", ""), headers.get("X-Slack-Signature", "")):
             return web.json_response({"error": "invalid or stale signature"}, status=401)
-        if not _well_formed(body, headers.get("Content-Type", "")):
+        payload = _payload(body, headers.get("Content-Type", ""))
+        if payload is None:
             return web.json_response({"error": "malformed body"}, status=400)
+        problem = _senseless(payload)
+        if problem:  # signed by Slack, yet nobody to answer: acked so that Slack does not retry it
+            log.info("ignored a signed Slack request: %s", problem)
+            return web.json_response({})
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(headers))
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
@@ -313,6 +319,9 @@ class SlackChannel:
             conversation, thread = container["channel_id"], message.get("thread_ts")
         else:  # the App Home tab or a modal
             conversation, thread = await self._dm(user_id, employee.email), None
+        if conversation == self.settings.slack_technician_channel and not employee.is_technician:
+            await self._refuse_click(employee, conversation, user_id, action_id, thread)
+            return
         if container.get("type") == "message" and not container.get("is_ephemeral") \
                 and not action_id.startswith("approval:") and message.get("blocks"):
             # Show the choice and take the buttons away at once, so nobody answers twice.
@@ -326,6 +335,16 @@ class SlackChannel:
         await self.bot.handle(turn)
         if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
             await self.publish_home(user_id)
+
+    async def _refuse_click(self, employee: Employee, channel_id: str, user_id: str, action_id: str,
+                            thread: str | None) -> None:
+        """A button in the technicians' channel clicked by someone who is not one: the card stays as it is,
+        the refusal is shown to them only, and audited."""
+        await self.bot.audit.record(employee.email, "slack.click", target=action_id[:200], outcome="refused",
+                                    detail="requires the technician role")
+        await self.client.chat_postEphemeral(
+            channel=channel_id, user=user_id, thread_ts=thread,
+            text="Sorry, only IT technicians can use the buttons in this channel, so nothing was changed.")
 
     async def _open_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         form = form_from_value(str(action.get("value", "")))
@@ -604,17 +623,46 @@ class SlackChannel:
                 return count
 
 
-def _well_formed(body: str, content_type: str) -> bool:
-    """True when the body parses the way Slack sends it: JSON events, or a form (with a JSON ``payload``)."""
+def _payload(body: str, content_type: str) -> dict[str, Any] | None:
+    """The body parsed the way Slack sends it (JSON events, or a form, with a JSON ``payload``), or None."""
     try:
         if content_type.startswith("application/json"):
-            return isinstance(json.loads(body), dict)
+            parsed = loads(body)
+            return parsed if isinstance(parsed, dict) else None
         form = parse_qs(body, keep_blank_values=True)
         if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
-        return bool(form)
+            parsed = loads(form["payload"][0])
+            return parsed if isinstance(parsed, dict) else None
+        return {name: values[0] for name, values in form.items()} or None
     except (ValueError, UnicodeDecodeError):
-        return False
+        return None
+
+
+_NEEDS_SENDER = ("message", "app_mention", "app_home_opened")
+
+
+def _senseless(payload: dict[str, Any]) -> str | None:
+    """Why a well-formed Slack request names nobody the bot could answer (a user id that is not one), or None."""
+    try:
+        if payload.get("type") == "event_callback":
+            event = payload.get("event")
+            if not isinstance(event, dict):
+                return "the event is not an object"
+            if "user" in event or (event.get("type") in _NEEDS_SENDER and not event.get("subtype")):
+                clean_id(event.get("user"), "event.user")
+            if "channel" in event and event.get("type") != "app_home_opened":
+                clean_id(event.get("channel"), "event.channel")
+            if not isinstance(event.get("text", ""), str | None):
+                return "event.text is not a string"
+        elif payload.get("type") in ("block_actions", "view_submission"):
+            clean_id((payload.get("user") or {}).get("id") if isinstance(payload.get("user"), dict) else None,
+                     "user.id")
+        elif "command" in payload:
+            clean_id(payload.get("user_id"), "user_id")
+            clean_id(payload.get("channel_id"), "channel_id")
+    except BadInput as exc:
+        return str(exc)
+    return None
 
 
 def _unescape(text: str) -> str:
