@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
@@ -16,7 +19,7 @@ from bot.home import home_for
 from bot.integrations.jira_webhook import signature
 from bot.messages import Employee, Turn
 from bot.nlu import EmbeddedParser
-from bot.server import build_web_app
+from bot.server import AccessLog, build_web_app
 from bot.store import AuditEntry, TicketOutboxEntry
 from tests.channels.contract import rows
 from tests.fakes.jira import JiraFake, jira_settings
@@ -24,7 +27,7 @@ from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 ANN, BOB, TOM = "ann@city.example", "bob@city.example", "tom@city.example"
 SECRET = "hook-secret"
-DASHBOARD = "t0k"
+DASHBOARD = "t0k-long-enough-16"
 
 
 @pytest.fixture
@@ -190,6 +193,30 @@ async def test_webhook_secret_and_malformed_bodies(jira_bot: Bot, fake: JiraFake
     assert (await _post(jira_bot, b'{"webhookEvent": "x"}', secret=SECRET))[0] == 400
     status, body = await _post(jira_bot, b'{"issue": {"key": "ITSD-9"}}', secret=None, query=f"?secret={SECRET}")
     assert (status, body) == (200, {"ok": True, "notified": False})
+
+
+async def test_webhook_secret_in_a_header_and_never_in_the_access_log(jira_bot: Bot, fake: JiraFake,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """``Authorization: Bearer <secret>`` works; the ``?secret=`` form works too but never reaches the log."""
+    body = b'{"issue": {"key": "ITSD-9"}}'
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    runner = web.AppRunner(build_web_app(jira_bot), access_log_class=AccessLog)  # as `helpdesk run` serves
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/jira/webhook"  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as client:
+            bearer = {"Content-Type": "application/json", "Authorization": f"Bearer {SECRET}"}
+            assert (await client.post(url, data=body, headers=bearer)).status == 200
+            wrong = {"Content-Type": "application/json", "Authorization": "Bearer not-the-secret"}
+            assert (await client.post(url, data=body, headers=wrong)).status == 401
+            assert (await client.post(f"{url}?secret={SECRET}", data=body)).status == 200
+    finally:
+        await runner.cleanup()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 3 and '"POST /jira/webhook?…" 200' in lines[2]
+    assert SECRET not in caplog.text
 
 
 async def test_polling_tells_the_employee_once(jira_chat: Chat, jira_bot: Bot, fake: JiraFake,
