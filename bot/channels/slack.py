@@ -426,12 +426,17 @@ class SlackChannel:
             if posted is not None:
                 await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks)
                 return
-        if reply.private and not channel_id.startswith("D"):
-            if from_here and origin and origin.conversation_id == channel_id:
-                await self.client.chat_postEphemeral(channel=channel_id, user=origin.user_id, text=text,
+        if reply.private and (reply.secret or not channel_id.startswith("D")):
+            # Ephemeral: shown to that one person and never kept in the conversation's history or exports.
+            reader = origin.user_id if from_here and origin and origin.conversation_id == channel_id else None
+            if reader is None and reply.secret and (reply.to or "").startswith("user:"):
+                account = await self.bot.identity.account(str(reply.to).removeprefix("user:"))
+                reader = account.user_id if account is not None and account.channel == self.name else None
+            if reader is not None:
+                await self.client.chat_postEphemeral(channel=channel_id, user=reader, text=text,
                                                      blocks=blocks, thread_ts=thread)
                 return
-            log.warning("private reply to shared channel %s with nobody to show it to: not sent", channel_id)
+            log.warning("private reply to %s with nobody to show it to: not sent", channel_id)
             return
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": reply.key}} if reply.key else None
         response = await self.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks,

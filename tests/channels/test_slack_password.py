@@ -1,0 +1,45 @@
+"""The temporary password in Slack (issue 18, hole 2): shown ephemerally in the employee's DM, never posted
+into the conversation's history, and in no log record at DEBUG (slack_sdk logs request and response bodies)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.redaction import REDACTED
+from bot.nlu import EmbeddedParser
+from tests import servers
+from tests.channels.contract import ANN, TOM, button
+from tests.channels.slack_harness import SlackHarness
+from tests.fixtures_directory import ldap_sign_in
+
+TEMPORARY = re.compile(r"is: (\S+)\n")
+
+
+async def test_the_temporary_password_is_ephemeral_and_never_logged(
+        tmp_path: Path, parser: EmbeddedParser, slapd: servers.Slapd, ldap_people: dict[str, str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    slack = await SlackHarness.start(f"sqlite:///{tmp_path / 'helpdesk.db'}", parser, log_level="DEBUG",
+                                     **slapd.settings)
+    try:
+        lines = await slack.say(ANN, "I forgot my password")
+        lines = await slack.click(ANN, button(lines, "Yes"))
+        await slack.click(TOM, button([line for line in lines if line["to"] == "technicians"], "Approve"))
+        shown = [c for c in slack.fake.calls_to("chat.postEphemeral") if TEMPORARY.search(c.args["text"])]
+        assert len(shown) == 1
+        call = shown[0]
+        assert call.args["channel"] == slack.fake.user_by_email(ANN).dm and call.args["user"] == "U0ANN00001"
+        password = TEMPORARY.search(call.args["text"]).group(1)  # type: ignore[union-attr]
+        assert ldap_sign_in(slapd, "ann", password) == "must_change"
+        kept = [c for c in slack.fake.calls if c.method != "chat.postEphemeral" and password in str(c.args)]
+        assert kept == []  # not in chat.postMessage or chat.update: nothing in the DM's history
+        debug = [r for r in caplog.records if r.name.startswith("slack_sdk") and r.levelno == logging.DEBUG]
+        assert any(REDACTED in r.getMessage() for r in debug)  # slack_sdk did log the call, redacted
+        assert not [r for r in caplog.records if password in r.getMessage()]
+        assert password not in caplog.text
+    finally:
+        await slack.stop()
