@@ -33,7 +33,7 @@ from bot.services.scheduler import Scheduler
 from bot.settings import Settings
 from bot.skill import Skill, check_intents, load_skills
 from bot.store import Approval, Database, utcnow
-from bot.text import neutralise_mentions
+from bot.text import neutralise_bidi, neutralise_mentions
 
 __all__ = ["Bot"]
 
@@ -265,6 +265,11 @@ def _mailer(settings: Settings) -> Mailer | None:
 
 
 def defused(reply: Reply) -> Reply:
-    """``reply`` with @channel, @everyone, @here (and Slack's ``<!channel>``) defused in its text and fields."""
-    fields = tuple(Field(f.label, neutralise_mentions(f.value)) for f in reply.fields)
-    return replace(reply, text=neutralise_mentions(reply.text), fields=fields)
+    """``reply`` with @channel, @everyone, @here (and Slack's ``<!channel>``) defused and bidirectional controls
+    neutralised in its text, fields and button labels."""
+    def safe(text: str) -> str:
+        return neutralise_bidi(neutralise_mentions(text))
+
+    fields = tuple(Field(safe(f.label), safe(f.value)) for f in reply.fields)
+    buttons = tuple(replace(b, label=safe(b.label)) for b in reply.buttons)
+    return replace(reply, text=safe(reply.text), fields=fields, buttons=buttons)

@@ -206,11 +206,14 @@ class Tickets(Skill):
     async def _ticket_for(self, ctx: Context, key: str) -> TicketView:
         """The ticket, if this person may see it (their own, or any for a technician)."""
         ticket = await ctx.tickets.get(key)
-        if ticket is None:
-            raise UserFacingError(f"I can't find a ticket called {key.upper()}. "
-                                   "Check the number, or say \"my tickets\".")
-        if ticket.reporter != ctx.employee.email and not ctx.employee.is_technician:
-            raise PermissionDenied(f"{ticket.key} isn't one of your tickets, so I can't show it.")
+        mine = ticket is not None and (ticket.reporter == ctx.employee.email or ctx.employee.is_technician)
+        if ticket is None or not mine:
+            # One answer whether it does not exist or is someone else's, so that keys cannot be probed.
+            if ticket is not None:
+                await ctx.audit.record(ctx.employee.email, "tickets.denied", target=ticket.key, outcome="refused",
+                                       detail="not their ticket")
+            raise UserFacingError(f"I can't find a ticket of yours called {key.upper()}. "
+                                  "Check the number, or say \"my tickets\".")
         return ticket
 
     async def _status(self, ctx: Context, key: str) -> None:

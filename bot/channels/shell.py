@@ -19,6 +19,7 @@ from bot.channels.console import ConsoleChannel, Line
 from bot.inbound import BadInput, clean_text
 from bot.messages import TECHNICIANS
 from bot.startup import running_line
+from bot.text import slack_markup_as_text
 
 __all__ = ["fill_form", "run_interactive"]
 
@@ -27,7 +28,7 @@ HELP = (
     "t1, t2 … for the technicians' ones. /as EMAIL switches user (try a technician), /quit leaves."
 )
 TECHNICIANS_PREFIX = "t"
-_CHOICE = re.compile(r"^(t?)(\d+)$", re.IGNORECASE)
+_CHOICE = re.compile(r"^(t?)([0-9]{1,6})$", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*+])\s")
 
 
@@ -59,8 +60,12 @@ def _number(owner: str, index: int) -> str:
 
 
 def _show(console: Console, line: Line, user: str, number_from: int) -> None:
-    """Print one reply as a panel: its Markdown rendered, its buttons numbered within its conversation."""
-    where = "" if line["to"] == user else f" → {line['to']}"
+    """Print one reply as a panel: its Markdown rendered, its buttons numbered within its conversation.
+
+    Slack-style links and mentions are shown for what they are, and a link shows its address after its label,
+    so a label typed by someone cannot hide where it goes.
+    """
+    where = "" if line["to"] == user else f" → {escape(line['to'])}"
     private = " (only you)" if line.get("private") else ""
     owner = _owner(line)
     buttons = Text()
@@ -68,7 +73,7 @@ def _show(console: Console, line: Line, user: str, number_from: int) -> None:
         buttons.append(f"\n  [{_number(owner, number_from + offset)}] ", style="bold")
         buttons.append(button["label"])
     style = "yellow" if owner == TECHNICIANS else "cyan"
-    text = Markdown(as_markdown(line["text"]))
+    text = Markdown(as_markdown(slack_markup_as_text(line["text"])), hyperlinks=False)
     body = Group(text, buttons) if line["buttons"] else text
     console.print(Panel(body, title=f"helpdesk{where}{private}", title_align="left", border_style=style))
 

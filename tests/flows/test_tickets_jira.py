@@ -105,7 +105,7 @@ async def test_status_own_refused_other_technician_any(jira_chat: Chat, fake: Ji
     own = texts(await jira_chat.say(ANN, "any update on ITSD-1?"))
     assert "Status: To Do" in own and "Last comment: I'll bring a new cable" in own
     other = texts(await jira_chat.say(BOB, "whats the status of ITSD-1"))
-    assert "isn't one of your tickets" in other and "flickering" not in other
+    assert "can't find a ticket of yours" in other and "flickering" not in other
     assert "ITSD-1: my monitor is flickering" in texts(await jira_chat.say(TOM, "status of ITSD-1"))
     mine = texts(await jira_chat.say(ANN, "show me my tickets"))
     assert "ITSD-1 (To Do): my monitor is flickering" in mine and "last comment: I'll bring" in mine
@@ -242,7 +242,7 @@ async def test_comment_by_message_and_by_thread_reply(jira_chat: Chat, jira_bot:
     assert "Added your comment to ITSD-1" in texts(lines)
     assert "ann@city.example added to ITSD-1" in texts(lines, to="technicians")
     refused = texts(await jira_chat.say(BOB, "add to ITSD-1: ha ha"))
-    assert "isn't one of your tickets" in refused
+    assert "can't find a ticket of yours" in refused
     turn = Turn(channel="console", user_id=ANN, conversation_id=ANN, text="and now it is completely dead",
                 thread_key="tickets:ITSD-1")
     turn.employee = await jira_bot.identity.resolve("console", ANN, email=ANN, private_conversation=ANN)
