@@ -56,15 +56,15 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
-def clean_id(value: object, what: str = "id") -> str:
-    """``value`` as an id: a non-empty string of at most ``MAX_ID_CHARS`` with no control characters."""
+def clean_id(value: object, what: str = "id", limit: int = MAX_ID_CHARS) -> str:
+    """``value`` as an id: a non-empty string of at most ``limit`` characters with no control characters."""
     if not isinstance(value, str):
         raise BadInput(f"{what} must be a string")
     value = value.strip()
     if not value:
         raise BadInput(f"{what} is empty")
-    if len(value) > MAX_ID_CHARS:
-        raise BadInput(f"{what} is longer than {MAX_ID_CHARS} characters")
+    if len(value) > limit:
+        raise BadInput(f"{what} is longer than {limit} characters")
     if _UNPRINTABLE.search(value):
         raise BadInput(f"{what} contains control characters")
     return value

@@ -21,7 +21,8 @@ from contextlib import nullcontext
 from typing import Any, ClassVar
 
 from bot.context import Context
-from bot.errors import DirectoryError, IntegrationError, PermissionDenied
+from bot.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
+from bot.inbound import record_id
 from bot.integrations.directory import DirectoryAccount
 from bot.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
 from bot.redaction import hidden
@@ -393,8 +394,8 @@ class Accounts(Skill):
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """A technician marks the manual task done; the employee is told."""
-        if action != "done" or not argument.isdigit():
-            return
+        if action != "done" or record_id(argument) is None:
+            raise UnknownButton
         if not ctx.employee.is_technician:
             await ctx.reply("Only technicians can complete this task.", private=True)
             return

@@ -11,7 +11,8 @@ import re
 from typing import Any, ClassVar
 
 from bot.context import Context
-from bot.errors import PermissionDenied, TicketQueued, UserFacingError
+from bot.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacingError
+from bot.inbound import record_id
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Field, Turn
 from bot.skill import Intent, Prompt, Skill, Slot
@@ -277,11 +278,13 @@ class Tickets(Skill):
             await self._take(ctx, argument)
         elif action == "resolve":
             await self._resolve(ctx, argument, "")
-        elif action == "fixed" and argument.isdigit():
+        elif action == "fixed" and record_id(argument) is not None:
             if await ctx.questions.feedback(int(argument), ctx.employee.email, True) is None:
                 return
             await ctx.forget_pending()
             await ctx.reply("Great, glad that sorted it. I haven't opened a ticket; message me if it comes back.")
+        else:
+            raise UnknownButton
 
     async def on_thread_reply(self, turn: Turn, ctx: Context, thread: str) -> bool:
         """A reply under the bot's "ticket is open" message becomes a comment on that ticket."""

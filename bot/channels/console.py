@@ -144,7 +144,10 @@ def _read_request(raw: str) -> Request:
     if isinstance(data.get("click"), str):
         return user, "click", clean_action(data["click"]), conversation, {}
     if isinstance(data.get("text"), str):
-        return user, "text", clean_text(data["text"]), conversation, {}
+        text = clean_text(data["text"])
+        if not text.strip():
+            raise BadInput('"text" is empty')
+        return user, "text", text, conversation, {}
     raise BadInput('each line needs "text" (a string), "click" (a button id) or "submit" (a form id)')
 
 

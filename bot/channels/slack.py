@@ -22,7 +22,6 @@ conversation's recent history), so a resumed fan-out sends nobody a notice twice
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -353,9 +352,12 @@ class SlackChannel:
 
     async def _on_submit(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _form_metadata(view.get("private_metadata"))
+        if meta is None:
+            log.info("ignored a form submission whose metadata is not ours")
+            return
         employee = await self.employee(user_id)
-        if employee is None or not meta.get("submit"):
+        if employee is None:
             return
         conversation = meta.get("conversation") or await self._dm(user_id, employee.email)
         turn = Turn(channel=self.name, user_id=user_id, conversation_id=conversation, action=str(meta["submit"]),
@@ -668,6 +670,18 @@ def _senseless(payload: dict[str, Any]) -> str | None:
     except BadInput as exc:
         return str(exc)
     return None
+
+
+def _form_metadata(raw: object) -> dict[str, str] | None:
+    """The ``private_metadata`` the bot put on a modal (``{"submit", "conversation"}``), or None if it is not that."""
+    try:
+        meta = loads(raw) if isinstance(raw, str) and raw else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("submit"), str) or not meta["submit"]:
+            return None
+        conversation = meta.get("conversation")
+        return {"submit": meta["submit"], "conversation": clean_id(conversation, "conversation") if conversation else ""}
+    except BadInput:
+        return None
 
 
 def _unescape(text: str) -> str:

@@ -60,6 +60,7 @@ from bot.app import Bot
 from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
 from bot.channels.teams_references import ReferenceStore, base_conversation
 from bot.errors import ConfigError, IntegrationError
+from bot.inbound import BadInput, clean_id, loads
 from bot.messages import TECHNICIANS, Reply, Turn
 from bot.settings import Settings
 from bot.store import ChatAccount
@@ -71,6 +72,7 @@ log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
 TECHNICIAN_CACHE_SECONDS = 300
+CONVERSATION_ID_CHARS = 400  # the length of the stored conversation id columns
 _ANY_VERB = re.compile(r".+")
 _RETRIED = {429, 500, 502, 503, 504}
 T = TypeVar("T")
@@ -177,9 +179,9 @@ class TeamsChannel:
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         """The endpoint: reject malformed activities with 400, then let the SDK run the turn."""
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"error": "the body must be a JSON activity"}, status=400)
+            body = loads(await request.read())
+        except BadInput as exc:
+            return web.json_response({"error": f"the body must be a JSON activity ({exc})"}, status=400)
         problem = _malformed(body)
         if problem:
             return web.json_response({"error": problem}, status=400)
@@ -640,6 +642,19 @@ def _malformed(body: object) -> str | None:
         return "the activity has no conversation.id"
     if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"].startswith(("https://", "http://")):
         return "the activity has no serviceUrl"
+    if not isinstance(body.get("text", ""), str | None):
+        return "the activity's text is not a string"
+    sender = body.get("from")
+    try:
+        clean_id(conversation["id"], "conversation.id", limit=CONVERSATION_ID_CHARS)
+        if sender is not None:
+            if not isinstance(sender, dict):
+                return "the activity's from is not an object"
+            for name in ("id", "aadObjectId"):
+                if sender.get(name) is not None:
+                    clean_id(sender[name], f"from.{name}")
+    except BadInput as exc:
+        return str(exc)
     try:
         Activity.model_validate(body)
     except ValidationError as exc:
