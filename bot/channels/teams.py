@@ -27,7 +27,7 @@ import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import aiohttp
@@ -61,7 +61,7 @@ from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachme
 from bot.channels.teams_references import ReferenceStore, base_conversation
 from bot.errors import ConfigError, IntegrationError
 from bot.inbound import BadInput, clean_id, loads
-from bot.messages import TECHNICIANS, Reply, Turn
+from bot.messages import TECHNICIANS, Button, Reply, Turn
 from bot.settings import Settings
 from bot.store import ChatAccount
 from bot.store.models import TeamsConversation
@@ -73,6 +73,8 @@ log = logging.getLogger(__name__)
 ROUTE = "/api/messages"
 TECHNICIAN_CACHE_SECONDS = 300
 CONVERSATION_ID_CHARS = 400  # the length of the stored conversation id columns
+FORGET = "teams:forget-secret"
+"""The verb of the button under a secret (a temporary password): the card is replaced by one without it."""
 _ANY_VERB = re.compile(r".+")
 _RETRIED = {429, 500, 502, 503, 504}
 T = TypeVar("T")
@@ -234,6 +236,10 @@ class TeamsChannel:
         if found is None:
             return AdaptiveCardInvokeResponse(status_code=400, type="application/vnd.microsoft.error",
                                               value={"code": "BadRequest", "message": "not a helpdesk action"})
+        if found[0] == FORGET:  # the card that showed a secret is replaced by one that does not
+            log.info("Teams: a card with a secret was emptied at its reader's request")
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=render_card(Reply(
+                "Your temporary password was shown here once and has been removed from this chat.")))
         turn = await self._turn(context)
         if turn is None:
             return _message_response("Sorry, I could not tell who you are.")
@@ -377,6 +383,8 @@ class TeamsChannel:
         if reference is None:
             log.warning("Teams: nowhere to send a reply addressed to %r", reply.to)
             return
+        if reply.secret:  # Teams has no ephemeral messages: the card is emptied once the person has noted it
+            reply = replace(reply, buttons=(*reply.buttons, Button(FORGET, "I have noted it: remove it")))
         mention = None
         if reply.thread or reply.mention:
             reference, mention = await self._thread_and_mention(reply, reference)
