@@ -84,8 +84,8 @@ def clean_action(value: object) -> str:
 
 
 def clean_form(values: dict[Any, Any]) -> dict[str, str]:
-    """Form values by input name, names and values as cleaned text."""
-    return {clean_text(str(name)): clean_text(str(value)) for name, value in values.items()}
+    """Form values by input name, names and values as cleaned text (a missing value is empty)."""
+    return {clean_text(str(name)): "" if value is None else clean_text(str(value)) for name, value in values.items()}
 
 
 def clean_turn(turn: Turn) -> None:

@@ -10,14 +10,18 @@ so it holds for every logger and every handler, the test's too.
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "hidden", "install"]
+__all__ = ["REDACTED", "hidden", "install", "variants"]
 
 REDACTED = "[redacted]"
 
@@ -28,17 +32,33 @@ _installed = False
 
 @contextmanager
 def hidden(secret: str) -> Iterator[None]:
-    """Redact ``secret`` from every log record created until the block ends (nested and concurrent uses add up)."""
+    """Redact ``secret`` from every log record created until the block ends (nested and concurrent uses add up).
+
+    The forms it takes on its way out are redacted too: HTML-escaped (Slack's ``&amp;``), Markdown-escaped
+    (a Teams card), JSON-escaped (a logged request body) and URL-encoded (a logged form body).
+    """
     install()
+    forms = variants(secret)
     with _lock:
-        _live[secret] += 1
+        _live.update(forms)
     try:
         yield
     finally:
         with _lock:
-            _live[secret] -= 1
-            if _live[secret] <= 0:
-                del _live[secret]
+            _live.subtract(forms)
+            for form in forms:
+                if _live[form] <= 0:
+                    del _live[form]
+
+
+def variants(secret: str) -> set[str]:
+    """``secret`` as written in a Slack message, a Markdown card, a JSON body or a URL-encoded form."""
+    markdown = re.sub(r"([\\*_\[\]`~])", r"\\\1", secret)
+    forms = {secret, quote_plus(secret), quote(secret, safe="")}
+    for text in (secret, markdown):
+        for escaped in (text, html.escape(text, quote=False)):
+            forms.update({escaped, json.dumps(escaped)[1:-1]})
+    return {form for form in forms if form}
 
 
 def install() -> None:
@@ -64,7 +84,7 @@ def _redact(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except Exception:  # a record whose arguments do not fit its format: logging reports that itself
         return
-    secrets = [secret for secret in list(_live) if secret in message]
+    secrets = sorted((secret for secret in list(_live) if secret in message), key=len, reverse=True)
     if not secrets:
         return
     for secret in secrets:

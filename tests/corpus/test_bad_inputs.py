@@ -52,6 +52,18 @@ def check_storage(case: Case, before: dict[str, int], after: dict[str, int]) -> 
     return f"it stored {sorted(changed)}" if changed else None
 
 
+def judge_http(case: Case, status: int, lines: list[dict[str, Any]], *, refused: tuple[int, ...],
+               answered: tuple[int, ...]) -> str | None:
+    """Why an HTTP answer to ``case`` (its status and the messages it caused) is not a clear one, or None."""
+    if case.expect == "refused" and (status not in refused or lines):
+        return f"expected a refusal ({refused}) and no message, got {status} and {lines}"
+    if case.expect == "answered" and (status not in answered or not lines):
+        return f"expected a message, got {status} and {lines}"
+    if any(WENT_WRONG in line["text"] for line in lines):
+        return f"'something went wrong': {lines}"
+    return None
+
+
 def _changed(before: dict[str, int], after: dict[str, int]) -> dict[str, tuple[int, int]]:
     return {name: (before.get(name, 0), count) for name, count in after.items() if before.get(name) != count}
 
@@ -117,20 +129,8 @@ async def test_slack_bodies(slack: SlackHarness, caplog: pytest.LogCaptureFixtur
         content_type, body = case.raw
         before = counts(slack.bot)
         status, _ = await slack.post(body, content_type)
-        lines = slack.new_lines()
-        problem = None
-        if status >= 500:
-            problem = f"answered {status}"
-        elif case.expect == "refused" and status not in (200, 400):
-            problem = f"answered {status}"
-        elif case.expect == "refused" and lines:
-            problem = f"a refused body was answered: {lines}"
-        elif case.expect == "answered" and (status != 200 or not lines):
-            problem = f"expected a message, got {status} and {lines}"
-        elif any(WENT_WRONG in line["text"] for line in lines):
-            problem = f"'something went wrong': {lines}"
-        else:
-            problem = check_storage(case, before, counts(slack.bot))
+        problem = judge_http(case, status, slack.new_lines(), refused=(200, 400), answered=(200,)) or \
+            check_storage(case, before, counts(slack.bot))
         if problem:
             failures.append(f"[{case.family}] {body[:120]!r}: {problem}")
     assert await slack.say(ANN, "hello again")  # the channel still answers
@@ -153,16 +153,8 @@ async def test_teams_activities(database_url: str, parser: EmbeddedParser, clock
         for case in teams_cases(activity):
             before = counts(teams.bot)
             status, _ = await teams.post(case.raw, headers={"Content-Type": "application/json"})
-            lines = teams.new_lines()
-            problem = None
-            if status >= 500 or (case.expect == "refused" and (status != 400 or lines)):
-                problem = f"answered {status} with {lines}"
-            elif case.expect == "answered" and (status not in (200, 202) or not lines):
-                problem = f"expected a message, got {status} and {lines}"
-            elif any(WENT_WRONG in line["text"] for line in lines):
-                problem = f"'something went wrong': {lines}"
-            else:
-                problem = check_storage(case, before, counts(teams.bot))
+            problem = judge_http(case, status, teams.new_lines(), refused=(400,), answered=(200, 202)) or \
+                check_storage(case, before, counts(teams.bot))
             if problem:
                 failures.append(f"[{case.family}] {case.raw[:120]!r}: {problem}")
         assert await teams.say(ANN, "hello again")  # the channel still answers
