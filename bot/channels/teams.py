@@ -243,6 +243,14 @@ class TeamsChannel:
         turn = await self._turn(context)
         if turn is None:
             return _message_response("Sorry, I could not tell who you are.")
+        technicians = base_conversation(self.settings.teams_technician_channel or "")
+        if technicians and base_conversation(turn.conversation_id) == technicians and \
+                turn.employee is not None and not turn.employee.is_technician:
+            # Refused before anything is handled, so the card stays as it is; the answer is seen by the clicker only.
+            await self.bot.audit.record(turn.employee.email, "teams.click", target=found[0][:200], outcome="refused",
+                                        detail="requires the technician role")
+            return _message_response("Sorry, only IT technicians can use the buttons in this channel, "
+                                     "so nothing was changed.")
         turn.action, turn.form = found
         invoked = {"activity_id": context.activity.reply_to_id, "card": None}
         token = _invoked.set(invoked)

@@ -1,6 +1,7 @@
 """A member of the technicians' channel who is not a technician clicks a technician's button (issue 18, hole 7).
 
-The card keeps its buttons (no ``chat.update``), the refusal is ephemeral, and the click is audited.
+The card keeps its buttons (no ``chat.update``; in Teams no card update), the refusal is seen by the clicker
+only (ephemeral in Slack, the invoke's answer in Teams), and the click is audited.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, Ticket
 from tests.channels.contract import ANN, BOB, TOM, button, rows
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
+from tests.channels.teams_harness import running_teams
+from tests.support import Clock
 
 
 @pytest.fixture
@@ -50,3 +53,18 @@ async def test_a_handoff_and_a_reset_task_refuse_the_same_way(slack: SlackHarnes
     await slack.click(BOB, button(handoff, "I'll take it"))
     assert len(slack.fake.calls_to("chat.update")) == before
     assert len(slack.fake.calls_to("chat.postEphemeral")) == 1
+
+
+async def test_teams_refuses_a_non_technician_in_the_technicians_channel(
+        tmp_path: Path, parser: EmbeddedParser, clock: Clock) -> None:
+    """The same in Teams: the invoke is answered to the clicker only, and the card is not touched."""
+    async with running_teams(f"sqlite:///{tmp_path / 'teams.db'}", parser, clock) as teams:
+        lines = await teams.say(ANN, "the copier on 3rd floor keeps jamming")
+        lines = await teams.click(ANN, button(lines, "Submit"))
+        take = button([line for line in lines if line["to"] == "technicians"], "Take it")
+        await teams.say(BOB, "hi")  # known to the bot, but not a member of the technicians' channel
+        status, answer = await teams.invoke(BOB, take, {"helpdesk_action": take})
+        assert status == 200 and "only IT technicians" in answer["value"]
+        assert teams.new_lines() == [] and not [c for c in teams.connector.calls if c.method == "PUT"]
+        assert not rows(teams.bot, Ticket)[0].assignee
+        assert any(e.actor == "bob@city.example" and e.outcome == "refused" for e in rows(teams.bot, AuditEntry))
