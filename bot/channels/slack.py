@@ -655,10 +655,10 @@ def _senseless(payload: dict[str, Any]) -> str | None:
             event = payload.get("event")
             if not isinstance(event, dict):
                 return "the event is not an object"
-            if "user" in event or (event.get("type") in _NEEDS_SENDER and not event.get("subtype")):
-                clean_id(event.get("user"), "event.user")
-            if "channel" in event and event.get("type") != "app_home_opened":
-                clean_id(event.get("channel"), "event.channel")
+            if event.get("type") in _NEEDS_SENDER and ("user" in event or not event.get("subtype")):
+                clean_id(event.get("user"), "event.user")  # other events (user_change ...) carry objects here
+                if event.get("type") != "app_home_opened":
+                    clean_id(event.get("channel"), "event.channel")
             if not isinstance(event.get("text", ""), str | None):
                 return "event.text is not a string"
         elif payload.get("type") in ("block_actions", "view_submission"):
