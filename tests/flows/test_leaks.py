@@ -51,9 +51,11 @@ def test_slack_markup_is_shown_for_what_it_is_in_the_console() -> None:
         "see the city portal (http://evil.example/login)"
     assert slack_markup_as_text("ask <@U0ADMIN> in <#C0GENERAL|general> <!here>") == "ask @U0ADMIN in #general @here"
     out = io.StringIO()
-    line = {"to": "technicians", "text": "click <http://evil|here> [link=http://evil]now[/link]",
+    line = {"to": "technicians", "text": "click <http://evil|here> [link=http://evil]now[/link] "
+                                         "[the portal](http://evil.example/login)",
             "buttons": [{"id": "x", "label": "[bold]Take[/bold]"}], "private": False}
     _show(Console(file=out, width=200, color_system=None), line, ANN, 1)
     shown = out.getvalue()
     assert "here (http://evil)" in shown and "[link=http://evil]now[/link]" in shown
+    assert "the portal (http://evil.example/login)" in shown
     assert "[bold]Take[/bold]" in shown
