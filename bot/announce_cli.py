@@ -54,8 +54,9 @@ def _technician(bot: Bot, email: str, action: str) -> str:
     if not bot.settings.is_technician(email):
         asyncio.run(bot.audit.record(email, f"notices.{action}", outcome="refused",
                                      detail="helpdesk announce: requires the technician role"))
+        what = "cancel notices" if action == "cancel" else "announce"
         err.print(f"[red]error:[/red] {escape(email)} is not a technician (HELPDESK_TECHNICIANS), so it cannot "
-                  "announce. The attempt is in the audit log.")
+                  f"{what}. The attempt is in the audit log.")
         raise typer.Exit(1)
     return email
 

@@ -12,6 +12,7 @@ from bot.channels.base import Channel
 from bot.context import Context
 from bot.conversations import ConversationStore
 from bot.errors import ConfigError
+from bot.inbound import BadInput, clean_turn
 from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.mail import Mailer
@@ -32,7 +33,7 @@ from bot.services.scheduler import Scheduler
 from bot.settings import Settings
 from bot.skill import Skill, check_intents, load_skills
 from bot.store import Approval, Database, utcnow
-from bot.text import neutralise_mentions
+from bot.text import neutralise_bidi, neutralise_mentions
 
 __all__ = ["Bot"]
 
@@ -140,7 +141,13 @@ class Bot:
     # Turns and replies -------------------------------------------------------
 
     async def handle(self, turn: Turn) -> None:
-        """Handle one turn from a channel (its employee already resolved)."""
+        """Handle one turn from a channel (its employee already resolved), its text and ids cleaned first."""
+        try:
+            clean_turn(turn)
+        except BadInput as exc:
+            log.info("refused a turn from %s: %s", turn.channel, exc)
+            await self.deliver(Reply("I did not recognise that button. It may be from an old message."), origin=turn)
+            return
         await self.router.handle(turn)
 
     async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:
@@ -258,6 +265,11 @@ def _mailer(settings: Settings) -> Mailer | None:
 
 
 def defused(reply: Reply) -> Reply:
-    """``reply`` with @channel, @everyone, @here (and Slack's ``<!channel>``) defused in its text and fields."""
-    fields = tuple(Field(f.label, neutralise_mentions(f.value)) for f in reply.fields)
-    return replace(reply, text=neutralise_mentions(reply.text), fields=fields)
+    """``reply`` with @channel, @everyone, @here (and Slack's ``<!channel>``) defused and bidirectional controls
+    neutralised in its text, fields and button labels."""
+    def safe(text: str) -> str:
+        return neutralise_bidi(neutralise_mentions(text))
+
+    fields = tuple(Field(safe(f.label), safe(f.value)) for f in reply.fields)
+    buttons = tuple(replace(b, label=safe(b.label)) for b in reply.buttons)
+    return replace(reply, text=safe(reply.text), fields=fields, buttons=buttons)

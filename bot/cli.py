@@ -129,7 +129,7 @@ def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
     from bot.channels.shell import run_interactive
     from bot.integrations.ticket_jobs import schedule_ticket_jobs
-    from bot.server import build_web_app
+    from bot.server import AccessLog, build_web_app
     from bot.startup import not_configured, running_line, serving_line
 
     settings = _settings()
@@ -144,7 +144,7 @@ def run() -> None:
         teams = _teams_channel(bot) if settings.teams_enabled else None
         if teams is not None:
             teams.mount(web_app)
-        runner = web.AppRunner(web_app)
+        runner = web.AppRunner(web_app, access_log_class=AccessLog)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         if slack is not None and settings.slack_app_token:

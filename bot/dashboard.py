@@ -9,7 +9,9 @@ the questions the knowledge base could not answer in the last 30 days
 It is served only when ``HELPDESK_DASHBOARD_TOKEN`` is set (404 otherwise),
 and asks for that token as the password of HTTP Basic authentication (any
 user name), so a browser prompts for it and it never sits in a URL, or as
-``Authorization: Bearer <token>``. Every value is HTML-escaped. A ticket
+``Authorization: Bearer <token>``. After ``MAX_FAILURES`` wrong tokens from one
+address within ``FAILURE_WINDOW`` that address gets 429 until the window has
+passed (``LoginThrottle``). Every value is HTML-escaped. A ticket
 system that does not answer is shown as such; the rest of the page still comes.
 """
 
@@ -20,6 +22,7 @@ import base64
 import binascii
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -33,13 +36,47 @@ from bot.errors import IntegrationError
 if TYPE_CHECKING:
     from bot.app import Bot
 
-__all__ = ["DeskStatus", "dashboard_handler", "desk_status", "render_html"]
+__all__ = ["DeskStatus", "LoginThrottle", "dashboard_handler", "desk_status", "render_html"]
 
 log = logging.getLogger(__name__)
 MAX_TICKETS = 100
 MAX_ANNOUNCEMENTS = 10
 MAX_GAPS = 10
 GAPS_WINDOW = timedelta(days=30)
+MAX_FAILURES = 5
+FAILURE_WINDOW = 300.0  # seconds
+MAX_TRACKED = 10_000  # addresses remembered at once; the oldest are forgotten first
+
+
+class LoginThrottle:
+    """Counts wrong dashboard tokens per client address; too many within the window locks that address out."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._failures: dict[str, list[float]] = {}
+
+    def wait(self, address: str) -> float:
+        """Seconds ``address`` must wait before trying again (0 when it may try now)."""
+        recent = self._recent(address)
+        if recent:
+            self._failures[address] = recent
+        if len(recent) < MAX_FAILURES:
+            return 0.0
+        return max(recent[-MAX_FAILURES] + FAILURE_WINDOW - self.clock(), 1.0)
+
+    def failed(self, address: str) -> None:
+        """Record one wrong token from ``address``."""
+        recent = self._recent(address)
+        recent.append(self.clock())
+        self._failures[address] = recent
+        if len(self._failures) > MAX_TRACKED:
+            del self._failures[next(iter(self._failures))]
+
+    def _recent(self, address: str) -> list[float]:
+        """The failures of ``address`` still inside the window (taken out of the table; ``failed`` puts them back
+        last, so the least recently failing address is the one forgotten first)."""
+        since = self.clock() - FAILURE_WINDOW
+        return [moment for moment in self._failures.pop(address, []) if moment > since]
 
 
 @dataclass
@@ -138,14 +175,26 @@ def _token_given(request: web.Request) -> str:
     return ""
 
 
-def dashboard_handler(bot: Bot, as_json: bool = False) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The aiohttp handler of ``GET /dashboard`` (or ``/dashboard.json`` with ``as_json``) for ``bot``."""
+def dashboard_handler(bot: Bot, as_json: bool = False, throttle: LoginThrottle | None = None,
+                      ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The aiohttp handler of ``GET /dashboard`` (or ``/dashboard.json`` with ``as_json``) for ``bot``.
+
+    Handlers that share ``throttle`` share the count of wrong tokens.
+    """
+    throttle = throttle or LoginThrottle()
 
     async def dashboard(request: web.Request) -> web.StreamResponse:
         token = bot.settings.dashboard_token
         if token is None:
             return web.json_response({"error": "the dashboard is not configured"}, status=404)
+        address = request.remote or ""
+        wait = throttle.wait(address)
+        if wait:
+            return web.json_response({"error": "too many wrong tokens; try again later"}, status=429,
+                                     headers={"Retry-After": str(int(wait))})
         if not hmac.compare_digest(_token_given(request).encode(), token.get_secret_value().encode()):
+            throttle.failed(address)
+            log.warning("dashboard: wrong token from %s", address)
             return web.Response(status=401, text="the dashboard token is needed",
                                 headers={"WWW-Authenticate": 'Basic realm="helpdesk dashboard"'})
         status = await desk_status(bot)

@@ -15,6 +15,7 @@ __all__ = [
     "TicketBackendUnavailable",
     "TicketQueued",
     "TrainingDataError",
+    "UnknownButton",
     "UserFacingError",
 ]
 
@@ -43,6 +44,13 @@ class UserFacingError(HelpdeskError):
 
 class PermissionDenied(UserFacingError):
     """The person may not do what they asked."""
+
+
+class UnknownButton(UserFacingError):
+    """A click or form this skill did not make (an old message, or a hand-made id); nothing is done."""
+
+    def __init__(self) -> None:
+        super().__init__("I did not recognise that button. It may be from an old message, so nothing was done.")
 
 
 class IntegrationError(HelpdeskError):

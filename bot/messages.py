@@ -117,7 +117,10 @@ class Reply:
     thread, a Teams reply chain); a channel that cannot thread posts it as a
     plain message. ``mention`` asks the channel to page a shared conversation
     (``"channel"``, ``"everyone"`` or ``"here"``); the text itself never can,
-    because announcement text is defused before it is sent.
+    because announcement text is defused before it is sent. ``secret`` marks
+    a private reply that holds a secret (a temporary password): the channel
+    shows it so that it does not stay in the conversation's history (an
+    ephemeral message in Slack, even in the direct chat).
     """
 
     text: str
@@ -130,6 +133,7 @@ class Reply:
     form: Form | None = None
     thread: str | None = None
     mention: Literal["channel", "everyone", "here"] | None = None
+    secret: bool = False
 
     def addressed(self, to: str) -> Reply:
         """The same reply sent to ``to``."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot import metrics
 from bot.context import Context
 from bot.errors import IntegrationError, PermissionDenied, UserFacingError
+from bot.inbound import record_id
 from bot.messages import Button, Employee, Reply, Turn
 from bot.nlu import ParseResult
 from bot.nlu.request import parse_request
@@ -232,9 +233,10 @@ class Router:
     async def _click(self, turn: Turn) -> str:
         kind, _, rest = (turn.action or "").partition(":")
         if kind == "approval":
-            approval_id, _, verdict = rest.partition(":")
-            if approval_id.isdigit() and verdict in ("approve", "deny"):
-                await self.bot.decide_approval(turn, int(approval_id), verdict == "approve")
+            number, _, verdict = rest.partition(":")
+            approval_id = record_id(number)
+            if approval_id is not None and verdict in ("approve", "deny"):
+                await self._decide(turn, approval_id, verdict == "approve")
                 return "approvals"
         elif kind == "intent":
             state = await self.bot.conversations.load(turn)
@@ -269,6 +271,16 @@ class Router:
         log.warning("unknown button id %r", (turn.action or "")[:100])
         await self._reply(turn, "I did not recognise that button. It may be from an old message.")
         return "router"
+
+    async def _decide(self, turn: Turn, approval_id: int, approve: bool) -> None:
+        """Approve or deny, with the same guard as a skill: a failure is told, never fatal to the session."""
+        try:
+            await self.bot.decide_approval(turn, approval_id, approve)
+        except Exception:
+            metrics.ERRORS.labels("approvals").inc()
+            log.exception("deciding approval #%d failed", approval_id)
+            await self._reply(turn, "Something went wrong on my side while recording that decision, and the IT "
+                                    "team can see the error. Please try again in a moment.")
 
     async def _confirm(self, turn: Turn, pending: dict[str, Any], yes: bool) -> None:
         await self.bot.conversations.save(turn, pending={})

@@ -1,20 +1,26 @@
 """The one aiohttp server: ``/healthz``, ``/metrics``, the dashboard and the Jira webhook.
 
-Channels add their own routes.
+Channels add their own routes. The access log leaves query strings out (a URL
+may carry a secret, such as the Jira webhook's ``?secret=``). ``/metrics``
+answers a scraper that sends ``Authorization: Bearer <HELPDESK_METRICS_TOKEN>``,
+or, with no token set, only clients on the same machine (loopback).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.app import Bot
-from bot.dashboard import dashboard_handler
+from bot.dashboard import LoginThrottle, dashboard_handler
 from bot.integrations.jira_webhook import jira_webhook_handler
 
-__all__ = ["BOT_KEY", "build_web_app"]
+__all__ = ["BOT_KEY", "AccessLog", "build_web_app"]
 
 BOT_KEY = web.AppKey("bot", Bot)
 
@@ -28,9 +34,37 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if database and nlu else 503)
 
 
-async def metrics(_: web.Request) -> web.Response:
-    """Prometheus metrics in the text format."""
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics in the text format, for the scraper that has the token (or a local one when none is set)."""
+    token = request.app[BOT_KEY].settings.metrics_token
+    if token is None:
+        if not _loopback(request.remote):
+            return web.json_response({"error": "set HELPDESK_METRICS_TOKEN to scrape from another machine"},
+                                     status=403)
+    else:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                                 token.get_secret_value().encode()):
+            return web.json_response({"error": "the metrics token is needed"}, status=401,
+                                     headers={"WWW-Authenticate": "Bearer"})
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+class AccessLog(AbstractAccessLogger):
+    """One line per request, like aiohttp's, with the query string left out (a URL may carry a secret)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        """Write the line: who, the method and path (``?…`` for a query), status, size and seconds."""
+        query = "?…" if request.query_string else ""
+        self.logger.info('%s "%s %s%s" %d %d %.3fs', request.remote, request.method, request.path, query,
+                         response.status, response.body_length, time)
 
 
 def build_web_app(bot: Bot) -> web.Application:
@@ -39,7 +73,8 @@ def build_web_app(bot: Bot) -> web.Application:
     app[BOT_KEY] = bot
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    app.router.add_get("/dashboard", dashboard_handler(bot))
-    app.router.add_get("/dashboard.json", dashboard_handler(bot, as_json=True))
+    throttle = LoginThrottle()
+    app.router.add_get("/dashboard", dashboard_handler(bot, throttle=throttle))
+    app.router.add_get("/dashboard.json", dashboard_handler(bot, as_json=True, throttle=throttle))
     app.router.add_post("/jira/webhook", jira_webhook_handler(bot))
     return app

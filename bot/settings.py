@@ -21,6 +21,8 @@ from bot.errors import ConfigError
 __all__ = ["PROJECT_ROOT", "Settings", "load_settings", "parse_duration"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_TOKEN_CHARS = 16
+"""The shortest dashboard or metrics token accepted."""
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
@@ -62,6 +64,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(3000, ge=1, le=65535)
     dashboard_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None
     database_url: str = "sqlite:///helpdesk.db"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     timezone: str = "UTC"
@@ -240,6 +243,15 @@ class Settings(BaseSettings):
     @classmethod
     def _ticket_duration(cls, value: object) -> timedelta:
         return parse_duration(value, default_unit="s")
+
+    @field_validator("dashboard_token", "metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_TOKEN_CHARS} characters (it guards the desk from the network)")
+        return value
 
     @field_validator("jira_url")
     @classmethod

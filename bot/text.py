@@ -1,12 +1,13 @@
 """Small text helpers: folding case and accents, spotting one-letter typos (the NLU and the knowledge
-base), and defusing mentions."""
+base), defusing mentions, neutralising bidirectional controls, and Slack markup as plain text."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-__all__ = ["deletions", "fold_case", "neutralise_mentions", "within_one_edit"]
+__all__ = ["deletions", "fold_case", "neutralise_bidi", "neutralise_mentions", "slack_markup_as_text",
+           "within_one_edit"]
 
 
 def fold_case(text: str) -> str:
@@ -52,3 +53,37 @@ def neutralise_mentions(text: str) -> str:
         return raw[0] + "\u200b" + raw[1:]
 
     return _MENTION.sub(defuse, text)
+
+
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def neutralise_bidi(text: str) -> str:
+    """Bidirectional controls (U+202A-202E, U+2066-2069, U+200E/F, U+061C) shown as their code, e.g. ``[U+202E]``.
+
+    A right-to-left override would make ``invoice\u202efdp.exe`` read as "invoiceexe.pdf"; shown as a code,
+    the reader sees what is really there.
+    """
+    return _BIDI.sub(lambda match: f"[U+{ord(match.group(0)):04X}]", text)
+
+
+_SLACK_LINK = re.compile(r"<((?:https?|mailto|tel):[^|>\s]*)(?:\|([^>]*))?>")
+_SLACK_REFERENCE = re.compile(r"<([@#!])([^|>\s]*)(?:\|([^>]*))?>")
+
+
+def slack_markup_as_text(text: str) -> str:
+    """Slack's ``<url|label>``, ``<@U123>``, ``<#C123|name>`` and ``<!here>`` as what they mean, in plain text.
+
+    A link shows its real address after its label (``click (http://evil.example)``), so a label cannot hide
+    where it goes; a mention shows the id it names.
+    """
+    def link(match: re.Match[str]) -> str:
+        url, label = match.group(1), match.group(2)
+        return f"{label} ({url})" if label and label != url else url
+
+    def reference(match: re.Match[str]) -> str:
+        sign, target, label = match.group(1), match.group(2), match.group(3)
+        mark = "#" if sign == "#" else "@"
+        return mark + (label or target.split("^")[0])
+
+    return _SLACK_REFERENCE.sub(reference, _SLACK_LINK.sub(link, text))

@@ -17,12 +17,15 @@ into a ticket or shown to technicians.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from typing import Any, ClassVar
 
 from bot.context import Context
-from bot.errors import DirectoryError, IntegrationError, PermissionDenied
+from bot.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
+from bot.inbound import record_id
 from bot.integrations.directory import DirectoryAccount
-from bot.messages import TECHNICIANS, Button, Field, Reply, Turn
+from bot.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
+from bot.redaction import hidden
 from bot.services.account_requests import CODE_TTL
 from bot.services.passwords import temporary_password
 from bot.skill import Intent, Prompt, Skill
@@ -308,7 +311,8 @@ class Accounts(Skill):
                 names = [account.username, account.display_name, account.email.split("@")[0]]
                 secret = temporary_password(ctx.settings.temp_password_length, ctx.settings.temp_password_classes,
                                             names)
-                await ctx.directory.reset_password(account, secret)
+                with hidden(secret):
+                    await ctx.directory.reset_password(account, secret)
         except DirectoryError as exc:
             await self._failed(ctx, request.target, request.action, exc.kind, request)
             return
@@ -328,10 +332,10 @@ class Accounts(Skill):
             text = (f"Your temporary password for {account.username} is: {secret}\n"
                     "You must choose a new password the first time you sign in with it. I show it only to you, "
                     "only this once, and I have not kept it anywhere.")
-        if request.target == ctx.employee.email:
-            await ctx.reply(text, private=True)
-        else:
-            await ctx.tell(request.target, text)
+        to = None if request.target == ctx.employee.email else user_address(request.target)
+        with hidden(secret) if secret else nullcontext():
+            await ctx.send(Reply(text, to=to, private=True, secret=secret is not None))
+        if to is not None:
             await ctx.reply(f"Done: the {what} for {request.target} is finished; they have been told privately.")
 
     async def _account(self, ctx: Context, target: str, action: str,
@@ -390,8 +394,8 @@ class Accounts(Skill):
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """A technician marks the manual task done; the employee is told."""
-        if action != "done" or not argument.isdigit():
-            return
+        if action != "done" or record_id(argument) is None:
+            raise UnknownButton
         if not ctx.employee.is_technician:
             await ctx.reply("Only technicians can complete this task.", private=True)
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bot.context import Context
+from bot.errors import UnknownButton
+from bot.inbound import record_id
 from bot.integrations.kb import Article
 from bot.messages import Button, Field, Turn
 from bot.skill import Intent, Prompt, Skill, Slot
@@ -80,8 +82,8 @@ class HowTo(Skill):
                 return
             await self._answer(ctx, await ctx.last_message() or article.title, article)
             return
-        if action not in ("helped", "unhelpful") or not argument.isdigit():
-            return
+        if action not in ("helped", "unhelpful") or record_id(argument) is None:
+            raise UnknownButton
         query = await ctx.questions.feedback(int(argument), ctx.employee.email, action == "helped")
         if query is None:
             await ctx.reply("Thanks, but I can only take one answer from the person who asked.", private=True)

@@ -346,6 +346,10 @@ class Notices(Skill):
             raise PermissionDenied("Sorry, only technicians can do that (announcements).")
         number = int(argument) if argument.isdigit() else 0
         if action == "ack":
+            notice = await ctx.announcements.get(number) if number else None
+            if notice is None or notice.status not in ("sending", "sent"):
+                await ctx.reply("I can't find that notice, so there was nothing to confirm.", private=True)
+                return
             first = await ctx.announcements.acknowledge(number, ctx.employee.email)
             await ctx.reply("Thanks, noted that you have read it." if first else "You had already confirmed this.",
                             private=True)

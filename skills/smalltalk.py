@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bot.context import Context
+from bot.errors import UnknownButton
 from bot.messages import Turn
 from bot.skill import Intent, Prompt, Skill
 
@@ -67,7 +68,7 @@ class SmallTalk(Skill):
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """A technician takes a hand-off."""
         if action != "take":
-            return
+            raise UnknownButton
         if not ctx.employee.is_technician:
             await ctx.reply("Only technicians can take a hand-off.", private=True)
             return

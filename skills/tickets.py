@@ -11,7 +11,8 @@ import re
 from typing import Any, ClassVar
 
 from bot.context import Context
-from bot.errors import PermissionDenied, TicketQueued, UserFacingError
+from bot.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacingError
+from bot.inbound import record_id
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Field, Turn
 from bot.skill import Intent, Prompt, Skill, Slot
@@ -206,11 +207,14 @@ class Tickets(Skill):
     async def _ticket_for(self, ctx: Context, key: str) -> TicketView:
         """The ticket, if this person may see it (their own, or any for a technician)."""
         ticket = await ctx.tickets.get(key)
-        if ticket is None:
-            raise UserFacingError(f"I can't find a ticket called {key.upper()}. "
-                                   "Check the number, or say \"my tickets\".")
-        if ticket.reporter != ctx.employee.email and not ctx.employee.is_technician:
-            raise PermissionDenied(f"{ticket.key} isn't one of your tickets, so I can't show it.")
+        mine = ticket is not None and (ticket.reporter == ctx.employee.email or ctx.employee.is_technician)
+        if ticket is None or not mine:
+            # One answer whether it does not exist or is someone else's, so that keys cannot be probed.
+            if ticket is not None:
+                await ctx.audit.record(ctx.employee.email, "tickets.denied", target=ticket.key, outcome="refused",
+                                       detail="not their ticket")
+            raise UserFacingError(f"I can't find a ticket of yours called {key.upper()}. "
+                                  "Check the number, or say \"my tickets\".")
         return ticket
 
     async def _status(self, ctx: Context, key: str) -> None:
@@ -274,11 +278,13 @@ class Tickets(Skill):
             await self._take(ctx, argument)
         elif action == "resolve":
             await self._resolve(ctx, argument, "")
-        elif action == "fixed" and argument.isdigit():
+        elif action == "fixed" and record_id(argument) is not None:
             if await ctx.questions.feedback(int(argument), ctx.employee.email, True) is None:
                 return
             await ctx.forget_pending()
             await ctx.reply("Great, glad that sorted it. I haven't opened a ticket; message me if it comes back.")
+        else:
+            raise UnknownButton
 
     async def on_thread_reply(self, turn: Turn, ctx: Context, thread: str) -> bool:
         """A reply under the bot's "ticket is open" message becomes a comment on that ticket."""

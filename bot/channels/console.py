@@ -13,13 +13,17 @@ answered with ``{"user", "submit": ID, "values": {...}}``.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import IO, Any
 
 from bot.app import Bot
+from bot.inbound import BadInput, clean_action, clean_form, clean_id, clean_text, loads
 from bot.messages import TECHNICIANS, Form, Reply, Turn
 
 __all__ = ["ConsoleChannel", "render_text", "run_jsonl"]
+
+log = logging.getLogger(__name__)
 
 Line = dict[str, Any]
 
@@ -88,7 +92,7 @@ class ConsoleChannel:
         return await self._handle(turn)
 
     async def _turn(self, user: str, conversation: str | None) -> Turn:
-        email = user.strip().lower()
+        email = clean_id(user, "the user").lower()
         employee = await self.bot.identity.resolve(self.name, email, email=email, private_conversation=email)
         return Turn(channel=self.name, user_id=email, conversation_id=conversation or email, employee=employee)
 
@@ -117,33 +121,41 @@ Request = tuple[str, str, str, str | None, dict[str, str]]
 
 
 def _read_request(raw: str) -> Request:
-    """Validate one JSONL input line: returns (user, kind, value, conversation, form values)."""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    """Validate one JSONL input line: returns (user, kind, value, conversation, form values).
+
+    Raises ``BadInput`` (a ValueError) with what is wrong: not JSON, nested too deep, a field of the wrong
+    type, an id with control characters or a number no record can have.
+    """
+    data = loads(raw)
     if not isinstance(data, dict):
-        raise ValueError('each line must be an object like {"user": EMAIL, "text": "..."}')
+        raise BadInput('each line must be an object like {"user": EMAIL, "text": "..."}')
     user = data.get("user")
     if not isinstance(user, str) or "@" not in user:
-        raise ValueError('"user" must be an email address')
+        raise BadInput('"user" must be an email address')
+    user = clean_id(user, '"user"')
     conversation = data.get("conversation")
-    if conversation is not None and not isinstance(conversation, str):
-        raise ValueError('"conversation" must be a string')
+    if conversation is not None:
+        conversation = clean_id(conversation, '"conversation"')
     if isinstance(data.get("submit"), str):
         values = data.get("values", {})
         if not isinstance(values, dict):
-            raise ValueError('"values" must be an object of input name to text')
-        return user, "submit", data["submit"], conversation, {str(k): str(v) for k, v in values.items()}
+            raise BadInput('"values" must be an object of input name to text')
+        return user, "submit", clean_action(data["submit"]), conversation, clean_form(values)
     if isinstance(data.get("click"), str):
-        return user, "click", data["click"], conversation, {}
+        return user, "click", clean_action(data["click"]), conversation, {}
     if isinstance(data.get("text"), str):
-        return user, "text", data["text"], conversation, {}
-    raise ValueError('each line needs "text" (a string), "click" (a button id) or "submit" (a form id)')
+        text = clean_text(data["text"])
+        if not text.strip():
+            raise BadInput('"text" is empty')
+        return user, "text", text, conversation, {}
+    raise BadInput('each line needs "text" (a string), "click" (a button id) or "submit" (a form id)')
 
 
 async def run_jsonl(bot: Bot, stdin: IO[str], stdout: IO[str]) -> None:
-    """Read requests line by line from ``stdin``; write one reply per line, flushed after each input."""
+    """Read requests line by line from ``stdin``; write one reply per line, flushed after each input.
+
+    A bad line gets ``{"error": "line N: ..."}``, and so does a line whose handling failed: the session goes on.
+    """
 
     def write(line: Line) -> None:
         stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -155,13 +167,16 @@ async def run_jsonl(bot: Bot, stdin: IO[str], stdout: IO[str]) -> None:
             continue
         try:
             user, kind, value, conversation, values = _read_request(raw)
-        except ValueError as exc:
-            write({"error": f"line {number}: {exc}"})
-        else:
             if kind == "submit":
                 await console.submit(user, value, values)
             elif kind == "click":
                 await console.click(user, value)
             else:
                 await console.say(user, value, conversation)
+        except BadInput as exc:
+            write({"error": f"line {number}: {exc}"})
+        except Exception:
+            log.exception("line %d of the JSON-lines input failed", number)
+            write({"error": f"line {number}: something went wrong on the bot's side handling this line; "
+                            "nothing more was done with it"})
         stdout.flush()

@@ -16,8 +16,10 @@ from rich.text import Text
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel, Line
+from bot.inbound import BadInput, clean_text
 from bot.messages import TECHNICIANS
 from bot.startup import running_line
+from bot.text import slack_markup_as_text
 
 __all__ = ["fill_form", "run_interactive"]
 
@@ -26,7 +28,7 @@ HELP = (
     "t1, t2 … for the technicians' ones. /as EMAIL switches user (try a technician), /quit leaves."
 )
 TECHNICIANS_PREFIX = "t"
-_CHOICE = re.compile(r"^(t?)(\d+)$", re.IGNORECASE)
+_CHOICE = re.compile(r"^(t?)([0-9]{1,6})$", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*+])\s")
 
 
@@ -58,8 +60,12 @@ def _number(owner: str, index: int) -> str:
 
 
 def _show(console: Console, line: Line, user: str, number_from: int) -> None:
-    """Print one reply as a panel: its Markdown rendered, its buttons numbered within its conversation."""
-    where = "" if line["to"] == user else f" → {line['to']}"
+    """Print one reply as a panel: its Markdown rendered, its buttons numbered within its conversation.
+
+    Slack-style links and mentions are shown for what they are, and a link shows its address after its label,
+    so a label typed by someone cannot hide where it goes.
+    """
+    where = "" if line["to"] == user else f" → {escape(line['to'])}"
     private = " (only you)" if line.get("private") else ""
     owner = _owner(line)
     buttons = Text()
@@ -67,7 +73,7 @@ def _show(console: Console, line: Line, user: str, number_from: int) -> None:
         buttons.append(f"\n  [{_number(owner, number_from + offset)}] ", style="bold")
         buttons.append(button["label"])
     style = "yellow" if owner == TECHNICIANS else "cyan"
-    text = Markdown(as_markdown(line["text"]))
+    text = Markdown(as_markdown(slack_markup_as_text(line["text"])), hyperlinks=False)
     body = Group(text, buttons) if line["buttons"] else text
     console.print(Panel(body, title=f"helpdesk{where}{private}", title_align="left", border_style=style))
 
@@ -155,7 +161,11 @@ async def run_interactive(bot: Bot, user: str, console: Console | None = None) -
             console.print(f"You are now [green]{user}[/green].")
             continue
         chosen = _choice(text, user, buttons)
-        lines = await channel.click(user, chosen) if chosen else await channel.say(user, text)
+        try:
+            lines = await channel.click(user, chosen) if chosen else await channel.say(user, clean_text(text))
+        except BadInput as exc:  # a user id (/as) the bot cannot take
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            continue
         while True:
             _remember(lines, user, console, buttons)
             forms = [line["form"] for line in lines if line.get("form") and line["to"] == user]

@@ -22,7 +22,6 @@ conversation's recent history), so a resumed fan-out sends nobody a notice twice
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -63,6 +62,7 @@ from bot.channels.slack_blocks import (
 )
 from bot.errors import ConfigError, IntegrationError
 from bot.home import home_for
+from bot.inbound import BadInput, clean_id, loads
 from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.settings import Settings
 from bot.store import ChatAccount, SlackMessage, utcnow
@@ -146,8 +146,13 @@ class SlackChannel:
         body = raw.decode("utf-8", errors="replace")
         if not self._signed(body, headers.get("X-Slack-Request-Timestamp", ""), headers.get("X-Slack-Signature", "")):
             return web.json_response({"error": "invalid or stale signature"}, status=401)
-        if not _well_formed(body, headers.get("Content-Type", "")):
+        payload = _payload(body, headers.get("Content-Type", ""))
+        if payload is None:
             return web.json_response({"error": "malformed body"}, status=400)
+        problem = _senseless(payload)
+        if problem:  # signed by Slack, yet nobody to answer: acked so that Slack does not retry it
+            log.info("ignored a signed Slack request: %s", problem)
+            return web.json_response({})
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(headers))
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
@@ -313,6 +318,9 @@ class SlackChannel:
             conversation, thread = container["channel_id"], message.get("thread_ts")
         else:  # the App Home tab or a modal
             conversation, thread = await self._dm(user_id, employee.email), None
+        if conversation == self.settings.slack_technician_channel and not employee.is_technician:
+            await self._refuse_click(employee, conversation, user_id, action_id, thread)
+            return
         if container.get("type") == "message" and not container.get("is_ephemeral") \
                 and not action_id.startswith("approval:") and message.get("blocks"):
             # Show the choice and take the buttons away at once, so nobody answers twice.
@@ -327,6 +335,16 @@ class SlackChannel:
         if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
             await self.publish_home(user_id)
 
+    async def _refuse_click(self, employee: Employee, channel_id: str, user_id: str, action_id: str,
+                            thread: str | None) -> None:
+        """A button in the technicians' channel clicked by someone who is not one: the card stays as it is,
+        the refusal is shown to them only, and audited."""
+        await self.bot.audit.record(employee.email, "slack.click", target=action_id[:200], outcome="refused",
+                                    detail="requires the technician role")
+        await self.client.chat_postEphemeral(
+            channel=channel_id, user=user_id, thread_ts=thread,
+            text="Sorry, only IT technicians can use the buttons in this channel, so nothing was changed.")
+
     async def _open_form(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         form = form_from_value(str(action.get("value", "")))
         shown_in = str((body.get("container") or {}).get("channel_id") or "")  # empty: answered in the DM
@@ -334,9 +352,12 @@ class SlackChannel:
 
     async def _on_submit(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _form_metadata(view.get("private_metadata"))
+        if meta is None:
+            log.info("ignored a form submission whose metadata is not ours")
+            return
         employee = await self.employee(user_id)
-        if employee is None or not meta.get("submit"):
+        if employee is None:
             return
         conversation = meta.get("conversation") or await self._dm(user_id, employee.email)
         turn = Turn(channel=self.name, user_id=user_id, conversation_id=conversation, action=str(meta["submit"]),
@@ -407,12 +428,17 @@ class SlackChannel:
             if posted is not None:
                 await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks)
                 return
-        if reply.private and not channel_id.startswith("D"):
-            if from_here and origin and origin.conversation_id == channel_id:
-                await self.client.chat_postEphemeral(channel=channel_id, user=origin.user_id, text=text,
+        if reply.private and (reply.secret or not channel_id.startswith("D")):
+            # Ephemeral: shown to that one person and never kept in the conversation's history or exports.
+            reader = origin.user_id if from_here and origin and origin.conversation_id == channel_id else None
+            if reader is None and reply.secret and (reply.to or "").startswith("user:"):
+                account = await self.bot.identity.account(str(reply.to).removeprefix("user:"))
+                reader = account.user_id if account is not None and account.channel == self.name else None
+            if reader is not None:
+                await self.client.chat_postEphemeral(channel=channel_id, user=reader, text=text,
                                                      blocks=blocks, thread_ts=thread)
                 return
-            log.warning("private reply to shared channel %s with nobody to show it to: not sent", channel_id)
+            log.warning("private reply to %s with nobody to show it to: not sent", channel_id)
             return
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": reply.key}} if reply.key else None
         response = await self.client.chat_postMessage(channel=channel_id, text=text, blocks=blocks,
@@ -604,17 +630,58 @@ class SlackChannel:
                 return count
 
 
-def _well_formed(body: str, content_type: str) -> bool:
-    """True when the body parses the way Slack sends it: JSON events, or a form (with a JSON ``payload``)."""
+def _payload(body: str, content_type: str) -> dict[str, Any] | None:
+    """The body parsed the way Slack sends it (JSON events, or a form, with a JSON ``payload``), or None."""
     try:
         if content_type.startswith("application/json"):
-            return isinstance(json.loads(body), dict)
+            parsed = loads(body)
+            return parsed if isinstance(parsed, dict) else None
         form = parse_qs(body, keep_blank_values=True)
         if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
-        return bool(form)
+            parsed = loads(form["payload"][0])
+            return parsed if isinstance(parsed, dict) else None
+        return {name: values[0] for name, values in form.items()} or None
     except (ValueError, UnicodeDecodeError):
-        return False
+        return None
+
+
+_NEEDS_SENDER = ("message", "app_mention", "app_home_opened")
+
+
+def _senseless(payload: dict[str, Any]) -> str | None:
+    """Why a well-formed Slack request names nobody the bot could answer (a user id that is not one), or None."""
+    try:
+        if payload.get("type") == "event_callback":
+            event = payload.get("event")
+            if not isinstance(event, dict):
+                return "the event is not an object"
+            if event.get("type") in _NEEDS_SENDER and ("user" in event or not event.get("subtype")):
+                clean_id(event.get("user"), "event.user")  # other events (user_change ...) carry objects here
+                if event.get("type") != "app_home_opened":
+                    clean_id(event.get("channel"), "event.channel")
+            if not isinstance(event.get("text", ""), str | None):
+                return "event.text is not a string"
+        elif payload.get("type") in ("block_actions", "view_submission"):
+            clean_id((payload.get("user") or {}).get("id") if isinstance(payload.get("user"), dict) else None,
+                     "user.id")
+        elif "command" in payload:
+            clean_id(payload.get("user_id"), "user_id")
+            clean_id(payload.get("channel_id"), "channel_id")
+    except BadInput as exc:
+        return str(exc)
+    return None
+
+
+def _form_metadata(raw: object) -> dict[str, str] | None:
+    """The ``private_metadata`` the bot put on a modal (``{"submit", "conversation"}``), or None if it is not that."""
+    try:
+        meta = loads(raw) if isinstance(raw, str) and raw else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("submit"), str) or not meta["submit"]:
+            return None
+        conversation = meta.get("conversation")
+        return {"submit": meta["submit"], "conversation": clean_id(conversation, "conversation") if conversation else ""}
+    except BadInput:
+        return None
 
 
 def _unescape(text: str) -> str:

@@ -27,7 +27,7 @@ import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import aiohttp
@@ -60,7 +60,8 @@ from bot.app import Bot
 from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
 from bot.channels.teams_references import ReferenceStore, base_conversation
 from bot.errors import ConfigError, IntegrationError
-from bot.messages import TECHNICIANS, Reply, Turn
+from bot.inbound import BadInput, clean_id, loads
+from bot.messages import TECHNICIANS, Button, Reply, Turn
 from bot.settings import Settings
 from bot.store import ChatAccount
 from bot.store.models import TeamsConversation
@@ -71,6 +72,9 @@ log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
 TECHNICIAN_CACHE_SECONDS = 300
+CONVERSATION_ID_CHARS = 400  # the length of the stored conversation id columns
+FORGET = "teams:forget-secret"
+"""The verb of the button under a secret (a temporary password): the card is replaced by one without it."""
 _ANY_VERB = re.compile(r".+")
 _RETRIED = {429, 500, 502, 503, 504}
 T = TypeVar("T")
@@ -177,9 +181,9 @@ class TeamsChannel:
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         """The endpoint: reject malformed activities with 400, then let the SDK run the turn."""
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"error": "the body must be a JSON activity"}, status=400)
+            body = loads(await request.read())
+        except BadInput as exc:
+            return web.json_response({"error": f"the body must be a JSON activity ({exc})"}, status=400)
         problem = _malformed(body)
         if problem:
             return web.json_response({"error": problem}, status=400)
@@ -232,9 +236,21 @@ class TeamsChannel:
         if found is None:
             return AdaptiveCardInvokeResponse(status_code=400, type="application/vnd.microsoft.error",
                                               value={"code": "BadRequest", "message": "not a helpdesk action"})
+        if found[0] == FORGET:  # the card that showed a secret is replaced by one that does not
+            log.info("Teams: a card with a secret was emptied at its reader's request")
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=render_card(Reply(
+                "Your temporary password was shown here once and has been removed from this chat.")))
         turn = await self._turn(context)
         if turn is None:
             return _message_response("Sorry, I could not tell who you are.")
+        technicians = base_conversation(self.settings.teams_technician_channel or "")
+        if technicians and base_conversation(turn.conversation_id) == technicians and \
+                turn.employee is not None and not turn.employee.is_technician:
+            # Refused before anything is handled, so the card stays as it is; the answer is seen by the clicker only.
+            await self.bot.audit.record(turn.employee.email, "teams.click", target=found[0][:200], outcome="refused",
+                                        detail="requires the technician role")
+            return _message_response("Sorry, only IT technicians can use the buttons in this channel, "
+                                     "so nothing was changed.")
         turn.action, turn.form = found
         invoked = {"activity_id": context.activity.reply_to_id, "card": None}
         token = _invoked.set(invoked)
@@ -375,6 +391,8 @@ class TeamsChannel:
         if reference is None:
             log.warning("Teams: nowhere to send a reply addressed to %r", reply.to)
             return
+        if reply.secret:  # Teams has no ephemeral messages: the card is emptied once the person has noted it
+            reply = replace(reply, buttons=(*reply.buttons, Button(FORGET, "I have noted it: remove it")))
         mention = None
         if reply.thread or reply.mention:
             reference, mention = await self._thread_and_mention(reply, reference)
@@ -640,6 +658,19 @@ def _malformed(body: object) -> str | None:
         return "the activity has no conversation.id"
     if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"].startswith(("https://", "http://")):
         return "the activity has no serviceUrl"
+    if not isinstance(body.get("text", ""), str | None):
+        return "the activity's text is not a string"
+    sender = body.get("from")
+    try:
+        clean_id(conversation["id"], "conversation.id", limit=CONVERSATION_ID_CHARS)
+        if sender is not None:
+            if not isinstance(sender, dict):
+                return "the activity's from is not an object"
+            for name in ("id", "aadObjectId"):
+                if sender.get(name) is not None:
+                    clean_id(sender[name], f"from.{name}")
+    except BadInput as exc:
+        return str(exc)
     try:
         Activity.model_validate(body)
     except ValidationError as exc:

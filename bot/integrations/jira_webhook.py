@@ -1,9 +1,11 @@
 """``POST /jira/webhook``: Jira tells the bot that an issue changed; the employee is told.
 
-The shared secret (``HELPDESK_JIRA_WEBHOOK_SECRET``) comes either as Jira's
+The shared secret (``HELPDESK_JIRA_WEBHOOK_SECRET``) comes as Jira's
 ``X-Hub-Signature: sha256=<HMAC of the body>`` (webhooks registered with a
-secret) or as ``?secret=...`` in the URL (for Jira versions that cannot sign).
-Both are compared in constant time. A bad secret is 401, a body that is not a
+secret), or, where Jira cannot sign, as ``Authorization: Bearer <secret>`` (an
+automation rule's "Send web request" can add it) or, for compatibility, as
+``?secret=...`` in the URL (kept out of the access log, see ``bot.server``).
+Each is compared in constant time. A bad secret is 401, a body that is not a
 JSON object with an issue key is 400, and a Jira that cannot be read back just
 then is 503, so that Jira delivers the event again.
 """
@@ -39,7 +41,9 @@ def _authentic(secret: str, request: web.Request, body: bytes) -> bool:
     sent = request.headers.get("X-Hub-Signature", "")
     if sent:
         return hmac.compare_digest(sent.encode(), signature(secret, body).encode())
-    return hmac.compare_digest(request.query.get("secret", "").encode(), secret.encode())
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    given = token.strip() if scheme.lower() == "bearer" else request.query.get("secret", "")
+    return hmac.compare_digest(given.encode(), secret.encode())
 
 
 def jira_webhook_handler(bot: Bot) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -100,6 +100,12 @@ def test_a_non_technician_is_refused_and_audited(cli_env: str) -> None:
         bot.close()
 
 
+def test_a_non_technician_cannot_cancel_and_is_told_so(cli_env: str) -> None:
+    """``announce cancel --as`` an employee names what was refused (cancelling), not announcing."""
+    code, out = run("cancel", "1", "--as", ANN)
+    assert code == 1 and "is not a technician" in out and "cannot cancel notices" in " ".join(out.split())
+
+
 async def test_all_staff_from_the_terminal_waits_for_a_second_technician(
         cli_env: str, parser: EmbeddedParser, clock: Clock) -> None:
     """The bot posts the approval card; Tia approves in chat; then it goes to all staff."""

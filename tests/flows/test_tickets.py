@@ -60,7 +60,7 @@ async def test_comments_from_both_sides(chat: Chat, bot: Bot) -> None:
     assert "Update on your ticket" not in texts(lines)
     lines = await chat.say(TOM, "comment on HELP-1: I will swap it tomorrow at 9")
     assert "New comment from tom@city.example: I will swap it tomorrow at 9" in texts(lines, to=ANN)
-    assert "isn't one of your tickets" in texts(await chat.say(BOB, "add to HELP-1: me too"))
+    assert "can't find a ticket of yours" in texts(await chat.say(BOB, "add to HELP-1: me too"))
     assert [c.author for c in _comments(bot)] == [ANN, TOM]
 
 
@@ -92,4 +92,4 @@ async def test_a_very_long_message_keeps_everything(chat: Chat, bot: Bot) -> Non
 
 async def test_unknown_ticket(chat: Chat) -> None:
     """A key that does not exist is said plainly."""
-    assert "I can't find a ticket called HELP-404" in texts(await chat.say(ANN, "any update on HELP-404?"))
+    assert "I can't find a ticket of yours called HELP-404" in texts(await chat.say(ANN, "any update on HELP-404?"))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
@@ -16,7 +19,7 @@ from bot.home import home_for
 from bot.integrations.jira_webhook import signature
 from bot.messages import Employee, Turn
 from bot.nlu import EmbeddedParser
-from bot.server import build_web_app
+from bot.server import AccessLog, build_web_app
 from bot.store import AuditEntry, TicketOutboxEntry
 from tests.channels.contract import rows
 from tests.fakes.jira import JiraFake, jira_settings
@@ -24,7 +27,7 @@ from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 ANN, BOB, TOM = "ann@city.example", "bob@city.example", "tom@city.example"
 SECRET = "hook-secret"
-DASHBOARD = "t0k"
+DASHBOARD = "t0k-long-enough-16"
 
 
 @pytest.fixture
@@ -102,7 +105,7 @@ async def test_status_own_refused_other_technician_any(jira_chat: Chat, fake: Ji
     own = texts(await jira_chat.say(ANN, "any update on ITSD-1?"))
     assert "Status: To Do" in own and "Last comment: I'll bring a new cable" in own
     other = texts(await jira_chat.say(BOB, "whats the status of ITSD-1"))
-    assert "isn't one of your tickets" in other and "flickering" not in other
+    assert "can't find a ticket of yours" in other and "flickering" not in other
     assert "ITSD-1: my monitor is flickering" in texts(await jira_chat.say(TOM, "status of ITSD-1"))
     mine = texts(await jira_chat.say(ANN, "show me my tickets"))
     assert "ITSD-1 (To Do): my monitor is flickering" in mine and "last comment: I'll bring" in mine
@@ -192,6 +195,30 @@ async def test_webhook_secret_and_malformed_bodies(jira_bot: Bot, fake: JiraFake
     assert (status, body) == (200, {"ok": True, "notified": False})
 
 
+async def test_webhook_secret_in_a_header_and_never_in_the_access_log(jira_bot: Bot, fake: JiraFake,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """``Authorization: Bearer <secret>`` works; the ``?secret=`` form works too but never reaches the log."""
+    body = b'{"issue": {"key": "ITSD-9"}}'
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    runner = web.AppRunner(build_web_app(jira_bot), access_log_class=AccessLog)  # as `helpdesk run` serves
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/jira/webhook"  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as client:
+            bearer = {"Content-Type": "application/json", "Authorization": f"Bearer {SECRET}"}
+            assert (await client.post(url, data=body, headers=bearer)).status == 200
+            wrong = {"Content-Type": "application/json", "Authorization": "Bearer not-the-secret"}
+            assert (await client.post(url, data=body, headers=wrong)).status == 401
+            assert (await client.post(f"{url}?secret={SECRET}", data=body)).status == 200
+    finally:
+        await runner.cleanup()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 3 and '"POST /jira/webhook?…" 200' in lines[2]
+    assert SECRET not in caplog.text
+
+
 async def test_polling_tells_the_employee_once(jira_chat: Chat, jira_bot: Bot, fake: JiraFake,
                                                clock: Clock) -> None:
     """Where webhooks cannot reach the bot, the polling job finds the change (JQL updated >=) and tells it once."""
@@ -215,7 +242,7 @@ async def test_comment_by_message_and_by_thread_reply(jira_chat: Chat, jira_bot:
     assert "Added your comment to ITSD-1" in texts(lines)
     assert "ann@city.example added to ITSD-1" in texts(lines, to="technicians")
     refused = texts(await jira_chat.say(BOB, "add to ITSD-1: ha ha"))
-    assert "isn't one of your tickets" in refused
+    assert "can't find a ticket of yours" in refused
     turn = Turn(channel="console", user_id=ANN, conversation_id=ANN, text="and now it is completely dead",
                 thread_key="tickets:ITSD-1")
     turn.employee = await jira_bot.identity.resolve("console", ANN, email=ANN, private_conversation=ANN)

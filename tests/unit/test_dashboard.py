@@ -13,7 +13,7 @@ from bot.nlu import EmbeddedParser
 from bot.server import build_web_app
 from tests.support import Chat, button, make_settings, running_bot
 
-TOKEN = "desk-token-123"
+TOKEN = "desk-token-1234567"
 ANN = "ann@city.example"
 
 
