@@ -119,8 +119,12 @@ class _Player:
         self.intent: str | None = None
 
     async def play(self, conversation: ConversationTest) -> Failure | None:
-        """The first failure, or None when every step and the outcome held."""
-        window_start, before = 0, await self._effects()
+        """The first failure, or None when every step and the outcome held.
+
+        An ``expect`` looks at what the actions since the previous ``expect`` caused; several
+        ``expect`` in a row look at the same actions.
+        """
+        window_start, before, checked = 0, await self._effects(), False
         action_start = 0
         for number, step in enumerate(conversation.steps, start=1):
             where = f"step {number}"
@@ -129,8 +133,10 @@ class _Player:
                 reason = self._check(step, lines, before, await self._effects())
                 if reason:
                     return Failure(where, step.line, reason, self.said(lines))
-                window_start, before = len(self.console.lines), await self._effects()
+                checked = True
                 continue
+            if checked:
+                window_start, before, checked = len(self.console.lines), await self._effects(), False
             action_start = len(self.console.lines)
             reason = await self._act(step)
             if reason:

@@ -93,7 +93,7 @@ class Submit:
 
 @dataclass(frozen=True)
 class Expect:
-    """What must hold for the replies and effects since the previous ``expect`` (or the start).
+    """What must hold for what the actions since the previous ``expect`` (or the start) caused.
 
     ``intent``: the intent the bot read from the last message said; ``article``: an article id
     the bot answered with; ``text``: a regex found in the bot's replies; ``ticket``,
