@@ -34,6 +34,8 @@ class ConversationResult:
 
     test: ConversationTest
     failure: Failure | None = None
+    first_replies: tuple[dict[str, Any], ...] = ()
+    """The console lines the first message caused, to this user (``bench/understanding.py`` reads them)."""
 
     @property
     def passed(self) -> bool:

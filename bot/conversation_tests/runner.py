@@ -23,6 +23,7 @@ from bot.channels.console import ConsoleChannel, Line
 from bot.conversation_tests.report import ConversationResult, Failure, Report
 from bot.conversation_tests.spec import RESOLVED, Click, ConversationTest, Expect, Outcome, Say, Submit
 from bot.messages import TECHNICIANS
+from bot.nlu import Parser
 from bot.settings import Settings
 from bot.store import Approval, Database, KbQuery, Ticket
 
@@ -38,9 +39,11 @@ _NOT_UNDERSTOOD = re.compile(
 )
 
 
-def is_dead_end(line: Line) -> bool:
-    """True when a reply says it did not understand, or has no guide, and offers nothing to click."""
-    return not line.get("buttons") and not line.get("form") and bool(_NOT_UNDERSTOOD.search(line.get("text", "")))
+def is_dead_end(replies: list[Line]) -> bool:
+    """True when the replies to one message say the bot did not understand, or has no guide, and none of
+    them offers anything to click."""
+    offers = any(line.get("buttons") or line.get("form") for line in replies)
+    return not offers and any(_NOT_UNDERSTOOD.search(line.get("text", "")) for line in replies)
 
 
 def isolated_settings(settings: Settings, database_url: str) -> Settings:
@@ -55,11 +58,15 @@ def isolated_settings(settings: Settings, database_url: str) -> Settings:
 
 
 @contextmanager
-def throwaway_bot(settings: Settings) -> Iterator[Bot]:
-    """A started bot on a fresh SQLite file in a temporary folder, closed and deleted afterwards."""
+def throwaway_bot(settings: Settings, nlu: Parser | None = None) -> Iterator[Bot]:
+    """A started bot on a fresh SQLite file in a temporary folder, closed and deleted afterwards.
+
+    ``nlu`` is a parser already trained on the same intents (tests share one); by default the
+    settings' parser is built.
+    """
     with tempfile.TemporaryDirectory(prefix="helpdesk-test-") as folder:
         url = f"sqlite:///{Path(folder) / 'conversations.db'}"
-        bot = Bot(isolated_settings(settings, url))
+        bot = Bot(isolated_settings(settings, url), nlu=nlu)
         try:
             bot.start()
             yield bot
@@ -85,7 +92,7 @@ async def run_conversations(
         except Exception as exc:  # a crash in the bot fails this conversation, not the run
             failure = Failure("the run", conversation.line, f"the bot raised {type(exc).__name__}: {exc}",
                               player.said(console.lines[-5:]))
-        result = ConversationResult(conversation, failure)
+        result = ConversationResult(conversation, failure, tuple(player.first_replies or ()))
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -117,6 +124,8 @@ class _Player:
         self.console = console
         self.user = user
         self.intent: str | None = None
+        self.first_replies: list[Line] | None = None
+        """The replies to this user caused by the conversation's first message."""
 
     async def play(self, conversation: ConversationTest) -> Failure | None:
         """The first failure, or None when every step and the outcome held.
@@ -142,13 +151,15 @@ class _Player:
             if reason:
                 return Failure(where, step.line, reason, self.said(self.console.lines[max(0, action_start - 3):]))
         last = self.console.lines[action_start:]
-        reason = self._outcome(conversation.outcome, await self._effects())
+        reason = self._outcome(conversation.outcome, await self._effects(), last)
         return Failure("outcome", conversation.line, reason, self.said(last)) if reason else None
 
     async def _act(self, step: Say | Click | Submit) -> str:
         """Do the step; a reason when it cannot be done (no such button or form)."""
         if isinstance(step, Say):
-            await self.console.say(self.user, step.text)
+            replies = await self.console.say(self.user, step.text)
+            if self.first_replies is None:
+                self.first_replies = [line for line in replies if line["to"] == self.user]
             turn = self.console.last_turn
             parse = turn.parse if turn is not None else None
             self.intent = ((parse or {}).get("intent") or {}).get("name")
@@ -200,8 +211,13 @@ class _Player:
                 return f"expected {key}: {str(wanted).lower()}, but {what if happened else 'not: ' + what}"
         return ""
 
-    def _outcome(self, outcome: Outcome, effects: _Effects) -> str:
-        """Why the conversation did not reach ``outcome``; "" when it did."""
+    def _outcome(self, outcome: Outcome, effects: _Effects, last: list[Line]) -> str:
+        """Why the conversation did not reach ``outcome``; "" when it did.
+
+        The bot resolves a conversation alone when it files no ticket, asks no approval, and its
+        last action's replies are not a dead end; a note to the technicians for their information (a phishing
+        report nobody fell for) is allowed.
+        """
         told = any(line["to"] == TECHNICIANS for line in self.console.lines)
         if outcome == Outcome.TICKET and not effects.tickets:
             return "expected outcome ticket, but no ticket was filed"
@@ -211,15 +227,13 @@ class _Player:
             return "expected outcome handoff, but the technicians were never written to"
         if outcome in RESOLVED:
             routed = [what for what, happened in (("a ticket was filed", effects.tickets),
-                                                  ("an approval was asked", effects.approvals),
-                                                  ("the technicians were written to", told)) if happened]
+                                                  ("an approval was asked", effects.approvals)) if happened]
             if routed:
                 return f"expected outcome {outcome.value} (the bot alone), but {routed[0]}"
-            mine = [line for line in self.console.lines if line["to"] == self.user]
-            if mine and is_dead_end(mine[-1]):
-                return f"expected outcome {outcome.value}, but the last reply is a dead end (nothing to click)"
-            if not mine:
+            if not any(line["to"] == self.user for line in self.console.lines):
                 return f"expected outcome {outcome.value}, but the bot never answered"
+            if is_dead_end([line for line in last if line["to"] == self.user]):
+                return f"expected outcome {outcome.value}, but the last reply is a dead end (nothing to click)"
         return ""
 
     async def _effects(self) -> _Effects:
