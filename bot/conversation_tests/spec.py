@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.errors import ConfigError
+from bot.errors import DataFileError
 
 __all__ = [
     "RESOLVED",
@@ -41,14 +41,8 @@ __all__ = [
 ]
 
 
-class ConversationFileError(ConfigError):
+class ConversationFileError(DataFileError):
     """A conversation test file is not valid. The message names the file and line."""
-
-    def __init__(self, path: str, line: int | None, message: str) -> None:
-        self.path = path
-        self.line = line
-        where = f"{path}:{line}" if line is not None else path
-        super().__init__(f"{where}: {message}")
 
 
 class Outcome(StrEnum):
