@@ -382,7 +382,7 @@ def teams_package(
 
 
 @app.command("test")
-def test(
+def conversation_tests(
     files: Annotated[list[Path], typer.Argument(help="YAML files (or folders) of conversations.")],
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")
                          ] = None,
@@ -411,7 +411,11 @@ def test(
         raise typer.Exit(2) from None
     out.print(report.summary())
     if json_file is not None:
-        json_file.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        try:
+            json_file.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot write {escape(str(json_file))}: {escape(exc.strerror or str(exc))}")
+            raise typer.Exit(2) from None
     if report.failed:
         raise typer.Exit(1)
 

@@ -114,3 +114,13 @@ def test_a_missing_file_is_a_clear_error(workspace: Path) -> None:
     """A path that does not exist is named."""
     result = runner.invoke(app, ["test", "nowhere.yml"])
     assert result.exit_code == 2 and "nowhere.yml: no such file or folder" in result.output
+
+
+def test_a_report_that_cannot_be_written_is_a_clear_error(workspace: Path) -> None:
+    """--json into a folder that does not exist: the results are printed, then one error line, exit 2."""
+    (workspace / "one.yml").write_text('- name: thanks\n  steps:\n    - say: "thanks"\n  outcome: declined\n',
+                                       encoding="utf-8")
+    result = runner.invoke(app, ["test", "one.yml", "--json", str(workspace / "missing" / "report.json")])
+    assert result.exit_code == 2
+    assert "pass  thanks" in result.output and "cannot write" in result.output
+    assert "Traceback" not in result.output
