@@ -1,4 +1,4 @@
-"""The ``helpdesk`` command: run, shell, nlu, db, audit, kb, announce."""
+"""The ``helpdesk`` command: run, shell, test, nlu, db, audit, kb, announce."""
 
 from __future__ import annotations
 
@@ -379,3 +379,46 @@ def teams_package(
         raise typer.Exit(2) from None
     write_package(output, manifest)
     Console().print(f"wrote {output}: upload it in Teams admin center > Teams apps > Manage apps > Upload")
+
+
+@app.command("test")
+def conversation_tests(
+    files: Annotated[list[Path], typer.Argument(help="YAML files (or folders) of conversations.")],
+    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")
+                         ] = None,
+) -> None:
+    """Run the desk's end-to-end conversation tests through the console chat, on a throwaway database.
+
+    One line per conversation (pass, or the first failing step and what the bot said), then the share
+    the bot resolved and the share it routed to a technician. Exit 1 if any conversation fails.
+    """
+    from bot.conversation_tests import ConversationFileError, load_conversations, run_conversations
+    from bot.conversation_tests.runner import throwaway_bot
+
+    try:
+        conversations = load_conversations(files)
+    except ConversationFileError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    settings = _settings()
+    _logging(settings, quiet=True)
+    out = Console(soft_wrap=True, highlight=False)
+    try:
+        with throwaway_bot(settings) as bot:
+            report = asyncio.run(run_conversations(bot, conversations, lambda r: out.print(escape(r.line()))))
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    out.print(report.summary())
+    if json_file is not None:
+        try:
+            json_file.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot write {escape(str(json_file))}: {escape(exc.strerror or str(exc))}")
+            raise typer.Exit(2) from None
+    if report.failed:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DataFileError",
     "DirectoryError",
     "HelpdeskError",
     "IntegrationError",
@@ -28,14 +29,18 @@ class ConfigError(HelpdeskError):
     """The settings or the data the bot starts from are wrong; fail at start-up."""
 
 
-class TrainingDataError(ConfigError):
-    """An NLU training file is not valid. The message names the file and line."""
+class DataFileError(ConfigError):
+    """A data file the bot reads is not valid. The message names the file and line."""
 
     def __init__(self, path: str, line: int | None, message: str) -> None:
         self.path = path
         self.line = line
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {message}")
+
+
+class TrainingDataError(DataFileError):
+    """An NLU training file is not valid. The message names the file and line."""
 
 
 class UserFacingError(HelpdeskError):

@@ -43,6 +43,8 @@ class ConsoleChannel:
         self.bot = bot
         self.on_line = on_line
         self.lines: list[Line] = []
+        self.last_turn: Turn | None = None
+        """The newest turn handled, with the parse the router made of it (``helpdesk test`` reads its intent)."""
         self._shown_in: dict[str, str] = {}
 
     async def send(self, reply: Reply, origin: Turn | None) -> None:
@@ -98,6 +100,7 @@ class ConsoleChannel:
 
     async def _handle(self, turn: Turn) -> list[Line]:
         start = len(self.lines)
+        self.last_turn = turn
         await self.bot.expire_approvals()
         await self.bot.handle(turn)
         return self.lines[start:]

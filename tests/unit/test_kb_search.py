@@ -140,7 +140,7 @@ def test_best_answers_questions_that_have_an_article(real_kb: KnowledgeBase, que
 
 
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
-    assert real_kb.errors == [] and len(real_kb.articles) == 50
+    assert real_kb.errors == [] and len(real_kb.articles) == len(list(real_kb.folder.glob("*.md")))
     assert all(3 <= len(a.questions) <= 6 for a in real_kb.articles)
 
 
