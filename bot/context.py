@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.services.announcements import AnnouncementService
     from bot.services.audit import AuditLog
     from bot.services.notices import NoticeBoard
+    from bot.services.outcomes import OutcomeLog
     from bot.services.questions import QuestionLog
     from bot.services.scheduler import JobFunction
     from bot.settings import Settings
@@ -105,6 +106,11 @@ class Context:
     def questions(self) -> QuestionLog:
         """The log of how-to questions, answers and feedback."""
         return self.bot.questions
+
+    @property
+    def outcomes(self) -> OutcomeLog:
+        """How conversations end (answered, resolved, escalated), for the manager's dashboard."""
+        return self.bot.outcomes
 
     @property
     def directory(self) -> Directory:

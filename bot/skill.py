@@ -64,6 +64,9 @@ class Intent:
         if system and self.label_about:
             return self.label_about.format(system=system)
         return self.label or self.name.replace("_", " ").capitalize()
+    is_request: bool = True
+    """False for what is not a request for help (small talk, a technician's own work): starting it opens no
+    conversation on the manager's dashboard."""
 
 
 @dataclass(frozen=True)
