@@ -1,10 +1,14 @@
-"""``GET /dashboard``: the desk at a glance for technicians, in a browser (and as JSON for scripts).
+"""``GET /dashboard``: the manager's figures and the desk at a glance, in a browser (and as JSON for scripts).
 
-One read-only page: open tickets, requests waiting in the outbox while the
-ticket system is down, approvals waiting for a technician, current outages,
-the latest announcements with their delivery and acknowledgement counts, and
-the questions the knowledge base could not answer in the last 30 days
-(grouped as ``helpdesk kb gaps`` does).
+One read-only page. First the manager's view for a period (``?days=7|30|90``,
+default 30, or ``?month=2026-11``): deflection per week, volumes, what to write
+next, resets and unlocks, tickets, announcements and the estimated savings, each
+chart beside its table (``bot.reports``). Then the technicians' live queue: open
+tickets (urgent first), requests waiting in the outbox while the ticket system
+is down, approvals waiting, current outages, the latest announcements and the
+questions the knowledge base could not answer in the last 30 days (grouped as
+``helpdesk kb gaps`` does). ``GET /dashboard/report?month=2026-11&format=html|csv``
+is the printable monthly report (``helpdesk report``).
 
 It is served only when ``HELPDESK_DASHBOARD_TOKEN`` is set (404 otherwise),
 and asks for that token as the password of HTTP Basic authentication (any
@@ -20,7 +24,7 @@ import base64
 import binascii
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from html import escape
@@ -29,17 +33,25 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.errors import IntegrationError
+from bot.reports.export import to_csv
+from bot.reports.figures import Figures, Period, gather, month_of
+from bot.reports.page import STYLE, report_page, sections
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.integrations.tickets import TicketView
 
-__all__ = ["DeskStatus", "dashboard_handler", "desk_status", "render_html"]
+__all__ = ["DeskStatus", "dashboard_handler", "desk_status", "figures_for", "period_of", "render_html",
+           "report_title"]
 
 log = logging.getLogger(__name__)
 MAX_TICKETS = 100
 MAX_ANNOUNCEMENTS = 10
 MAX_GAPS = 10
 GAPS_WINDOW = timedelta(days=30)
+PERIOD_DAYS = (7, 30, 90)
+DEFAULT_DAYS = 30
+URGENT_FIRST = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
 @dataclass
@@ -58,19 +70,26 @@ class DeskStatus:
     kb_gaps: list[dict[str, str]] = field(default_factory=list)
 
 
-async def desk_status(bot: Bot) -> DeskStatus:
-    """Gather the desk's state from the bot's services."""
+async def open_tickets(bot: Bot) -> tuple[list[TicketView] | None, str | None]:
+    """The open tickets, urgent first (None and the reason when the ticket system does not answer)."""
+    try:
+        tickets = await bot.tickets.list_open()
+    except IntegrationError as exc:
+        return None, str(exc)
+    return sorted(tickets, key=lambda t: URGENT_FIRST.get(t.urgency, 2)), None
+
+
+async def desk_status(bot: Bot, tickets: list[TicketView] | None = None, error: str | None = None) -> DeskStatus:
+    """Gather the desk's state from the bot's services (``tickets``: from ``open_tickets``, when known)."""
     local = bot.settings.local_time
     status = DeskStatus(generated_at=local(bot.clock()),
                         nlu=f"{bot.nlu.name} ({'ready' if bot.nlu_ready else 'not ready'})",
                         channels=sorted(bot.channels))
-    try:
-        tickets = await bot.tickets.list_open()
-    except IntegrationError as exc:
-        status.tickets_error = str(exc)
-    else:
-        status.tickets = [{"key": t.key, "summary": t.summary, "status": t.status, "reporter": t.reporter,
-                           "assignee": t.assignee or "", "urgency": t.urgency} for t in tickets[:MAX_TICKETS]]
+    if tickets is None and error is None:
+        tickets, error = await open_tickets(bot)
+    status.tickets_error = error
+    status.tickets = [{"key": t.key, "summary": t.summary, "status": t.status, "reporter": t.reporter,
+                       "assignee": t.assignee or "", "urgency": t.urgency} for t in (tickets or [])[:MAX_TICKETS]]
     status.outbox_waiting = await bot.ticket_outbox.waiting()
     status.approvals = [{"id": str(a.id), "summary": a.summary, "requester": a.requester,
                          "expires": local(a.expires_at)} for a in await bot.approvals.pending()]
@@ -98,8 +117,43 @@ def _table(title: str, rows: list[dict[str, str]], empty: str) -> str:
     return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
 
 
-def render_html(status: DeskStatus) -> str:
-    """The page: one table per part, every value escaped."""
+def period_of(bot: Bot, query: Mapping[str, str]) -> Period:
+    """The period a request asks for: ``month=2026-11`` or ``days=7|30|90`` (30 by default).
+
+    Raises ValueError with a message to show for anything else.
+    """
+    if query.get("month"):
+        return Period.of_month(query["month"], bot.settings.timezone)
+    days = query.get("days") or str(DEFAULT_DAYS)
+    if not days.isdigit() or int(days) not in PERIOD_DAYS:
+        raise ValueError(f"days must be one of {', '.join(map(str, PERIOD_DAYS))}")
+    return Period.last_days(int(days), bot.clock())
+
+
+async def figures_for(bot: Bot, period: Period, tickets: list[TicketView] | None = None) -> Figures:
+    """Settle the conversations whose time is up, then count the period's figures (off the event loop)."""
+    await bot.outcomes.settle_soon()
+    return await asyncio.to_thread(gather, bot.db, bot.settings, period, tickets, bot.clock())
+
+
+def report_title(period: Period) -> str:
+    """The heading of the monthly report."""
+    return f"IT helpdesk: {period.label}"
+
+
+def _navigation(bot: Bot, period: Period) -> str:
+    this_month = month_of(bot.clock(), bot.settings.timezone)
+    links = [(f"?days={days}", f"{days} days") for days in PERIOD_DAYS]
+    links.append((f"?month={this_month}", "this month"))
+    month = period.month or this_month
+    links.append((f"/dashboard/report?month={month}", "monthly report (print)"))
+    links.append((f"/dashboard/report?month={month}&format=csv", "monthly report (CSV)"))
+    return "<nav>" + "".join(f"<a href=\"{escape(href)}\">{escape(text)}</a>" for href, text in links) + "</nav>"
+
+
+def render_html(status: DeskStatus, manager: str = "") -> str:
+    """The page: the manager's sections (``manager``, already HTML), then one table per part of the desk,
+    every value escaped."""
     if status.tickets_error is not None:
         tickets = f"<h2>Open tickets</h2><p class=error>{escape(status.tickets_error)}</p>"
     else:
@@ -115,12 +169,10 @@ def render_html(status: DeskStatus) -> str:
     ]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>Helpdesk dashboard</title>"
-        "<meta http-equiv=refresh content=60><style>body{font-family:sans-serif;margin:2em}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-        ".error{color:#a00}</style></head><body><h1>Helpdesk dashboard</h1>"
+        f"<meta http-equiv=refresh content=300><style>{STYLE}</style></head><body><h1>Helpdesk dashboard</h1>"
         f"<p>{escape(status.generated_at)} · NLU: {escape(status.nlu)} · "
         f"channels: {escape(', '.join(status.channels) or 'none')}</p>"
-        + "".join(parts) + "</body></html>"
+        + manager + "<h2>The desk now</h2>" + "".join(parts) + "</body></html>"
     )
 
 
@@ -138,8 +190,10 @@ def _token_given(request: web.Request) -> str:
     return ""
 
 
-def dashboard_handler(bot: Bot, as_json: bool = False) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The aiohttp handler of ``GET /dashboard`` (or ``/dashboard.json`` with ``as_json``) for ``bot``."""
+def dashboard_handler(bot: Bot, as_json: bool = False,
+                      report: bool = False) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The aiohttp handler of ``GET /dashboard`` (``/dashboard.json`` with ``as_json``, the monthly
+    ``/dashboard/report`` with ``report``) for ``bot``."""
 
     async def dashboard(request: web.Request) -> web.StreamResponse:
         token = bot.settings.dashboard_token
@@ -148,11 +202,37 @@ def dashboard_handler(bot: Bot, as_json: bool = False) -> Callable[[web.Request]
         if not hmac.compare_digest(_token_given(request).encode(), token.get_secret_value().encode()):
             return web.Response(status=401, text="the dashboard token is needed",
                                 headers={"WWW-Authenticate": 'Basic realm="helpdesk dashboard"'})
-        status = await desk_status(bot)
+        try:
+            period = period_of(bot, request.query)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        if report:
+            return await _report(bot, period, request.query.get("format", "html"))
+        tickets, error = await open_tickets(bot)
+        status = await desk_status(bot, tickets, error)
+        figures = await figures_for(bot, period, tickets)
         if as_json:
-            body: dict[str, Any] = asdict(status)
+            body: dict[str, Any] = {**asdict(status), **asdict(figures)}
             return web.json_response(body)
-        return web.Response(text=render_html(status), content_type="text/html",
-                            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+        page = render_html(status, _navigation(bot, period) + sections(figures))
+        return web.Response(text=page, content_type="text/html", headers=_PAGE_HEADERS)
 
     return dashboard
+
+
+_PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"}
+
+
+async def _report(bot: Bot, period: Period, form: str) -> web.Response:
+    """The monthly report as a printable page or a CSV download."""
+    tickets, _ = await open_tickets(bot)
+    figures = await figures_for(bot, period, tickets)
+    if form == "csv":
+        name = f"helpdesk-{period.month or 'period'}.csv"
+        return web.Response(text=to_csv(figures), content_type="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"', **_PAGE_HEADERS})
+    if form != "html":
+        return web.json_response({"error": "format must be html or csv"}, status=400)
+    return web.Response(text=report_page(figures, report_title(period)), content_type="text/html",
+                        headers=_PAGE_HEADERS)

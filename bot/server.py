@@ -41,5 +41,6 @@ def build_web_app(bot: Bot) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/dashboard", dashboard_handler(bot))
     app.router.add_get("/dashboard.json", dashboard_handler(bot, as_json=True))
+    app.router.add_get("/dashboard/report", dashboard_handler(bot, report=True))
     app.router.add_post("/jira/webhook", jira_webhook_handler(bot))
     return app
