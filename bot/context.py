@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.services.announcements import AnnouncementService
     from bot.services.audit import AuditLog
     from bot.services.notices import NoticeBoard
+    from bot.reports.figures import Figures, Period
     from bot.services.outcomes import OutcomeLog
     from bot.services.questions import QuestionLog
     from bot.services.scheduler import JobFunction
@@ -111,6 +112,12 @@ class Context:
     def outcomes(self) -> OutcomeLog:
         """How conversations end (answered, resolved, escalated), for the manager's dashboard."""
         return self.bot.outcomes
+
+    async def figures(self, period: Period) -> Figures:
+        """The manager's figures for ``period`` (outcomes settled first; the live ticket queue left out)."""
+        from bot.dashboard import figures_for  # the dashboard sits above the engine; import it when asked
+
+        return await figures_for(self.bot, period)
 
     @property
     def directory(self) -> Directory:
