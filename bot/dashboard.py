@@ -148,7 +148,10 @@ def _navigation(bot: Bot, period: Period) -> str:
     month = period.month or this_month
     links.append((f"/dashboard/report?month={month}", "monthly report (print)"))
     links.append((f"/dashboard/report?month={month}&format=csv", "monthly report (CSV)"))
-    return "<nav>" + "".join(f"<a href=\"{escape(href)}\">{escape(text)}</a>" for href, text in links) + "</nav>"
+    nav = "<nav>" + "".join(f"<a href=\"{escape(href)}\">{escape(text)}</a>" for href, text in links) + "</nav>"
+    local = bot.settings.local_time
+    return (f"{nav}<h2>The manager's view: {escape(period.label)}</h2>"
+            f"<p>Conversations begun from {escape(local(period.start))} to {escape(local(period.end))}.</p>")
 
 
 def render_html(status: DeskStatus, manager: str = "") -> str:

@@ -5,6 +5,7 @@ Every chart is ``(svg, table)``: the table beside it holds the same numbers for 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from html import escape
@@ -35,13 +36,24 @@ def bars(title: str, labels: Sequence[str], series: Sequence[Series], *, stacked
     chart = kind(style=_STYLE, width=width, height=height, js=[], disable_xml_declaration=True,
                  explicit_size=True, title=title, legend_at_bottom=True, legend_at_bottom_columns=4,
                  show_legend=len(series) > 1, truncate_label=28, truncate_legend=24, print_zeroes=False,
-                 x_label_rotation=0 if horizontal or len(labels) <= 6 else 30, min_scale=1, max_scale=8,
-                 no_data_text="nothing in this period")
+                 x_label_rotation=0 if horizontal or len(labels) <= 6 else 30,
+                 y_labels=_whole_numbers(series, stacked), no_data_text="nothing in this period")
     chart.x_labels = list(labels)
     for name, values in series:
         chart.add(name, list(values))
     svg = str(chart.render(is_unicode=True))
     return _COMMENT.sub("", _SCRIPT.sub("", svg))
+
+
+def _whole_numbers(series: Sequence[Series], stacked: bool) -> list[int]:
+    """Axis labels for counts: whole numbers from 0, about six of them."""
+    columns = list(zip(*(values for _, values in series), strict=True)) or [()]
+    if stacked:
+        top = max(sum(v or 0 for v in column) for column in columns)
+    else:
+        top = max((v or 0 for column in columns for v in column), default=0)
+    step = max(1, math.ceil(top / 6))
+    return list(range(0, int(top) + step + 1, step)) if top else [0, 1]
 
 
 def table(caption: str, head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
