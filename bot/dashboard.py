@@ -172,7 +172,7 @@ def render_html(status: DeskStatus, manager: str = "") -> str:
     ]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>Helpdesk dashboard</title>"
-        f"<meta http-equiv=refresh content=300><style>{STYLE}</style></head><body><h1>Helpdesk dashboard</h1>"
+        f"<meta http-equiv=refresh content=60><style>{STYLE}</style></head><body><h1>Helpdesk dashboard</h1>"
         f"<p>{escape(status.generated_at)} · NLU: {escape(status.nlu)} · "
         f"channels: {escape(', '.join(status.channels) or 'none')}</p>"
         + manager + "<h2>The desk now</h2>" + "".join(parts) + "</body></html>"

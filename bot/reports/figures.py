@@ -213,21 +213,21 @@ def _tickets(session: Session, settings: Settings, period: Period, open_tickets:
              now: datetime) -> dict[str, Any]:
     """Tickets the bot opened in the period; open tickets by age and urgency; median hours to the first
     technician response (a take, resolve or comment in chat, or a built-in queue comment by someone else)."""
-    opened = session.exec(select(TicketLink.key, TicketLink.created_at).where(
-        col(TicketLink.created_at) >= period.start, col(TicketLink.created_at) < period.end)).all()
-    created = dict(opened)
-    responses: dict[str, datetime] = {}
-    if created:
-        keys = list(created)
-        for key, at in session.exec(select(AuditEntry.target, func.min(AuditEntry.at)).where(
-                col(AuditEntry.action).in_(_FIRST_RESPONSE_ACTIONS), col(AuditEntry.target).in_(keys),
-                col(AuditEntry.actor).in_(settings.technicians or [""])).group_by(AuditEntry.target)).all():
-            responses[key] = at
-        for key, at in session.exec(select(BuiltinTicket.key, func.min(TicketComment.created_at)).join(
-                TicketComment, col(TicketComment.ticket_id) == col(BuiltinTicket.id)).where(
-                col(BuiltinTicket.key).in_(keys), TicketComment.author != BuiltinTicket.reporter)
-                .group_by(BuiltinTicket.key)).all():
-            responses[key] = min(at, responses.get(key, at))
+    opened_in_period = (col(TicketLink.created_at) >= period.start, col(TicketLink.created_at) < period.end)
+    created = dict(session.exec(select(TicketLink.key, TicketLink.created_at).where(*opened_in_period)).all())
+    responses: dict[str, datetime] = dict(session.exec(
+        select(TicketLink.key, func.min(AuditEntry.at))
+        .join(AuditEntry, col(AuditEntry.target) == col(TicketLink.key))
+        .where(*opened_in_period, col(AuditEntry.at) >= period.start,
+               col(AuditEntry.action).in_(_FIRST_RESPONSE_ACTIONS), col(AuditEntry.actor).in_(settings.technicians))
+        .group_by(TicketLink.key)).all())
+    for key, at in session.exec(
+            select(BuiltinTicket.key, func.min(TicketComment.created_at))
+            .join(TicketComment, col(TicketComment.ticket_id) == col(BuiltinTicket.id))
+            .where(col(BuiltinTicket.created_at) >= period.start, col(BuiltinTicket.created_at) < period.end,
+                   col(TicketComment.created_at) >= period.start, TicketComment.author != BuiltinTicket.reporter)
+            .group_by(BuiltinTicket.key)).all():
+        responses[key] = min(at, responses.get(key, at))
     hours = [(responses[key] - created[key]).total_seconds() / 3600 for key in responses if key in created]
     by_age: dict[str, dict[str, int]] | None = None
     if open_tickets is not None:
