@@ -391,7 +391,7 @@ def report(
             close_backend = getattr(backend, "close", None)
             if close_backend is not None:
                 close_backend()
-        figures = gather(database, settings, period, tickets, min(utcnow(), period.end))
+        figures = gather(database, settings, period, tickets, utcnow())
     text = to_csv(figures) if form == "csv" else report_page(figures, report_title(period))
     if output is None:
         typer.echo(text, nl=False)

@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from bot.integrations.mail import Mailer
     from bot.integrations.ticket_outbox import TicketOutbox
     from bot.integrations.tickets import TicketQueue
+    from bot.reports.figures import Figures, Period
     from bot.services.account_requests import AccountRequests
     from bot.services.announcements import AnnouncementService
     from bot.services.audit import AuditLog
     from bot.services.notices import NoticeBoard
-    from bot.reports.figures import Figures, Period
     from bot.services.outcomes import OutcomeLog
     from bot.services.questions import QuestionLog
     from bot.services.scheduler import JobFunction
@@ -115,7 +115,7 @@ class Context:
 
     async def figures(self, period: Period) -> Figures:
         """The manager's figures for ``period`` (outcomes settled first; the live ticket queue left out)."""
-        from bot.dashboard import figures_for  # the dashboard sits above the engine; import it when asked
+        from bot.reports.figures import figures_for  # charts and reports load only when a manager asks
 
         return await figures_for(self.bot, period)
 

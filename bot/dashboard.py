@@ -34,14 +34,14 @@ from aiohttp import web
 
 from bot.errors import IntegrationError
 from bot.reports.export import to_csv
-from bot.reports.figures import Figures, Period, gather, month_of
+from bot.reports.figures import Period, figures_for, month_of
 from bot.reports.page import STYLE, report_page, sections
 
 if TYPE_CHECKING:
     from bot.app import Bot
     from bot.integrations.tickets import TicketView
 
-__all__ = ["DeskStatus", "dashboard_handler", "desk_status", "figures_for", "period_of", "render_html",
+__all__ = ["DeskStatus", "dashboard_handler", "desk_status", "open_tickets", "period_of", "render_html",
            "report_title"]
 
 log = logging.getLogger(__name__)
@@ -128,12 +128,6 @@ def period_of(bot: Bot, query: Mapping[str, str]) -> Period:
     if not days.isdigit() or int(days) not in PERIOD_DAYS:
         raise ValueError(f"days must be one of {', '.join(map(str, PERIOD_DAYS))}")
     return Period.last_days(int(days), bot.clock())
-
-
-async def figures_for(bot: Bot, period: Period, tickets: list[TicketView] | None = None) -> Figures:
-    """Settle the conversations whose time is up, then count the period's figures (off the event loop)."""
-    await bot.outcomes.settle_soon()
-    return await asyncio.to_thread(gather, bot.db, bot.settings, period, tickets, bot.clock())
 
 
 def report_title(period: Period) -> str:

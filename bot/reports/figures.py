@@ -5,11 +5,13 @@ Each figure says how it is counted in its docstring; the README's dashboard sect
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func
@@ -32,7 +34,11 @@ from bot.store import (
 )
 from bot.store import Ticket as BuiltinTicket
 
-__all__ = ["AGE_BUCKETS", "URGENCIES", "Figures", "Period", "gather", "month_of"]
+if TYPE_CHECKING:
+    from bot.app import Bot
+    from bot.integrations.tickets import TicketView
+
+__all__ = ["AGE_BUCKETS", "URGENCIES", "Figures", "Period", "figures_for", "gather", "month_of"]
 
 URGENCIES = ("urgent", "high", "normal", "low")
 AGE_BUCKETS = (("under 1 day", timedelta(days=1)), ("1 to 3 days", timedelta(days=3)),
@@ -100,7 +106,14 @@ class Figures:
     savings: dict[str, Any] = field(default_factory=dict)
 
 
-def gather(db: Database, settings: Settings, period: Period, open_tickets: list[Any] | None = None,
+async def figures_for(bot: Bot, period: Period, tickets: list[TicketView] | None = None) -> Figures:
+    """Settle the conversations whose time is up, then count ``bot``'s figures for ``period`` (off the event
+    loop). ``tickets``: the open tickets, when the caller has them."""
+    await bot.outcomes.settle_soon()
+    return await asyncio.to_thread(gather, bot.db, bot.settings, period, tickets, bot.clock())
+
+
+def gather(db: Database, settings: Settings, period: Period, open_tickets: list[TicketView] | None = None,
            now: datetime | None = None) -> Figures:
     """Count the period's figures. ``open_tickets`` (TicketViews, when the ticket system answered) feed the
     open-by-age-and-urgency table; run it off the event loop (it blocks on the database)."""
@@ -108,36 +121,65 @@ def gather(db: Database, settings: Settings, period: Period, open_tickets: list[
 
     def run(session: Session) -> Figures:
         in_period = (col(Conversation.started_at) >= period.start, col(Conversation.started_at) < period.end)
-        deflection = _deflection(session, in_period)
+        groups = _groups(session, in_period)
+        deflection = _deflection(groups)
         return Figures(
             period={"start": period.start.isoformat(), "end": period.end.isoformat(), "label": period.label},
             deflection=deflection,
             weeks=_weeks(session, period, in_period),
-            volume=_volume(session, in_period),
-            top_topics=_top_topics(session, in_period),
+            volume=_volume(groups),
+            top_topics=_top_topics(groups),
             not_understood=_not_understood(session, in_period),
             accounts=_accounts(session, period),
             ticket_figures=_tickets(session, settings, period, open_tickets, now),
             announcement_figures=_announcements(session, period),
-            savings=_savings(session, settings, in_period, deflection),
+            savings=_savings(settings, groups, deflection),
         )
 
     return db.call(run)
 
 
-def _deflection(session: Session, in_period: tuple[Any, ...]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Group:
+    """How many conversations of the period share these values (one row of one GROUP BY)."""
+
+    skill: str
+    intent: str
+    topic: str
+    department: str
+    channel: str
+    outcome: str
+    escalation: str | None
+    count: int
+
+
+def _groups(session: Session, in_period: tuple[Any, ...]) -> list[_Group]:
+    """The period's conversations counted in one scan, by every value a figure splits them by."""
+    columns = (Conversation.skill, Conversation.intent, Conversation.topic, Conversation.department,
+               Conversation.channel, Conversation.outcome, Conversation.escalation)
+    rows = session.exec(select(*columns, func.count()).where(*in_period).group_by(*columns)).all()
+    return [_Group(*row[:-1], count=int(row[-1])) for row in rows]
+
+
+def _count(groups: list[_Group], key: Callable[[_Group], str | None]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for group in groups:
+        name = key(group) or "unknown"
+        counts[name] = counts.get(name, 0) + group.count
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _deflection(groups: list[_Group]) -> dict[str, Any]:
     """Conversations begun in the period, by outcome; ``rate`` = resolved (both kinds) / conversations."""
-    counts = dict(session.exec(select(Conversation.outcome, func.count()).where(*in_period)
-                               .group_by(Conversation.outcome)).all())
-    escalations = dict(session.exec(select(Conversation.escalation, func.count()).where(
-        *in_period, Conversation.outcome == Outcome.ESCALATED).group_by(Conversation.escalation)).all())
+    counts = _count(groups, lambda g: g.outcome)
     total = sum(counts.values())
     figures: dict[str, Any] = {"conversations": total}
-    figures.update({outcome.value: int(counts.get(outcome.value, 0)) for outcome in FINAL})
-    figures["in_progress"] = int(counts.get(Outcome.OPEN.value, 0) + counts.get(Outcome.ANSWERED.value, 0))
+    figures.update({outcome.value: counts.get(outcome.value, 0) for outcome in FINAL})
+    figures["in_progress"] = counts.get(Outcome.OPEN.value, 0) + counts.get(Outcome.ANSWERED.value, 0)
     resolved = figures["resolved_confirmed"] + figures["resolved_potential"]
     figures["rate"] = round(resolved / total, 4) if total else 0.0
-    figures["escalated_by"] = {str(kind): int(n) for kind, n in sorted(escalations.items(), key=str)}
+    escalated = [g for g in groups if g.outcome == Outcome.ESCALATED.value]
+    figures["escalated_by"] = dict(sorted(_count(escalated, lambda g: g.escalation).items()))
     return figures
 
 
@@ -157,26 +199,19 @@ def _weeks(session: Session, period: Period, in_period: tuple[Any, ...]) -> list
     return weeks
 
 
-def _volume(session: Session, in_period: tuple[Any, ...]) -> dict[str, dict[str, int]]:
+def _volume(groups: list[_Group]) -> dict[str, dict[str, int]]:
     """Conversations by skill, intent, department (from the identity service, "" as "unknown") and channel."""
-    volume: dict[str, dict[str, int]] = {}
-    for name, column in (("by_skill", Conversation.skill), ("by_intent", Conversation.intent),
-                         ("by_department", Conversation.department), ("by_channel", Conversation.channel)):
-        rows = session.exec(select(column, func.count()).where(*in_period).group_by(column)).all()
-        volume[name] = {str(key or "unknown"): int(n) for key, n in sorted(rows, key=lambda r: (-r[1], str(r[0])))}
-    return volume
+    return {"by_skill": _count(groups, lambda g: g.skill), "by_intent": _count(groups, lambda g: g.intent),
+            "by_department": _count(groups, lambda g: g.department), "by_channel": _count(groups, lambda g: g.channel)}
 
 
-def _top_topics(session: Session, in_period: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _top_topics(groups: list[_Group]) -> list[dict[str, Any]]:
     """The topics (intent and system, or the article answered) most often ending escalated or abandoned."""
-    lost = (Outcome.ESCALATED.value, Outcome.ABANDONED.value)
-    escalated = func.sum(case((Conversation.outcome == Outcome.ESCALATED.value, 1), else_=0))
-    total = func.count()
-    rows = session.exec(select(Conversation.topic, escalated, total).where(
-        *in_period, col(Conversation.outcome).in_(lost)).group_by(Conversation.topic)
-        .order_by(total.desc(), Conversation.topic).limit(TOP_TOPICS)).all()
-    return [{"topic": topic or "unknown", "escalated": int(up), "abandoned": int(n) - int(up), "total": int(n)}
-            for topic, up, n in rows]
+    lost = [g for g in groups if g.outcome in (Outcome.ESCALATED.value, Outcome.ABANDONED.value)]
+    totals = _count(lost, lambda g: g.topic)
+    escalated = _count([g for g in lost if g.outcome == Outcome.ESCALATED.value], lambda g: g.topic)
+    return [{"topic": topic, "escalated": escalated.get(topic, 0), "abandoned": total - escalated.get(topic, 0),
+             "total": total} for topic, total in list(totals.items())[:TOP_TOPICS]]
 
 
 def _not_understood(session: Session, in_period: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -209,35 +244,37 @@ def _accounts(session: Session, period: Period) -> dict[str, Any]:
             "median_minutes_to_decision": round(median(minutes), 1) if minutes else None}
 
 
-def _tickets(session: Session, settings: Settings, period: Period, open_tickets: list[Any] | None,
+def _tickets(session: Session, settings: Settings, period: Period, open_tickets: list[TicketView] | None,
              now: datetime) -> dict[str, Any]:
     """Tickets the bot opened in the period; open tickets by age and urgency; median hours to the first
     technician response (a take, resolve or comment in chat, or a built-in queue comment by someone else)."""
     opened_in_period = (col(TicketLink.created_at) >= period.start, col(TicketLink.created_at) < period.end)
-    created = dict(session.exec(select(TicketLink.key, TicketLink.created_at).where(*opened_in_period)).all())
-    responses: dict[str, datetime] = dict(session.exec(
-        select(TicketLink.key, func.min(AuditEntry.at))
-        .join(AuditEntry, col(AuditEntry.target) == col(TicketLink.key))
-        .where(*opened_in_period, col(AuditEntry.at) >= period.start,
-               col(AuditEntry.action).in_(_FIRST_RESPONSE_ACTIONS), col(AuditEntry.actor).in_(settings.technicians))
-        .group_by(TicketLink.key)).all())
-    for key, at in session.exec(
-            select(BuiltinTicket.key, func.min(TicketComment.created_at))
+    opened = int(session.exec(select(func.count()).select_from(TicketLink).where(*opened_in_period)).one())
+    first: dict[str, tuple[datetime, datetime]] = {
+        key: (created, at) for key, created, at in session.exec(
+            select(TicketLink.key, TicketLink.created_at, func.min(AuditEntry.at))
+            .join(AuditEntry, col(AuditEntry.target) == col(TicketLink.key))
+            .where(*opened_in_period, col(AuditEntry.at) >= period.start,
+                   col(AuditEntry.action).in_(_FIRST_RESPONSE_ACTIONS),
+                   col(AuditEntry.actor).in_(settings.technicians))
+            .group_by(TicketLink.key, TicketLink.created_at)).all()}
+    for key, created, at in session.exec(
+            select(BuiltinTicket.key, BuiltinTicket.created_at, func.min(TicketComment.created_at))
             .join(TicketComment, col(TicketComment.ticket_id) == col(BuiltinTicket.id))
             .where(col(BuiltinTicket.created_at) >= period.start, col(BuiltinTicket.created_at) < period.end,
                    col(TicketComment.created_at) >= period.start, TicketComment.author != BuiltinTicket.reporter)
-            .group_by(BuiltinTicket.key)).all():
-        responses[key] = min(at, responses.get(key, at))
-    hours = [(responses[key] - created[key]).total_seconds() / 3600 for key in responses if key in created]
+            .group_by(BuiltinTicket.key, BuiltinTicket.created_at)).all():
+        first[key] = (created, min(at, first[key][1])) if key in first else (created, at)
+    hours = [(at - created).total_seconds() / 3600 for created, at in first.values()]
     by_age: dict[str, dict[str, int]] | None = None
     if open_tickets is not None:
         by_age = _open_by_age(session, open_tickets, now)
-    return {"opened": len(created), "open": len(open_tickets) if open_tickets is not None else None,
+    return {"opened": opened, "open": len(open_tickets) if open_tickets is not None else None,
             "open_by_age": by_age, "responses_known": len(hours),
             "median_hours_to_first_response": round(median(hours), 1) if hours else None}
 
 
-def _open_by_age(session: Session, tickets: list[Any], now: datetime) -> dict[str, dict[str, int]]:
+def _open_by_age(session: Session, tickets: list[TicketView], now: datetime) -> dict[str, dict[str, int]]:
     keys = [t.key for t in tickets]
     born = dict(session.exec(select(TicketLink.key, TicketLink.created_at).where(col(TicketLink.key).in_(keys))).all())
     born.update(dict(session.exec(select(BuiltinTicket.key, BuiltinTicket.created_at).where(
@@ -271,14 +308,12 @@ def _announcements(session: Session, period: Period) -> list[dict[str, Any]]:
     return rows
 
 
-def _savings(session: Session, settings: Settings, in_period: tuple[Any, ...],
-             deflection: dict[str, Any]) -> dict[str, Any]:
+def _savings(settings: Settings, groups: list[_Group], deflection: dict[str, Any]) -> dict[str, Any]:
     """Resolved conversations times the settings: a reset or unlock at the cost of a reset, anything else at
     the cost of a ticket; hours at the minutes a ticket takes the desk."""
     resolved = deflection["resolved_confirmed"] + deflection["resolved_potential"]
-    resets = int(session.exec(select(func.count()).select_from(Conversation).where(
-        *in_period, Conversation.skill == "accounts",
-        col(Conversation.outcome).in_((Outcome.RESOLVED_CONFIRMED.value, Outcome.RESOLVED_POTENTIAL.value)))).one())
+    kinds = (Outcome.RESOLVED_CONFIRMED.value, Outcome.RESOLVED_POTENTIAL.value)
+    resets = sum(g.count for g in groups if g.skill == "accounts" and g.outcome in kinds)
     money = (resolved - resets) * settings.cost_per_ticket + resets * settings.cost_per_reset
     return {"resolved": resolved, "resets": resets, "hours": round(resolved * settings.minutes_per_ticket / 60, 1),
             "money": round(money, 2), "currency": settings.currency, "cost_per_ticket": settings.cost_per_ticket,

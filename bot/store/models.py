@@ -274,7 +274,7 @@ class TicketLink(SQLModel, table=True):
     system: str = Field(default="", max_length=64)
     status: str = Field(default="", max_length=64)
     last_comment_id: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

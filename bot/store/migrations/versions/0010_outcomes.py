@@ -1,4 +1,5 @@
-"""conversation: one employee's request and its outcome, for the manager's dashboard
+"""conversation: one employee's request and its outcome, for the manager's dashboard; ticket_link.created_at
+indexed for its ticket figures
 
 Revision ID: 0010
 Revises: 0008
@@ -42,9 +43,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_conversation_email_id', ['email', 'id'], unique=False)
         batch_op.create_index('ix_conversation_outcome_updated', ['outcome', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_conversation_started_at'), ['started_at'], unique=False)
+    with op.batch_alter_table('ticket_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ticket_link_created_at'), ['created_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ticket_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ticket_link_created_at'))
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conversation_started_at'))
         batch_op.drop_index('ix_conversation_outcome_updated')
