@@ -31,11 +31,14 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from bot.errors import IntegrationError
 from bot.reports.export import to_csv
 from bot.reports.figures import Period, figures_for, month_of
 from bot.reports.page import STYLE, report_page, sections
+from bot.store import Acknowledgement
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -95,17 +98,23 @@ async def desk_status(bot: Bot, tickets: list[TicketView] | None = None, error: 
                          "expires": local(a.expires_at)} for a in await bot.approvals.pending()]
     status.outages = [{"title": n.title, "since": local(n.created_at),
                        "systems": ", ".join(n.systems)} for n in await bot.notices.active()]
-    for row in await bot.announcements.list(limit=MAX_ANNOUNCEMENTS):
-        acknowledged = ""
-        if row.ack_required and row.id is not None:
-            report = await bot.announcements.report(row.id)
-            acknowledged = str(len(report.acknowledged)) if report else ""
+    latest = await bot.announcements.list(limit=MAX_ANNOUNCEMENTS)
+    counts = await _acknowledgements(bot, [row.id for row in latest if row.ack_required and row.id is not None])
+    for row in latest:
+        acknowledged = str(counts.get(row.id or 0, 0)) if row.ack_required else ""
         status.announcements.append({"id": str(row.id), "title": row.title, "status": row.status,
                                      "sent": f"{row.sent}/{row.total}", "acknowledged": acknowledged})
     gaps = await asyncio.to_thread(bot.questions.gaps, MAX_GAPS, bot.clock() - GAPS_WINDOW)
     status.kb_gaps = [{"times_asked": str(gap.count), "for_example": gap.examples[0] if gap.examples else "",
                        "last_asked": local(gap.last_asked) if gap.last_asked else ""} for gap in gaps]
     return status
+
+
+async def _acknowledgements(bot: Bot, ids: list[int]) -> dict[int, int]:
+    """How many people acknowledged each announcement, counted in one query."""
+    query = (select(Acknowledgement.announcement_id, func.count()).where(col(Acknowledgement.announcement_id).in_(ids))
+             .group_by(Acknowledgement.announcement_id))
+    return dict(await bot.db.run(lambda session: list(session.exec(query).all()))) if ids else {}
 
 
 def _table(title: str, rows: list[dict[str, str]], empty: str) -> str:

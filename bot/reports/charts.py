@@ -5,6 +5,7 @@ Every chart is ``(svg, table)``: the table beside it holds the same numbers for 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from pygal.style import Style
 
 __all__ = ["Series", "bars", "table"]
 
+CACHED = 64
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 """pygal's inline tooltip configuration: the page is static and sends a policy that forbids scripts."""
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -30,7 +32,18 @@ _STYLE = Style(background="white", plot_background="white", foreground="#222", f
 
 def bars(title: str, labels: Sequence[str], series: Sequence[Series], *, stacked: bool = False,
          horizontal: bool = False, width: int = 560, height: int = 300) -> str:
-    """A bar chart of ``series`` over ``labels`` as an ``<svg>`` element (pygal escapes every text)."""
+    """A bar chart of ``series`` over ``labels`` as an ``<svg>`` element (pygal escapes every text).
+
+    The same numbers give the same chart, so it is kept (``CACHED`` charts): the page refreshes every
+    minute, and its charts rarely change between two refreshes.
+    """
+    frozen = tuple((name, tuple(values)) for name, values in series)
+    return _bars(title, tuple(labels), frozen, stacked, horizontal, width, height)
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _bars(title: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple[float | None, ...]], ...],
+          stacked: bool, horizontal: bool, width: int, height: int) -> str:
     kind = {(False, False): pygal.Bar, (True, False): pygal.StackedBar,
             (False, True): pygal.HorizontalBar, (True, True): pygal.HorizontalStackedBar}[(stacked, horizontal)]
     chart = kind(style=_STYLE, width=width, height=height, js=[], disable_xml_declaration=True,

@@ -61,7 +61,6 @@ class Escalation(StrEnum):
 
 FINAL = (Outcome.RESOLVED_CONFIRMED, Outcome.RESOLVED_POTENTIAL, Outcome.ESCALATED, Outcome.ABANDONED,
          Outcome.DECLINED)
-_GOING = (Outcome.OPEN, Outcome.ANSWERED)
 _REVIVABLE = (Outcome.OPEN, Outcome.ANSWERED, Outcome.ABANDONED)
 """A late step in a flow (an answer after the idle time) brings an abandoned conversation back."""
 _TEXT = 500
