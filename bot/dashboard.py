@@ -215,8 +215,7 @@ def dashboard_handler(bot: Bot, as_json: bool = False,
         if report:
             return await _report(bot, period, request.query.get("format", "html"))
         tickets, error = await open_tickets(bot)
-        status = await desk_status(bot, tickets, error)
-        figures = await figures_for(bot, period, tickets)
+        status, figures = await asyncio.gather(desk_status(bot, tickets, error), figures_for(bot, period, tickets))
         if as_json:
             body: dict[str, Any] = {**asdict(status), **asdict(figures)}
             return web.json_response(body)
