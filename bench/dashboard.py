@@ -224,8 +224,9 @@ def main() -> None:
     settings = make_settings(url, dashboard_token=TOKEN)
     bot = Bot(settings, nlu=EmbeddedParser.train(load_training_data(settings.intents_dir)), clock=lambda: NOW)
     bot.start()
-    made: dict[str, Any] = {"conversations": CONVERSATIONS, "reused": True}
-    filled = 0.0
+    earlier = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    made: dict[str, Any] = earlier.get("data", {"conversations": CONVERSATIONS})
+    filled = earlier.get("fill_seconds", 0.0)
     if not arguments.reuse:
         started = time.perf_counter()
         made = _fill(bot.db)
