@@ -2,7 +2,7 @@
 indexed for its ticket figures
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-06 17:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
