@@ -23,7 +23,9 @@ class Reports(Skill):
 
     name = "reports"
     summary = ""  # not offered in "help": it is for managers
-    intents: ClassVar[tuple[Intent, ...]] = (Intent("manager_report", is_request=False),)
+    intents: ClassVar[tuple[Intent, ...]] = (
+        Intent("manager_report", label="How is the helpdesk doing?", offered=False, is_request=False),
+    )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Answer a manager with this month's (last month's, this week's) figures; tell anyone else politely."""
