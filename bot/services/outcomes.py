@@ -145,15 +145,7 @@ class OutcomeLog:
 
     async def resolved(self, email: str) -> None:
         """The employee confirmed the answer helped, or finished a self-service action."""
-        now = self.clock()
-
-        def run(session: Session) -> None:
-            latest = _latest(session, email)
-            if latest is not None and latest.outcome in _REVIVABLE:
-                _end(latest, Outcome.RESOLVED_CONFIRMED, now)
-                session.add(latest)
-
-        await self.db.run(run)
+        await self._change_latest(email, _REVIVABLE, lambda row, now: _end(row, Outcome.RESOLVED_CONFIRMED, now))
 
     async def escalated(self, email: str, how: Escalation) -> None:
         """A ticket, an approval for a technician or a hand-off. Answers given to the same employee within
@@ -179,15 +171,7 @@ class OutcomeLog:
 
     async def unhelpful(self, email: str) -> None:
         """The employee said the answer did not help: the conversation goes on (or is abandoned)."""
-        now = self.clock()
-
-        def run(session: Session) -> None:
-            latest = _latest(session, email)
-            if latest is not None and latest.outcome == Outcome.ANSWERED:
-                latest.outcome, latest.updated_at = Outcome.OPEN.value, now
-                session.add(latest)
-
-        await self.db.run(run)
+        await self._change_latest(email, (Outcome.ANSWERED,), _reopen)
 
     async def forget(self, email: str) -> None:
         """The latest conversation was not a request after all (a technician working the queue)."""
@@ -199,6 +183,19 @@ class OutcomeLog:
 
         await self.db.run(run)
 
+
+    async def _change_latest(self, email: str, when: tuple[Outcome, ...],
+                             change: Callable[[Conversation, datetime], None]) -> None:
+        """``change`` the employee's latest conversation (at the clock's now) if its outcome is one of ``when``."""
+        now = self.clock()
+
+        def run(session: Session) -> None:
+            latest = _latest(session, email)
+            if latest is not None and latest.outcome in when:
+                change(latest, now)
+                session.add(latest)
+
+        await self.db.run(run)
 
     # Settling -----------------------------------------------------------------------------------
 
@@ -247,3 +244,7 @@ def _new(turn: Turn, skill: str, intent: str, topic: str, now: datetime) -> Conv
 
 def _end(row: Conversation, outcome: Outcome, now: datetime) -> None:
     row.outcome, row.ended_at, row.updated_at = outcome.value, now, now
+
+
+def _reopen(row: Conversation, now: datetime) -> None:
+    row.outcome, row.updated_at = Outcome.OPEN.value, now
