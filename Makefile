@@ -40,6 +40,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/slack_http.py
 	$(BIN)/python bench/notice_fanout.py
 	$(BIN)/python bench/nlu_benchmark.py
+	$(BIN)/python bench/dashboard.py
 
 # Rasa 3.6 (Python 3.10) and a model of today's intents/, cached for the live contract tests.
 rasa-env: $(DEV_STAMP)

@@ -28,6 +28,7 @@ from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
 from bot.services.identity import IdentityService
 from bot.services.notices import NoticeBoard
+from bot.services.outcomes import OutcomeLog
 from bot.services.questions import QuestionLog
 from bot.services.scheduler import Scheduler
 from bot.settings import Settings
@@ -71,6 +72,7 @@ class Bot:
         self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url)
         self.notices = NoticeBoard(self.db, clock)
         self.questions = QuestionLog(self.db, clock)
+        self.outcomes = OutcomeLog(self.db, clock, settings.outcome_window, settings.outcome_idle)
         self.directory: Directory = build_directory(settings)
         self.mailer: Mailer | None = _mailer(settings)
         self.account_requests = AccountRequests(self.db, clock)

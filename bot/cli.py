@@ -1,4 +1,4 @@
-"""The ``helpdesk`` command: run, shell, test, nlu, db, audit, kb, announce."""
+"""The ``helpdesk`` command: run, shell, test, nlu, db, audit, kb, announce, report."""
 
 from __future__ import annotations
 
@@ -91,11 +91,13 @@ def _started_bot(settings: Settings) -> Bot:
 
 
 async def _tick_forever(bot: Bot) -> None:
-    """Housekeeping while the bot runs: expire approvals, pick up knowledge base changes."""
+    """Housekeeping while the bot runs: expire approvals, settle conversation outcomes whose time is up, pick
+    up knowledge base changes."""
     while True:
         await asyncio.sleep(TICK_SECONDS)
         try:
             await bot.expire_approvals()
+            await bot.outcomes.settle_soon()
             await asyncio.to_thread(bot.reload_kb_if_changed)
         except Exception:  # keep ticking; the error is logged with its traceback
             logging.getLogger(__name__).exception("housekeeping failed")
@@ -351,6 +353,51 @@ def kb_gaps(
         table.add_row(str(gap.count), "\n".join(gap.examples), ", ".join(sorted(gap.articles)) or "(none found)",
                       gap.last_asked.strftime("%Y-%m-%d %H:%M") if gap.last_asked else "")
     Console().print(table)
+
+
+@app.command()
+def report(
+    month: Annotated[str, typer.Option("--month", help="The calendar month, like 2026-11.")],
+    form: Annotated[str, typer.Option("--format", help="html (a printable page) or csv.")] = "html",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")] = None,
+) -> None:
+    """The monthly report for the city manager: deflection, volumes, tickets, resets, savings."""
+    from bot.dashboard import report_title
+    from bot.errors import IntegrationError
+    from bot.integrations.tickets import build_ticket_backend
+    from bot.reports.export import to_csv
+    from bot.reports.figures import Period, gather
+    from bot.reports.page import report_page
+    from bot.services.outcomes import OutcomeLog
+
+    settings = _settings()
+    if form not in ("html", "csv"):
+        err.print("[red]error:[/red] --format must be html or csv")
+        raise typer.Exit(2)
+    try:
+        period = Period.of_month(month, settings.timezone)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] --month: {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    with _database(settings) as database:
+        OutcomeLog(database, utcnow, settings.outcome_window, settings.outcome_idle).settle()
+        backend = build_ticket_backend(settings, database, utcnow)
+        try:
+            tickets = asyncio.run(backend.list_open())
+        except IntegrationError as exc:
+            err.print(f"warning: open tickets left out: {escape(str(exc))}")
+            tickets = None
+        finally:
+            close_backend = getattr(backend, "close", None)
+            if close_backend is not None:
+                close_backend()
+        figures = gather(database, settings, period, tickets, utcnow())
+    text = to_csv(figures) if form == "csv" else report_page(figures, report_title(period))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    err.print(f"wrote {output}")
 
 
 @teams_app.command("package")

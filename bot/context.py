@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from bot.integrations.mail import Mailer
     from bot.integrations.ticket_outbox import TicketOutbox
     from bot.integrations.tickets import TicketQueue
+    from bot.reports.figures import Figures, Period
     from bot.services.account_requests import AccountRequests
     from bot.services.announcements import AnnouncementService
     from bot.services.audit import AuditLog
     from bot.services.notices import NoticeBoard
+    from bot.services.outcomes import OutcomeLog
     from bot.services.questions import QuestionLog
     from bot.services.scheduler import JobFunction
     from bot.settings import Settings
@@ -105,6 +107,17 @@ class Context:
     def questions(self) -> QuestionLog:
         """The log of how-to questions, answers and feedback."""
         return self.bot.questions
+
+    @property
+    def outcomes(self) -> OutcomeLog:
+        """How conversations end (answered, resolved, escalated), for the manager's dashboard."""
+        return self.bot.outcomes
+
+    async def figures(self, period: Period) -> Figures:
+        """The manager's figures for ``period`` (outcomes settled first; the live ticket queue left out)."""
+        from bot.reports.figures import figures_for  # charts and reports load only when a manager asks
+
+        return await figures_for(self.bot, period)
 
     @property
     def directory(self) -> Directory:

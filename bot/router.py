@@ -160,6 +160,8 @@ class Router:
                 if slot.entity == entity["entity"] and slot.name not in filled:
                     filled[slot.name] = entity["value"]
         await self.bot.conversations.save(turn, pending={}, last_intent=intent, misses=0)
+        if declared.is_request:
+            await self.bot.outcomes.begin(turn, skill.name, intent)
         await self._run(turn, skill, intent, filled)
         return skill.name
 
@@ -363,9 +365,11 @@ class Router:
         buttons += [Button(f"intent:{TICKET_INTENT}", "Open a ticket"),
                     Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None))]
         intent, confidence = _top(turn.parse or {})  # type: ignore[arg-type]
+        declined = intent == "out_of_scope" and confidence >= settings.nlu_threshold and misses < MISSES_BEFORE_HUMAN
+        await self.bot.outcomes.missed(turn, declined=declined and len(buttons) <= 2)
         if len(buttons) > 2:
             text = "I'm not completely sure what you need. Is it one of these?"
-        elif intent == "out_of_scope" and confidence >= settings.nlu_threshold and misses < MISSES_BEFORE_HUMAN:
+        elif declined:
             text = ("That isn't something I can help with, sorry: I'm the IT helpdesk bot (passwords, tickets, "
                     "how-to guides, outages). If it is an IT problem after all, I can open a ticket with what "
                     "you wrote, or put you through to a person.")

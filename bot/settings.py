@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     database_url: str = "sqlite:///helpdesk.db"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    public_url: str | None = None
     timezone: str = "UTC"
 
     # NLU
@@ -88,6 +89,15 @@ class Settings(BaseSettings):
     approval_ttl: timedelta = timedelta(minutes=30)
     console_user: str = "employee@city.example"
     security_email: str = "security@city.example"
+
+    # The manager's view (issue 15): who may see it, how outcomes settle, what a ticket costs
+    managers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    outcome_window: timedelta = timedelta(hours=72)
+    outcome_idle: timedelta = timedelta(hours=1)
+    cost_per_ticket: float = Field(18.50, ge=0)
+    cost_per_reset: float = Field(70.0, ge=0)
+    minutes_per_ticket: float = Field(10.0, ge=0)
+    currency: str = Field("$", max_length=8)
 
     # Tickets and knowledge base
     ticket_prefix: str = Field("HELP", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
@@ -220,7 +230,12 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
 
-    @field_validator("technicians", mode="before")
+    @field_validator("outcome_window", "outcome_idle", mode="before")
+    @classmethod
+    def _outcome_hours(cls, value: object) -> timedelta:
+        return parse_duration(value, default_unit="h")
+
+    @field_validator("technicians", "managers", mode="before")
     @classmethod
     def _split_emails(cls, value: object) -> object:
         if isinstance(value, str):
@@ -309,6 +324,15 @@ class Settings(BaseSettings):
     def is_technician(self, email: str) -> bool:
         """True when ``email`` is listed in ``HELPDESK_TECHNICIANS``."""
         return email.strip().lower() in self.technicians
+
+    def is_manager(self, email: str) -> bool:
+        """True when ``email`` is listed in ``HELPDESK_MANAGERS`` (may see the dashboard and reports in chat)."""
+        return email.strip().lower() in self.managers
+
+    def link(self, path: str) -> str:
+        """The address of ``path`` on this bot's server: ``HELPDESK_PUBLIC_URL``, else its host and port."""
+        base = self.public_url or f"http://{self.host}:{self.port}"
+        return base.rstrip("/") + path
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -58,6 +58,9 @@ class Intent:
     """The same about a named system, with ``{system}`` in it ("Is {system} down?"); ``label`` if empty."""
     offered: bool = True
     """Whether the router may offer it as a reading of an unclear message (not "hello" or "thanks")."""
+    is_request: bool = True
+    """False for what is not a request for help (small talk, a technician's own work): starting it opens no
+    conversation on the manager's dashboard."""
 
     def offer_label(self, system: str | None = None) -> str:
         """The button label for this intent, about ``system`` when one was named and the intent has a form for it."""

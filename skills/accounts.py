@@ -27,6 +27,7 @@ from bot.integrations.directory import DirectoryAccount
 from bot.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
 from bot.redaction import hidden
 from bot.services.account_requests import CODE_TTL
+from bot.services.outcomes import Escalation
 from bot.services.passwords import temporary_password
 from bot.skill import Intent, Prompt, Skill
 from bot.store import AccountRequest, Approval
@@ -190,6 +191,7 @@ class Accounts(Skill):
         approval = await ctx.request_approval(request.action, f"{_WHAT[request.action]} {request.target}",
                                               details=details, data=data, target=request.target)
         await ctx.account_requests.update(request.id or 0, approval_id=approval.id, status="waiting")
+        await ctx.outcomes.escalated(request.requester, Escalation.APPROVAL)
 
     # Verifying ---------------------------------------------------------------
 
@@ -325,6 +327,8 @@ class Accounts(Skill):
         if approval is not None:
             await ctx.tell_technicians(f"Done: {what} for {request.target} through the directory "
                                        f"(approval #{approval.id}).")
+        else:
+            await ctx.outcomes.resolved(request.requester)
         if secret is None:
             text = (f"Your account {account.username} is unlocked. Sign in with your usual password; "
                     "if you have forgotten it, ask me to reset it.")
@@ -369,6 +373,7 @@ class Accounts(Skill):
             description=f"The bot could not finish the {what} for {target}: {reason}. Nothing was changed.",
             urgency="high",
         )
+        await ctx.outcomes.escalated(ctx.employee.email, Escalation.TICKET)
         await ctx.reply(f"Sorry, {reason}, so nothing was changed. I opened ticket {ticket.key} and a technician "
                         "will help you.")
 

@@ -60,6 +60,7 @@ class HowTo(Skill):
 
     async def _answer(self, ctx: Context, question: str, article: Article) -> None:
         query_id = await ctx.questions.record(question, ctx.employee.email, article.id)
+        await ctx.outcomes.answered(ctx.employee.email, f"howto: {article.id}")
         text, fields = article_answer(ctx, article)
         await ctx.reply(
             f"{text}\nDid this help?", fields=fields,
@@ -89,8 +90,10 @@ class HowTo(Skill):
             await ctx.reply("Thanks, but I can only take one answer from the person who asked.", private=True)
             return
         if action == "helped":
+            await ctx.outcomes.resolved(ctx.employee.email)
             await ctx.reply("Great, glad that helped!")
             return
+        await ctx.outcomes.unhelpful(ctx.employee.email)
         title = next((a.title for a in ctx.kb.articles if a.id == query.article_id), query.article_id)
         offer = await ctx.offer("open_ticket", "Open a ticket", {
             "summary": query.question[:200],

@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.errors import PermissionDenied, TicketQueued
 from bot.messages import TECHNICIANS, Field, Form, FormInput, Reply, Turn, room_address
 from bot.services.announcements import KINDS, Draft, composer_values, read_composer
+from bot.services.outcomes import Escalation
 from bot.text import neutralise_mentions
 from bot.skill import Intent, Prompt, Skill, Slot
 from bot.store import Announcement, Approval
@@ -96,7 +97,7 @@ class Notices(Skill):
                label="Is something down?", label_about="Is {system} down?"),
         Intent("report_phishing", label="Report a suspicious email"),
         Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),),
-               label="Send an announcement"),
+               label="Send an announcement", is_request=False),
     )
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("Announce an outage", "announce an outage", "announce", "Tell staff about an outage (technicians)", 5),
@@ -143,7 +144,9 @@ class Notices(Skill):
             subscribe_to = system or next((s for n in notices for s in n.systems), "")
             buttons = (ctx.button("subscribe", subscribe_to, "Tell me when it's fixed"),) if subscribe_to else ()
             await ctx.reply("Yes, IT knows about this:\n" + "\n".join(lines), buttons=buttons)
+            await ctx.outcomes.resolved(ctx.employee.email)
             return
+        await ctx.outcomes.answered(ctx.employee.email)
         what = system or "any system"
         await ctx.reply(f"I don't know of any problem with {what} right now. If it isn't working for you, "
                         "I can report it to the IT team.",
@@ -170,6 +173,7 @@ class Notices(Skill):
         )
         reporters, alert = await ctx.notices.record_report(system, email, key)
         await ctx.audit.record(email, "outage.report", target=system or "(no system)", detail=reference)
+        await ctx.outcomes.escalated(email, Escalation.TICKET)
         await ctx.tell_technicians(f"Outage report from {email}: {system or 'something'} seems to be down "
                                    f"({reference}).")
         if alert:
@@ -206,6 +210,7 @@ class Notices(Skill):
         await ctx.audit.record(email, "phishing.report", outcome="exposed" if exposed else "reported")
         security = self._security_address(ctx)
         if not exposed:
+            await ctx.outcomes.resolved(email)
             await ctx.reply("Good, then you are safe. Thanks for reporting it; the security team will look at it.")
             await ctx.send(Reply(f"Phishing report from {email} (no link clicked).",
                                  (ctx.button("phish_notice", "", "Turn into a security notice"),), to=security))
@@ -215,6 +220,7 @@ class Notices(Skill):
             description="Reported through the helpdesk bot. The employee wrote:\n" + str(data.get("report", "")),
             urgency="urgent",
         )
+        await ctx.outcomes.escalated(email, Escalation.TICKET)
         await ctx.send(Reply(
             f"URGENT security: {email} clicked a phishing link or entered a password ({reference}).",
             (ctx.button("phish_notice", key, "Turn into a security notice"),), to=security,

@@ -7,6 +7,7 @@ from typing import ClassVar
 from bot.context import Context
 from bot.errors import UnknownButton
 from bot.messages import Turn
+from bot.services.outcomes import Escalation
 from bot.skill import Intent, Prompt, Skill
 
 __all__ = ["SmallTalk"]
@@ -19,8 +20,10 @@ class SmallTalk(Skill):
     summary = "Pass you to a person on the IT team"
     examples = ("I want to talk to a person",)
     intents: ClassVar[tuple[Intent, ...]] = (
-        Intent("greet", label="Just saying hello", offered=False), Intent("goodbye", label="Goodbye", offered=False),
-        Intent("thanks", label="Thanks", offered=False), Intent("help", label="What can you do?", offered=False),
+        Intent("greet", label="Just saying hello", offered=False, is_request=False),
+        Intent("goodbye", label="Goodbye", offered=False, is_request=False),
+        Intent("thanks", label="Thanks", offered=False, is_request=False),
+        Intent("help", label="What can you do?", offered=False, is_request=False),
         Intent("human_handoff", label="Talk to a person"),
     )
     prompts: ClassVar[tuple[Prompt, ...]] = (
@@ -60,6 +63,7 @@ class SmallTalk(Skill):
             buttons=(ctx.button("take", who.email, "I'll take it", "primary"),),
         )
         await ctx.audit.record(who.email, "handoff.request", outcome="pending")
+        await ctx.outcomes.escalated(who.email, Escalation.HANDOFF)
         await ctx.reply(
             "I've asked the IT technicians to get in touch with you. Someone will message you here "
             "during working hours. If it's an emergency that stops your work, call the IT helpdesk line."

@@ -15,6 +15,7 @@ from bot.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacing
 from bot.inbound import record_id
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Field, Turn
+from bot.services.outcomes import Escalation
 from bot.skill import Intent, Prompt, Skill, Slot
 from skills.howto import article_answer
 
@@ -160,6 +161,7 @@ class Tickets(Skill):
         if action == "add_to_existing":
             if yes:
                 ticket = await ctx.tickets.comment(data["key"], ctx.employee.email, data["description"])
+                await ctx.outcomes.escalated(ctx.employee.email, Escalation.TICKET)
                 await ctx.reply(f"Added to {ticket.key}. The technician working on it will see it.")
             else:
                 await self._preview(ctx, data)
@@ -176,8 +178,10 @@ class Tickets(Skill):
                 system=data["system"], urgency=data["urgency"],
             )
         except TicketQueued as queued:
+            await ctx.outcomes.escalated(ctx.employee.email, Escalation.TICKET)
             await ctx.reply(str(queued))
             return
+        await ctx.outcomes.escalated(ctx.employee.email, Escalation.TICKET)
         await ctx.audit.record(ctx.employee.email, "ticket.create", target=ticket.key)
         link = f" {ticket.url}" if ticket.url else ""
         await ctx.reply(f"Done: ticket {ticket.key} is open.{link} I'll tell you when a technician updates it. "
@@ -190,19 +194,27 @@ class Tickets(Skill):
     # Following ---------------------------------------------------------------
 
     async def _follow(self, turn: Turn, ctx: Context) -> None:
+        """A status answer or a comment resolves the employee's request; a technician's queue work is none."""
         text = turn.text
         if match := _COMMENT.match(text):
             await self._comment(ctx, match.group(1), match.group("body"))
         elif match := _TAKE.match(text):
+            await ctx.outcomes.forget(ctx.employee.email)
             await self._take(ctx, match.group(1))
+            return
         elif match := _RESOLVE.match(text):
+            await ctx.outcomes.forget(ctx.employee.email)
             await self._resolve(ctx, match.group(1), match.group("note").strip())
+            return
         elif ctx.slots.get("ticket_key"):
             await self._status(ctx, str(ctx.slots["ticket_key"]))
         elif ctx.employee.is_technician and _QUEUE.search(text) and "my " not in text.lower():
+            await ctx.outcomes.forget(ctx.employee.email)
             await self._queue(ctx)
+            return
         else:
             await self._mine(ctx)
+        await ctx.outcomes.resolved(ctx.employee.email)
 
     async def _ticket_for(self, ctx: Context, key: str) -> TicketView:
         """The ticket, if this person may see it (their own, or any for a technician)."""

@@ -7,11 +7,12 @@ that keeps a request safe while a backend is down is ``bot.integrations.ticket_o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.errors import UserFacingError
@@ -247,12 +248,12 @@ class LocalTicketQueue:
         if open_only:
             query = query.where(col(Ticket.status).in_(OPEN_STATUSES))
         query = query.order_by(col(Ticket.id).desc())
-        return await self.db.run(lambda session: [_view(session, t) for t in session.exec(query).all()])
+        return await self.db.run(lambda session: _views(session, session.exec(query).all()))
 
     async def list_open(self) -> list[TicketView]:
         """Every open ticket, oldest first."""
         query = select(Ticket).where(col(Ticket.status).in_(OPEN_STATUSES)).order_by(col(Ticket.id))
-        return await self.db.run(lambda session: [_view(session, t) for t in session.exec(query).all()])
+        return await self.db.run(lambda session: _views(session, session.exec(query).all()))
 
     async def find_open(self, reporter: str, system: str) -> TicketView | None:
         """The newest open ticket by ``reporter`` about ``system``."""
@@ -294,7 +295,7 @@ class LocalTicketQueue:
     async def updated_since(self, since: datetime, limit: int = 100) -> list[TicketView]:
         """At most ``limit`` tickets changed at or after ``since``, oldest change first."""
         query = select(Ticket).where(col(Ticket.updated_at) >= since).order_by(col(Ticket.updated_at)).limit(limit)
-        return await self.db.run(lambda session: [_view(session, t) for t in session.exec(query).all()])
+        return await self.db.run(lambda session: _views(session, session.exec(query).all()))
 
 
 def _ticket(session: Session, key: str) -> Ticket:
@@ -308,6 +309,19 @@ def _view(session: Session, ticket: Ticket) -> TicketView:
     last = session.exec(
         select(TicketComment).where(TicketComment.ticket_id == ticket.id).order_by(col(TicketComment.id).desc())
     ).first()
+    return _as_view(ticket, last)
+
+
+def _views(session: Session, tickets: Sequence[Ticket]) -> list[TicketView]:
+    """Views of many tickets, their last comments read in one query (not one per ticket)."""
+    ids = [t.id for t in tickets]
+    newest = (select(func.max(TicketComment.id)).where(col(TicketComment.ticket_id).in_(ids))
+              .group_by(TicketComment.ticket_id))
+    last = {c.ticket_id: c for c in session.exec(select(TicketComment).where(col(TicketComment.id).in_(newest)))}
+    return [_as_view(t, last.get(t.id or 0)) for t in tickets]
+
+
+def _as_view(ticket: Ticket, last: TicketComment | None) -> TicketView:
     return TicketView(
         key=ticket.key, summary=ticket.summary, status=ticket.status, reporter=ticket.reporter,
         description=ticket.description, system=ticket.system, urgency=ticket.urgency,

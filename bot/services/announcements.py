@@ -877,7 +877,8 @@ class AnnouncementService:
             reached = session.exec(select(Delivery.recipient).where(
                 Delivery.announcement_id == announcement_id, Delivery.status == "sent")).all()
             people = sorted(r.removeprefix("user:") for r in reached if r.startswith("user:"))
-            return acked, [p for p in people if p not in set(acked)]
+            done = set(acked)
+            return acked, [p for p in people if p not in done]
 
         acknowledged, pending = await self.db.run(read)
         return AckReport(row, acknowledged, pending)

@@ -8,7 +8,7 @@ article to write next.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.store import Database, KbQuery
 
-__all__ = ["GAP_OUTCOMES", "Gap", "QuestionLog", "content_words"]
+__all__ = ["GAP_OUTCOMES", "Gap", "QuestionLog", "content_words", "group_questions"]
 
 GAP_OUTCOMES = ("unanswered", "unhelpful")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -101,17 +101,23 @@ class QuestionLog:
         if since is not None:
             query = query.where(col(KbQuery.asked_at) >= since)
         rows = self.db.call(lambda session: session.exec(query.order_by(col(KbQuery.id))).all())
-        groups: list[Gap] = []
-        for row in rows:
-            words = content_words(row.question)
-            gap = next((g for g in groups if _similar(g.words, words)), None)
-            if gap is None:
-                gap = Gap(words)
-                groups.append(gap)
-            gap.count += 1
-            if len(gap.examples) < 3 and row.question not in gap.examples:
-                gap.examples.append(row.question)
-            if row.article_id:
-                gap.articles.add(row.article_id)
-            gap.last_asked = row.asked_at
-        return sorted(groups, key=lambda g: -g.count)[:limit]
+        return group_questions((row.question, row.asked_at, row.article_id) for row in rows)[:limit]
+
+
+def group_questions(rows: Iterable[tuple[str, datetime | None, str | None]]) -> list[Gap]:
+    """Questions (text, when asked, the article given), oldest first, grouped by what they ask; the most
+    frequent group first."""
+    groups: list[Gap] = []
+    for question, asked_at, article_id in rows:
+        words = content_words(question)
+        gap = next((g for g in groups if _similar(g.words, words)), None)
+        if gap is None:
+            gap = Gap(words)
+            groups.append(gap)
+        gap.count += 1
+        if len(gap.examples) < 3 and question not in gap.examples:
+            gap.examples.append(question)
+        if article_id:
+            gap.articles.add(article_id)
+        gap.last_asked = asked_at
+    return sorted(groups, key=lambda g: -g.count)

@@ -21,6 +21,7 @@ __all__ = [
     "SCHEDULER_JOBS",
     "AuditEntry",
     "ChatAccount",
+    "Conversation",
     "ConversationState",
     "EmployeeRecord",
     "Notice",
@@ -87,6 +88,35 @@ class ConversationState(SQLModel, table=True):
     last_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     misses: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """One employee's request, from its first message until its outcome (see ``bot.services.outcomes``).
+
+    ``outcome`` is ``open`` or ``answered`` while it is still going, then one of the final outcomes;
+    ``escalation`` says how an escalated one was escalated; ``missed_text`` is the last message of it
+    the bot did not understand.
+    """
+
+    __tablename__ = "conversation"
+    __table_args__ = (Index("ix_conversation_email_id", "email", "id"),
+                      Index("ix_conversation_outcome_updated", "outcome", "updated_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+    channel: str = Field(max_length=20)
+    department: str = Field(default="", max_length=200)
+    skill: str = Field(max_length=64)
+    intent: str = Field(default="", max_length=64)
+    topic: str = Field(default="", max_length=200)
+    first_text: str = Field(default="", max_length=500)
+    missed_text: str | None = Field(default=None, max_length=500)
+    outcome: str = Field(default="open", max_length=20)
+    escalation: str | None = Field(default=None, max_length=16)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -244,7 +274,7 @@ class TicketLink(SQLModel, table=True):
     system: str = Field(default="", max_length=64)
     status: str = Field(default="", max_length=64)
     last_comment_id: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -16,8 +16,10 @@ from sqlmodel import col, select
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel
+from bot.dashboard import desk_status
 from bot.messages import Reply, Turn
 from bot.nlu import EmbeddedParser
+from bot.reports.figures import Period, figures_for
 from bot.services.announcements import read_composer
 from bot.store import Announcement, AuditEntry, Delivery, JobClaim, Notice, Ticket
 from tests.support import (
@@ -370,9 +372,13 @@ async def test_acknowledgements_report_and_reminders(talk: Chat, city: Bot, cloc
     assert "already" in texts(await talk.click(ANN, button([notice], "I have read this")))
     lines = await talk.click(TOM, button(sent, "Who has read it"))
     assert "1 of 3 have read it" in texts(lines) and "bob@city.example, tia@city.example" in texts(lines)
+    assert (await desk_status(city)).announcements[0]["acknowledged"] == "1"
+    clock.advance(minutes=1)
+    shown = (await figures_for(city, Period.last_days(7, clock()))).announcement_figures
+    assert [(n["delivered"], n["acknowledged"], n["unacknowledged"]) for n in shown] == [(3, 1, 2)]
     clock.advance(hours=23)
     assert await city.scheduler.run_due() == 0
-    clock.advance(hours=1, seconds=1)
+    clock.advance(minutes=59, seconds=1)
     start = len(talk.lines)
     assert await city.scheduler.run_due() == 1
     reminded = {line["to"] for line in talk.lines[start:] if line["text"].startswith("Reminder")}

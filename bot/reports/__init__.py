@@ -1,0 +1,1 @@
+"""The manager's view: figures counted from the database, charts, the page and the monthly report."""

@@ -1,0 +1,49 @@
+"""The manager's figures in chat: "how are we doing this month?" for the people in HELPDESK_MANAGERS."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import ClassVar
+
+from bot.context import Context
+from bot.messages import Field, Turn
+from bot.reports.export import summary_text
+from bot.reports.figures import Period, month_of
+from bot.skill import Intent, Skill
+
+__all__ = ["Reports"]
+
+_LAST_MONTH = re.compile(r"\b(last|previous|past)\s+month\b", re.IGNORECASE)
+_WEEK = re.compile(r"\bweek\b", re.IGNORECASE)
+
+
+class Reports(Skill):
+    """Headline figures and a link to the dashboard, for managers only."""
+
+    name = "reports"
+    summary = ""  # not offered in "help": it is for managers
+    intents: ClassVar[tuple[Intent, ...]] = (
+        Intent("manager_report", label="How is the helpdesk doing?", offered=False, is_request=False),
+    )
+
+    async def handle(self, turn: Turn, ctx: Context) -> None:
+        """Answer a manager with this month's (last month's, this week's) figures; tell anyone else politely."""
+        if not ctx.settings.is_manager(ctx.employee.email):
+            await ctx.reply("The helpdesk figures and reports are for the IT managers. If you need them, "
+                            "ask your IT manager to add you to the list of managers.")
+            return
+        timezone = ctx.settings.timezone
+        if _WEEK.search(turn.text):
+            period = Period.last_days(7, ctx.now())
+            link = ctx.settings.link("/dashboard?days=7")
+        else:
+            month = month_of(ctx.now(), timezone)
+            if _LAST_MONTH.search(turn.text):
+                month = month_of(Period.of_month(month, timezone).start - timedelta(days=1), timezone)
+            period = Period.of_month(month, timezone)
+            link = ctx.settings.link(f"/dashboard?month={month}")
+        figures = await ctx.figures(period)
+        report = ctx.settings.link(f"/dashboard/report?month={month_of(period.start, timezone)}")
+        await ctx.reply(summary_text(figures), fields=(Field("Dashboard", link), Field("Monthly report", report)),
+                        private=True)
