@@ -21,6 +21,7 @@ from bot.integrations.ticket_outbox import TicketOutbox
 from bot.integrations.tickets import TicketQueue, build_ticket_backend
 from bot.messages import TECHNICIANS, Employee, Field, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
+from bot.nlu.signals import SignalReader
 from bot.router import Router
 from bot.services.account_requests import AccountRequests
 from bot.services.announcements import AnnouncementService
@@ -57,6 +58,7 @@ class Bot:
         self.db = db or Database(settings.database_url)
         self.skills = skills if skills is not None else load_skills()
         self._nlu = nlu
+        self.signals: SignalReader | None = None
         self.audit = AuditLog(self.db)
         self.identity = IdentityService(self.db, settings)
         self.conversations = ConversationStore(self.db)
@@ -83,13 +85,17 @@ class Bot:
     # Start-up -----------------------------------------------------------------
 
     def start(self) -> None:
-        """Migrate the database, train the NLU and check that skills and intents match."""
+        """Migrate the database, train the NLU (and the signals of ``intents/signals/``) and check that skills
+        and intents match."""
         self.db.migrate()
         self.scheduler.start()
         data = load_training_data(self.settings.intents_dir)
         check_intents(self.skills, data.intents)
         if self._nlu is None:
             self._nlu = build_parser(self.settings)
+        signals = self.settings.intents_dir / "signals"
+        if signals.is_dir():
+            self.signals = SignalReader.train(signals, self.settings.nlu_cache_dir)
         self.kb.synonyms = data.synonyms
         self.reload_kb_if_changed()
         self.tickets.check()

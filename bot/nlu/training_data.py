@@ -47,11 +47,12 @@ class TrainingData:
         return sorted({example.intent for example in self.examples})
 
 
-def load_training_data(path_or_dir: Path, exclude: tuple[str, ...] = ("test",)) -> TrainingData:
+def load_training_data(path_or_dir: Path, exclude: tuple[str, ...] = ("test", "signals")) -> TrainingData:
     """Load one Rasa NLU YAML file, or every ``*.yml``/``*.yaml`` under a folder.
 
     Sub-folders whose name is in ``exclude`` are skipped (the dev test set
-    lives in ``intents/test/``). Files are read in sorted order.
+    lives in ``intents/test/``, the security and urgency examples of
+    ``bot.nlu.signals`` in ``intents/signals/``). Files are read in sorted order.
     """
     root = Path(path_or_dir)
     data = TrainingData()
