@@ -39,12 +39,12 @@ def _problem(skills: list[Skill], intents: list[str]) -> str:
     return message
 
 
-def test_load_skills_finds_the_five_skills() -> None:
+def test_load_skills_finds_the_six_skills() -> None:
     """Importing the ``skills`` package registers one instance of each skill, sorted by module."""
     skills = load_skills()
-    assert [skill.name for skill in skills] == ["accounts", "howto", "notices", "smalltalk", "tickets"]
+    assert [skill.name for skill in skills] == ["accounts", "howto", "notices", "security", "smalltalk", "tickets"]
     assert all(isinstance(skill, Skill) and skill.intents for skill in skills)
-    assert len({type(skill) for skill in skills}) == 5
+    assert len({type(skill) for skill in skills}) == 6
 
 
 def test_every_project_intent_has_exactly_one_skill() -> None:
