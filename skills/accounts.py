@@ -24,6 +24,7 @@ from bot.context import Context
 from bot.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
 from bot.inbound import record_id
 from bot.integrations.directory import DirectoryAccount
+from bot.integrations.kb import Article
 from bot.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
 from bot.redaction import hidden
 from bot.services.account_requests import CODE_TTL
@@ -55,7 +56,8 @@ class Accounts(Skill):
     summary = "Reset your password or unlock your account"
     examples = ("I forgot my password",)
     intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password"),
-                                               Intent("unlock_account", label="Unlock my account"))
+                                               Intent("unlock_account", label="Unlock my account"),
+                                               Intent("change_password", label="Change my password myself"))
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:reset_password", "Reset my password", "primary"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("Reset my password", "I forgot my password", "reset_password",
@@ -69,6 +71,9 @@ class Accounts(Skill):
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Work out whose account it is and what it needs, then ask the employee to confirm."""
         assert ctx.intent is not None
+        if ctx.intent == "change_password":
+            await self._self_service_first(turn, ctx)
+            return
         if "code" in ctx.slots:
             await self._check_code(ctx)
             return
@@ -111,6 +116,28 @@ class Accounts(Skill):
             {"target": target, "system": system},
             fields=(Field("Account", target),) + ((Field("System", system),) if system else ()),
         )
+
+    async def _self_service_first(self, turn: Turn, ctx: Context) -> None:
+        """Changing one's own password (or its rules, or an expiry coming up) is for the employee to do: the
+        guide, the self-service page when there is one, and a reset by a technician only as a button."""
+        question = turn.text.strip()
+        article = _password_article(ctx, question) or _password_article(ctx, "change my password")
+        fields = []
+        if ctx.settings.password_self_service_url:
+            fields.append(Field("Change it yourself", ctx.settings.password_self_service_url))
+        if article is not None:
+            await ctx.questions.record(question, ctx.employee.email, article.id)
+            link = ctx.kb.link(article)
+            if link:
+                fields.append(Field("Full guide", link))
+            text = f"You can do this yourself.\n*{article.title}*\n{article.summary()}\n" + \
+                "\n".join(article.first_steps())
+        else:
+            text = ("You can change your own password: on a city computer press Ctrl+Alt+Delete and choose "
+                    "\"Change a password\".")
+        offer = await ctx.offer("reset_password", "Reset it for me instead")
+        await ctx.reply(text + "\nIf you cannot sign in at all, I can ask a technician to reset it for you.",
+                        fields=tuple(fields), buttons=(offer,))
 
     def _how_verified(self, ctx: Context, account: DirectoryAccount, target: str) -> str:
         if self._self_service(ctx, account, target):
@@ -412,6 +439,15 @@ class Accounts(Skill):
                              to=TECHNICIANS, replaces=f"accounts-task:{approval.id}"))
         await ctx.tell(approval.requester, f"Your {what} for {approval.target} is done. "
                                            "If you were given a temporary password, change it when you sign in.")
+
+
+def _password_article(ctx: Context, question: str) -> Article | None:
+    """The best knowledge-base article about passwords for ``question``, if any."""
+    for hit in ctx.kb.search(question, limit=5):
+        words = " ".join((hit.article.title, *hit.article.tags)).lower()
+        if "password" in words:
+            return hit.article
+    return None
 
 
 def _choice(answer: object) -> str | None:
