@@ -71,9 +71,9 @@ def prefill(text: str, systems: list[str], now: Any, timezone: str) -> dict[str,
         window = parse_window(rest, now, timezone)
     except ValueError:
         window = None
-    if window is not None and window.start is not None:
+    if window is not None and (window.start or window.end) is not None:
         zone = ZoneInfo(timezone)
-        values["start"] = window.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        values["start"] = (window.start or now).astimezone(zone).strftime("%Y-%m-%d %H:%M")  # "back by 3pm": from now
         if window.end is not None:
             values["end"] = window.end.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         title = window.strip_from(rest)
@@ -144,7 +144,7 @@ class Notices(Skill):
             buttons = (ctx.button("subscribe", subscribe_to, "Tell me when it's fixed"),) if subscribe_to else ()
             await ctx.reply("Yes, IT knows about this:\n" + "\n".join(lines), buttons=buttons)
             return
-        what = system or "any system"
+        what = ctx.system_name(system) if system else "any system"
         await ctx.reply(f"I don't know of any problem with {what} right now. If it isn't working for you, "
                         "I can report it to the IT team.",
                         buttons=(ctx.button("outage_report", system, "Report it"),))
@@ -237,7 +237,7 @@ class Notices(Skill):
         if row.body:
             fields.append(Field("Message", neutralise_mentions(row.body)[:500]))
         if row.systems:
-            fields.append(Field("Affected", ", ".join(row.systems)))
+            fields.append(Field("Affected", ", ".join(ctx.system_name(s) for s in row.systems)))
         if row.starts_at:
             fields.append(Field("From", settings.local_time(row.starts_at)))
         if row.ends_at:
@@ -342,7 +342,7 @@ class Notices(Skill):
                             private=True)
         elif action == "subscribe":
             await ctx.announcements.subscribe(argument, ctx.employee.email)
-            await ctx.reply(f"OK, I'll message you when {argument} is working again.", private=True)
+            await ctx.reply(f"OK, I'll message you when {ctx.system_name(argument)} is working again.", private=True)
         elif action == "outage_report":
             await self._report_outage(ctx, argument)
         elif action == "compose":
