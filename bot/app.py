@@ -59,6 +59,7 @@ class Bot:
         self.skills = skills if skills is not None else load_skills()
         self._nlu = nlu
         self.signals: SignalReader | None = None
+        self.system_names: dict[str, str] = {}
         self.audit = AuditLog(self.db)
         self.identity = IdentityService(self.db, settings)
         self.conversations = ConversationStore(self.db)
@@ -97,6 +98,7 @@ class Bot:
         if signals.is_dir():
             self.signals = SignalReader.train(signals, self.settings.nlu_cache_dir)
         self.kb.synonyms = data.synonyms
+        self.system_names = data.display_names
         self.reload_kb_if_changed()
         self.tickets.check()
 
@@ -111,6 +113,11 @@ class Bot:
         self._kb_signature = signature
         log.info("knowledge base: %d articles loaded, %d with errors", len(self.kb.articles), len(self.kb.errors))
         return True
+
+    def system_name(self, value: str) -> str:
+        """What staff call the system whose NLU value is ``value`` ("erp" is "Munis ..."), from the synonyms'
+        ``metadata: {display: ...}``; the value itself when none is given."""
+        return self.system_names.get(value.strip().lower(), value)
 
     @property
     def nlu(self) -> Parser:

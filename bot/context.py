@@ -150,6 +150,10 @@ class Context:
         reader = self.bot.signals
         return reader.read(self.turn.text if text is None else text) if reader is not None else None
 
+    def system_name(self, value: str) -> str:
+        """What staff call the system whose NLU value is ``value`` (never show them "erp")."""
+        return self.bot.system_name(value)
+
     def security_room(self) -> str:
         """Where security alerts go: ``HELPDESK_SECURITY_CHANNEL`` (CHANNEL:CONVERSATION) when that chat
         platform is connected, else the technicians' conversation."""

@@ -114,7 +114,7 @@ class Accounts(Skill):
             f"Do you want me to {verb} {whose}? {self._how_verified(ctx, account, target)}",
             action,
             {"target": target, "system": system},
-            fields=(Field("Account", target),) + ((Field("System", system),) if system else ()),
+            fields=(Field("Account", target),) + ((Field("System", ctx.system_name(system)),) if system else ()),
         )
 
     async def _self_service_first(self, turn: Turn, ctx: Context) -> None:

@@ -155,7 +155,7 @@ class Tickets(Skill):
         if data.get("why"):
             fields.append(Field("Why", data["why"]))
         if data["system"]:
-            fields.insert(1, Field("System", data["system"]))
+            fields.insert(1, Field("System", ctx.system_name(data["system"])))
         if data["description"].strip() != data["summary"].strip():
             fields.append(Field("Description", data["description"][:500]
                                 + ("…" if len(data["description"]) > 500 else "")))
