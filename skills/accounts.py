@@ -110,10 +110,12 @@ class Accounts(Skill):
                 return
         verb = "reset the password of" if action == "reset_password" else "unlock"
         system = str(ctx.slots.get("system") or "")
+        signal = ctx.signal()
+        urgent = signal.label.reason if signal is not None and not signal.security else ""  # at the counter
         await ctx.confirm(
             f"Do you want me to {verb} {whose}? {self._how_verified(ctx, account, target)}",
             action,
-            {"target": target, "system": system},
+            {"target": target, "system": system, "urgent": urgent},
             fields=(Field("Account", target),) + ((Field("System", ctx.system_name(system)),) if system else ()),
         )
 
@@ -172,7 +174,8 @@ class Accounts(Skill):
             return
         if method == "self_service":
             await requests.update(request.id or 0, method="approval")
-        await self._ask_technicians(ctx, request, account, str(data.get("system") or ""))
+        await self._ask_technicians(ctx, request, account, str(data.get("system") or ""),
+                                    str(data.get("urgent") or ""))
 
     async def _send_code(self, ctx: Context, request: AccountRequest, account: DirectoryAccount) -> bool:
         """Mail a one-time code to the alternate address and ask for it; False if mail failed."""
@@ -198,11 +201,13 @@ class Accounts(Skill):
         return True
 
     async def _ask_technicians(self, ctx: Context, request: AccountRequest, account: DirectoryAccount,
-                               system: str) -> None:
+                               system: str, urgent: str = "") -> None:
         settings = ctx.settings
         protected = account.privileges(settings.protected_groups)
         last = account.last_reset or await ctx.account_requests.last_done(request.target)
         details = [("Account", request.target)]
+        if urgent:
+            details.append(("Urgent", urgent))
         if system:
             details.append(("System", system))
         details.append(("Last reset", settings.local_time(last) if last else "no record"))

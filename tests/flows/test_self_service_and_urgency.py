@@ -135,6 +135,14 @@ async def test_public_facing_work_stopped_is_urgent_and_says_why(chat: Chat, bot
     assert ticket.urgency == "urgent" and ticket.description.startswith(f"Marked urgent: {reason}.")
 
 
+async def test_an_unlock_at_the_counter_tells_the_technicians_it_is_urgent(chat: Chat, bot: Bot) -> None:
+    """Locked out while serving the public: the approval card says why it cannot wait."""
+    lines = await chat.say(ANN, "my login got locked while i was helping a resident at the permit window and "
+                                "there are three more people waiting behind her")
+    lines = await chat.click(ANN, button(lines, "Yes"))
+    assert "Urgent: customers are waiting at the counter" in texts(lines, to="technicians")
+
+
 async def test_an_ordinary_problem_stays_normal(chat: Chat, bot: Bot) -> None:
     """No public waiting, no security: normal urgency and no reason line."""
     lines = await chat.say(ANN, "the stapler tray on the 4th floor copier keeps jamming")
