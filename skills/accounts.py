@@ -12,6 +12,11 @@ temporary password once, privately, to the employee only. With no directory
 (technician-assisted) an approved request becomes a task a technician does by
 hand and closes with Done. No password is ever stored, logged, audited, put
 into a ticket or shown to technicians.
+
+Self-service first: ``change_password`` (changing one's own password, the
+rules, an expiry coming up) gets the knowledge base's password guide and the
+self-service page (``HELPDESK_PASSWORD_SELF_SERVICE_URL``); the reset is only
+offered, as a button.
 """
 
 from __future__ import annotations
