@@ -15,16 +15,14 @@ it means::
 
 ``kind`` is ``security`` (the technicians are alerted as a security matter) or
 ``urgency`` (the ticket's urgency is raised); the label ``none`` holds ordinary
-messages and has no metadata. A label counts only at ``threshold`` confidence
-or more (see below). The reader runs whichever NLU is configured (a Rasa server too), and
-its model is cached like the intents' model. A message signals a kind when
-the labels of that kind together reach ``threshold``; the likeliest of them
-gives the reason.
+messages and has no metadata. A message signals a kind when the labels of that
+kind together reach ``threshold``; the likeliest of them gives the reason. The
+reader runs whichever NLU is configured (a Rasa server too), and its model is
+cached like the intents' model.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,8 +34,6 @@ from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.training_data import load_training_data
 
 __all__ = ["NONE", "Signal", "SignalLabel", "SignalReader"]
-
-log = logging.getLogger(__name__)
 
 NONE = "none"
 THRESHOLD = 0.5
