@@ -121,7 +121,7 @@ class Tickets(Skill):
         system = str(ctx.slots.get("system") or _entity(turn, "system"))
         description = str(ctx.slots.get("description") or text)
         signal = ctx.signal(description)
-        if signal is not None and signal.security and "urgency" not in ctx.slots:
+        if signal is not None and signal.security and not turn.is_click and "urgency" not in ctx.slots:
             await ctx.hand_over("security_incident")
             return
         urgency = str(ctx.slots.get("urgency") or (signal.label.urgency if signal else urgency_of(description)))
