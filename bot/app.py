@@ -96,7 +96,7 @@ class Bot:
             self._nlu = build_parser(self.settings)
         signals = self.settings.intents_dir / "signals"
         if signals.is_dir():
-            self.signals = SignalReader.train(signals, self.settings.nlu_cache_dir)
+            self.signals = SignalReader.train(signals, self.settings.nlu_cache_dir, intents=data)
         self.kb.synonyms = data.synonyms
         self.system_names = data.display_names
         self.reload_kb_if_changed()

@@ -82,10 +82,6 @@ class Accounts(Skill):
         if "code" in ctx.slots:
             await self._check_code(ctx)
             return
-        signal = ctx.signal()
-        if signal is not None and signal.security and not turn.is_click and "choice" not in ctx.slots:
-            await ctx.hand_over("security_incident")  # a hijacked account: alert first; the reset is a button there
-            return
         target = str(ctx.slots.get("target") or _target(turn.text) or ctx.employee.email)
         if target != ctx.employee.email and not ctx.employee.is_technician:
             raise PermissionDenied(
@@ -119,7 +115,8 @@ class Accounts(Skill):
                 return
         verb = "reset the password of" if action == "reset_password" else "unlock"
         system = str(ctx.slots.get("system") or "")
-        urgent = signal.label.reason if signal is not None else ""  # customers waiting at the counter
+        signal = ctx.signal()
+        urgent = signal.label.reason if signal is not None and not signal.security else ""  # at the counter
         await ctx.confirm(
             f"Do you want me to {verb} {whose}? {self._how_verified(ctx, account, target)}",
             action,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.errors import PermissionDenied
 from bot.messages import Field, Form, FormInput, Reply, Turn
+from bot.nlu.signals import SURE
 from bot.services.announcements import KINDS, Draft, composer_values, read_composer
 from bot.text import neutralise_mentions
 from bot.skill import Intent, Prompt, Skill, Slot
@@ -172,7 +173,9 @@ class Notices(Skill):
 
     async def _phishing(self, turn: Turn, ctx: Context) -> None:
         signal = ctx.signal()
-        if signal is not None and signal.security and signal.label.name != "compromise":
+        if signal is not None and not (signal.security and signal.confidence >= SURE):
+            signal = None  # a phishing report is already a security report: only a sure reading changes its course
+        if signal is not None and signal.label.name != "compromise":
             await ctx.hand_over("security_incident")  # someone posing as staff, a lost device: no email advice
             return
         await ctx.reply(
@@ -181,7 +184,7 @@ class Notices(Skill):
             f"2. Forward the email as an attachment to {ctx.settings.security_email}, then delete it.\n"
             "3. If it claims to be from someone you know, call them on a number you already have."
         )
-        if signal is not None and signal.security:
+        if signal is not None:
             # The message already says the link was clicked or the password typed: alert now, no question.
             await self._phishing_answer(ctx, {"report": turn.text[:1000]}, True)
             return

@@ -71,7 +71,7 @@ class Security(Skill):
         await ctx.send(Reply(f"URGENT security: {email} reports {reason} ({reference}).",
                              fields=(Field("They wrote", text[:500]),), to=ctx.security_room()))
         buttons: tuple[Button, ...] = ()
-        if label in ("lost_device", "compromise"):
+        if label != "impersonation":  # someone else may hold the password
             buttons = (await ctx.offer("reset_password", "Reset my password now"),)
         await ctx.reply(f"I've alerted the IT security team and opened an urgent {reference}; they will contact "
                         f"you. {_ADVICE.get(label, _GENERAL_ADVICE)}", buttons=buttons)

@@ -15,6 +15,7 @@ from bot.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacing
 from bot.inbound import record_id
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Field, Turn
+from bot.nlu.signals import SURE
 from bot.skill import Intent, Prompt, Skill, Slot
 from skills.howto import article_answer
 
@@ -121,7 +122,8 @@ class Tickets(Skill):
         system = str(ctx.slots.get("system") or _entity(turn, "system"))
         description = str(ctx.slots.get("description") or text)
         signal = ctx.signal(description)
-        if signal is not None and signal.security and not turn.is_click and "urgency" not in ctx.slots:
+        if signal is not None and signal.security and signal.confidence >= SURE and not turn.is_click \
+                and "urgency" not in ctx.slots:
             await ctx.hand_over("security_incident")
             return
         urgency = str(ctx.slots.get("urgency") or (signal.label.urgency if signal else urgency_of(description)))

@@ -31,12 +31,18 @@ import yaml
 
 from bot.errors import TrainingDataError
 from bot.nlu.embedded import EmbeddedParser
-from bot.nlu.training_data import load_training_data
+from bot.nlu.training_data import TrainingData, load_training_data
+from bot.nlu.types import Example
 
-__all__ = ["NONE", "Signal", "SignalLabel", "SignalReader"]
+__all__ = ["NONE", "SURE", "Signal", "SignalLabel", "SignalReader"]
 
 NONE = "none"
 THRESHOLD = 0.5
+SURE = 0.9
+"""Confidence at which a signal may change the course of a flow that already handles it (a phishing report)."""
+MAX_CHARS = 1000
+# A line whose visible characters are less than this share letters is pasted output (a log, a table).
+PROSE_LETTERS = 0.6
 SignalKind = Literal["security", "urgency"]
 _KINDS = ("security", "urgency")
 _URGENCIES = ("high", "urgent")
@@ -79,10 +85,17 @@ class SignalReader:
         self.threshold = threshold
 
     @classmethod
-    def train(cls, folder: Path, cache_dir: Path | None = None, threshold: float = THRESHOLD) -> SignalReader:
-        """Train on the labelled examples under ``folder`` (raises ``TrainingDataError`` for a bad file)."""
+    def train(cls, folder: Path, cache_dir: Path | None = None, threshold: float = THRESHOLD,
+              intents: TrainingData | None = None) -> SignalReader:
+        """Train on the labelled examples under ``folder`` (raises ``TrainingDataError`` for a bad file).
+
+        The ``none`` label's ``metadata: {also: [intent, ...]}`` names intents of ``intents`` whose
+        examples are ordinary messages too ("yes", "thanks", "talk to a person").
+        """
         data = load_training_data(folder, exclude=())
-        labels = _labels(folder)
+        labels, also = _labels(folder)
+        if intents is not None:
+            data.examples += [Example(text=e.text, intent=NONE) for e in intents.examples if e.intent in also]
         missing = sorted(set(data.intents) - set(labels) - {NONE})
         if missing:
             raise TrainingDataError(str(folder), None, f"signal labels without metadata (kind, reason): "
@@ -90,13 +103,14 @@ class SignalReader:
         if NONE not in data.intents:
             raise TrainingDataError(str(folder), None, f"the signal examples need a '{NONE}' label for ordinary "
                                                        "messages")
-        return cls(EmbeddedParser.train(data, max_chars=1000, cache_dir=cache_dir), labels, threshold)
+        return cls(EmbeddedParser.train(data, max_chars=MAX_CHARS, cache_dir=cache_dir), labels, threshold)
 
     def read(self, text: str) -> Signal | None:
         """The signal of ``text``, or None when it reads as an ordinary message."""
-        if not text.strip():
+        prose = _prose(text)
+        if not prose:
             return None
-        ranking = self._parser.parse_text(text)["intent_ranking"]
+        ranking = self._parser.parse_text(prose)["intent_ranking"]
         top = next((self.labels[r["name"]] for r in ranking if r["name"] in self.labels), None)
         if top is None:
             return None
@@ -106,14 +120,27 @@ class SignalReader:
         return Signal(top, float(confidence)) if confidence >= self.threshold else None
 
 
-def _labels(folder: Path) -> dict[str, SignalLabel]:
-    """The labels' metadata from every YAML file under ``folder``."""
+def _prose(text: str) -> str:
+    """What the person wrote, without pasted logs: error codes and timestamps signal nothing."""
+    lines = []
+    for line in text.splitlines():
+        visible = "".join(line.split())
+        if visible and sum(ch.isalpha() for ch in visible) >= PROSE_LETTERS * len(visible):
+            lines.append(line.strip())
+    return " ".join(lines)[:MAX_CHARS]
+
+
+def _labels(folder: Path) -> tuple[dict[str, SignalLabel], set[str]]:
+    """The labels' metadata from every YAML file under ``folder``, and the intents ``none`` also takes."""
     labels: dict[str, SignalLabel] = {}
+    also: set[str] = set()
     files = [folder] if folder.is_file() else sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")])
     for path in files:
         for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             name = str(item.get("intent") or "")
             meta = item.get("metadata")
+            if name == NONE and isinstance(meta, dict):
+                also |= {str(intent) for intent in meta.get("also") or []}
             if not name or name == NONE or meta is None:
                 continue
             kind, urgency, reason = meta.get("kind"), str(meta.get("urgency", "urgent")), meta.get("reason")
@@ -121,4 +148,4 @@ def _labels(folder: Path) -> dict[str, SignalLabel]:
                 raise TrainingDataError(str(path), None, f"signal {name!r} needs metadata kind (security or "
                                         "urgency), urgency (high or urgent) and a reason")
             labels[name] = SignalLabel(name, kind, urgency, str(reason).strip())
-    return labels
+    return labels, also

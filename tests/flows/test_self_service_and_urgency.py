@@ -114,8 +114,7 @@ async def test_a_hijacked_account_is_alerted_before_any_reset(chat: Chat, bot: B
     """A reset asked for because someone else got in alerts security first; the reset is then a button."""
     lines = await chat.say(ANN, "somebody got into my account last night, the password i use every day is "
                                 "suddenly wrong and i never changed it")
-    assert "URGENT security: ann@city.example reports the account may be compromised" in texts(lines,
-                                                                                           to="technicians")
+    assert "URGENT security: ann@city.example reports" in texts(lines, to="technicians")
     assert "Do you want me to reset" not in texts(lines) and approvals(bot) == []
     lines = await chat.click(ANN, button(lines, "Reset my password now"))
     assert "Do you want me to reset the password of your account?" in texts(lines)

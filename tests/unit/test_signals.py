@@ -15,7 +15,8 @@ from bot.settings import PROJECT_ROOT
 @pytest.fixture(scope="module")
 def reader() -> SignalReader:
     """The reader trained on the shipped intents/signals/."""
-    return SignalReader.train(PROJECT_ROOT / "intents" / "signals")
+    return SignalReader.train(PROJECT_ROOT / "intents" / "signals",
+                              intents=load_training_data(PROJECT_ROOT / "intents"))
 
 
 def test_the_shipped_signals_read_security_urgency_and_nothing(reader: SignalReader) -> None:
@@ -27,6 +28,8 @@ def test_the_shipped_signals_read_security_urgency_and_nothing(reader: SignalRea
     assert counter.note.startswith("Marked urgent: ")
     assert reader.read("the stapler on the 4th floor copier is stuck again") is None
     assert reader.read("   ") is None
+    log = "\n".join(f"2026-11-23 09:{i:02d} error 0x{i:04x} in module printing" for i in range(40))
+    assert reader.read("the plotter keeps failing with these errors\n" + log) is None  # a pasted log is no signal
 
 
 def test_the_signal_examples_are_not_intents() -> None:
