@@ -21,6 +21,7 @@ from bot.integrations.ticket_outbox import TicketOutbox
 from bot.integrations.tickets import TicketQueue, build_ticket_backend
 from bot.messages import TECHNICIANS, Employee, Field, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
+from bot.nlu.signals import SignalReader
 from bot.router import Router
 from bot.services.account_requests import AccountRequests
 from bot.services.announcements import AnnouncementService
@@ -58,6 +59,8 @@ class Bot:
         self.db = db or Database(settings.database_url)
         self.skills = skills if skills is not None else load_skills()
         self._nlu = nlu
+        self.signals: SignalReader | None = None
+        self.system_names: dict[str, str] = {}
         self.audit = AuditLog(self.db)
         self.identity = IdentityService(self.db, settings)
         self.conversations = ConversationStore(self.db)
@@ -85,14 +88,19 @@ class Bot:
     # Start-up -----------------------------------------------------------------
 
     def start(self) -> None:
-        """Migrate the database, train the NLU and check that skills and intents match."""
+        """Migrate the database, train the NLU (and the signals of ``intents/signals/``) and check that skills
+        and intents match."""
         self.db.migrate()
         self.scheduler.start()
         data = load_training_data(self.settings.intents_dir)
         check_intents(self.skills, data.intents)
         if self._nlu is None:
             self._nlu = build_parser(self.settings)
+        signals = self.settings.intents_dir / "signals"
+        if signals.is_dir():
+            self.signals = SignalReader.train(signals, self.settings.nlu_cache_dir, intents=data)
         self.kb.synonyms = data.synonyms
+        self.system_names = data.display_names
         self.reload_kb_if_changed()
         self.tickets.check()
 
@@ -107,6 +115,11 @@ class Bot:
         self._kb_signature = signature
         log.info("knowledge base: %d articles loaded, %d with errors", len(self.kb.articles), len(self.kb.errors))
         return True
+
+    def system_name(self, value: str) -> str:
+        """What staff call the system whose NLU value is ``value`` ("erp" is "Munis ..."), from the synonyms'
+        ``metadata: {display: ...}``; the value itself when none is given."""
+        return self.system_names.get(value.strip().lower(), value)
 
     @property
     def nlu(self) -> Parser:

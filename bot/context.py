@@ -6,7 +6,19 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import TECHNICIANS, Button, Employee, Field, Form, FormInput, Reply, Turn, user_address
+from bot.errors import TicketQueued
+from bot.messages import (
+    TECHNICIANS,
+    Button,
+    Employee,
+    Field,
+    Form,
+    FormInput,
+    Reply,
+    Turn,
+    room_address,
+    user_address,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -20,6 +32,7 @@ if TYPE_CHECKING:
     from bot.integrations.mail import Mailer
     from bot.integrations.ticket_outbox import TicketOutbox
     from bot.integrations.tickets import TicketQueue
+    from bot.nlu.signals import Signal
     from bot.reports.figures import Figures, Period
     from bot.services.account_requests import AccountRequests
     from bot.services.announcements import AnnouncementService
@@ -143,6 +156,42 @@ class Context:
     def account_requests(self) -> AccountRequests:
         """Password reset and unlock requests: their state, one-time codes, daily limits and cool-downs."""
         return self.bot.account_requests
+
+    def signal(self, text: str | None = None) -> Signal | None:
+        """What ``text`` (the turn's text by default) signals beyond its intent: a security matter, or
+        public-facing work that has stopped; None for an ordinary message."""
+        reader = self.bot.signals
+        return reader.read(self.turn.text if text is None else text) if reader is not None else None
+
+    def system_name(self, value: str) -> str:
+        """What staff call the system whose NLU value is ``value`` (never show them "erp")."""
+        return self.bot.system_name(value)
+
+    def security_room(self) -> str:
+        """Where security alerts go: ``HELPDESK_SECURITY_CHANNEL`` (CHANNEL:CONVERSATION) when that chat
+        platform is connected, else the technicians' conversation."""
+        where = self.settings.security_channel
+        if where and ":" in where:
+            channel, _, conversation = where.partition(":")
+            if self.is_connected(channel):
+                return room_address(channel, conversation)
+        return TECHNICIANS
+
+    async def file_ticket(self, **fields: str) -> tuple[str, str]:
+        """Open a ticket for the employee: its key and how to name it ("ticket HELP-3").
+
+        When the ticket system is down the request waits in the outbox: the key is ""
+        and the name is the outbox request, so a report that goes with it still goes out now.
+        """
+        try:
+            ticket = await self.tickets.create(reporter=self.employee.email, **fields)
+        except TicketQueued as queued:
+            return "", f"request #{queued.entry_id}, filed as a ticket once the ticket system answers"
+        return ticket.key, f"ticket {ticket.key}"
+
+    async def hand_over(self, intent: str, slots: dict[str, Any] | None = None) -> None:
+        """Start ``intent`` for this turn instead, as if it had been asked for (with ``slots`` filled)."""
+        await self.bot.router.start(self.turn, intent, slots)
 
     def now(self) -> datetime:
         """The bot's clock (aware UTC); tests move it by hand."""

@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     graph_authority_url: str = "https://login.microsoftonline.com"
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     reset_policy: Literal["approval", "self_service"] = "approval"
+    password_self_service_url: str | None = None
     protected_groups: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["Domain Admins", "Enterprise Admins", "Schema Admins", "Administrators",
                                  "Global Administrator", "Privileged Role Administrator"]

@@ -52,6 +52,14 @@ _TIME = re.compile(
     r"(?![\w:])|\bat\s+(?P<bare>\d{1,2})\b(?![:/-])",
     re.IGNORECASE,
 )
+# "since 9am": a start that has passed. "back by 3pm", "until noon": an end, from now.
+# A clock time that cannot be a count: "by 3pm", "since 9:30", never "reported by 3 people".
+_CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}|noon|midnight)"
+_SINCE = re.compile(rf"\bsince\s+(?:about\s+|around\s+)?(?P<t>{_CLOCK})(?![\w:])", re.IGNORECASE)
+_UNTIL = re.compile(rf"\b(?:by|until|till|til|before|back\s+(?:at|around|about))\s+(?:about\s+|around\s+)?"
+                    rf"(?P<t>{_CLOCK})(?![\w:])", re.IGNORECASE)
+# Words that cannot end a title once the time words after them are gone ("maintenance on").
+_CONNECTIVES = frozenset({"on", "at", "from", "between", "starting", "this", "for"})
 _CRON = re.compile(r"^\s*[\d*/,\-a-z?]+(\s+[\d*/,\-a-z?]+){4}\s*$", re.IGNORECASE)
 _EVERY = re.compile(
     rf"^\s*(?:every|each)\s+(?:(?P<ord>first|second|third|fourth|last|1st|2nd|3rd|4th)\s+)?"
@@ -69,11 +77,17 @@ class Window:
     span: tuple[int, int] | None = None
 
     def strip_from(self, text: str) -> str:
-        """``text`` without the words that gave the time (for a title)."""
+        """A title from ``text``: without the time words when they close it ("email maintenance Saturday
+        6am to 10am" is "email maintenance"), else the words as written."""
         if self.span is None:
-            return text
+            return text.strip()
         left, right = self.span
-        return re.sub(r"\s{2,}", " ", (text[:left] + " " + text[right:])).strip(" ,;:-")
+        if text[right:].strip(" .,;:!-"):
+            return text.strip()
+        words = text[:left].strip(" ,;:-").split(" ")
+        if len(words) > 1 and words[-1].lower() in _CONNECTIVES:
+            words.pop()
+        return " ".join(words).strip(" ,;:-")
 
 
 @dataclass(frozen=True)
@@ -162,7 +176,9 @@ def parse_window(text: str, now: datetime, timezone: str, *, today_if_passed: bo
     "Saturday 6am to 10am", "Sat 6-10am", "tonight 9pm", "tomorrow 7-9am",
     "5-6pm today", "friday at noon". With a time and no day, the next such time.
     A weekday means the next one (today's when its time has not passed yet).
-    ``today_if_passed`` reads a bare time that has passed as today's ("since 8am").
+    ``today_if_passed`` reads a bare time that has passed as today's. "since 9am"
+    is a start that has passed (no end); "back by 3pm" or "until noon" an end with
+    no start (the caller's "from now").
     """
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone)
@@ -190,6 +206,9 @@ def parse_window(text: str, now: datetime, timezone: str, *, today_if_passed: bo
             start_time = end_time = None
         else:
             time_span = found.span()
+    since, until = _SINCE.search(text), _UNTIL.search(text)
+    if start_time is None and (since or until):
+        return _open_ended(since, until, chosen, local_now, zone)
     if start_time is None and (single := _TIME.search(text)) is not None:
         raw = single.group("t") or single.group("bare")
         hint = "pm" if tonight or (single.group("bare") and int(raw) < 8) else None
@@ -215,12 +234,40 @@ def parse_window(text: str, now: datetime, timezone: str, *, today_if_passed: bo
     return Window(start, end, span)
 
 
+def _open_ended(since: re.Match[str] | None, until: re.Match[str] | None, chosen: date | None,
+                local_now: datetime, zone: ZoneInfo) -> Window:
+    """"since 9am" (today's 9am once it has passed, else yesterday's) and "back by 3pm" (the next 3pm after
+    the start or now), or both. The title keeps these words (no span)."""
+    day = chosen or local_now.date()
+    start = end = None
+    if since is not None:
+        start = _local(day, _bare(since.group("t")), zone)
+        if chosen is None and start > local_now:
+            start = _local(day - timedelta(days=1), _bare(since.group("t")), zone)
+    if until is not None:
+        at = _bare(until.group("t"))
+        end = _local(day, at, zone)
+        if chosen is None and end <= (start or local_now):
+            end = _local(day + timedelta(days=1), at, zone)
+    return Window(start, end)
+
+
+def _bare(raw: str) -> time:
+    """A time in "since 9:30" or "until 2:30": without am or pm, an hour before 8 is in the afternoon."""
+    at, explicit = _clock(raw)
+    if not explicit and 1 <= at.hour < 8:
+        return time(at.hour + 12, at.minute)
+    return at
+
+
 def parse_when(text: str, now: datetime, timezone: str, *, today_if_passed: bool = False) -> datetime:
-    """One moment from ``text`` ("tonight 9pm", "Sat 6am", "2026-11-28 06:00"); ValueError if there is none."""
+    """One moment from ``text`` ("tonight 9pm", "Sat 6am", "since 9am", "by 3pm", "2026-11-28 06:00");
+    ValueError if there is none."""
     window = parse_window(text, now, timezone, today_if_passed=today_if_passed)
-    if window.start is None:
+    moment = window.start or window.end
+    if moment is None:
         raise ValueError(f'I could not read a time in "{text.strip()[:80]}". Write it like "Sat 6am" or "tonight 9pm".')
-    return window.start
+    return moment
 
 
 def _cron_weekdays(text: str) -> str:

@@ -12,6 +12,11 @@ temporary password once, privately, to the employee only. With no directory
 (technician-assisted) an approved request becomes a task a technician does by
 hand and closes with Done. No password is ever stored, logged, audited, put
 into a ticket or shown to technicians.
+
+Self-service first: ``change_password`` (changing one's own password, the
+rules, an expiry coming up) gets the knowledge base's password guide and the
+self-service page (``HELPDESK_PASSWORD_SELF_SERVICE_URL``); the reset is only
+offered, as a button.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from bot.context import Context
 from bot.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
 from bot.inbound import record_id
 from bot.integrations.directory import DirectoryAccount
+from bot.integrations.kb import Article
 from bot.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
 from bot.redaction import hidden
 from bot.services.account_requests import CODE_TTL
@@ -31,6 +37,7 @@ from bot.services.outcomes import Escalation
 from bot.services.passwords import temporary_password
 from bot.skill import Intent, Prompt, Skill
 from bot.store import AccountRequest, Approval
+from skills.howto import article_answer
 
 __all__ = ["Accounts"]
 
@@ -56,7 +63,8 @@ class Accounts(Skill):
     summary = "Reset your password or unlock your account"
     examples = ("I forgot my password",)
     intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password"),
-                                               Intent("unlock_account", label="Unlock my account"))
+                                               Intent("unlock_account", label="Unlock my account"),
+                                               Intent("change_password", label="Change my password myself"))
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:reset_password", "Reset my password", "primary"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("Reset my password", "I forgot my password", "reset_password",
@@ -70,6 +78,9 @@ class Accounts(Skill):
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Work out whose account it is and what it needs, then ask the employee to confirm."""
         assert ctx.intent is not None
+        if ctx.intent == "change_password":
+            await self._self_service_first(turn, ctx)
+            return
         if "code" in ctx.slots:
             await self._check_code(ctx)
             return
@@ -106,12 +117,36 @@ class Accounts(Skill):
                 return
         verb = "reset the password of" if action == "reset_password" else "unlock"
         system = str(ctx.slots.get("system") or "")
+        signal = ctx.signal()
+        urgent = signal.label.reason if signal is not None and not signal.security else ""  # at the counter
         await ctx.confirm(
             f"Do you want me to {verb} {whose}? {self._how_verified(ctx, account, target)}",
             action,
-            {"target": target, "system": system},
-            fields=(Field("Account", target),) + ((Field("System", system),) if system else ()),
+            {"target": target, "system": system, "urgent": urgent},
+            fields=(Field("Account", target),) + ((Field("System", ctx.system_name(system)),) if system else ()),
         )
+
+    async def _self_service_first(self, turn: Turn, ctx: Context) -> None:
+        """Changing one's own password (or its rules, or an expiry coming up) is for the employee to do: the
+        guide, the self-service page when there is one, and a reset by a technician only as a button."""
+        question = turn.text.strip()
+        article = _password_article(ctx, question) or _password_article(ctx, "change my password")
+        fields = []
+        if ctx.settings.password_self_service_url:
+            fields.append(Field("Change it yourself", ctx.settings.password_self_service_url))
+        if article is not None:
+            await ctx.questions.record(question, ctx.employee.email, article.id)
+            answer, link = article_answer(ctx, article)
+            fields.extend(link)
+            text = f"You can do this yourself.\n{answer}"
+            await ctx.outcomes.answered(ctx.employee.email, f"howto: {article.id}")
+        else:
+            text = ("You can change your own password: on a city computer press Ctrl+Alt+Delete and choose "
+                    "\"Change a password\".")
+            await ctx.outcomes.answered(ctx.employee.email)
+        offer = await ctx.offer("reset_password", "Reset it for me instead")
+        await ctx.reply(text + "\nIf you cannot sign in at all, I can ask a technician to reset it for you.",
+                        fields=tuple(fields), buttons=(offer,))
 
     def _how_verified(self, ctx: Context, account: DirectoryAccount, target: str) -> str:
         if self._self_service(ctx, account, target):
@@ -146,7 +181,8 @@ class Accounts(Skill):
             return
         if method == "self_service":
             await requests.update(request.id or 0, method="approval")
-        await self._ask_technicians(ctx, request, account, str(data.get("system") or ""))
+        await self._ask_technicians(ctx, request, account, str(data.get("system") or ""),
+                                    str(data.get("urgent") or ""))
 
     async def _send_code(self, ctx: Context, request: AccountRequest, account: DirectoryAccount) -> bool:
         """Mail a one-time code to the alternate address and ask for it; False if mail failed."""
@@ -172,11 +208,13 @@ class Accounts(Skill):
         return True
 
     async def _ask_technicians(self, ctx: Context, request: AccountRequest, account: DirectoryAccount,
-                               system: str) -> None:
+                               system: str, urgent: str = "") -> None:
         settings = ctx.settings
         protected = account.privileges(settings.protected_groups)
         last = account.last_reset or await ctx.account_requests.last_done(request.target)
         details = [("Account", request.target)]
+        if urgent:
+            details.append(("Urgent", urgent))
         if system:
             details.append(("System", system))
         details.append(("Last reset", settings.local_time(last) if last else "no record"))
@@ -417,6 +455,15 @@ class Accounts(Skill):
                              to=TECHNICIANS, replaces=f"accounts-task:{approval.id}"))
         await ctx.tell(approval.requester, f"Your {what} for {approval.target} is done. "
                                            "If you were given a temporary password, change it when you sign in.")
+
+
+def _password_article(ctx: Context, question: str) -> Article | None:
+    """The best knowledge-base article about passwords for ``question``, if any."""
+    for hit in ctx.kb.search(question, limit=5):
+        words = " ".join((hit.article.title, *hit.article.tags)).lower()
+        if "password" in words:
+            return hit.article
+    return None
 
 
 def _choice(answer: object) -> str | None:

@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.errors import PermissionDenied, TicketQueued
-from bot.messages import TECHNICIANS, Field, Form, FormInput, Reply, Turn, room_address
+from bot.errors import PermissionDenied
+from bot.messages import Field, Form, FormInput, Reply, Turn
+from bot.nlu.signals import SURE
 from bot.services.announcements import KINDS, Draft, composer_values, read_composer
 from bot.services.outcomes import Escalation
 from bot.text import neutralise_mentions
@@ -72,9 +73,9 @@ def prefill(text: str, systems: list[str], now: Any, timezone: str) -> dict[str,
         window = parse_window(rest, now, timezone)
     except ValueError:
         window = None
-    if window is not None and window.start is not None:
+    if window is not None and (window.start or window.end) is not None:
         zone = ZoneInfo(timezone)
-        values["start"] = window.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        values["start"] = (window.start or now).astimezone(zone).strftime("%Y-%m-%d %H:%M")  # "back by 3pm": from now
         if window.end is not None:
             values["end"] = window.end.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         title = window.strip_from(rest)
@@ -147,27 +148,15 @@ class Notices(Skill):
             await ctx.outcomes.resolved(ctx.employee.email)
             return
         await ctx.outcomes.answered(ctx.employee.email)
-        what = system or "any system"
+        what = ctx.system_name(system) if system else "any system"
         await ctx.reply(f"I don't know of any problem with {what} right now. If it isn't working for you, "
                         "I can report it to the IT team.",
                         buttons=(ctx.button("outage_report", system, "Report it"),))
 
-    async def _file(self, ctx: Context, **fields: str) -> tuple[str, str]:
-        """Open a ticket for the employee: its key and how to name it ("ticket HELP-3").
-
-        When the ticket system is down the request waits in the outbox: the key is ""
-        and the name is the outbox request, so the report itself still goes out now.
-        """
-        try:
-            ticket = await ctx.tickets.create(reporter=ctx.employee.email, **fields)
-        except TicketQueued as queued:
-            return "", f"request #{queued.entry_id}, filed as a ticket once the ticket system answers"
-        return ticket.key, f"ticket {ticket.key}"
-
     async def _report_outage(self, ctx: Context, system: str) -> None:
         email = ctx.employee.email
-        key, reference = await self._file(
-            ctx, summary=f"{system or 'Something'} seems to be down",
+        key, reference = await ctx.file_ticket(
+            summary=f"{system or 'Something'} seems to be down",
             description=f"Reported through the helpdesk bot; no outage notice was known for {system or 'it'}.",
             system=system, urgency="high",
         )
@@ -187,36 +176,37 @@ class Notices(Skill):
     # Phishing ------------------------------------------------------------------
 
     async def _phishing(self, turn: Turn, ctx: Context) -> None:
+        signal = ctx.signal()
+        if signal is not None and not (signal.security and signal.confidence >= SURE):
+            signal = None  # a phishing report is already a security report: only a sure reading changes its course
+        if signal is not None and signal.label.name != "compromise":
+            await ctx.hand_over("security_incident")  # someone posing as staff, a lost device: no email advice
+            return
         await ctx.reply(
             "Thank you for checking. Here is what to do:\n"
             "1. Don't click links, open attachments or reply.\n"
             f"2. Forward the email as an attachment to {ctx.settings.security_email}, then delete it.\n"
             "3. If it claims to be from someone you know, call them on a number you already have."
         )
+        if signal is not None:
+            # The message already says the link was clicked or the password typed: alert now, no question.
+            await self._phishing_answer(ctx, {"report": turn.text[:1000]}, True)
+            return
         await ctx.confirm("Did you click a link, open an attachment or type your password?", "phishing_exposed",
                           {"report": turn.text[:1000]})
-
-    def _security_address(self, ctx: Context) -> str:
-        """The security conversation (``HELPDESK_SECURITY_CHANNEL`` = CHANNEL:CONVERSATION), else the technicians'."""
-        where = ctx.settings.security_channel
-        if where and ":" in where:
-            channel, _, conversation = where.partition(":")
-            if ctx.is_connected(channel):
-                return room_address(channel, conversation)
-        return TECHNICIANS
 
     async def _phishing_answer(self, ctx: Context, data: dict[str, Any], exposed: bool) -> None:
         email = ctx.employee.email
         await ctx.audit.record(email, "phishing.report", outcome="exposed" if exposed else "reported")
-        security = self._security_address(ctx)
+        security = ctx.security_room()
         if not exposed:
             await ctx.outcomes.resolved(email)
             await ctx.reply("Good, then you are safe. Thanks for reporting it; the security team will look at it.")
             await ctx.send(Reply(f"Phishing report from {email} (no link clicked).",
                                  (ctx.button("phish_notice", "", "Turn into a security notice"),), to=security))
             return
-        key, reference = await self._file(
-            ctx, summary="Phishing: employee clicked a link or entered a password",
+        key, reference = await ctx.file_ticket(
+            summary="Phishing: employee clicked a link or entered a password",
             description="Reported through the helpdesk bot. The employee wrote:\n" + str(data.get("report", "")),
             urgency="urgent",
         )
@@ -256,7 +246,7 @@ class Notices(Skill):
         if row.body:
             fields.append(Field("Message", neutralise_mentions(row.body)[:500]))
         if row.systems:
-            fields.append(Field("Affected", ", ".join(row.systems)))
+            fields.append(Field("Affected", ", ".join(ctx.system_name(s) for s in row.systems)))
         if row.starts_at:
             fields.append(Field("From", settings.local_time(row.starts_at)))
         if row.ends_at:
@@ -361,7 +351,7 @@ class Notices(Skill):
                             private=True)
         elif action == "subscribe":
             await ctx.announcements.subscribe(argument, ctx.employee.email)
-            await ctx.reply(f"OK, I'll message you when {argument} is working again.", private=True)
+            await ctx.reply(f"OK, I'll message you when {ctx.system_name(argument)} is working again.", private=True)
         elif action == "outage_report":
             await self._report_outage(ctx, argument)
         elif action == "compose":

@@ -15,6 +15,7 @@ from bot.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacing
 from bot.inbound import record_id
 from bot.integrations.tickets import TicketView
 from bot.messages import Button, Field, Turn
+from bot.nlu.signals import SURE
 from bot.services.outcomes import Escalation
 from bot.skill import Intent, Prompt, Skill, Slot
 from skills.howto import article_answer
@@ -121,9 +122,15 @@ class Tickets(Skill):
             return
         system = str(ctx.slots.get("system") or _entity(turn, "system"))
         description = str(ctx.slots.get("description") or text)
-        urgency = str(ctx.slots.get("urgency") or urgency_of(description))
+        signal = ctx.signal(description)
+        if signal is not None and signal.security and signal.confidence >= SURE and not turn.is_click \
+                and "urgency" not in ctx.slots:
+            await ctx.hand_over("security_incident")
+            return
+        urgency = str(ctx.slots.get("urgency") or (signal.label.urgency if signal else urgency_of(description)))
+        why = str(ctx.slots.get("why") or (signal.note if signal else ""))
         data = {"summary": summary_of(text)[:255], "description": description, "system": system,
-                "urgency": urgency}
+                "urgency": urgency, "why": why}
         if not ctx.slots.get("summary"):
             await self._guide_first(ctx, turn.request, system)
         existing = await ctx.tickets.find_open(ctx.employee.email, system)
@@ -148,8 +155,10 @@ class Tickets(Skill):
 
     async def _preview(self, ctx: Context, data: dict[str, Any]) -> None:
         fields = [Field("Summary", data["summary"]), Field("Urgency", data["urgency"])]
+        if data.get("why"):
+            fields.append(Field("Why", data["why"]))
         if data["system"]:
-            fields.insert(1, Field("System", data["system"]))
+            fields.insert(1, Field("System", ctx.system_name(data["system"])))
         if data["description"].strip() != data["summary"].strip():
             fields.append(Field("Description", data["description"][:500]
                                 + ("…" if len(data["description"]) > 500 else "")))
@@ -168,13 +177,15 @@ class Tickets(Skill):
             return
         if not yes:
             ctx.intent = "open_ticket"
-            ctx.slots = {"system": data["system"], "urgency": data["urgency"]}
+            ctx.slots = {"system": data["system"], "urgency": data["urgency"], "why": data.get("why", "")}
             await ctx.ask("summary", "What should the ticket say? Send the corrected description "
                                      "(or say \"no\" to drop it).")
             return
+        why = str(data.get("why") or "")
+        description = f"{why}.\n\n{data['description']}" if why else data["description"]
         try:
             ticket = await ctx.tickets.create(
-                reporter=ctx.employee.email, summary=data["summary"], description=data["description"],
+                reporter=ctx.employee.email, summary=data["summary"], description=description,
                 system=data["system"], urgency=data["urgency"],
             )
         except TicketQueued as queued:
@@ -188,7 +199,7 @@ class Tickets(Skill):
                         f"To add something, say \"add to {ticket.key}: ...\".",
                         key=f"{self.name}:{ticket.key}")
         await ctx.tell_technicians(f"New ticket {ticket.key} from {ctx.employee.email}: {ticket.summary}",
-                                   fields=(Field("Urgency", ticket.urgency),),
+                                   fields=(Field("Urgency", ticket.urgency),) + ((Field("Why", why),) if why else ()),
                                    buttons=(ctx.button("take", ticket.key, "Take it"),))
 
     # Following ---------------------------------------------------------------

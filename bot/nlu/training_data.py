@@ -40,6 +40,8 @@ class TrainingData:
     synonyms: dict[str, str] = field(default_factory=dict)
     regexes: dict[str, list[str]] = field(default_factory=dict)
     lookups: dict[str, list[str]] = field(default_factory=dict)
+    display_names: dict[str, str] = field(default_factory=dict)
+    """What staff call a synonym's value (``metadata: {display: ...}``): "erp" is "Munis"."""
 
     @property
     def intents(self) -> list[str]:
@@ -47,11 +49,12 @@ class TrainingData:
         return sorted({example.intent for example in self.examples})
 
 
-def load_training_data(path_or_dir: Path, exclude: tuple[str, ...] = ("test",)) -> TrainingData:
+def load_training_data(path_or_dir: Path, exclude: tuple[str, ...] = ("test", "signals")) -> TrainingData:
     """Load one Rasa NLU YAML file, or every ``*.yml``/``*.yaml`` under a folder.
 
     Sub-folders whose name is in ``exclude`` are skipped (the dev test set
-    lives in ``intents/test/``). Files are read in sorted order.
+    lives in ``intents/test/``, the security and urgency examples of
+    ``bot.nlu.signals`` in ``intents/signals/``). Files are read in sorted order.
     """
     root = Path(path_or_dir)
     data = TrainingData()
@@ -201,6 +204,10 @@ def _load_item(name: str, node: yaml.Node, data: TrainingData, origins: dict[str
     label = str(label_node.value).strip()
     if "examples" not in item:
         raise TrainingDataError(name, line, f"{kind} {label!r} has no 'examples'")
+    if kind == "synonym" and "metadata" in item:
+        display = _display_name(name, item["metadata"][1])
+        if display:
+            data.display_names[label] = display
     lines = _example_lines(name, item["examples"][1])
     if not lines:
         raise TrainingDataError(name, item["examples"][1].start_mark.line + 1, f"{kind} {label!r} has no examples")
@@ -209,6 +216,17 @@ def _load_item(name: str, node: yaml.Node, data: TrainingData, origins: dict[str
             _add(kind, label, text, data, origins, f"{name}:{text_line}")
         except ValueError as exc:
             raise TrainingDataError(name, text_line, str(exc)) from None
+
+
+def _display_name(name: str, node: yaml.Node) -> str:
+    """The ``display`` of a synonym's metadata mapping, or ""."""
+    metadata = _mapping(name, node, "'metadata'")
+    if "display" not in metadata:
+        return ""
+    value = metadata["display"][1]
+    if not isinstance(value, yaml.ScalarNode) or not str(value.value).strip():
+        raise TrainingDataError(name, value.start_mark.line + 1, "'display' must be a name, like Munis")
+    return str(value.value).strip()
 
 
 def _example_lines(name: str, node: yaml.Node) -> list[tuple[str, int]]:

@@ -672,7 +672,7 @@ class AnnouncementService:
             lines.append(neutralise_mentions(row.body))
         fields: list[Field] = []
         if row.systems:
-            fields.append(Field("Affected", ", ".join(row.systems)))
+            fields.append(Field("Affected", ", ".join(self.bot.system_name(s) for s in row.systems)))
         if row.starts_at:
             fields.append(Field("From", self.bot.settings.local_time(row.starts_at)))
         if row.ends_at:
@@ -850,7 +850,8 @@ class AnnouncementService:
 
         for subscription in await self.db.run(take):
             await self.bot.deliver(Reply(
-                f"Good news: {subscription.system} is working again ({neutralise_mentions(root.title)}). "
+                f"Good news: {self.bot.system_name(subscription.system)} is working again "
+                f"({neutralise_mentions(root.title)}). "
                 "If it still isn't working for you, tell me and I'll open a ticket.",
                 to=user_address(subscription.email), private=True))
 

@@ -97,6 +97,29 @@ async def test_typed_start_prefills_the_composer(talk: Chat) -> None:
     assert "Audience: all staff" in shown and button(preview, "Ask for approval")
 
 
+async def test_back_by_3pm_is_the_end_and_since_9am_is_this_morning(talk: Chat, clock: Clock) -> None:
+    """Typed at 09:41: "back by 3pm" is an outage from now to 15:00 today, "since 9am" started at 09:00 today;
+    the title keeps the technician's words, and staff read the system as they call it, not "erp"."""
+    clock.now = datetime(2026, 11, 23, 15, 41, tzinfo=UTC)  # Mon 09:41 in Chicago
+    await meet(talk, ANN)
+    form = form_of(await talk.say(TOM, "announce outlook is down, we expect it back by 3pm"))
+    values = initial_values(form)
+    assert values["kind"] == "outage" and values["title"] == "Outlook is down, we expect it back by 3pm"
+    assert (values["start"], values["end"]) == ("2026-11-23 09:41", "2026-11-23 15:00")
+    form = form_of(await talk.say(TOM, "announce munis down for the clerks since 9am"))
+    values = initial_values(form)
+    assert values["systems"] == "erp" and values["title"] == "Munis down for the clerks since 9am"
+    assert values["start"] == "2026-11-23 09:00" and not values["end"]
+    preview = await talk.submit(TOM, form["submit"], initial_values(form, audience="listed", departments="",
+                                                                    channels="general"))
+    assert "From: Mon 23 Nov 09:00 CST" in texts(preview)
+    assert "Affected: Munis (finance, payroll, timesheets)" in texts(preview)
+    await talk.say(ANN, "hello", conversation="general")
+    lines = await talk.click(TOM, button(preview, "Send it"))
+    [sent] = [line for line in lines if line["to"] == "general"]
+    assert "Affected: Munis (finance, payroll, timesheets)" in sent["text"] and "erp" not in sent["text"]
+
+
 async def test_bad_values_keep_what_was_typed(talk: Chat, city: Bot) -> None:
     """A time that cannot be read re-opens the form with the values kept and a clear message."""
     lines = await compose(talk, TOM, "announce vpn upgrade", schedule="whenever you like", body="Details")
@@ -357,9 +380,9 @@ async def test_outage_status_updates_and_resolved(talk: Chat, city: Bot, clock: 
     form = form_of(await talk.click(TOM, button(sent, "Resolved")))
     lines = await talk.submit(TOM, form["submit"], initial_values(form))
     assert {line["to"] for line in lines if line["text"].startswith("Update: Resolved")} == {ANN, BOB, TIA}
-    assert "outlook is working again" in texts(lines, to=ANN)
+    assert "Outlook (email) is working again" in texts(lines, to=ANN)
     assert [n.status for n in rows(city, Notice)] == ["resolved"]
-    assert "don't know of any problem with outlook" in texts(await talk.say(ANN, "is email down?"))
+    assert "don't know of any problem with Outlook (email)" in texts(await talk.say(ANN, "is email down?"))
 
 
 async def test_acknowledgements_report_and_reminders(talk: Chat, city: Bot, clock: Clock) -> None:
@@ -394,7 +417,7 @@ async def test_no_notice_offers_a_report_and_three_reports_alert(talk: Chat, cit
     """Each report opens a ticket and tells the technicians; the third person in 15 minutes makes it probable."""
     for number, person in enumerate((ANN, BOB, ANN, CAL)):
         lines = await talk.say(person, "is the vpn down")
-        assert "don't know of any problem with vpn" in texts(lines)
+        assert "don't know of any problem with VPN" in texts(lines)
         lines = await talk.click(person, button(lines, "Report it"))
         assert f"ticket HELP-{number + 1}" in texts(lines, to=person)
         clock.advance(minutes=4)

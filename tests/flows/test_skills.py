@@ -21,7 +21,7 @@ async def test_open_ticket_with_preview(chat: Chat, bot: Bot) -> None:
     lines = await chat.say(ANN, "the printer on the 2nd floor keeps jamming, can someone fix it asap")
     preview = texts(lines)
     assert "Summary: the printer on the 2nd floor keeps jamming" in preview
-    assert "System: printer" in preview and "Urgency: high" in preview
+    assert "System: Printing" in preview and "Urgency: high" in preview
     lines = await chat.click(ANN, button(lines, "Submit"))
     assert "ticket HELP-1 is open" in texts(lines, to=ANN)
     assert "New ticket HELP-1 from ann@city.example" in texts(lines, to="technicians")
@@ -71,7 +71,7 @@ async def test_status_own_and_someone_elses(chat: Chat, bot: Bot) -> None:
 async def test_outage_status_without_and_with_a_notice(chat: Chat, bot: Bot) -> None:
     """No notice: the bot offers to report it. After a technician announces, it answers from the notice."""
     lines = await chat.say(ANN, "is outlook down right now?")
-    assert "don't know of any problem with outlook" in texts(lines)
+    assert "don't know of any problem with Outlook (email)" in texts(lines)
     assert button(lines, "Report it")
     await chat.say(TIA, "hello")
     lines = await chat.say(TOM, "announce outlook is down for everyone, we are working on it")

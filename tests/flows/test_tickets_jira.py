@@ -65,7 +65,7 @@ async def test_open_with_slot_filling(jira_chat: Chat, fake: JiraFake) -> None:
     assert "what is the problem" in texts(lines).lower()
     lines = await jira_chat.say(ANN, "the copier on the 3rd floor keeps jamming, we need it asap")
     preview = texts(lines)
-    assert "System: printer" in preview and "Urgency: high" in preview
+    assert "System: Printing" in preview and "Urgency: high" in preview
     assert [b["label"] for b in lines[-1]["buttons"]] == ["Submit", "Edit"]
     lines = await jira_chat.click(ANN, button(lines, "Submit"))
     assert f"ticket ITSD-1 is open. {fake.url}/browse/ITSD-1" in texts(lines, to=ANN)

@@ -39,12 +39,13 @@ def _problem(skills: list[Skill], intents: list[str]) -> str:
     return message
 
 
-def test_load_skills_finds_the_six_skills() -> None:
+def test_load_skills_finds_the_seven_skills() -> None:
     """Importing the ``skills`` package registers one instance of each skill, sorted by module."""
     skills = load_skills()
-    assert [skill.name for skill in skills] == ["accounts", "howto", "notices", "reports", "smalltalk", "tickets"]
+    assert [skill.name for skill in skills] == ["accounts", "howto", "notices", "reports", "security", "smalltalk",
+                                                "tickets"]
     assert all(isinstance(skill, Skill) and skill.intents for skill in skills)
-    assert len({type(skill) for skill in skills}) == 6
+    assert len({type(skill) for skill in skills}) == 7
 
 
 def test_every_project_intent_has_exactly_one_skill() -> None:

@@ -112,3 +112,41 @@ def test_schedules_and_mistakes() -> None:
         parse_recurrence("every monday", CITY)
     with pytest.raises(ValueError):
         parse_when("13pm", MONDAY_9AM, CITY)
+
+
+NINE_41 = datetime(2026, 11, 23, 15, 41, tzinfo=UTC)  # Mon 23 Nov 2026, 09:41 CST
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("outlook is down, we expect it back by 3pm", None, "Mon 2026-11-23 15:00 CST"),
+    ("since 9am", "Mon 2026-11-23 09:00 CST", None),
+    ("phones dead since 8:15am, should be fixed by noon", "Mon 2026-11-23 08:15 CST", "Mon 2026-11-23 12:00 CST"),
+    ("munis unavailable since 11pm", "Sun 2026-11-22 23:00 CST", None),
+    ("vpn down until 2:30", None, "Mon 2026-11-23 14:30 CST"),
+    ("kronos back by 8am tomorrow", None, "Tue 2026-11-24 08:00 CST"),
+    ("the copier is out, back around 9am", None, "Tue 2026-11-24 09:00 CST"),
+])
+def test_open_ended_windows(text: str, start: str | None, end: str | None) -> None:
+    """'since' is a start that has passed (today's, else yesterday's); 'by', 'until', 'back at' an end."""
+    window = parse_window(text, NINE_41, CITY)
+    assert (local(window.start) if window.start else None) == start
+    assert (local(window.end) if window.end else None) == end
+
+
+def test_an_end_alone_reads_as_that_moment_and_a_count_is_no_time() -> None:
+    """The composer's end field takes "by 3pm"; "reported by 3 people" has no time at all."""
+    assert local(parse_when("by 3pm", NINE_41, CITY)) == "Mon 2026-11-23 15:00 CST"
+    window = parse_window("reported by 3 people", NINE_41, CITY)
+    assert (window.start, window.end) == (None, None)
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("email maintenance Saturday 6am to 10am", "email maintenance"),
+    ("maintenance on saturday 6am to 10am", "maintenance"),
+    ("outlook is down, we expect it back by 3pm", "outlook is down, we expect it back by 3pm"),
+    ("phones out since 9am", "phones out since 9am"),
+    ("outage 9am-10am for the permit counter", "outage 9am-10am for the permit counter"),
+])
+def test_a_title_keeps_the_technicians_words(text: str, title: str) -> None:
+    """Time words leave a title only when they close it; otherwise it reads as written."""
+    assert parse_window(text, NINE_41, CITY).strip_from(text) == title

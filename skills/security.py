@@ -1,0 +1,79 @@
+"""Security matters: a lost or stolen device, an account that may be compromised, someone posing as staff.
+
+Time matters more than certainty here: a stolen laptop can be wiped and a
+hijacked account signed out only while IT knows. So a report alerts the
+security conversation (``HELPDESK_SECURITY_CHANNEL``, else the technicians')
+at once and opens an urgent ticket that says why, then tells the employee
+what to do meanwhile. Which matter it is comes from the signal classifier
+(``bot.nlu.signals``, trained on ``intents/signals/``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from bot.context import Context
+from bot.messages import Button, Field, Reply, Turn
+from bot.services.outcomes import Escalation
+from bot.skill import Intent, Skill, Slot
+
+__all__ = ["Security"]
+
+GENERAL_REASON = "a possible security problem"
+# What the employee should do while IT works on it, by signal label.
+_ADVICE = {
+    "lost_device": (
+        "IT can lock or wipe the device and sign your account out everywhere. Meanwhile:\n"
+        "1. If it was stolen, report it to the police and add the report number to the ticket.\n"
+        "2. Change your city password from another device.\n"
+        "3. Tell your supervisor, and say what was on the device (residents' or police information)."
+    ),
+    "compromise": (
+        "IT will check your account and sign it out everywhere. Meanwhile:\n"
+        "1. Change your password now, from a device you trust.\n"
+        "2. Do not approve sign-in prompts you did not start.\n"
+        "3. If your computer acts strangely, unplug its network cable or turn off Wi-Fi, but leave it on."
+    ),
+    "impersonation": (
+        "Meanwhile:\n"
+        "1. Give them no passwords, codes, money, bank details or access. IT never asks for your password.\n"
+        "2. If they are in the building, tell your supervisor or building security; do not let them in anywhere.\n"
+        "3. Write down the name, number or address they used and add it to the ticket."
+    ),
+}
+_GENERAL_ADVICE = ("Meanwhile, do not give anyone your password or codes, and add anything you notice to the "
+                   "ticket.")
+
+
+class Security(Skill):
+    """Alert the security team at once and open an urgent ticket for a security matter."""
+
+    name = "security"
+    summary = "Report a lost or stolen device, a hacked account, or someone posing as staff"
+    examples = ("my city phone was stolen",)
+    intents: ClassVar[tuple[Intent, ...]] = (
+        Intent("security_incident", slots=(Slot("system", "", entity="system", required=False),),
+               label="Report a lost device or a security problem"),
+    )
+
+    async def handle(self, turn: Turn, ctx: Context) -> None:
+        """Alert, file, audit, and tell the employee what happens now."""
+        signal = ctx.signal()
+        label = signal.label.name if signal is not None and signal.security else ""
+        reason = signal.label.reason if label and signal is not None else GENERAL_REASON
+        email = ctx.employee.email
+        text = turn.text.strip()
+        key, reference = await ctx.file_ticket(
+            summary=f"Security: {reason}",
+            description=f"Marked urgent: {reason}.\n\nReported through the helpdesk bot. The employee wrote:\n{text}",
+            system=str(ctx.slots.get("system") or ""), urgency="urgent",
+        )
+        await ctx.audit.record(email, "security.report", target=label or "general", detail=reference)
+        await ctx.outcomes.escalated(email, Escalation.TICKET)
+        await ctx.send(Reply(f"URGENT security: {email} reports {reason} ({reference}).",
+                             fields=(Field("They wrote", text[:500]),), to=ctx.security_room()))
+        buttons: tuple[Button, ...] = ()
+        if label != "impersonation":  # someone else may hold the password
+            buttons = (await ctx.offer("reset_password", "Reset my password now"),)
+        await ctx.reply(f"I've alerted the IT security team and opened an urgent {reference}; they will contact "
+                        f"you. {_ADVICE.get(label, _GENERAL_ADVICE)}", buttons=buttons)

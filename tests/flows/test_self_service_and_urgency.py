@@ -1,0 +1,162 @@
+"""Self-service first, and urgency and security read from meaning, end to end through the console (issue 14)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Bot
+from bot.nlu import EmbeddedParser
+from bot.store import Approval, AuditEntry, Ticket
+from tests.support import Chat, Clock, button, make_settings, running_bot, texts
+
+ANN = "ann@city.example"
+SELF_SERVICE = "https://passwordreset.city.example"
+
+
+def tickets(bot: Bot) -> list[Ticket]:
+    """Every ticket row."""
+    return list(bot.db.call(lambda s: s.exec(select(Ticket).order_by(Ticket.id)).all()))
+
+
+def approvals(bot: Bot) -> list[Approval]:
+    """Every approval row."""
+    return list(bot.db.call(lambda s: s.exec(select(Approval)).all()))
+
+
+@pytest.fixture
+def desk(database_url: str, parser: EmbeddedParser, clock: Clock) -> Iterator[Chat]:
+    """A chat with a bot whose settings name a self-service password page."""
+    settings = make_settings(database_url, password_self_service_url=SELF_SERVICE)
+    with running_bot(settings, nlu=parser, clock=clock) as bot:
+        yield Chat(bot)
+
+
+# Self-service first ------------------------------------------------------------------
+
+
+async def test_changing_ones_own_password_gets_the_guide_and_a_reset_button(desk: Chat) -> None:
+    """Asking to change one's own password answers with the guide and the self-service page; the reset by a
+    technician is only a button, and it starts the approved reset when clicked."""
+    lines = await desk.say(ANN, "windows keeps reminding me my password runs out on thursday, i'd like to sort "
+                                "it myself before then")
+    answer = texts(lines)
+    assert "Change your password when you know the current one" in answer
+    assert f"Change it yourself: {SELF_SERVICE}" in answer
+    assert "Do you want me to reset" not in answer
+    assert texts(lines, to="technicians") == "" and approvals(desk.bot) == []
+    lines = await desk.click(ANN, button(lines, "Reset it for me instead"))
+    assert "Do you want me to reset the password of your account?" in texts(lines)
+    lines = await desk.click(ANN, button(lines, "Yes"))
+    assert "reset the password of ann@city.example" in texts(lines, to="technicians")
+    assert [a.action for a in approvals(desk.bot)] == ["reset_password"]
+
+
+async def test_password_rules_get_the_rules(chat: Chat, bot: Bot) -> None:
+    """A question about the rules gets the rules article (no self-service page set: no such line)."""
+    lines = await chat.say(ANN, "how long does a new password have to be and can it have spaces in it")
+    assert "City password rules" in texts(lines)
+    assert "Change it yourself" not in texts(lines)
+    assert button(lines, "Reset it for me instead")
+    assert approvals(bot) == []
+
+
+async def test_a_sign_in_loop_is_troubleshooting_not_a_reset(chat: Chat, bot: Bot) -> None:
+    """A sign-in prompt that keeps coming back is a how-to answer, not a password reset."""
+    lines = await chat.say(ANN, "teams on my laptop logs me out and asks me to sign in again every hour, the "
+                                "password itself is fine")
+    assert "Do you want me to reset" not in texts(lines)
+    assert texts(lines, to="technicians") == "" and approvals(bot) == []
+    labels = {b["label"] for line in lines for b in line["buttons"]}
+    assert labels & {"No", "Open a ticket"}  # the guide's "did this help?", or a ticket when there is no guide
+
+
+# Security ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("message", "reason", "advice"), [
+    ("somebody smashed the window of my truck at the depot and my city phone is gone",
+     "a city device was lost or stolen", "report it to the police"),
+    ("a man at reception says the IT department sent him to pick up my laptop but nobody here knows him",
+     "someone is impersonating staff or IT", "Give them no passwords"),
+    ("my colleagues tell me they got a strange invoice from my mailbox this morning that i never wrote",
+     "the account may be compromised", "Change your password now"),
+])
+async def test_a_security_matter_alerts_at_once_and_opens_an_urgent_ticket(
+        chat: Chat, bot: Bot, message: str, reason: str, advice: str) -> None:
+    """A lost device, someone posing as staff, or signs of a hijacked account: the technicians are alerted as
+    a security matter, an urgent ticket says why, and the employee is told what to do meanwhile."""
+    lines = await chat.say(ANN, message)
+    alert = texts(lines, to="technicians")
+    assert f"URGENT security: ann@city.example reports {reason} (ticket HELP-1)" in alert
+    assert advice in texts(lines, to=ANN)
+    [ticket] = tickets(bot)
+    assert ticket.urgency == "urgent" and ticket.summary == f"Security: {reason}"
+    assert ticket.description.startswith(f"Marked urgent: {reason}.") and message in ticket.description
+    audit = bot.db.call(lambda s: s.exec(select(AuditEntry).where(AuditEntry.action == "security.report")).all())
+    assert [entry.actor for entry in audit] == [ANN]
+
+
+async def test_a_phishing_report_that_says_the_password_was_typed_alerts_without_asking(chat: Chat,
+                                                                                       bot: Bot) -> None:
+    """When the message already says the password went into the fake page, there is no "did you click?"."""
+    lines = await chat.say(ANN, "that email about my paycheck had a link, i logged in on the page it opened and "
+                                "only then saw the address was not ours")
+    assert "URGENT security" in texts(lines, to="technicians")
+    assert "Did you click" not in texts(lines)
+    assert button(lines, "Reset my password now")
+    assert [t.urgency for t in tickets(bot)] == ["urgent"]
+
+
+async def test_a_hijacked_account_is_alerted_before_any_reset(chat: Chat, bot: Bot) -> None:
+    """A reset asked for because someone else got in alerts security first; the reset is then a button."""
+    lines = await chat.say(ANN, "somebody got into my account last night, the password i use every day is "
+                                "suddenly wrong and i never changed it")
+    assert "URGENT security: ann@city.example reports" in texts(lines, to="technicians")
+    assert "Do you want me to reset" not in texts(lines) and approvals(bot) == []
+    lines = await chat.click(ANN, button(lines, "Reset my password now"))
+    assert "Do you want me to reset the password of your account?" in texts(lines)
+
+
+# Urgency -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("the receipt printer at the utility billing window died and there are a dozen residents in line",
+     "customers are waiting at the counter"),
+    ("the sound system in council chambers is silent and the public hearing begins in fifteen minutes",
+     "a public meeting is about to start"),
+    ("the dispatchers say the cad screens froze and they cannot enter new calls",
+     "a dispatch or public-safety system is affected"),
+    ("the online water bill payment page shows an error for everybody since this morning",
+     "payments from the public cannot be taken"),
+])
+async def test_public_facing_work_stopped_is_urgent_and_says_why(chat: Chat, bot: Bot, message: str,
+                                                                 reason: str) -> None:
+    """A stoppage the public feels is urgent though it never says so; the preview and the ticket say why."""
+    lines = await chat.say(ANN, message)
+    preview = texts(lines)
+    assert "Urgency: urgent" in preview and f"Why: Marked urgent: {reason}" in preview
+    lines = await chat.click(ANN, button(lines, "Submit"))
+    assert f"Why: Marked urgent: {reason}" in texts(lines, to="technicians")
+    [ticket] = tickets(bot)
+    assert ticket.urgency == "urgent" and ticket.description.startswith(f"Marked urgent: {reason}.")
+
+
+async def test_an_unlock_at_the_counter_tells_the_technicians_it_is_urgent(chat: Chat, bot: Bot) -> None:
+    """Locked out while serving the public: the approval card says why it cannot wait."""
+    lines = await chat.say(ANN, "my login got locked while i was helping a resident at the permit window and "
+                                "there are three more people waiting behind her")
+    lines = await chat.click(ANN, button(lines, "Yes"))
+    assert "Urgent: customers are waiting at the counter" in texts(lines, to="technicians")
+
+
+async def test_an_ordinary_problem_stays_normal(chat: Chat, bot: Bot) -> None:
+    """No public waiting, no security: normal urgency and no reason line."""
+    lines = await chat.say(ANN, "the stapler tray on the 4th floor copier keeps jamming")
+    assert "Urgency: normal" in texts(lines) and "Why:" not in texts(lines)
+    await chat.click(ANN, button(lines, "Submit"))
+    [ticket] = tickets(bot)
+    assert ticket.urgency == "normal" and not ticket.description.startswith("Marked")
