@@ -510,8 +510,9 @@ class KnowledgeBase:
         """The best articles for ``question``, best first, each with its confidence; those about ``systems``
         get a boost."""
         index = self._index
-        scores, confidences = self._rank(index, question, systems)
-        return [Hit(index.articles[row], float(scores[row]), float(confidences[row])) for row in _top(scores, limit)]
+        scores, own, cosine = self._rank(index, question, systems)
+        return [Hit(index.articles[row], float(scores[row]), self._confidence(index, own, row, scores, cosine))
+                for row in _top(scores, limit)]
 
     def best(self, question: str, *, systems: tuple[str, ...] = ()) -> Hit | None:
         """The top hit when the judge says it answers the question (confidence >= ``ANSWER_CONFIDENCE``),
@@ -521,22 +522,29 @@ class KnowledgeBase:
             return None
         return hits[0]
 
-    def _rank(self, index: _Index, question: str, systems: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """Every article's fused score and confidence."""
+    def _rank(self, index: _Index, question: str,
+              systems: tuple[str, ...]) -> tuple[np.ndarray, list[_Concept], np.ndarray | None]:
+        """Every article's fused score, the question's informative words, and each article's cosine
+        (None when the search is by words only)."""
         lexical, own = self._score(index, question, systems)
-        coverage = np.asarray([_coverage(index, own, row) for row in range(len(index.articles))])
         if index.vectors is None or self._encoder is None or not own:
-            # Words only (or no informative word): the older gate, as a confidence of 1 or 0.
-            lexical = self._boost(index, lexical, systems)
-            return lexical, ((lexical >= ANSWER_SCORE) & (coverage >= ANSWER_COVERAGE)).astype(np.float64)
+            return self._boost(index, lexical, systems), own, None
         sims = index.vectors @ self._encoder.one(question)
         cosine = np.full(len(index.articles), -1.0)
         np.maximum.at(cosine, index.vector_rows, sims.astype(np.float64))
         top = float(lexical.max())
         fused = (1.0 - DENSE_WEIGHT) * (lexical / top if top > 0 else lexical) + DENSE_WEIGHT * np.clip(cosine, 0, 1)
         fused[(lexical <= 0) & (cosine < DENSE_FLOOR)] = 0.0
-        confidence = 1.0 / (1.0 + np.exp(-(JUDGE_COSINE * cosine + JUDGE_COVERAGE * coverage + JUDGE_BIAS)))
-        return self._boost(index, fused, systems), confidence
+        return self._boost(index, fused, systems), own, cosine
+
+    @staticmethod
+    def _confidence(index: _Index, own: list[_Concept], row: int, scores: np.ndarray,
+                    cosine: np.ndarray | None) -> float:
+        """The judge: how sure it is that article ``row`` answers. By words only, the older gate as 1 or 0."""
+        coverage = _coverage(index, own, row)
+        if cosine is None:
+            return float(scores[row] >= ANSWER_SCORE and coverage >= ANSWER_COVERAGE)
+        return 1.0 / (1.0 + math.exp(-(JUDGE_COSINE * cosine[row] + JUDGE_COVERAGE * coverage + JUDGE_BIAS)))
 
     def link(self, article: Article) -> str | None:
         """Where to read the whole article."""
