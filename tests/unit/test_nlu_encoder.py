@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.nlu import EmbeddedParser, TrainingData
+from bot.nlu import EmbeddedParser
 from bot.nlu.encoder import DEFAULT_DIR, SentenceEncoder, default_encoder
-from bot.nlu.types import Example
+from tests.support import printing_or_food
 
 
 @pytest.fixture(scope="module")
@@ -48,22 +48,13 @@ def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
         SentenceEncoder(tmp_path)
 
 
-def _tiny() -> TrainingData:
-    printing = ["the printer is jammed", "printer not printing", "printer out of paper", "cannot print my document",
-                "print job stuck", "printing is slow"]
-    food = ["where can i get lunch", "is the cafeteria open", "what is for dinner", "i am hungry",
-            "any good places to eat", "coffee break time"]
-    return TrainingData([Example(text, "printing", []) for text in printing]
-                        + [Example(text, "food", []) for text in food])
-
-
 @pytest.mark.parametrize(("text", "intent"), [("fax machine", "printing"),
                                               ("toner cartridge ran dry", "printing"),
                                               ("my stomach is growling", "food")])
 def test_the_parser_understands_messages_of_words_it_never_saw(text: str, intent: str) -> None:
     """No word of these is in the examples: n-grams alone miss, the sentence vector gets them right."""
-    words_only = EmbeddedParser.train(_tiny(), word_vectors=False, encoder=False)
-    with_encoder = EmbeddedParser.train(_tiny(), word_vectors=False)
+    words_only = EmbeddedParser.train(printing_or_food(), word_vectors=False, encoder=False)
+    with_encoder = EmbeddedParser.train(printing_or_food(), word_vectors=False)
     with_encoder._model.threshold = 2.0  # always ask the encoder: this is its test, not the cascade's
     assert words_only.parse_text(text)["intent"]["name"] != intent
     result = with_encoder.parse_text(text)
@@ -72,7 +63,7 @@ def test_the_parser_understands_messages_of_words_it_never_saw(text: str, intent
 
 
 def test_the_cascade_asks_the_encoder_only_when_the_fast_model_is_unsure() -> None:
-    parser = EmbeddedParser.train(_tiny())
+    parser = EmbeddedParser.train(printing_or_food())
     model = parser._model
     calls = model.encoder_calls
     sure = parser.parse_text("the printer is jammed")

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.nlu import EmbeddedParser, TrainingData
-from bot.nlu.types import Example
+from bot.nlu import EmbeddedParser
 from bot.nlu.word_vectors import DEFAULT_DIR, WordVectors, default_vectors
+from tests.support import printing_or_food
 
 
 @pytest.fixture(scope="module")
@@ -54,26 +54,17 @@ def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
         WordVectors(tmp_path)
 
 
-def _tiny() -> TrainingData:
-    printing = ["the printer is jammed", "printer not printing", "printer out of paper", "cannot print my document",
-                "print job stuck", "printing is slow"]
-    food = ["where can i get lunch", "is the cafeteria open", "what is for dinner", "i am hungry",
-            "any good places to eat", "coffee break time"]
-    return TrainingData([Example(text, "printing", []) for text in printing]
-                        + [Example(text, "food", []) for text in food])
-
-
 @pytest.mark.parametrize(("text", "intent"), [("toner cartridge empty", "printing"),
                                               ("fax machine", "printing"), ("pizza", "food")])
 def test_the_fast_path_understands_words_it_never_saw(text: str, intent: str) -> None:
     """None of these words is in the examples; n-grams alone get each of them wrong, their meaning gets them right."""
-    assert EmbeddedParser.train(_tiny(), word_vectors=False, encoder=False).parse_text(text)["intent"]["name"] != intent
-    assert EmbeddedParser.train(_tiny(), encoder=False).parse_text(text)["intent"]["name"] == intent
+    assert EmbeddedParser.train(printing_or_food(), word_vectors=False, encoder=False).parse_text(text)["intent"]["name"] != intent
+    assert EmbeddedParser.train(printing_or_food(), encoder=False).parse_text(text)["intent"]["name"] == intent
 
 
 def test_the_parser_trains_without_vectors(tmp_path: Path) -> None:
     """word_vectors=False is the TF-IDF model alone, and its cache entry is separate."""
-    plain = EmbeddedParser.train(_tiny(), cache_dir=tmp_path, word_vectors=False, encoder=False)
-    EmbeddedParser.train(_tiny(), cache_dir=tmp_path, encoder=False)
+    plain = EmbeddedParser.train(printing_or_food(), cache_dir=tmp_path, word_vectors=False, encoder=False)
+    EmbeddedParser.train(printing_or_food(), cache_dir=tmp_path, encoder=False)
     assert len(list(tmp_path.glob("embedded-*.npz"))) == 2
     assert plain.parse_text("the printer is jammed")["intent"]["name"] == "printing"
