@@ -362,7 +362,8 @@ class EmbeddedParser:
 
         With ``cache_dir``, a model trained earlier on the same data is loaded
         instead, and a newly trained one is saved there. ``word_vectors=False``
-        leaves out the pretrained word vectors (TF-IDF n-grams only).
+        leaves the static word vectors out of the fast model; ``encoder=False``
+        leaves out the sentence encoder (the fast model alone, no cascade).
         """
         if len(data.intents) < 2:
             raise ConfigError(f"NLU training data needs at least two intents, found {data.intents or 'none'}")

@@ -20,7 +20,6 @@ at a time makes a vector the same whether it was asked for alone or in a list.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import threading
@@ -69,6 +68,7 @@ class SentenceEncoder:
         self._tokenizer.enable_truncation(int(meta.get("max_tokens", MAX_TOKENS)))
         self._tokenizer.no_padding()
         self.dimensions = int(meta["dimensions"])
+        # The model file's sha256 as the build script recorded it: it names these weights in model caches.
         self.identity = f"{meta.get('model', 'encoder')}@{meta['sha256'][:16]}"
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -111,7 +111,3 @@ def default_encoder() -> SentenceEncoder | None:
         log.warning("no sentence encoder (%s): the NLU and the knowledge base use words only", exc)
         return None
 
-
-def file_digest(path: Path) -> str:
-    """The sha256 of a file, as ``encoder.json`` records it for ``model.onnx``."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
