@@ -72,7 +72,7 @@ class Bot:
         self.ticket_outbox.on_filed = self.tickets_sync.filed
         self.ticket_outbox.on_change = self.tickets_sync.observe
         self.ticket_outbox.on_queued = self.tickets_sync.queued
-        self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url)
+        self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url, cache_dir=settings.nlu_cache_dir)
         self.notices = NoticeBoard(self.db, clock)
         self.questions = QuestionLog(self.db, clock)
         self.outcomes = OutcomeLog(self.db, clock, settings.outcome_window, settings.outcome_idle)

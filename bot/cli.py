@@ -271,7 +271,8 @@ def _knowledge_base(settings: Settings) -> KnowledgeBase:
         synonyms = load_training_data(settings.intents_dir).synonyms
     except ConfigError:
         synonyms = {}
-    kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url, synonyms=synonyms)
+    kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url, synonyms=synonyms,
+                       cache_dir=settings.nlu_cache_dir)
     kb.load()
     return kb
 
@@ -303,13 +304,14 @@ def kb_ask(
     hits = kb.search(question, limit=limit)
     best = kb.best(question)
     result = {"question": question, "answer": best.article.id if best else None,
-              "ranking": [{"id": h.article.id, "title": h.article.title, "score": round(h.score, 4)} for h in hits]}
+              "ranking": [{"id": h.article.id, "title": h.article.title, "score": round(h.score, 4),
+                           "confidence": round(h.confidence, 4)} for h in hits]}
     if as_json:
         typer.echo(json.dumps(result))
         return
-    table = Table("article", "title", "score")
+    table = Table("article", "title", "score", "confidence")
     for hit in result["ranking"]:
-        table.add_row(hit["id"], hit["title"], f"{hit['score']:.3f}")
+        table.add_row(hit["id"], hit["title"], f"{hit['score']:.3f}", f"{hit['confidence']:.2f}")
     Console().print(table)
     Console().print(f"answer: {result['answer'] or 'none (no article scores high enough)'}")
 

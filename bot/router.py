@@ -385,7 +385,7 @@ class Router:
             return []
         hits = self.bot.kb.search(text, limit=ARTICLES_OFFERED)
         return [Button(f"skill:{skill.name}:article:{hit.article.id}", hit.article.title)
-                for hit in hits if hit.score >= self.bot.settings.kb_offer_score]
+                for hit in hits if hit.confidence >= self.bot.settings.kb_offer_confidence]
 
     # Errors -----------------------------------------------------------------
 

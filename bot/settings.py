@@ -103,8 +103,9 @@ class Settings(BaseSettings):
     ticket_prefix: str = Field("HELP", pattern=r"^[A-Z][A-Z0-9]{1,9}$")
     kb_dir: Path = Field(default_factory=lambda: _data_dir("data") / "kb")
     kb_base_url: str | None = None
-    kb_offer_score: float = Field(4.0, ge=0.0)
-    """The least a guide must match an unclear message to be offered as a button."""
+    kb_offer_confidence: float = Field(0.3, ge=0.0, le=1.0)
+    """The least confidence (``Hit.confidence``, the knowledge base's judge) a guide needs to be offered as a
+    button for an unclear message."""
 
     # Microsoft Teams (issue 8)
     teams_app_id: str | None = None

