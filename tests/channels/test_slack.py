@@ -18,7 +18,7 @@ from bot.messages import Button, Form, FormInput, Reply, Turn, room_address, use
 from bot.nlu import EmbeddedParser
 from bot.skill import Intent, Skill, load_skills
 from skills.notices import Notices
-from bot.store import Approval, ChatAccount, ProcessedEvent, SlackMessage
+from bot.store import Approval, ChatAccount, InboxEntry, ProcessedEvent, SlackMessage
 from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN
@@ -170,7 +170,8 @@ async def test_duplicate_event_is_processed_once(slack: SlackHarness) -> None:
     again = await slack.event(event, event_id="Ev0DUPLICATE",
                               headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     assert first and again == []
-    assert len(rows(slack.bot, ProcessedEvent)) == 1
+    [entry] = rows(slack.bot, InboxEntry)
+    assert (entry.key, entry.kind, entry.state) == ("Ev0DUPLICATE", "message", "done")
 
 
 async def test_retry_to_another_replica_is_processed_once(database_url: str, parser: EmbeddedParser) -> None:
@@ -207,7 +208,7 @@ async def test_bad_requests_are_refused(slack: SlackHarness) -> None:
     assert (await slack.post(body, "application/json", signed=False, headers=stale))[0] == 401
     assert (await slack.post("{not json", "application/json"))[0] == 400
     assert (await slack.post("payload=%7Bbroken", "application/x-www-form-urlencoded"))[0] == 400
-    assert slack.fake.calls == [] and rows(slack.bot, ProcessedEvent) == []
+    assert slack.fake.calls == [] and rows(slack.bot, InboxEntry) == []
 
 
 async def test_url_verification_and_unhandled_events(slack: SlackHarness) -> None:

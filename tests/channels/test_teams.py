@@ -345,10 +345,10 @@ class RecordingBot(Bot):
         super().__init__(*args, **kwargs)
         self.turns: list[Turn] = []
 
-    async def handle(self, turn: Turn) -> None:
+    async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
         """Keep the turn, then handle it as the bot does."""
         self.turns.append(turn)
-        await super().handle(turn)
+        await super().handle(turn, deduplicated=deduplicated)
 
 
 @pytest.fixture
