@@ -16,7 +16,7 @@ from bot.errors import ConfigError
 from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.mail import Mailer
-from bot.integrations.ticket_jobs import TicketSync
+from bot.integrations.ticket_jobs import TicketSync, outbox_every
 from bot.integrations.ticket_outbox import TicketOutbox
 from bot.integrations.tickets import TicketQueue, build_ticket_backend
 from bot.messages import TECHNICIANS, Employee, Field, Reply, Turn
@@ -133,8 +133,10 @@ class Bot:
         self.db.close()
 
     async def run_background(self) -> None:
-        """While serving: fire scheduled jobs, take over the inbox items and fan-outs a dead replica left."""
+        """While serving: fire scheduled jobs, take over the inbox items and fan-outs a dead replica left,
+        and ask a ticket backend that is down again until it answers."""
         async with asyncio.TaskGroup() as group:
+            group.create_task(self.ticket_outbox.watch(outbox_every(self.settings)))
             group.create_task(self.inbox.run_forever())
             group.create_task(self.announcements.watch())
             group.create_task(self.scheduler.run_forever())

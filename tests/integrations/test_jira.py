@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.app import Bot
-from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable
+from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
 from bot.integrations.jira import JiraBackend, ServiceDeskBackend, jql_quote
 from bot.integrations.tickets import build_ticket_backend
 from bot.nlu import EmbeddedParser
@@ -66,10 +66,43 @@ def _start_error(fake: JiraFake, db: Database, clock: Clock, parser: EmbeddedPar
     return message
 
 
-def test_start_fails_on_wrong_url(fake: JiraFake, db: Database, clock: Clock, parser: EmbeddedParser) -> None:
-    """Nothing listening at HELPDESK_JIRA_URL: Bot.start() stops with one line naming the setting."""
-    message = _start_error(fake, db, clock, parser, jira_url=f"http://127.0.0.1:{_free_port()}")
-    assert message.startswith("HELPDESK_JIRA_URL:") and "does not answer as a Jira server" in message
+def test_start_fails_on_a_url_that_is_not_jira(fake: JiraFake, db: Database, clock: Clock,
+                                               parser: EmbeddedParser) -> None:
+    """Something answers at HELPDESK_JIRA_URL, but not as Jira (404): Bot.start() stops with one line naming it."""
+    other = JiraFake(clock=clock, check_specs=False).start()  # its 404 for a path outside the API is the point
+    try:
+        message = _start_error(fake, db, clock, parser, jira_url=f"{other.url}/not-jira")
+    finally:
+        other.stop()
+    assert message.startswith("HELPDESK_JIRA_URL:") and "does not answer as a Jira server (HTTP 404)" in message
+
+
+async def test_start_degraded_while_jira_is_down(fake: JiraFake, db: Database, clock: Clock,
+                                                 parser: EmbeddedParser) -> None:
+    """Nothing answers at HELPDESK_JIRA_URL (or it answers 503): the bot starts, says Jira is down, and once
+    Jira answers the probe finishes the start-up check and files what waits in the outbox."""
+    settings = make_settings(db.url, **jira_settings(fake, jira_url=f"http://127.0.0.1:{_free_port()}"))
+    bot = Bot(settings, nlu=parser, clock=clock)
+    try:
+        bot.start()
+        health = bot.ticket_outbox.health
+        assert not health.up and "is not answering (cannot connect)" in health.detail and health.since == clock()
+    finally:
+        bot.close()
+    fake.fail_next(503, times=2)  # the start-up check, then the ticket request
+    bot = Bot(make_settings(db.url, **jira_settings(fake)), nlu=parser, clock=clock)
+    try:
+        bot.start()
+        assert not bot.ticket_outbox.health.up and "HTTP 503" in bot.ticket_outbox.health.detail
+        with pytest.raises(TicketQueued):
+            await bot.tickets.create(reporter=ANN, summary="printer on floor 2 jams", request_id="r-down-1")
+        assert await bot.ticket_outbox.waiting() == 1
+        assert await bot.ticket_outbox.probe() is True
+        assert bot.ticket_outbox.health.up and await bot.ticket_outbox.waiting() == 0
+        [issue] = fake.issues.values()
+        assert issue["fields"]["summary"] == "printer on floor 2 jams"
+    finally:
+        bot.close()
 
 
 def test_start_fails_on_bad_token(fake: JiraFake, db: Database, clock: Clock, parser: EmbeddedParser) -> None:
