@@ -797,7 +797,7 @@ class AnnouncementService:
             await self.resume()
         except Exception:  # keep watching; the next round tries again
             log.exception("could not resume unfinished announcements")
-        every = min(WAIT_SECONDS * 4, self.lease.total_seconds() / 4)
+        every = min(WAIT_SECONDS, self.lease.total_seconds() / 4)
         while True:
             await asyncio.sleep(every)
             try:
@@ -840,6 +840,11 @@ class AnnouncementService:
             self._taken.add(task)
             task.add_done_callback(self._taken.discard)
         return ids
+
+    async def drain(self) -> None:
+        """Wait for the fan-outs taken over in the background to finish."""
+        while self._taken:
+            await asyncio.gather(*list(self._taken), return_exceptions=True)
 
     async def _send_taken(self, announcement_id: int) -> Announcement | None:
         try:

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
 from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
 from bot.integrations.jira import JiraBackend, ServiceDeskBackend, jql_quote
 from bot.integrations.tickets import build_ticket_backend
 from bot.nlu import EmbeddedParser
+from bot.server import build_web_app
 from bot.store import Database
 from tests.fakes.jira import JiraFake, jira_settings, jql_filter
 from tests.support import Clock, make_settings
@@ -89,16 +91,27 @@ async def test_start_degraded_while_jira_is_down(fake: JiraFake, db: Database, c
         assert not health.up and "is not answering (cannot connect)" in health.detail and health.since == clock()
     finally:
         bot.close()
-    fake.fail_next(503, times=2)  # the start-up check, then the ticket request
-    bot = Bot(make_settings(db.url, **jira_settings(fake)), nlu=parser, clock=clock)
+    fake.fail_next(503, times=3)  # the start-up check, the dashboard's open tickets, the ticket request
+    bot = Bot(make_settings(db.url, dashboard_token="desk-token-1234567", **jira_settings(fake)), nlu=parser,
+              clock=clock)
     try:
         bot.start()
         assert not bot.ticket_outbox.health.up and "HTTP 503" in bot.ticket_outbox.health.detail
+        async with TestClient(TestServer(build_web_app(bot), host="127.0.0.1")) as client:
+            health = await client.get("/healthz")
+            assert health.status == 200
+            body = await health.json()
+            assert body["status"] == "ok" and body["tickets"]["up"] is False
+            assert "HTTP 503" in body["tickets"]["detail"] and body["tickets"]["since"] == clock().isoformat()
+            desk = await client.get("/dashboard.json", headers={"Authorization": "Bearer desk-token-1234567"})
+            assert (await desk.json())["ticket_system_down"].startswith("Jira is down since ")
         with pytest.raises(TicketQueued):
             await bot.tickets.create(reporter=ANN, summary="printer on floor 2 jams", request_id="r-down-1")
         assert await bot.ticket_outbox.waiting() == 1
         assert await bot.ticket_outbox.probe() is True
         assert bot.ticket_outbox.health.up and await bot.ticket_outbox.waiting() == 0
+        async with TestClient(TestServer(build_web_app(bot), host="127.0.0.1")) as client:
+            assert (await (await client.get("/healthz")).json())["tickets"]["up"] is True
         [issue] = fake.issues.values()
         assert issue["fields"]["summary"] == "printer on floor 2 jams"
     finally:
