@@ -1,7 +1,7 @@
 """inbox: incoming events, clicks and activities, written before they are acknowledged
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-06 17:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0009'
-down_revision = '0008'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
