@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,14 @@ SIGNING_SECRET = "fault-suite-signing-secret"
 HANG_GUARD = 90.0  # seconds; only stops a hung test, never an assertion about speed
 
 
-async def wait_until(condition: Any, what: str, seconds: float = HANG_GUARD) -> None:
-    """Poll ``condition()`` (sync) until it is true; fail naming ``what`` after ``seconds``."""
+async def wait_until(condition: Callable[[], object], what: str | Callable[[], str],
+                     seconds: float = HANG_GUARD) -> None:
+    """Poll ``condition()`` (sync) until it is true; fail naming ``what`` (or what ``what()`` says) after
+    ``seconds``."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
+            raise AssertionError(f"gave up waiting for {what() if callable(what) else what}")
         await asyncio.sleep(0.05)
 
 

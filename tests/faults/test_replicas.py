@@ -106,8 +106,9 @@ async def test_a_replica_killed_mid_fan_out_and_mid_inbox_loses_nothing_and_repe
         assert await survivor.post(dm_event(person, "hello", event_id, ts), retry=1) == 200
 
     expected = Counter(person.dm for person, _, _ in events)
-    await wait_until(lambda: len(notices(slack)) >= len(STAFF), "every notice")
-    await wait_until(lambda: answered(slack) == expected, "every event answered")
+    await wait_until(lambda: len(notices(slack)) >= len(STAFF),
+                     lambda: f"every notice ({len(notices(slack))} of {len(STAFF)} sent)")
+    await wait_until(lambda: answered(slack) == expected, lambda: f"every event answered ({answered(slack)})")
     took_over = min(call.at for call in slack.calls if call.at > killed_at and (
         call.method == "conversations.history" or "notice:" in str(call.args.get("metadata") or ""))) - killed_at
     resumed = next(at for at, _ in notices(slack)[sent_before:]) - killed_at

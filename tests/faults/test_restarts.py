@@ -70,7 +70,7 @@ async def test_events_acknowledged_before_a_sigkill_are_answered_once_after_the_
     bot.start()
     await bot.health()
     expected = Counter({person.dm: 2 for person in HUMANS})
-    await wait_until(lambda: answers(slack) == expected, f"every event answered; got {answers(slack)}")
+    await wait_until(lambda: answers(slack) == expected, lambda: f"every event answered ({answers(slack)})")
     await asyncio.sleep(3)  # three leases: nothing is taken over again
     assert answers(slack) == expected
     for n, (person, event_id) in enumerate(events[:3]):  # Slack's retries of handled events change nothing
