@@ -594,8 +594,8 @@ class AnnouncementService:
 
         async def work() -> None:
             while (delivery := await queue.get()) is not None:
-                await pacer.wait()
-                outcomes.append(await self._deliver(row, delivery, parent_key, channels.get(delivery.recipient)))
+                outcomes.append(await self._deliver(row, delivery, parent_key, channels.get(delivery.recipient),
+                                                    pacer))
                 if len(outcomes) >= RECORD_EVERY:
                     await self._record(outcomes)
 
@@ -694,8 +694,8 @@ class AnnouncementService:
                      thread=thread, mention=mention)  # type: ignore[arg-type]
 
     async def _deliver(self, row: Announcement, delivery: Delivery, parent_key: int | None,
-                       channel: Channel | None) -> dict[str, Any]:
-        """Send one delivery; returns its outcome for ``_record``."""
+                       channel: Channel | None, pacer: _Pacer) -> dict[str, Any]:
+        """Send one delivery (paced: a row found already there takes no turn); returns its outcome for ``_record``."""
         reply = self.message(row, delivery.recipient, parent_key)
         status, error = "sent", ""
         try:
@@ -703,9 +703,10 @@ class AnnouncementService:
                 status, error = "failed", "not reachable on a connected chat platform"
             elif delivery.attempts > 1 and await self._already_there(channel, reply):
                 pass  # a sender died after sending, before recording it: it is there, do not send again
-            elif reply.to and reply.to.startswith("room:"):
-                await channel.send(reply.addressed(reply.to.removeprefix("room:").partition(":")[2]), None)
             else:
+                if reply.to and reply.to.startswith("room:"):
+                    reply = reply.addressed(reply.to.removeprefix("room:").partition(":")[2])
+                await pacer.wait()
                 await channel.send(reply, None)  # what Bot.deliver does, with the account looked up per batch
         except Exception as exc:  # one recipient's failure must not stop the others
             log.warning("notice #%s to %s failed: %s", row.id, delivery.recipient, exc)
