@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.channels.slack import SlackChannel
 from bot.context import Context
@@ -172,6 +174,28 @@ async def test_duplicate_event_is_processed_once(slack: SlackHarness) -> None:
     assert first and again == []
     [entry] = rows(slack.bot, InboxEntry)
     assert (entry.key, entry.kind, entry.state) == ("Ev0DUPLICATE", "message", "done")
+
+
+async def test_commands_and_clicks_left_in_the_inbox_are_handled_by_whoever_takes_them_over(
+        slack: SlackHarness) -> None:
+    """A slash command and a click are inbox rows before the ack too: rows a dead replica left not done
+    are handled by the replica that takes them over, each as the listener would have."""
+    assert await slack.command(ANN, "/helpdesk", "hello")
+    await slack.event({"type": "app_home_opened", "user": "U0BOB00001", "channel": "D0BOB00001", "tab": "home"})
+    first = await slack.click(BOB, "intent:open_ticket")
+    done = {e.key: e.kind for e in rows(slack.bot, InboxEntry)}
+    assert sorted(done.values()) == ["click", "command", "home"] and all(
+        e.state == "done" for e in rows(slack.bot, InboxEntry))
+    stale = slack.bot.clock() - slack.bot.inbox.lease - timedelta(seconds=1)
+    slack.bot.db.call(lambda session: session.execute(update(InboxEntry).where(col(InboxEntry.kind) != "home")
+                                                      .values(state="working", claimed_by="dead", claimed_at=stale)))
+    assert await slack.bot.inbox.take_over() == 2
+    await slack.bot.inbox.drain()
+    again = slack.new_lines()
+    assert any(line["to"] == BOB and "what is the problem" in line["text"] for line in first)
+    assert any(line["to"] == BOB and "what is the problem" in line["text"] for line in again)
+    assert any(line["to"] == ANN for line in again)
+    assert {e.state for e in rows(slack.bot, InboxEntry)} == {"done"}
 
 
 async def test_retry_to_another_replica_is_processed_once(database_url: str, parser: EmbeddedParser) -> None:
