@@ -16,29 +16,15 @@ from sqlmodel import Session, select
 from bot.app import Bot
 from bot.services.announcements import read_composer
 from bot.store import Announcement, ChatAccount, EmployeeRecord, JobClaim
-from tests.channels.slack_harness import GROUPS, PEOPLE
 from tests.faults.bot_process import BotProcess, dm_event, wait_until
-from tests.fakes.slack import BOT_TOKEN, FakeSlack, SlackUser, spec_path
-from tests.support import fresh_postgres, make_settings, need_service
+from tests.faults.conftest import HUMANS, STAFF
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.support import fresh_postgres, make_settings
 
 pytestmark = pytest.mark.postgres
 
-HUMANS = [person for person in PEOPLE if not person.is_bot and not person.deleted]
-STAFF = [SlackUser(f"U0S{n:07d}", f"staff{n:02d}@city.example", f"Staff {n}") for n in range(40)]
 AUTHOR = "tom@city.example"
 LEASE = 2.0  # seconds
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack both replicas call (the harness's people and forty more staff)."""
-    if spec_path() is None:
-        need_service("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
-    fake = FakeSlack(PEOPLE + STAFF, groups=GROUPS)
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.violations == []
 
 
 @pytest.fixture

@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from sqlmodel import select
 
 from bot.nlu import EmbeddedParser
 from bot.store import Database, TicketOutboxEntry
-from tests.channels.slack_harness import GROUPS, PEOPLE
 from tests.faults.bot_process import HANG_GUARD, BotProcess, dm_event, wait_until
+from tests.faults.conftest import HUMANS
 from tests.fakes.jira import JiraFake, jira_settings
-from tests.fakes.slack import BOT_TOKEN, FakeSlack, spec_path
-from tests.support import Chat, Clock, button, make_settings, need_service, running_bot, texts
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
-HUMANS = [person for person in PEOPLE if not person.is_bot and not person.deleted]
 LEASE = "1s"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack the bot processes call."""
-    if spec_path() is None:
-        need_service("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
-    fake = FakeSlack(PEOPLE, groups=GROUPS)
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.violations == []
 
 
 @pytest.fixture
