@@ -238,12 +238,12 @@ class SlackChannel:
 
         @app.command("/helpdesk")
         async def helpdesk(ack: Any, command: dict[str, Any]) -> None:
-            await self._accept("command", f"command:{command.get('trigger_id', '')}", {"body": command})
+            await self._accept("command", _dedup_key("command", command.get("trigger_id")), {"body": command})
             await ack()
 
         @app.command("/announce")
         async def announce(ack: Any, command: dict[str, Any]) -> None:
-            await self._accept("announce", f"command:{command.get('trigger_id', '')}", {"body": command})
+            await self._accept("announce", _dedup_key("command", command.get("trigger_id")), {"body": command})
             await ack()
 
         @app.action(OPEN_FORM)
@@ -253,14 +253,14 @@ class SlackChannel:
 
         @app.action(EVERYTHING)
         async def click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-            user_id = (body.get("user") or {}).get("id", "")
-            await self._accept("click", f"action:{user_id}:{action.get('action_ts', '')}",
-                               {"body": body, "action": action})
+            user = body.get("user")
+            key = _dedup_key("action", user.get("id") if isinstance(user, dict) else None, action.get("action_ts"))
+            await self._accept("click", key, {"body": body, "action": action})
             await ack()
 
         @app.view(FORM_CALLBACK)
         async def submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-            await self._accept("submit", f"view:{view.get('id', '')}", {"body": body})
+            await self._accept("submit", _dedup_key("view", view.get("id")), {"body": body})
             await ack()
 
         # Anything else is acked and ignored, so Slack does not retry it.
@@ -658,6 +658,12 @@ def _well_formed(body: str, content_type: str) -> bool:
         return bool(form)
     except (ValueError, UnicodeDecodeError):
         return False
+
+
+def _dedup_key(kind: str, *parts: object) -> str:
+    """``kind:part:...``, the inbox key of a command, click or submission; empty when Slack left a part out."""
+    values = [str(part or "") for part in parts]
+    return f"{kind}:{':'.join(values)}" if all(values) else ""
 
 
 def _unescape(text: str) -> str:

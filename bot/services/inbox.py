@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,9 +61,13 @@ class Inbox:
     # Accepting --------------------------------------------------------------------
 
     async def accept(self, channel: str, key: str, kind: str, payload: dict[str, Any]) -> InboxEntry | None:
-        """Store and claim one item before the ack; None when it is a repeat that someone else has in hand."""
+        """Store and claim one item before the ack; None when it is a repeat that someone else has in hand.
+
+        An empty ``key`` (the platform sent no id) gets a key of its own: it cannot be a repeat.
+        """
         now = self.clock()
-        entry = InboxEntry(channel=channel, key=key[:200], kind=kind, payload=payload, claimed_by=self.replica,
+        key = key[:200] or f"unkeyed:{secrets.token_hex(8)}"
+        entry = InboxEntry(channel=channel, key=key, kind=kind, payload=payload, claimed_by=self.replica,
                            claimed_at=now, received_at=now)
 
         def insert(session: Session) -> InboxEntry:
@@ -76,7 +81,7 @@ class Inbox:
         except IntegrityError:
             pass
         stored = await self.db.run(lambda session: session.exec(select(InboxEntry).where(
-            InboxEntry.channel == channel, InboxEntry.key == key[:200])).first())
+            InboxEntry.channel == channel, InboxEntry.key == key)).first())
         if stored is None or stored.state != "working":
             return None
         return await self._take(stored)

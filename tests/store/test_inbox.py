@@ -33,6 +33,8 @@ async def test_a_repeat_is_dropped_while_the_first_is_claimed_or_done(database: 
     assert await two.accept("slack", "Ev001", "message", {}) is None  # done: a late retry changes nothing
     assert handled == ["Ev001"]
     assert [(e.channel, e.key) for e in await one.pending()] == [("teams", "Ev001")]
+    first, second = await one.accept("slack", "", "click", {}), await one.accept("slack", "", "click", {})
+    assert first is not None and second is not None and first.key != second.key  # no id: never a repeat
 
 
 async def test_a_dead_replica_s_items_are_taken_over_after_the_lease(database: Database, clock: Clock) -> None:
