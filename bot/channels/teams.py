@@ -59,6 +59,7 @@ from microsoft_agents.hosting.msteams import TeamsAgentExtension
 from pydantic import ValidationError
 from sqlmodel import select
 
+from bot import metrics
 from bot.app import Bot
 from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
 from bot.channels.teams_references import ReferenceStore, base_conversation
@@ -228,6 +229,7 @@ class TeamsChannel:
         turn.text = _plain_text(activity.text or "")
         entry = await self.bot.inbox.accept(self.name, activity.id or "", "message", _stored(turn))
         if entry is None:  # a retry of an activity already in the inbox
+            metrics.DUPLICATES.labels(self.name).inc()
             return
         task = asyncio.create_task(self._process(entry))
         self._tasks.add(task)
@@ -245,6 +247,7 @@ class TeamsChannel:
         turn.action, turn.form = found
         entry = await self.bot.inbox.accept(self.name, context.activity.id or "", "click", _stored(turn))
         if entry is None:
+            metrics.DUPLICATES.labels(self.name).inc()
             return _message_response("Done.")
         invoked = {"activity_id": context.activity.reply_to_id, "card": None}
         token = _invoked.set(invoked)
