@@ -4,6 +4,7 @@ is down. Real ``helpdesk run`` processes against the fake Slack and the fake Jir
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,9 +55,12 @@ async def test_events_acknowledged_before_a_sigkill_are_answered_once_after_the_
     slack.release.set()
 
     bot.start()
+    restarted_at = time.monotonic()
     await bot.health()
     expected = Counter({person.dm: 2 for person in HUMANS})
     await wait_until(lambda: answers(slack) == expected, lambda: f"every event answered ({answers(slack)})")
+    print(f"\nsigkill after the ack: {sum(answers(slack).values())} of {len(events)} events answered "
+          f"{time.monotonic() - restarted_at:.1f} s after the restart began")
     await asyncio.sleep(3)  # three leases: nothing is taken over again
     assert answers(slack) == expected
     for n, (person, event_id) in enumerate(events[:3]):  # Slack's retries of handled events change nothing
@@ -94,12 +98,15 @@ async def test_a_restart_while_jira_is_down_serves_and_drains_the_outbox_when_ji
     await wait_until(lambda: answers(slack)[person.dm] == 1, "the answer while Jira is down")
 
     back = JiraFake(clock=Clock()).start(port=port)  # Jira returns where it was
+    returned_at = time.monotonic()
     try:
         store = Database(database_url)
         outbox = lambda: store.call(lambda session: [  # noqa: E731
             (row.state, row.ticket_key) for row in session.exec(select(TicketOutboxEntry)).all()])
         try:
             await wait_until(lambda: outbox()[0][0] == "filed", "the queued request filed", HANG_GUARD)
+            print(f"\njira down: the bot served; the queued request was filed {time.monotonic() - returned_at:.1f} s "
+                  "after Jira came back")
             [issue] = back.issues.values()
             assert outbox() == [("filed", issue["key"])]
         finally:
