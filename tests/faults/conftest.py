@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.channels.slack_harness import GROUPS, PEOPLE
-from tests.fakes.slack import FakeSlack, SlackUser, spec_path
-from tests.support import need_service
+from tests.fakes.slack import FakeSlack, SlackUser
 
 STAFF = [SlackUser(f"U0S{n:07d}", f"staff{n:02d}@city.example", f"Staff {n}") for n in range(40)]
 HUMANS = [person for person in PEOPLE if not person.is_bot and not person.deleted]
@@ -18,8 +17,6 @@ HUMANS = [person for person in PEOPLE if not person.is_bot and not person.delete
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     """The fake Slack the bot processes call; the test fails if any call broke Slack's spec."""
-    if spec_path() is None:
-        need_service("Slack's Web API spec (shared/specs/slack/) is not beside the checkout")
     fake = FakeSlack(PEOPLE + STAFF, groups=GROUPS)
     await fake.start()
     yield fake
