@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,7 +17,7 @@ from bot.inbound import BadInput, clean_turn
 from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.mail import Mailer
-from bot.integrations.ticket_jobs import TicketSync
+from bot.integrations.ticket_jobs import TicketSync, outbox_every
 from bot.integrations.ticket_outbox import TicketOutbox
 from bot.integrations.tickets import TicketQueue, build_ticket_backend
 from bot.messages import TECHNICIANS, Employee, Field, Reply, Turn
@@ -28,6 +29,7 @@ from bot.services.announcements import AnnouncementService
 from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
 from bot.services.identity import IdentityService
+from bot.services.inbox import Inbox
 from bot.services.notices import NoticeBoard
 from bot.services.outcomes import OutcomeLog
 from bot.services.questions import QuestionLog
@@ -83,7 +85,8 @@ class Bot:
         self.router = Router(self)
         self.channels: dict[str, Channel] = {}
         self.scheduler = Scheduler(self, self.db, clock, settings.schedule_grace)
-        self.announcements = AnnouncementService(self)
+        self.inbox = Inbox(self.db, clock, settings.lease, self.scheduler.replica)
+        self.announcements = AnnouncementService(self, settings.lease)
 
     # Start-up -----------------------------------------------------------------
 
@@ -146,24 +149,29 @@ class Bot:
         self.db.close()
 
     async def run_background(self) -> None:
-        """While serving: finish fan-outs a stopped process left half done, then fire scheduled jobs."""
-        try:
-            await self.announcements.resume()
-        except Exception:  # the scheduler must run anyway; the fan-out resumes on the next start
-            log.exception("could not resume unfinished announcements")
-        await self.scheduler.run_forever()
+        """While serving: fire scheduled jobs, take over the inbox items and fan-outs a dead replica left,
+        and ask a ticket backend that is down again until it answers."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.ticket_outbox.watch(outbox_every(self.settings)))
+            group.create_task(self.inbox.run_forever())
+            group.create_task(self.announcements.watch())
+            group.create_task(self.scheduler.run_forever())
 
     # Turns and replies -------------------------------------------------------
 
-    async def handle(self, turn: Turn) -> None:
-        """Handle one turn from a channel (its employee already resolved), its text and ids cleaned first."""
+    async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
+        """Handle one turn from a channel (its employee already resolved), its text and ids cleaned first.
+
+        ``deduplicated``: the turn comes from the inbox, which already dropped repeats, so it runs
+        even when it is being picked up again after a crash.
+        """
         try:
             clean_turn(turn)
         except BadInput as exc:
             log.info("refused a turn from %s: %s", turn.channel, exc)
             await self.deliver(Reply("I did not recognise that button. It may be from an old message."), origin=turn)
             return
-        await self.router.handle(turn)
+        await self.router.handle(turn, deduplicated=deduplicated)
 
     async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:
         """Send ``reply`` through the right channel, resolving where it goes.

@@ -104,6 +104,7 @@ class DeskStatus:
     channels: list[str]
     tickets: list[dict[str, str]] = field(default_factory=list)
     tickets_error: str | None = None
+    ticket_system_down: str | None = None
     outbox_waiting: int = 0
     approvals: list[dict[str, str]] = field(default_factory=list)
     outages: list[dict[str, str]] = field(default_factory=list)
@@ -131,6 +132,10 @@ async def desk_status(bot: Bot, tickets: list[TicketView] | None = None, error: 
     status.tickets_error = error
     status.tickets = [{"key": t.key, "summary": t.summary, "status": t.status, "reporter": t.reporter,
                        "assignee": t.assignee or "", "urgency": t.urgency} for t in (tickets or [])[:MAX_TICKETS]]
+    health = bot.ticket_outbox.health
+    if not health.up:
+        since = f" since {local(health.since)}" if health.since else ""
+        status.ticket_system_down = f"{bot.ticket_outbox.name} is down{since}: {health.detail}"
     status.outbox_waiting = await bot.ticket_outbox.waiting()
     status.approvals = [{"id": str(a.id), "summary": a.summary, "requester": a.requester,
                          "expires": local(a.expires_at)} for a in await bot.approvals.pending()]
@@ -204,8 +209,9 @@ def render_html(status: DeskStatus, manager: str = "") -> str:
         tickets = _table("Open tickets", status.tickets, "No open tickets.")
     waiting = (f"<p class=error>{status.outbox_waiting} request(s) wait in the outbox for the ticket system.</p>"
                if status.outbox_waiting else "")
+    down = f"<p class=error>{escape(status.ticket_system_down)}</p>" if status.ticket_system_down else ""
     parts = [
-        tickets, waiting,
+        down, tickets, waiting,
         _table("Approvals waiting", status.approvals, "Nothing waits for approval."),
         _table("Current outages", status.outages, "No outage notices."),
         _table("Latest announcements", status.announcements, "No announcements yet."),

@@ -54,9 +54,13 @@ class Router:
         }
         self.skills_by_name: dict[str, Skill] = {skill.name: skill for skill in bot.skills}
 
-    async def handle(self, turn: Turn) -> None:
-        """Handle one turn. Its employee must already be resolved."""
-        if turn.event_id and not await self.bot.conversations.first_time(turn.channel, turn.event_id):
+    async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
+        """Handle one turn. Its employee must already be resolved.
+
+        A turn with an ``event_id`` runs once (a ``processed_event`` row), unless ``deduplicated``
+        says the channel's inbox has already seen to that.
+        """
+        if turn.event_id and not deduplicated and not await self.bot.conversations.first_time(turn.channel, turn.event_id):
             metrics.DUPLICATES.labels(turn.channel).inc()
             return
         started = time.perf_counter()

@@ -26,11 +26,19 @@ BOT_KEY = web.AppKey("bot", Bot)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers and the NLU is loaded, else 503 with what is wrong."""
+    """200 when the database answers and the NLU is loaded, else 503 with what is wrong.
+
+    ``tickets`` tells whether the ticket backend answers; a backend that is down does not make
+    the bot unhealthy (requests wait in the outbox), it is only reported, with why and since when.
+    """
     bot = request.app[BOT_KEY]
     database = await asyncio.to_thread(bot.db.ping)
     nlu = bot.nlu_ready
-    body = {"status": "ok" if database and nlu else "unhealthy", "database": database, "nlu": nlu}
+    health = bot.ticket_outbox.health
+    tickets = {"backend": bot.ticket_outbox.name, "up": health.up, "detail": health.detail,
+               "since": health.since.isoformat() if health.since else None}
+    body = {"status": "ok" if database and nlu else "unhealthy", "database": database, "nlu": nlu,
+            "tickets": tickets}
     return web.json_response(body, status=200 if database and nlu else 503)
 
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     public_url: str | None = None
     timezone: str = "UTC"
+    lease: timedelta = Field(timedelta(seconds=30), gt=timedelta(0))
+    """How long a replica's claim on an inbox item or a fan-out batch holds without renewal (a dead
+    replica's work is taken over after this)."""
 
     # NLU
     nlu: Literal["embedded", "rasa"] = "embedded"
@@ -288,7 +291,7 @@ class Settings(BaseSettings):
             return "jsm"
         return "jira" if self.jira_url else "builtin"
 
-    @field_validator("rasa_breaker_reset", mode="before")
+    @field_validator("rasa_breaker_reset", "lease", mode="before")
     @classmethod
     def _seconds(cls, value: object) -> timedelta:
         return parse_duration(value, default_unit="s")

@@ -1,10 +1,12 @@
 """The Slack channel: slack-bolt's ``AsyncApp`` in HTTP mode (``POST /slack/events``) or Socket Mode.
 
-Every listener acks at once and hands the slow part (the directory, tickets,
-the NLU, the Web API calls) to a task of its own, so Slack always has its
-answer within 3 seconds. A Slack retry of an event that was already handled
-is dropped by the router's ``processed_event`` unique constraint, not by
-memory, so it holds across restarts and replicas.
+Every listener writes what came in to the inbox (``bot.services.inbox``) with
+its dedup key, acks, and hands the slow part (the directory, tickets, the NLU,
+the Web API calls) to a task of its own, so Slack always has its answer within
+3 seconds and a crash after the ack loses nothing: the row is handled after a
+restart, or by another replica. A Slack retry of an event already in the
+inbox is dropped by the row's unique key, not by memory, so it holds across
+restarts and replicas.
 
 Slack's agent panel (greeting, suggested prompts, status, thread titles) is
 ``slack_assistant.AgentPanel``; its threads are DM threads, handled as DMs.
@@ -65,7 +67,7 @@ from bot.home import home_for
 from bot.inbound import BadInput, clean_id, loads
 from bot.messages import TECHNICIANS, Employee, Reply, Turn
 from bot.settings import Settings
-from bot.store import ChatAccount, SlackMessage, utcnow
+from bot.store import ChatAccount, InboxEntry, SlackMessage, utcnow
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -128,6 +130,7 @@ class SlackChannel:
         self.panel = AgentPanel(self)
         self.app.assistant(self.panel.middleware())
         self._listen()
+        bot.inbox.register(self.name, self._handle_entry)
 
     # Transports ----------------------------------------------------------------
 
@@ -189,14 +192,18 @@ class SlackChannel:
         while self._jobs:
             await asyncio.gather(*list(self._jobs), return_exceptions=True)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._guarded(work))
+    def _spawn(self, work: Coroutine[Any, Any, None], *, limited: bool = True) -> None:
+        """Run ``work`` after the ack; ``limited`` waits for one of the ``CONCURRENT_TURNS`` slots first."""
+        task = asyncio.get_running_loop().create_task(self._guarded(work, limited))
         self._jobs.add(task)
         task.add_done_callback(self._jobs.discard)
 
-    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+    async def _guarded(self, work: Coroutine[Any, Any, None], limited: bool) -> None:
         try:
             self._keep_alive()
+            if not limited:
+                await work
+                return
             async with self._slots:
                 await work
         except SlackApiError as exc:
@@ -214,20 +221,19 @@ class SlackChannel:
         @app.event("message")
         async def message(body: dict[str, Any], event: dict[str, Any]) -> None:
             if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
-                self._spawn(self._on_message(body, event, text=event.get("text") or "",
-                                             thread=event.get("thread_ts")))
+                await self._accept("message", str(body.get("event_id") or ""), {"body": body})
 
         @app.event("app_mention")
         async def mention(body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
             if event.get("bot_id"):
                 return
-            text = (event.get("text") or "").replace(f"<@{context.get('bot_user_id')}>", " ").strip()
-            self._spawn(self._on_message(body, event, text=text, thread=event.get("thread_ts") or event.get("ts")))
+            await self._accept("mention", str(body.get("event_id") or ""),
+                               {"body": body, "bot_user_id": context.get("bot_user_id")})
 
         @app.event("app_home_opened")
-        async def home_opened(event: dict[str, Any]) -> None:
+        async def home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
             if event.get("tab", "home") == "home":
-                self._spawn(self.publish_home(event["user"]))
+                await self._accept("home", str(body.get("event_id") or ""), {"body": body})
 
         # Bolt tries listeners in order and each try costs; every event listener comes before the
         # commands and actions, so an event the bot ignores is matched after four tries, not nine.
@@ -237,28 +243,30 @@ class SlackChannel:
 
         @app.command("/helpdesk")
         async def helpdesk(ack: Any, command: dict[str, Any]) -> None:
+            await self._accept("command", _dedup_key("command", command.get("trigger_id")), {"body": command})
             await ack()
-            self._spawn(self._on_command(command, text=command.get("text", "").strip() or "help"))
 
         @app.command("/announce")
         async def announce(ack: Any, command: dict[str, Any]) -> None:
+            await self._accept("announce", _dedup_key("command", command.get("trigger_id")), {"body": command})
             await ack()
-            self._spawn(self._on_command(command, text=command.get("text", "").strip(), action="intent:announce"))
 
         @app.action(OPEN_FORM)
         async def open_form(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-            await ack()
+            await ack()  # only opens a modal (its trigger lasts 3 s), so there is nothing to keep
             self._spawn(self._open_form(body, action))
 
         @app.action(EVERYTHING)
         async def click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            user = body.get("user")
+            key = _dedup_key("action", user.get("id") if isinstance(user, dict) else None, action.get("action_ts"))
+            await self._accept("click", key, {"body": body, "action": action})
             await ack()
-            self._spawn(self._on_click(body, action))
 
         @app.view(FORM_CALLBACK)
         async def submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+            await self._accept("submit", _dedup_key("view", view.get("id")), {"body": body})
             await ack()
-            self._spawn(self._on_submit(body, view))
 
         # Anything else is acked and ignored, so Slack does not retry it.
         @app.command(EVERYTHING)
@@ -279,6 +287,41 @@ class SlackChannel:
 
     # After the ack ---------------------------------------------------------------
 
+    async def _accept(self, kind: str, key: str, payload: dict[str, Any]) -> None:
+        """Write the item to the inbox before the ack, then handle it after; a repeat is dropped."""
+        entry = await self.bot.inbox.accept(self.name, key, kind, payload)
+        if entry is None:
+            metrics.DUPLICATES.labels(self.name).inc()
+            return
+        self._spawn(self.bot.inbox.process(entry), limited=False)  # the claim is renewed while it waits
+
+    async def _handle_entry(self, entry: InboxEntry) -> None:
+        """Handle one inbox item (the work a listener used to start right after the ack), in a turn slot."""
+        self._keep_alive()
+        async with self._slots:
+            await self._dispatch(entry)
+
+    async def _dispatch(self, entry: InboxEntry) -> None:
+        body: dict[str, Any] = entry.payload["body"]
+        event: dict[str, Any] = body.get("event") or {}
+        if entry.kind == "message":
+            await self._on_message(body, event, text=event.get("text") or "", thread=event.get("thread_ts"))
+        elif entry.kind == "mention":
+            text = (event.get("text") or "").replace(f"<@{entry.payload.get('bot_user_id')}>", " ").strip()
+            await self._on_message(body, event, text=text, thread=event.get("thread_ts") or event.get("ts"))
+        elif entry.kind == "home":
+            await self.publish_home(event["user"])
+        elif entry.kind == "command":
+            await self._on_command(body, text=body.get("text", "").strip() or "help")
+        elif entry.kind == "announce":
+            await self._on_command(body, text=body.get("text", "").strip(), action="intent:announce")
+        elif entry.kind == "click":
+            await self._on_click(body, entry.payload["action"])
+        elif entry.kind == "submit":
+            await self._on_submit(body, body.get("view") or {})
+        else:
+            log.warning("inbox: unknown Slack item kind %r; dropped", entry.kind)
+
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any], *, text: str, thread: str | None) -> None:
         user_id, channel_id = event["user"], event["channel"]
         dm = channel_id if event.get("channel_type") == "im" else None
@@ -292,7 +335,7 @@ class SlackChannel:
             under = await self._key_at(channel_id, parent) if replying else None
             turn = Turn(channel=self.name, user_id=user_id, conversation_id=channel_id, text=_unescape(text),
                         event_id=body.get("event_id"), thread_id=thread, employee=employee, thread_key=under)
-            await self.bot.handle(turn)
+            await self.bot.handle(turn, deduplicated=True)
 
     async def _on_command(self, command: dict[str, Any], *, text: str, action: str | None = None) -> None:
         user_id = command["user_id"]
@@ -304,7 +347,7 @@ class SlackChannel:
         turn = Turn(channel=self.name, user_id=user_id, conversation_id=dm, text=_unescape(text), action=action,
                     event_id=f"command:{command.get('trigger_id', '')}", employee=employee,
                     raw={"trigger_id": command.get("trigger_id")})
-        await self.bot.handle(turn)
+        await self.bot.handle(turn, deduplicated=True)
 
     async def _on_click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
@@ -331,7 +374,7 @@ class SlackChannel:
         turn = Turn(channel=self.name, user_id=user_id, conversation_id=conversation, action=action_id,
                     event_id=f"action:{user_id}:{action.get('action_ts', '')}", thread_id=thread, employee=employee,
                     raw={"trigger_id": body.get("trigger_id")})
-        await self.bot.handle(turn)
+        await self.bot.handle(turn, deduplicated=True)
         if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
             await self.publish_home(user_id)
 
@@ -362,7 +405,7 @@ class SlackChannel:
         conversation = meta.get("conversation") or await self._dm(user_id, employee.email)
         turn = Turn(channel=self.name, user_id=user_id, conversation_id=conversation, action=str(meta["submit"]),
                     form=submitted_values(view), event_id=f"view:{view.get('id', '')}", employee=employee)
-        await self.bot.handle(turn)
+        await self.bot.handle(turn, deduplicated=True)
 
     async def _unknown_person(self, channel_id: str, user_id: str, thread: str | None) -> None:
         text = ("I can't see an email address on your Slack profile, so I can't tell who you are. "
@@ -682,6 +725,12 @@ def _form_metadata(raw: object) -> dict[str, str] | None:
         return {"submit": meta["submit"], "conversation": clean_id(conversation, "conversation") if conversation else ""}
     except BadInput:
         return None
+
+
+def _dedup_key(kind: str, *parts: object) -> str:
+    """``kind:part:...``, the inbox key of a command, click or submission; empty when Slack left a part out."""
+    values = [str(part or "") for part in parts]
+    return f"{kind}:{':'.join(values)}" if all(values) else ""
 
 
 def _unescape(text: str) -> str:

@@ -5,11 +5,13 @@
 validated by the SDK's JWT check; ``HELPDESK_TEAMS_ALLOW_ANONYMOUS`` switches
 that off for local testing only, and only on a loopback address.
 
-- A message becomes a Turn (``event_id`` = activity id, so a retried activity is
-  handled once). It is acknowledged at once and handled in the background.
+- A message becomes a Turn, written to the inbox (``bot.services.inbox``) under
+  its activity id before it is acknowledged, so a retried activity is handled
+  once and one acknowledged before a crash is handled after it. It is
+  acknowledged at once and handled in the background.
 - A card button (invoke ``adaptiveCard/action``) becomes a Turn with ``action``
-  set, handled before the invoke is answered; a card that the turn updated comes
-  back as the invoke's refreshed card.
+  set, written to the inbox too, and handled before the invoke is answered; a
+  card that the turn updated comes back as the invoke's refreshed card.
 - Every reply is an Adaptive Card, posted through the stored conversation
   reference (``continue_conversation``), so replies, updates and proactive
   notices all take one path. A 429 or 5xx from the connector is retried with
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import html
 import ipaddress
 import logging
@@ -56,14 +59,15 @@ from microsoft_agents.hosting.msteams import TeamsAgentExtension
 from pydantic import ValidationError
 from sqlmodel import select
 
+from bot import metrics
 from bot.app import Bot
 from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
 from bot.channels.teams_references import ReferenceStore, base_conversation
 from bot.errors import ConfigError, IntegrationError
 from bot.inbound import BadInput, clean_id, loads
-from bot.messages import TECHNICIANS, Button, Reply, Turn
+from bot.messages import TECHNICIANS, Button, Employee, Reply, Turn
 from bot.settings import Settings
-from bot.store import ChatAccount
+from bot.store import ChatAccount, InboxEntry
 from bot.store.models import TeamsConversation
 
 __all__ = ["ROUTE", "TeamsChannel", "check_teams_settings"]
@@ -162,6 +166,7 @@ class TeamsChannel:
         self._technicians: tuple[float, frozenset[str]] = (0.0, frozenset())
         self._tasks: set[asyncio.Task[None]] = set()
         self._register_routes()
+        bot.inbox.register(self.name, self._handle_entry)
 
     # Wiring -----------------------------------------------------------------
 
@@ -226,7 +231,11 @@ class TeamsChannel:
             await context.send_activity(Activity(type=ActivityTypes.message, attachments=[card_attachment(sorry)]))
             return
         turn.text = _plain_text(activity.text or "")
-        task = asyncio.create_task(self._handle(turn))
+        entry = await self.bot.inbox.accept(self.name, activity.id or "", "message", _stored(turn))
+        if entry is None:  # a retry of an activity already in the inbox
+            metrics.DUPLICATES.labels(self.name).inc()
+            return
+        task = asyncio.create_task(self._process(entry))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -252,22 +261,30 @@ class TeamsChannel:
             return _message_response("Sorry, only IT technicians can use the buttons in this channel, "
                                      "so nothing was changed.")
         turn.action, turn.form = found
+        entry = await self.bot.inbox.accept(self.name, context.activity.id or "", "click", _stored(turn))
+        if entry is None:
+            metrics.DUPLICATES.labels(self.name).inc()
+            return _message_response("Done.")
         invoked = {"activity_id": context.activity.reply_to_id, "card": None}
         token = _invoked.set(invoked)
         try:
-            await self._handle(turn)
+            await self._process(entry)
         finally:
             _invoked.reset(token)
         if invoked["card"] is not None:
             return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=invoked["card"])
         return _message_response("Done.")
 
-    async def _handle(self, turn: Turn) -> None:
+    async def _process(self, entry: InboxEntry) -> None:
         try:
-            await self.bot.expire_approvals()
-            await self.bot.handle(turn)
+            await self.bot.inbox.process(entry)
         except Exception:
             log.exception("Teams: handling a turn failed")
+
+    async def _handle_entry(self, entry: InboxEntry) -> None:
+        """Handle one inbox item: the turn stored when the activity came in."""
+        await self.bot.expire_approvals()
+        await self.bot.handle(_restored(entry.payload), deduplicated=True)
 
     async def _turn(self, context: TurnContext) -> Turn | None:
         """The Turn for an incoming activity, with the employee resolved; stores the conversation reference."""
@@ -633,6 +650,18 @@ def _aad(activity: Activity) -> str | None:
 def _kind(activity: Activity) -> str:
     kind = activity.conversation.conversation_type if activity.conversation else None
     return kind or "personal"
+
+
+def _stored(turn: Turn) -> dict[str, Any]:
+    """``turn`` as JSON for the inbox (it is whole once the sender is resolved, which needs the live activity)."""
+    return dataclasses.asdict(turn)
+
+
+def _restored(stored: dict[str, Any]) -> Turn:
+    """The turn ``_stored`` wrote."""
+    values = dict(stored)
+    employee = values.pop("employee", None)
+    return Turn(**values, employee=Employee(**employee) if employee else None)
 
 
 _MARKUP = re.compile(r"</?(?:at|p|div|span|br|b|i|strong|em)\b[^>]*>", re.IGNORECASE)

@@ -149,6 +149,7 @@ class JiraBackend:
         try:
             client = self._client()
         except (requests.exceptions.RequestException, JIRAError, ValueError, KeyError, TypeError) as exc:
+            self._raise_if_down(exc)
             status = getattr(exc, "status_code", None)
             if status in (401, 403):
                 raise ConfigError(f"{credential}: Jira at {self.url} refused the credentials (HTTP {status})") \
@@ -158,6 +159,7 @@ class JiraBackend:
         try:
             me = client.myself()
         except (requests.exceptions.RequestException, JIRAError) as exc:
+            self._raise_if_down(exc)
             status = getattr(exc, "status_code", None) or type(exc).__name__
             raise ConfigError(f"{credential}: Jira at {self.url} refused the credentials (HTTP {status})") from None
         self.account_id = me.get("accountId") or me.get("name")
@@ -167,10 +169,26 @@ class JiraBackend:
             self.time_zone = ZoneInfo("UTC")
         try:
             project = client.project(self.project)
-        except (requests.exceptions.RequestException, JIRAError):
+        except (requests.exceptions.RequestException, JIRAError) as exc:
+            self._raise_if_down(exc)
             raise ConfigError(f"HELPDESK_JIRA_PROJECT: project {self.project} does not exist at {self.url}, "
                               "or the bot's account cannot see it") from None
         self._check_kind(client, project)
+
+    def _raise_if_down(self, exc: Exception) -> None:
+        """``TicketBackendUnavailable`` when ``exc`` says Jira is not answering (no connection, a timeout,
+        a 5xx or a 429): the bot starts anyway and the outbox keeps the requests until it is back."""
+        self._client_value = None  # connect afresh next time
+        if isinstance(exc, requests.exceptions.Timeout):
+            reason = f"no answer within {self.settings.jira_timeout:g} s"
+        elif isinstance(exc, requests.exceptions.ConnectionError):
+            reason = "cannot connect"
+        else:
+            status = getattr(exc, "status_code", None)
+            if status is None or (status != 429 and status < 500):
+                return
+            reason = f"HTTP {status}"
+        raise TicketBackendUnavailable(self.name, f"{self.url} is not answering ({reason})") from None
 
     def _check_kind(self, client: JIRA, project: Any) -> None:
         types = [t.name for t in getattr(project, "issueTypes", []) or []]
@@ -442,7 +460,8 @@ class ServiceDeskBackend(JiraBackend):
         try:
             desk = client.service_desk(self.service_desk)
             types = client.request_types(desk)
-        except (requests.exceptions.RequestException, JIRAError):
+        except (requests.exceptions.RequestException, JIRAError) as exc:
+            self._raise_if_down(exc)
             raise ConfigError(f"HELPDESK_JIRA_SERVICE_DESK: service desk {self.service_desk} does not exist at "
                               f"{self.url}, or the bot's account cannot see it") from None
         known = {str(t.id) for t in types} | {str(t.name).lower() for t in types}

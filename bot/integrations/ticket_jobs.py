@@ -23,13 +23,15 @@ from sqlmodel import Session, col, select
 
 from bot.integrations.tickets import TicketView, valid_key
 from bot.messages import TECHNICIANS, Field, Reply, user_address
+from bot.settings import Settings
 from bot.store import TicketLink, TicketOutboxEntry, TicketSyncMark
 
 if TYPE_CHECKING:
     from bot.app import Bot
     from bot.services.scheduler import JobRun
 
-__all__ = ["OUTBOX_EVERY", "TicketSync", "poll_tickets", "retry_ticket_outbox", "schedule_ticket_jobs"]
+__all__ = ["OUTBOX_EVERY", "TicketSync", "outbox_every", "poll_tickets", "retry_ticket_outbox",
+           "schedule_ticket_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,13 @@ OUTBOX_EVERY = timedelta(seconds=30)
 POLL_BATCH = 100
 OVERLAP = timedelta(minutes=1)
 """JQL dates have minute precision: each poll reads one minute back (the stored state drops repeats)."""
+
+
+def outbox_every(settings: Settings) -> timedelta:
+    """How often the outbox is retried (and a backend that is down asked again): 30 s, or
+    ``HELPDESK_TICKET_RETRY_MAX`` when that is shorter (at least 1 s), so no round is later than the longest
+    backoff."""
+    return max(timedelta(seconds=1), min(OUTBOX_EVERY, settings.ticket_retry_max))
 
 
 class TicketSync:
@@ -177,7 +186,7 @@ def schedule_ticket_jobs(bot: Bot) -> None:
     fires each round (the scheduler's claim). Calling this again at every start
     replaces the jobs with the current settings.
     """
-    bot.scheduler.add_interval(retry_ticket_outbox, OUTBOX_EVERY.total_seconds(), id="tickets.outbox")
+    bot.scheduler.add_interval(retry_ticket_outbox, outbox_every(bot.settings).total_seconds(), id="tickets.outbox")
     interval = bot.settings.jira_poll_interval.total_seconds()
     if bot.tickets.kind != "builtin" and interval > 0:
         bot.scheduler.add_interval(poll_tickets, interval, id="tickets.poll")

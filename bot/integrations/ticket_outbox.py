@@ -5,24 +5,31 @@ When the backend is down, slow or rate limiting, the request waits in the
 request carries a unique id that the backend stores on the ticket (a Jira
 label), and a retry looks it up before it creates anything, so a crash
 between "created in Jira" and "recorded here" never files a second ticket.
+
+The outbox also knows whether the backend answers (``health``). A backend that
+does not answer at start-up does not stop the bot: it starts degraded, files
+requests into the outbox, says so in ``/healthz`` and on the dashboard, and
+``watch`` checks the backend again until it is back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.errors import IntegrationError, TicketBackendUnavailable, TicketQueued
+from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
 from bot.integrations.tickets import TicketBackend, TicketView
 from bot.store import Database, TicketOutboxEntry
 
-__all__ = ["TicketOutbox", "backoff"]
+__all__ = ["BackendHealth", "TicketOutbox", "backoff"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +40,15 @@ LEASE = timedelta(minutes=2)
 FiledHook = Callable[[TicketOutboxEntry, TicketView], Awaitable[None]]
 ChangeHook = Callable[[TicketView, str], Awaitable[Any]]
 QueuedHook = Callable[[TicketOutboxEntry, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BackendHealth:
+    """Whether the ticket backend answered the last time the bot asked, and if not, why and since when."""
+
+    up: bool = True
+    detail: str = ""
+    since: datetime | None = None
 
 
 def backoff(attempts: int, ceiling: timedelta) -> timedelta:
@@ -58,6 +74,8 @@ class TicketOutbox:
         self.on_filed: FiledHook | None = None
         self.on_change: ChangeHook | None = None
         self.on_queued: QueuedHook | None = None
+        self.health = BackendHealth()
+        self._checked = False  # the start-up check has passed (it could not run while the backend was down)
 
     @property
     def name(self) -> str:
@@ -70,8 +88,77 @@ class TicketOutbox:
         return self.backend.kind
 
     def check(self) -> None:
-        """Check the backend (at start-up)."""
-        self.backend.check()
+        """Check the backend (at start-up): a ConfigError stops the bot; a backend that does not answer does not."""
+        try:
+            self.backend.check()
+        except TicketBackendUnavailable as exc:
+            self._down(str(exc))
+            log.warning("%s; starting without it: ticket requests wait in the outbox and are filed when it is back",
+                        exc)
+            return
+        self._checked = True
+
+    async def probe(self) -> bool:
+        """Ask the backend again (its start-up check, while that has not passed); True when it answers.
+
+        On the way back up, the requests already due are filed at once.
+        """
+        try:
+            await asyncio.to_thread(self.backend.check)
+        except TicketBackendUnavailable as exc:
+            self._down(str(exc))
+            return False
+        except ConfigError as exc:  # it answers, but the settings do not fit it: say so, and keep asking
+            self._down(str(exc))
+            log.error("%s", exc)
+            return False
+        self._checked = True
+        if not self.health.up:
+            log.info("%s answers again; filing the requests that wait in the outbox", self.backend.name)
+            await self._due_now()
+        self._up()
+        await self.retry_due()
+        return True
+
+    async def _due_now(self) -> None:
+        """Make every postponed request due now (the backend is back: no backoff is left to wait out).
+
+        A request some replica is trying right now (claimed: due ``LEASE`` after its last update,
+        within the lease) is left alone, and each change is a compare-and-set, so none is tried twice at once.
+        """
+        now = self.clock()
+
+        def reset(session: Session) -> None:
+            waiting = session.exec(select(TicketOutboxEntry).where(
+                TicketOutboxEntry.state == "pending", col(TicketOutboxEntry.next_attempt_at) > now)).all()
+            for entry in waiting:
+                in_flight = entry.next_attempt_at == entry.updated_at + LEASE and entry.updated_at > now - LEASE
+                if not in_flight:
+                    session.execute(update(TicketOutboxEntry).where(
+                        col(TicketOutboxEntry.id) == entry.id, col(TicketOutboxEntry.state) == "pending",
+                        col(TicketOutboxEntry.next_attempt_at) == entry.next_attempt_at).values(next_attempt_at=now))
+
+        await self.db.run(reset)
+
+    async def watch(self, every: timedelta) -> None:
+        """While serving: every ``every``, probe a backend that is down (or not checked yet) until it answers."""
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            if self.health.up and self._checked:
+                continue
+            try:
+                await self.probe()
+            except Exception:  # keep watching
+                log.exception("checking %s again failed", self.backend.name)
+
+    def _down(self, detail: str) -> None:
+        if self.health.up or self.health.detail != detail:
+            since = self.health.since if not self.health.up else self.clock()
+            self.health = BackendHealth(up=False, detail=detail, since=since)
+
+    def _up(self) -> None:
+        if not self.health.up:
+            self.health = BackendHealth()
 
     # Creating ----------------------------------------------------------------
 
@@ -100,6 +187,7 @@ class TicketOutbox:
         try:
             view = await self.backend.create(**payload, request_id=request_id)
         except TicketBackendUnavailable as exc:
+            self._down(str(exc))
             await self._postpone(entry, str(exc))
             if self.on_queued is not None:
                 await self.on_queued(entry, self.backend.name)
@@ -107,6 +195,7 @@ class TicketOutbox:
         except IntegrationError as exc:
             await self._fail(entry, str(exc))
             raise
+        self._up()
         await self._filed(entry, view.key)
         return view
 
@@ -173,11 +262,13 @@ class TicketOutbox:
                 if view is None:
                     view = await self.backend.create(**entry.payload, request_id=entry.request_id)
             except TicketBackendUnavailable as exc:
+                self._down(str(exc))
                 await self._postpone(entry, str(exc))
                 break  # still down: the others wait for the next round
             except IntegrationError as exc:
                 await self._fail(entry, str(exc))
                 continue
+            self._up()
             await self._filed(entry, view.key)
             filed += 1
             if self.on_filed is not None:

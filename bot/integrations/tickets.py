@@ -101,7 +101,8 @@ class TicketBackend(Protocol):
     kind: str
 
     def check(self) -> None:
-        """At start-up: fail with a ConfigError of one line when the backend is not usable (bad URL, token, project)."""
+        """At start-up: fail with a ConfigError of one line when the backend is not usable (bad URL, token, project),
+        or raise ``TicketBackendUnavailable`` when it does not answer (the bot then starts without it)."""
         ...
 
     async def create(

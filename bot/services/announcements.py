@@ -7,7 +7,9 @@ then claims batches of pending rows with a conditional UPDATE and sends them
 with bounded concurrency straight to the channel that reaches each recipient
 (what ``Bot.deliver`` does, with the chat accounts looked up once per batch).
 A live sender renews its claims; a process that dies mid-fan-out leaves its
-claimed rows behind, and after ``lease`` another sender takes them over.
+claimed rows behind, and after ``lease`` another sender takes them over:
+``watch``, on every serving replica, looks for fan-outs that nobody holds a live
+claim on and sends the rest of them.
 Where the channel can tell whether a message already arrived
 (``DeliveryCheck``) it is asked first, so nobody gets the notice twice and
 nobody is missed; a channel that cannot tell gets those few rows again.
@@ -245,6 +247,8 @@ class AnnouncementService:
         self.db = bot.db
         self.clock = bot.clock
         self.lease = lease
+        self._sending: set[int] = set()  # fan-outs this process is running now
+        self._taken: set[asyncio.Task[Announcement | None]] = set()  # fan-outs taken over, running
 
     @property
     def timezone(self) -> str:
@@ -507,7 +511,11 @@ class AnnouncementService:
             if not resuming:
                 return row
             await self._prepare(row)
-        await self._fan_out(announcement_id)
+        self._sending.add(announcement_id)
+        try:
+            await self._fan_out(announcement_id)
+        finally:
+            self._sending.discard(announcement_id)
         return await self.get(announcement_id)
 
     async def _prepare(self, row: Announcement) -> None:
@@ -586,8 +594,8 @@ class AnnouncementService:
 
         async def work() -> None:
             while (delivery := await queue.get()) is not None:
-                await pacer.wait()
-                outcomes.append(await self._deliver(row, delivery, parent_key, channels.get(delivery.recipient)))
+                outcomes.append(await self._deliver(row, delivery, parent_key, channels.get(delivery.recipient),
+                                                    pacer))
                 if len(outcomes) >= RECORD_EVERY:
                     await self._record(outcomes)
 
@@ -686,8 +694,8 @@ class AnnouncementService:
                      thread=thread, mention=mention)  # type: ignore[arg-type]
 
     async def _deliver(self, row: Announcement, delivery: Delivery, parent_key: int | None,
-                       channel: Channel | None) -> dict[str, Any]:
-        """Send one delivery; returns its outcome for ``_record``."""
+                       channel: Channel | None, pacer: _Pacer) -> dict[str, Any]:
+        """Send one delivery (paced: a row found already there takes no turn); returns its outcome for ``_record``."""
         reply = self.message(row, delivery.recipient, parent_key)
         status, error = "sent", ""
         try:
@@ -695,9 +703,10 @@ class AnnouncementService:
                 status, error = "failed", "not reachable on a connected chat platform"
             elif delivery.attempts > 1 and await self._already_there(channel, reply):
                 pass  # a sender died after sending, before recording it: it is there, do not send again
-            elif reply.to and reply.to.startswith("room:"):
-                await channel.send(reply.addressed(reply.to.removeprefix("room:").partition(":")[2]), None)
             else:
+                if reply.to and reply.to.startswith("room:"):
+                    reply = reply.addressed(reply.to.removeprefix("room:").partition(":")[2])
+                await pacer.wait()
                 await channel.send(reply, None)  # what Bot.deliver does, with the account looked up per batch
         except Exception as exc:  # one recipient's failure must not stop the others
             log.warning("notice #%s to %s failed: %s", row.id, delivery.recipient, exc)
@@ -782,6 +791,67 @@ class AnnouncementService:
         for announcement_id in ids:
             await self.send(int(announcement_id), resuming=True)
         return len(ids)
+
+    async def watch(self) -> None:
+        """While serving: resume what a stopped process left, then take over fan-outs whose sender died."""
+        try:
+            await self.resume()
+        except Exception:  # keep watching; the next round tries again
+            log.exception("could not resume unfinished announcements")
+        every = min(WAIT_SECONDS, self.lease.total_seconds() / 4)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.take_over()
+            except Exception:
+                log.exception("could not look for abandoned fan-outs")
+
+    async def take_over(self) -> list[int]:
+        """Start sending (in the background) every fan-out that no live sender holds; returns their ids.
+
+        A sender renews its claims every third of the lease, so a fan-out with rows still
+        to send and no claim younger than the lease has lost its sender (or never had one).
+        """
+        now = self.clock()
+        live = and_(col(Delivery.status) == "sending", col(Delivery.claimed_at) >= now - self.lease)
+        waiting = or_(col(Delivery.status) == "pending",
+                      and_(col(Delivery.status) == "sending", col(Delivery.claimed_at) < now - self.lease))
+
+        def abandoned(session: Session) -> list[int]:
+            rows = session.exec(select(Announcement).where(Announcement.status == "sending")).all()
+            found = []
+            for row in rows:
+                if row.id is None or row.id in self._sending:
+                    continue
+                if row.sent_at is None:  # still being listed: abandoned when nobody touched it for a lease
+                    if row.updated_at < now - self.lease:
+                        found.append(row.id)
+                    continue
+                mine = col(Delivery.announcement_id) == row.id
+                if session.exec(select(Delivery.id).where(mine, waiting).limit(1)).first() is not None and \
+                        session.exec(select(Delivery.id).where(mine, live).limit(1)).first() is None:
+                    found.append(row.id)
+            return found
+
+        ids = await self.db.run(abandoned)
+        for announcement_id in ids:
+            log.info("notice #%s: its sender stopped; taking the fan-out over", announcement_id)
+            self._sending.add(announcement_id)  # so the next look does not start it a second time
+            task = asyncio.create_task(self._send_taken(announcement_id))
+            self._taken.add(task)
+            task.add_done_callback(self._taken.discard)
+        return ids
+
+    async def drain(self) -> None:
+        """Wait for the fan-outs taken over in the background to finish."""
+        while self._taken:
+            await asyncio.gather(*list(self._taken), return_exceptions=True)
+
+    async def _send_taken(self, announcement_id: int) -> Announcement | None:
+        try:
+            return await self.send(announcement_id, resuming=True)
+        finally:
+            self._sending.discard(announcement_id)
 
     # Follow-ups ---------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ __all__ = [
     "Conversation",
     "ConversationState",
     "EmployeeRecord",
+    "InboxEntry",
     "Notice",
     "ProcessedEvent",
     "SlackMessage",
@@ -129,6 +130,31 @@ class ProcessedEvent(SQLModel, table=True):
     channel: str = Field(max_length=20)
     event_id: str = Field(max_length=200)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class InboxEntry(SQLModel, table=True):
+    """An incoming event, click or activity, written (and claimed) before it is acknowledged.
+
+    ``key`` is the platform's dedup key (a Slack ``event_id``, a Teams activity id ...),
+    unique per channel, so a retry finds the row instead of running twice. ``state``
+    is ``working`` until the channel has handled it (``done``) or given up (``failed``);
+    ``claimed_by``/``claimed_at`` say which replica works on it, renewed while it does.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "key"), Index("ix_inbox_state_claimed", "state", "claimed_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    key: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = _json({})
+    state: str = Field(default="working", max_length=16)
+    claimed_by: str = Field(max_length=100)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 1
+    received_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
 
 
 class Approval(SQLModel, table=True):

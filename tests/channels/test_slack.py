@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.channels.slack import SlackChannel
 from bot.context import Context
@@ -18,7 +20,7 @@ from bot.messages import Button, Form, FormInput, Reply, Turn, room_address, use
 from bot.nlu import EmbeddedParser
 from bot.skill import Intent, Skill, load_skills
 from skills.notices import Notices
-from bot.store import Approval, ChatAccount, ProcessedEvent, SlackMessage
+from bot.store import Approval, ChatAccount, InboxEntry, ProcessedEvent, SlackMessage
 from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN
@@ -170,7 +172,30 @@ async def test_duplicate_event_is_processed_once(slack: SlackHarness) -> None:
     again = await slack.event(event, event_id="Ev0DUPLICATE",
                               headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     assert first and again == []
-    assert len(rows(slack.bot, ProcessedEvent)) == 1
+    [entry] = rows(slack.bot, InboxEntry)
+    assert (entry.key, entry.kind, entry.state) == ("Ev0DUPLICATE", "message", "done")
+
+
+async def test_commands_and_clicks_left_in_the_inbox_are_handled_by_whoever_takes_them_over(
+        slack: SlackHarness) -> None:
+    """A slash command and a click are inbox rows before the ack too: rows a dead replica left not done
+    are handled by the replica that takes them over, each as the listener would have."""
+    assert await slack.command(ANN, "/helpdesk", "hello")
+    await slack.event({"type": "app_home_opened", "user": "U0BOB00001", "channel": "D0BOB00001", "tab": "home"})
+    first = await slack.click(BOB, "intent:open_ticket")
+    done = {e.key: e.kind for e in rows(slack.bot, InboxEntry)}
+    assert sorted(done.values()) == ["click", "command", "home"] and all(
+        e.state == "done" for e in rows(slack.bot, InboxEntry))
+    stale = slack.bot.clock() - slack.bot.inbox.lease - timedelta(seconds=1)
+    slack.bot.db.call(lambda session: session.execute(update(InboxEntry).where(col(InboxEntry.kind) != "home")
+                                                      .values(state="working", claimed_by="dead", claimed_at=stale)))
+    assert await slack.bot.inbox.take_over() == 2
+    await slack.bot.inbox.drain()
+    again = slack.new_lines()
+    assert any(line["to"] == BOB and "what is the problem" in line["text"] for line in first)
+    assert any(line["to"] == BOB and "what is the problem" in line["text"] for line in again)
+    assert any(line["to"] == ANN for line in again)
+    assert {e.state for e in rows(slack.bot, InboxEntry)} == {"done"}
 
 
 async def test_retry_to_another_replica_is_processed_once(database_url: str, parser: EmbeddedParser) -> None:
@@ -207,7 +232,7 @@ async def test_bad_requests_are_refused(slack: SlackHarness) -> None:
     assert (await slack.post(body, "application/json", signed=False, headers=stale))[0] == 401
     assert (await slack.post("{not json", "application/json"))[0] == 400
     assert (await slack.post("payload=%7Bbroken", "application/x-www-form-urlencoded"))[0] == 400
-    assert slack.fake.calls == [] and rows(slack.bot, ProcessedEvent) == []
+    assert slack.fake.calls == [] and rows(slack.bot, InboxEntry) == []
 
 
 async def test_url_verification_and_unhandled_events(slack: SlackHarness) -> None:

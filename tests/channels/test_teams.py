@@ -21,7 +21,7 @@ from bot.server import build_web_app
 from bot.skill import Skill, load_skills
 from bot.services.announcements import read_composer
 from bot.services.broadcast_approval import content_digest
-from bot.store import Announcement, Approval, Delivery, TicketComment
+from bot.store import Announcement, Approval, Delivery, InboxEntry, TicketComment
 from bot.store.models import TeamsConversation, TeamsMessage
 from tests.channels.contract import ANN, BOB, TOM, button, texts
 from tests.channels.teams_harness import (
@@ -347,10 +347,10 @@ class RecordingBot(Bot):
         super().__init__(*args, **kwargs)
         self.turns: list[Turn] = []
 
-    async def handle(self, turn: Turn) -> None:
+    async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
         """Keep the turn, then handle it as the bot does."""
         self.turns.append(turn)
-        await super().handle(turn)
+        await super().handle(turn, deduplicated=deduplicated)
 
 
 @pytest.fixture
@@ -446,6 +446,27 @@ async def test_duplicate_activity_is_processed_once(teams: TeamsHarness) -> None
     first = teams.new_lines()
     await teams.send(activity)
     assert first and teams.new_lines() == []
+
+
+async def test_an_activity_acknowledged_before_a_crash_is_handled_after_it(teams: TeamsHarness) -> None:
+    """The message is in the inbox (sender resolved) before the 202; a row a dead replica left not done is
+    handled, once, by whoever takes it over after the lease; its retry from the connector changes nothing."""
+    person = teams.user(ANN)
+    activity = teams.activity(ANN, person.personal, "personal", text="hello")
+    await teams.send(activity)
+    first = teams.new_lines()
+    [entry] = [e for e in _rows(teams.bot, InboxEntry) if e.key == activity["id"]]
+    assert (entry.channel, entry.kind, entry.state) == ("teams", "message", "done")
+    assert entry.payload["employee"]["email"] == ANN and entry.payload["text"] == "hello"
+    stale = teams.bot.clock() - teams.bot.inbox.lease - timedelta(seconds=1)
+    teams.bot.db.call(lambda session: session.execute(update(InboxEntry).where(col(InboxEntry.id) == entry.id)
+                                                      .values(state="working", claimed_by="dead", claimed_at=stale)))
+    assert await teams.bot.inbox.take_over() == 1
+    await teams.bot.inbox.drain()
+    again = teams.new_lines()
+    assert [line["text"] for line in again] == [line["text"] for line in first]
+    await teams.send(activity)
+    assert teams.new_lines() == [] and [e.state for e in _rows(teams.bot, InboxEntry)] == ["done"]
 
 
 async def test_connector_throttling_is_retried(teams: TeamsHarness) -> None:

@@ -265,8 +265,8 @@ class JiraFake:
 
     # Control -------------------------------------------------------------------
 
-    def start(self) -> JiraFake:
-        """Serve on 127.0.0.1 on a free port, in a thread (the specs are read first, not in a request)."""
+    def start(self, port: int = 0) -> JiraFake:
+        """Serve on 127.0.0.1 on ``port`` (a free one by default), in a thread (the specs are read first)."""
         fake = self
         if self.check_specs:
             jira_specs()
@@ -284,7 +284,7 @@ class JiraFake:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="jira-fake", daemon=True).start()
         return self

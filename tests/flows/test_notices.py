@@ -529,6 +529,44 @@ async def test_a_crash_mid_fan_out_resumes_without_duplicates(database_url: str,
         second.close()
 
 
+async def test_a_surviving_replica_takes_over_a_dead_sender_s_fan_out_once_its_claims_lapse(
+        database_url: str, parser: EmbeddedParser, clock: Clock) -> None:
+    """Two replicas; the one sending dies after 7 of 30. The other, running all along (no restart), leaves the
+    fan-out alone while the claims are fresh and takes the rest over once they lapse: everyone once."""
+    people = [f"person{n:02d}@city.example" for n in range(30)]
+    first = Bot(settings(database_url, broadcast_two_person=False, fanout_concurrency=4, lease="30s"),
+                nlu=parser, clock=clock)
+    second = Bot(settings(database_url, broadcast_two_person=False, lease="30s"), nlu=parser, clock=clock)
+    first.start()
+    second.start()
+    try:
+        dying, survivor = DyingConsole(first, limit=7), DyingConsole(second)
+        first.add_channel(dying)
+        second.add_channel(survivor)
+        for person in people:
+            await first.identity.resolve("console", person, email=person, private_conversation=person)
+        draft = await first.announcements.save_draft(
+            read_composer({"title": "Email outage", "kind": "outage"}, clock(), CITY), TOM)
+        with pytest.raises(BaseExceptionGroup):
+            await first.announcements.release(int(draft.id or 0))
+        survivor.arrived = set(dying.arrived)
+
+        clock.advance(seconds=29)
+        assert await second.announcements.take_over() == []  # fresh claims: the sender may be alive
+        clock.advance(seconds=2)
+        assert await second.announcements.take_over() == [draft.id]
+        assert await second.announcements.take_over() == []  # already being finished here
+        await second.announcements.drain()
+        before = [line["to"] for line in dying.lines if line.get("key", "").startswith("notice:1:")]
+        after = [line["to"] for line in survivor.lines if line.get("key", "").startswith("notice:1:")]
+        assert len(before) == 7 and sorted(before + after) == sorted(people)
+        [row] = rows(second, Announcement)
+        assert (row.status, row.sent) == ("sent", 30)
+    finally:
+        first.close()
+        second.close()
+
+
 @pytest.mark.postgres
 async def test_two_replicas_send_each_notice_once(parser: EmbeddedParser, clock: Clock) -> None:
     """Two bots on one PostgreSQL database fire the same due jobs at once: each notice goes out once."""

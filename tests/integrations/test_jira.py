@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
-from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable
+from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
 from bot.integrations.jira import JiraBackend, ServiceDeskBackend, jql_quote
 from bot.integrations.tickets import build_ticket_backend
 from bot.nlu import EmbeddedParser
+from bot.server import build_web_app
 from bot.store import Database
 from tests.fakes.jira import JiraFake, jira_settings, jql_filter
 from tests.support import Clock, make_settings
@@ -66,10 +68,54 @@ def _start_error(fake: JiraFake, db: Database, clock: Clock, parser: EmbeddedPar
     return message
 
 
-def test_start_fails_on_wrong_url(fake: JiraFake, db: Database, clock: Clock, parser: EmbeddedParser) -> None:
-    """Nothing listening at HELPDESK_JIRA_URL: Bot.start() stops with one line naming the setting."""
-    message = _start_error(fake, db, clock, parser, jira_url=f"http://127.0.0.1:{_free_port()}")
-    assert message.startswith("HELPDESK_JIRA_URL:") and "does not answer as a Jira server" in message
+def test_start_fails_on_a_url_that_is_not_jira(fake: JiraFake, db: Database, clock: Clock,
+                                               parser: EmbeddedParser) -> None:
+    """Something answers at HELPDESK_JIRA_URL, but not as Jira (404): Bot.start() stops with one line naming it."""
+    other = JiraFake(clock=clock, check_specs=False).start()  # its 404 for a path outside the API is the point
+    try:
+        message = _start_error(fake, db, clock, parser, jira_url=f"{other.url}/not-jira")
+    finally:
+        other.stop()
+    assert message.startswith("HELPDESK_JIRA_URL:") and "does not answer as a Jira server (HTTP 404)" in message
+
+
+async def test_start_degraded_while_jira_is_down(fake: JiraFake, db: Database, clock: Clock,
+                                                 parser: EmbeddedParser) -> None:
+    """Nothing answers at HELPDESK_JIRA_URL (or it answers 503): the bot starts, says Jira is down, and once
+    Jira answers the probe finishes the start-up check and files what waits in the outbox."""
+    settings = make_settings(db.url, **jira_settings(fake, jira_url=f"http://127.0.0.1:{_free_port()}"))
+    bot = Bot(settings, nlu=parser, clock=clock)
+    try:
+        bot.start()
+        health = bot.ticket_outbox.health
+        assert not health.up and "is not answering (cannot connect)" in health.detail and health.since == clock()
+    finally:
+        bot.close()
+    fake.fail_next(503, times=3)  # the start-up check, the dashboard's open tickets, the ticket request
+    bot = Bot(make_settings(db.url, dashboard_token="desk-token-1234567", **jira_settings(fake)), nlu=parser,
+              clock=clock)
+    try:
+        bot.start()
+        assert not bot.ticket_outbox.health.up and "HTTP 503" in bot.ticket_outbox.health.detail
+        async with TestClient(TestServer(build_web_app(bot), host="127.0.0.1")) as client:
+            health = await client.get("/healthz")
+            assert health.status == 200
+            body = await health.json()
+            assert body["status"] == "ok" and body["tickets"]["up"] is False
+            assert "HTTP 503" in body["tickets"]["detail"] and body["tickets"]["since"] == clock().isoformat()
+            desk = await client.get("/dashboard.json", headers={"Authorization": "Bearer desk-token-1234567"})
+            assert (await desk.json())["ticket_system_down"].startswith("Jira is down since ")
+        with pytest.raises(TicketQueued):
+            await bot.tickets.create(reporter=ANN, summary="printer on floor 2 jams", request_id="r-down-1")
+        assert await bot.ticket_outbox.waiting() == 1
+        assert await bot.ticket_outbox.probe() is True
+        assert bot.ticket_outbox.health.up and await bot.ticket_outbox.waiting() == 0
+        async with TestClient(TestServer(build_web_app(bot), host="127.0.0.1")) as client:
+            assert (await (await client.get("/healthz")).json())["tickets"]["up"] is True
+        [issue] = fake.issues.values()
+        assert issue["fields"]["summary"] == "printer on floor 2 jams"
+    finally:
+        bot.close()
 
 
 def test_start_fails_on_bad_token(fake: JiraFake, db: Database, clock: Clock, parser: EmbeddedParser) -> None:

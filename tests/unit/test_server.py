@@ -15,7 +15,8 @@ async def test_healthz_ok_for_a_started_bot(bot: Bot) -> None:
         response = await client.get("/healthz")
         assert response.status == 200
         assert response.content_type == "application/json"
-        assert await response.json() == {"status": "ok", "database": True, "nlu": True}
+        assert await response.json() == {"status": "ok", "database": True, "nlu": True, "tickets": {
+            "backend": "built-in queue", "up": True, "detail": "", "since": None}}
 
 
 async def test_healthz_unhealthy_without_database_or_nlu() -> None:
@@ -25,7 +26,8 @@ async def test_healthz_unhealthy_without_database_or_nlu() -> None:
         async with TestClient(TestServer(build_web_app(broken), host="127.0.0.1")) as client:
             response = await client.get("/healthz")
             assert response.status == 503
-            assert await response.json() == {"status": "unhealthy", "database": False, "nlu": False}
+            body = await response.json()
+            assert (body["status"], body["database"], body["nlu"]) == ("unhealthy", False, False)
     finally:
         broken.close()
 
