@@ -14,10 +14,14 @@ from typing import ClassVar
 
 from bot.context import Context
 from bot.messages import Button, Field, Reply, Turn
+from bot.nlu.signals import Signal
 from bot.services.outcomes import Escalation
 from bot.skill import Intent, Skill, Slot
 
 __all__ = ["Security"]
+
+SECOND_READING = 0.2
+"""How likely the next reading must be to take a message the signal reader does not see as security."""
 
 GENERAL_REASON = "a possible security problem"
 # What the employee should do while IT works on it, by signal label.
@@ -59,6 +63,12 @@ class Security(Skill):
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Alert, file, audit, and tell the employee what happens now."""
         signal = ctx.signal()
+        if signal is None or not signal.security:
+            await self._not_security(turn, ctx)
+            return
+        await self._report(turn, ctx, signal)
+
+    async def _report(self, turn: Turn, ctx: Context, signal: Signal | None) -> None:
         label = signal.label.name if signal is not None and signal.security else ""
         reason = signal.label.reason if label and signal is not None else GENERAL_REASON
         email = ctx.employee.email
@@ -76,4 +86,26 @@ class Security(Skill):
         if label != "impersonation":  # someone else may hold the password
             buttons = (await ctx.offer("reset_password", "Reset my password now"),)
         await ctx.reply(f"I've alerted the IT security team and opened an urgent {reference}; they will contact "
-                        f"you. {_ADVICE.get(label, _GENERAL_ADVICE)}", buttons=buttons)
+                        f"you. {_ADVICE.get(label, _GENERAL_ADVICE)}", buttons=buttons,
+                        fields=(Field("Urgency", "urgent"), Field("Why", reason)))
+
+    async def _not_security(self, turn: Turn, ctx: Context) -> None:
+        """The intent says security but the signal reader, which knows security matters from everyday
+        requests that mention laptops, badges or visitors, does not: no alarm on a guess. The next
+        reading takes the message when it is likely; otherwise the employee is asked."""
+        ranking = [r for r in (turn.parse or {}).get("intent_ranking", []) if r["name"] != "security_incident"]
+        if ranking and ranking[0]["name"] != "out_of_scope" and ranking[0]["confidence"] >= SECOND_READING:
+            await ctx.hand_over(ranking[0]["name"])
+            return
+        report = ctx.button("report", "", "Yes, report it as a security problem", "danger")
+        guide = Button("intent:howto", "No, I have a question")
+        ticket = await ctx.offer("open_ticket", "No, open a normal ticket", {"summary": turn.text[:200]})
+        await ctx.reply("Is this a security problem: a lost or stolen device, someone using your account, or "
+                        "someone pretending to be staff?", buttons=(report, guide, ticket))
+
+    async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
+        """"Yes, report it": the employee confirms a security matter the signal reader was unsure of."""
+        if action != "report":
+            return
+        turn.text = await ctx.last_message()
+        await self._report(turn, ctx, None)
