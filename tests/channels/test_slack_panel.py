@@ -3,27 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.channels.slack_assistant import STATUS, thread_title
-from bot.nlu import EmbeddedParser
 from bot.prompts import prompts_for
 from bot.skill import load_skills
 from bot.store import Approval, KbQuery
 from tests.channels.contract import ANN, BOB, TOM, button, rows
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
-
-
-@pytest.fixture
-async def slack(tmp_path: Path, parser: EmbeddedParser) -> AsyncIterator[SlackHarness]:
-    """The bot on the fake Slack, on a SQLite file of this test's own."""
-    harness = await SlackHarness.start(f"sqlite:///{tmp_path / 'helpdesk.db'}", parser)
-    yield harness
-    await harness.stop()
-    assert harness.fake.violations == []
 
 
 def _answers(lines: list[dict]) -> list[tuple[str, list[str]]]:

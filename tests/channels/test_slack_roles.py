@@ -6,10 +6,8 @@ only (ephemeral in Slack, the invoke's answer in Teams), and the click is audite
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 
 from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, Ticket
@@ -17,14 +15,6 @@ from tests.channels.contract import ANN, BOB, TOM, button, rows
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
 from tests.channels.teams_harness import running_teams
 from tests.support import Clock
-
-
-@pytest.fixture
-async def slack(tmp_path: Path, parser: EmbeddedParser) -> AsyncIterator[SlackHarness]:
-    harness = await SlackHarness.start(f"sqlite:///{tmp_path / 'helpdesk.db'}", parser)
-    yield harness
-    await harness.stop()
-    assert harness.fake.violations == []
 
 
 async def test_take_it_by_a_non_technician_leaves_the_card_alone(slack: SlackHarness) -> None:
