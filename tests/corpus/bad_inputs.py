@@ -173,12 +173,14 @@ def slack_cases() -> list[Case]:
     body("huge values", "answered", _event(_dm("printer " * 4000)))
     for user in (5, None, {"id": 5}, {"id": "U\u0000"}, {}):
         body("wrong types", "refused", {"payload": {"type": "block_actions", "user": user, "actions": []}}, form_type)
-    for value in ("approval:99999999999999999999:approve", "approval:1\u0000:approve", "x" * 3000,
-                  "skill:accounts:done:18446744073709551616"):
-        payload = {"type": "block_actions", "user": {"id": "U0ANN00001"}, "trigger_id": "t.1",
+    for number, value in enumerate(("approval:99999999999999999999:approve", "approval:1\u0000:approve",
+                                    "x" * 3000, "skill:accounts:done:18446744073709551616")):
+        # each a click of its own, as Slack sends them: its own trigger and action time (the inbox's key)
+        payload = {"type": "block_actions", "user": {"id": "U0ANN00001"}, "trigger_id": f"t.1{number}",
                    "container": {"type": "message", "channel_id": "D0ANN00001", "message_ts": "1.1",
                                  "is_ephemeral": False},
-                   "actions": [{"type": "button", "action_id": "a1", "value": value, "action_ts": "1.2"}]}
+                   "actions": [{"type": "button", "action_id": "a1", "value": value,
+                                "action_ts": f"1.2{number}"}]}
         body("ids out of range", "answered", {"payload": payload}, form_type)
     for metadata in ("{broken", "[1]", json.dumps({"submit": 5}), _deep(5000)):
         view = {"type": "view_submission", "user": {"id": "U0ANN00001"}, "trigger_id": "t.2",

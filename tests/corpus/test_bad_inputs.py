@@ -45,8 +45,13 @@ def problems_in_log(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def check_storage(case: Case, before: dict[str, int], after: dict[str, int]) -> str | None:
-    """Why the rows after ``case`` break "nothing stored half-way", or None."""
-    if case.expect == "refused" and after != before:
+    """Why the rows after ``case`` break "nothing stored half-way", or None.
+
+    The inbox is left out: it records each signed delivery before the ack, by design (issue 18, hole 3),
+    and marks a refused one done; nothing else may change.
+    """
+    received = {name: count for name, count in after.items() if name != "inbox"}
+    if case.expect == "refused" and received != {k: v for k, v in before.items() if k != "inbox"}:
         return f"a refused input changed tables: {_changed(before, after)}"
     changed = {name for name in BUSINESS if after.get(name) != before.get(name)}
     return f"it stored {sorted(changed)}" if changed else None
