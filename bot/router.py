@@ -1,9 +1,10 @@
 """The router: one turn in, the right skill (or pending step) called.
 
-Order of business for a turn: drop duplicates, answer clicks, then parse the
-text and either feed the pending step (a slot, a yes/no) or pick a skill by
-intent, with a fallback that clarifies close calls and offers a human after
-two misses in a row.
+Order of business for a turn: drop duplicates, answer clicks, then find the
+request in the text and either feed the pending step (a slot, a yes/no) or
+pick a skill by intent. Nothing ends at a dead end: a close call asks which
+reading was meant, and an unclear message gets a likely guide or its likely
+readings and nearest guides as buttons, always with a ticket and a person.
 """
 
 from __future__ import annotations
