@@ -20,7 +20,7 @@ COPY data ./data
 USER 10001
 EXPOSE 3000
 # Healthy only when /healthz answers on the container's network address at the published port,
-# not merely on loopback (bot/healthcheck.py).
+# not merely on loopback (bot/surfaces/healthcheck.py).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-m", "bot.healthcheck", "3000"]
+    CMD ["python", "-m", "bot.surfaces.healthcheck", "3000"]
 CMD ["helpdesk", "run"]

@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
 from bot.app import Bot  # noqa: E402
 from bot.nlu import EmbeddedParser, load_training_data  # noqa: E402
 from bot.reports import charts  # noqa: E402
-from bot.server import build_web_app  # noqa: E402
+from bot.surfaces.server import build_web_app  # noqa: E402
 from bot.store import (  # noqa: E402
     AccountRequest,
     Acknowledgement,

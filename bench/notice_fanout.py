@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 from bot.app import Bot  # noqa: E402
 from bot.channels.slack import SlackChannel  # noqa: E402
 from bot.services.scheduler import JobRun  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
 from bot.store import Announcement, ChatAccount, EmployeeRecord  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "notice_fanout.json"

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import Bot  # noqa: E402
-from bot.errors import TicketQueued  # noqa: E402
+from bot.core.errors import TicketQueued  # noqa: E402
 from tests.fakes.jira import JiraFake, jira_settings  # noqa: E402
 from tests.support import Clock, make_settings  # noqa: E402
 

@@ -43,7 +43,7 @@ from bot.conversation_tests import (  # noqa: E402
     run_conversations,
 )
 from bot.conversation_tests.runner import throwaway_bot  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.core.settings import load_settings  # noqa: E402
 
 
 def howto_tests(path: Path) -> list[ConversationTest]:

@@ -10,20 +10,20 @@ from datetime import datetime
 from typing import Any
 
 from bot.channels.base import Channel
-from bot.context import Context
-from bot.conversations import ConversationStore
-from bot.errors import ConfigError
-from bot.inbound import BadInput, clean_turn
+from bot.engine.context import Context
+from bot.engine.conversations import ConversationStore
+from bot.core.errors import ConfigError
+from bot.core.inbound import BadInput, clean_turn
 from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.mail import Mailer
 from bot.integrations.ticket_jobs import TicketSync, outbox_every
 from bot.integrations.ticket_outbox import TicketOutbox
 from bot.integrations.tickets import TicketQueue, build_ticket_backend
-from bot.messages import TECHNICIANS, Employee, Field, Reply, Turn
+from bot.core.messages import TECHNICIANS, Employee, Field, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.nlu.signals import SignalReader
-from bot.router import Router
+from bot.engine.router import Router
 from bot.services.account_requests import AccountRequests
 from bot.services.announcements import AnnouncementService
 from bot.services.approvals import ApprovalService, approval_card, decided_card
@@ -34,10 +34,10 @@ from bot.services.notices import NoticeBoard
 from bot.services.outcomes import OutcomeLog
 from bot.services.questions import QuestionLog
 from bot.services.scheduler import Scheduler
-from bot.settings import Settings
-from bot.skill import Skill, check_intents, load_skills
+from bot.core.settings import Settings
+from bot.engine.skill import Skill, check_intents, load_skills
 from bot.store import Approval, Database, utcnow
-from bot.text import neutralise_bidi, neutralise_mentions
+from bot.core.text import neutralise_bidi, neutralise_mentions
 
 __all__ = ["Bot"]
 

@@ -1,1 +1,1 @@
-"""The skills. Every ``Skill`` subclass in a module here is registered by ``bot.skill.load_skills``."""
+"""The skills. Every ``Skill`` subclass in a module here is registered by ``bot.engine.skill.load_skills``."""

@@ -25,17 +25,17 @@ import re
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
-from bot.context import Context
-from bot.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
-from bot.inbound import record_id
+from bot.engine.context import Context
+from bot.core.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
+from bot.core.inbound import record_id
 from bot.integrations.directory import DirectoryAccount
 from bot.integrations.kb import Article
-from bot.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
-from bot.redaction import hidden
+from bot.core.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
+from bot.core.redaction import hidden
 from bot.services.account_requests import CODE_TTL
 from bot.services.outcomes import Escalation
 from bot.services.passwords import temporary_password
-from bot.skill import Intent, Prompt, Skill
+from bot.engine.skill import Intent, Prompt, Skill
 from bot.store import AccountRequest, Approval
 from skills.howto import article_answer
 

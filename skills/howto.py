@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.context import Context
-from bot.errors import UnknownButton
-from bot.inbound import record_id
+from bot.engine.context import Context
+from bot.core.errors import UnknownButton
+from bot.core.inbound import record_id
 from bot.integrations.kb import Article
-from bot.messages import Button, Field, Turn
-from bot.skill import Intent, Prompt, Skill, Slot
+from bot.core.messages import Button, Field, Turn
+from bot.engine.skill import Intent, Prompt, Skill, Slot
 
 __all__ = ["HowTo", "article_answer"]
 

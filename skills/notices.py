@@ -6,16 +6,16 @@ import re
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.context import Context
-from bot.errors import PermissionDenied
-from bot.messages import Field, Form, FormInput, Reply, Turn
+from bot.engine.context import Context
+from bot.core.errors import PermissionDenied
+from bot.core.messages import Field, Form, FormInput, Reply, Turn
 from bot.nlu.signals import SURE
 from bot.services.announcements import KINDS, Draft, composer_values, read_composer
 from bot.services.outcomes import Escalation
-from bot.text import neutralise_mentions
-from bot.skill import Intent, Prompt, Skill, Slot
+from bot.core.text import neutralise_mentions
+from bot.engine.skill import Intent, Prompt, Skill, Slot
 from bot.store import Announcement, Approval
-from bot.timewords import parse_window
+from bot.core.timewords import parse_window
 
 __all__ = ["Notices", "composer_inputs", "neutralise_mentions", "prefill"]
 

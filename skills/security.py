@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.context import Context
-from bot.messages import Button, Field, Reply, Turn
+from bot.engine.context import Context
+from bot.core.messages import Button, Field, Reply, Turn
 from bot.nlu.signals import Signal
 from bot.services.outcomes import Escalation
-from bot.skill import Intent, Skill, Slot
+from bot.engine.skill import Intent, Skill, Slot
 
 __all__ = ["Security"]
 

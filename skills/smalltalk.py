@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.context import Context
-from bot.errors import UnknownButton
-from bot.messages import Turn
+from bot.engine.context import Context
+from bot.core.errors import UnknownButton
+from bot.core.messages import Turn
 from bot.services.outcomes import Escalation
-from bot.skill import Intent, Prompt, Skill
+from bot.engine.skill import Intent, Prompt, Skill
 
 __all__ = ["SmallTalk"]
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from bot.context import Context
-from bot.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacingError
-from bot.inbound import record_id
+from bot.engine.context import Context
+from bot.core.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacingError
+from bot.core.inbound import record_id
 from bot.integrations.tickets import TicketView
-from bot.messages import Button, Field, Turn
+from bot.core.messages import Button, Field, Turn
 from bot.nlu.signals import SURE
 from bot.services.outcomes import Escalation
-from bot.skill import Intent, Prompt, Skill, Slot
+from bot.engine.skill import Intent, Prompt, Skill, Slot
 from skills.howto import article_answer
 
 __all__ = ["Tickets"]

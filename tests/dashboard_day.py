@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.server import build_web_app
+from bot.surfaces.server import build_web_app
 from tests.support import Chat, button, texts
 
 TOKEN = "desk-token-123-manager-view"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.nlu.types import ParseResult
+from bot.core.parse import ParseResult
 
 __all__ = ["CASES", "RECORDED_TEXTS", "Case", "check_case", "check_shape"]
 

@@ -16,8 +16,8 @@ from sqlalchemy.exc import OperationalError
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel
 from bot.nlu import TrainingData
-from bot.nlu.types import Example
-from bot.settings import PROJECT_ROOT, Settings
+from bot.core.parse import Example
+from bot.core.settings import PROJECT_ROOT, Settings
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES", "") not in ("", "0", "false")
 POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

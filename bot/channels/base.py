@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.messages import Reply, Turn
+from bot.core.messages import Reply, Turn
 
 __all__ = ["Channel"]
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from bot.app import Bot
-from bot.inbound import BadInput, clean_action, clean_form, clean_id, clean_text, loads
-from bot.messages import TECHNICIANS, Form, Reply, Turn
+from bot.core.inbound import BadInput, clean_action, clean_form, clean_id, clean_text, loads
+from bot.core.messages import TECHNICIANS, Form, Reply, Turn
 
 __all__ = ["ConsoleChannel", "render_text", "run_jsonl"]
 

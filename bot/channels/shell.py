@@ -16,10 +16,10 @@ from rich.text import Text
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel, Line
-from bot.inbound import BadInput, clean_text
-from bot.messages import TECHNICIANS
-from bot.startup import running_line
-from bot.text import slack_markup_as_text
+from bot.core.inbound import BadInput, clean_text
+from bot.core.messages import TECHNICIANS
+from bot.surfaces.startup import running_line
+from bot.core.text import slack_markup_as_text
 
 __all__ = ["fill_form", "run_interactive"]
 

@@ -48,7 +48,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session, col, select
 
-from bot import metrics
+from bot.core import metrics
 from bot.channels.slack_assistant import AgentPanel
 from bot.channels.slack_blocks import (
     FORM_CALLBACK,
@@ -62,11 +62,11 @@ from bot.channels.slack_blocks import (
     modal_view,
     submitted_values,
 )
-from bot.errors import ConfigError, IntegrationError
-from bot.home import home_for
-from bot.inbound import BadInput, clean_id, loads
-from bot.messages import TECHNICIANS, Employee, Reply, Turn
-from bot.settings import Settings
+from bot.core.errors import ConfigError, IntegrationError
+from bot.surfaces.home import home_for
+from bot.core.inbound import BadInput, clean_id, loads
+from bot.core.messages import TECHNICIANS, Employee, Reply, Turn
+from bot.core.settings import Settings
 from bot.store import ChatAccount, InboxEntry, SlackMessage, utcnow
 
 if TYPE_CHECKING:

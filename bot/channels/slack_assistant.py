@@ -3,7 +3,7 @@
 When someone opens the panel, Slack starts a thread in their DM with the bot
 and sends ``assistant_thread_started``; bolt's ``AsyncAssistant`` middleware
 hands it to ``AgentPanel.started``, which greets them and sets suggested
-prompts drawn from the skills they may use (``bot/prompts.py``). The greeting
+prompts drawn from the skills they may use (``bot/engine/prompts.py``). The greeting
 is a keyed message (``panel:<channel>:<thread_ts>``), so the ``slack_message``
 table remembers which threads are panel threads, across restarts and replicas.
 
@@ -28,8 +28,8 @@ from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import
 from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_sdk.errors import SlackApiError
 
-from bot.messages import Reply, Turn
-from bot.prompts import prompts_for
+from bot.core.messages import Reply, Turn
+from bot.engine.prompts import prompts_for
 
 if TYPE_CHECKING:
     from bot.channels.slack import SlackChannel

@@ -14,7 +14,7 @@ import json
 import zlib
 from typing import Any
 
-from bot.messages import Button, Field, Form, FormInput, Reply
+from bot.core.messages import Button, Field, Form, FormInput, Reply
 
 __all__ = [
     "FEEDBACK",

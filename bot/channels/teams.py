@@ -59,14 +59,14 @@ from microsoft_agents.hosting.msteams import TeamsAgentExtension
 from pydantic import ValidationError
 from sqlmodel import select
 
-from bot import metrics
+from bot.core import metrics
 from bot.app import Bot
 from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
 from bot.channels.teams_references import ReferenceStore, base_conversation
-from bot.errors import ConfigError, IntegrationError
-from bot.inbound import BadInput, clean_id, loads
-from bot.messages import TECHNICIANS, Button, Employee, Reply, Turn
-from bot.settings import Settings
+from bot.core.errors import ConfigError, IntegrationError
+from bot.core.inbound import BadInput, clean_id, loads
+from bot.core.messages import TECHNICIANS, Button, Employee, Reply, Turn
+from bot.core.settings import Settings
 from bot.store import ChatAccount, InboxEntry
 from bot.store.models import TeamsConversation
 

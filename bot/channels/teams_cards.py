@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.messages import Form, FormInput, Reply
+from bot.core.messages import Form, FormInput, Reply
 
 __all__ = ["ACTION_KEY", "CARD_CONTENT_TYPE", "CARD_VERSION", "action_of", "card_attachment", "card_text",
            "mention_entity", "render_card"]

@@ -2,7 +2,7 @@
 
 The manifest follows the Teams app manifest schema v1.17: one bot with the
 personal, team and group chat scopes and a command list per scope: the prompt
-starters Teams offers, drawn from the skills' prompts (``bot/prompts.py``), the
+starters Teams offers, drawn from the skills' prompts (``bot/engine/prompts.py``), the
 ones every employee may use. The icons
 are drawn here (a white life ring): ``color.png`` 192x192 on the accent colour,
 ``outline.png`` 32x32 white on transparent, as Teams requires.
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError
-from bot.skill import Prompt
+from bot.core.errors import ConfigError
+from bot.engine.skill import Prompt
 
 __all__ = ["ACCENT_COLOR", "MANIFEST_SCHEMA", "build_manifest", "commands", "png", "write_package"]
 

@@ -22,9 +22,9 @@ from bot.app import Bot
 from bot.channels.console import ConsoleChannel, Line
 from bot.conversation_tests.report import ConversationResult, Failure, Report
 from bot.conversation_tests.spec import RESOLVED, Click, ConversationTest, Expect, Outcome, Say, Submit
-from bot.messages import TECHNICIANS
+from bot.core.messages import TECHNICIANS
 from bot.nlu import Parser
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.store import Approval, Database, KbQuery, Ticket
 
 __all__ = ["DEFAULT_TECHNICIANS", "is_dead_end", "run_conversations", "isolated_settings", "throwaway_bot"]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.errors import DataFileError
+from bot.core.errors import DataFileError
 
 __all__ = [
     "RESOLVED",

@@ -23,9 +23,9 @@ import requests
 from jira import JIRA, JIRAError
 from sqlmodel import Session, col, select
 
-from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable, UserFacingError
+from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, UserFacingError
 from bot.integrations.tickets import TicketView, category_for, link_ticket, valid_key
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.store import Database, TicketLink
 
 __all__ = ["BOT_LABEL", "JiraBackend", "ServiceDeskBackend", "jql_quote", "request_label"]

@@ -4,7 +4,7 @@ The shared secret (``HELPDESK_JIRA_WEBHOOK_SECRET``) comes as Jira's
 ``X-Hub-Signature: sha256=<HMAC of the body>`` (webhooks registered with a
 secret), or, where Jira cannot sign, as ``Authorization: Bearer <secret>`` (an
 automation rule's "Send web request" can add it) or, for compatibility, as
-``?secret=...`` in the URL (kept out of the access log, see ``bot.server``).
+``?secret=...`` in the URL (kept out of the access log, see ``bot.surfaces.server``).
 Each is compared in constant time. A bad secret is 401, a body that is not a
 JSON object with an issue key is 400, and a Jira that cannot be read back just
 then is 503, so that Jira delivers the event again.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.errors import IntegrationError
+from bot.core.errors import IntegrationError
 
 if TYPE_CHECKING:
     from bot.app import Bot

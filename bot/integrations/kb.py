@@ -49,7 +49,7 @@ import Stemmer
 import yaml
 
 from bot.nlu.encoder import SentenceEncoder, default_encoder
-from bot.text import deletions, within_one_edit
+from bot.core.text import deletions, within_one_edit
 
 __all__ = ["Article", "Hit", "KnowledgeBase", "parse_article", "tokenize"]
 

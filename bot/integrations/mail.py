@@ -15,7 +15,7 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from bot.errors import IntegrationError
+from bot.core.errors import IntegrationError
 
 __all__ = ["Mailer"]
 

@@ -22,8 +22,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.integrations.tickets import TicketView, valid_key
-from bot.messages import TECHNICIANS, Field, Reply, user_address
-from bot.settings import Settings
+from bot.core.messages import TECHNICIANS, Field, Reply, user_address
+from bot.core.settings import Settings
 from bot.store import TicketLink, TicketOutboxEntry, TicketSyncMark
 
 if TYPE_CHECKING:

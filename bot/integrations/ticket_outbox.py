@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
+from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
 from bot.integrations.tickets import TicketBackend, TicketView
 from bot.store import Database, TicketOutboxEntry
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.errors import UserFacingError
+from bot.core.errors import UserFacingError
 from bot.store import Database, Ticket, TicketComment, TicketLink
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
 __all__ = [
     "CATEGORIES",

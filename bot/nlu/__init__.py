@@ -14,7 +14,7 @@ from bot.nlu.factory import build_parser
 from bot.nlu.rasa_export import export_rasa_project
 from bot.nlu.rasa_http import RasaHttpParser
 from bot.nlu.training_data import TrainingData, load_examples, load_training_data, parse_annotated
-from bot.nlu.types import Entity, Example, IntentScore, ParseResult, Parser
+from bot.core.parse import Entity, Example, IntentScore, ParseResult, Parser
 
 __all__ = [
     "EmbeddedParser",

@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.nlu.corpora import load_labelled
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.evaluate import close_parser
@@ -21,8 +21,8 @@ from bot.nlu.factory import build_parser
 from bot.nlu.plot import plot_confusion
 from bot.nlu.rasa_export import export_rasa_project
 from bot.nlu.training_data import load_training_data
-from bot.nlu.types import Parser
-from bot.settings import load_settings
+from bot.core.parse import Parser
+from bot.core.settings import load_settings
 
 __all__ = ["nlu_app"]
 

@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.nlu.training_data import TrainingData, load_examples, load_training_data
-from bot.nlu.types import Example
+from bot.core.parse import Example
 
 __all__ = ["CORPORA", "load_corpus", "load_labelled"]
 

@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.nlu.encoder import SentenceEncoder, default_encoder
 from bot.nlu.training_data import TrainingData
-from bot.nlu.types import Entity, IntentScore, ParseResult
+from bot.core.parse import Entity, IntentScore, ParseResult
 from bot.nlu.word_vectors import WordVectors, default_vectors
-from bot.text import deletions, fold_case, within_one_edit
+from bot.core.text import deletions, fold_case, within_one_edit
 
 __all__ = ["EXTRACTOR", "OUT_OF_SCOPE", "EmbeddedParser", "char_grams", "fingerprint", "word_grams"]
 

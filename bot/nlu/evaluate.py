@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.nlu.training_data import TrainingData
-from bot.nlu.types import Example, ParseResult, Parser
+from bot.core.parse import Example, ParseResult, Parser
 
 __all__ = ["Confusion", "EvaluationReport", "PerIntent", "Scores", "close_parser", "cross_validate", "evaluate",
            "score_predictions"]

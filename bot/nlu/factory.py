@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.rasa_http import CircuitBreaker, RasaHttpParser
 from bot.nlu.training_data import load_training_data
-from bot.nlu.types import Parser
-from bot.settings import Settings
+from bot.core.parse import Parser
+from bot.core.settings import Settings
 
 __all__ = ["build_parser"]
 

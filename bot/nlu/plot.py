@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.nlu.evaluate import EvaluationReport
 
 __all__ = ["plot_confusion"]

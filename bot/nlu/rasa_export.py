@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.nlu.training_data import TrainingData
-from bot.nlu.types import Example
+from bot.core.parse import Example
 
 __all__ = ["CONFIG_YML", "FALLBACK_THRESHOLD", "export_rasa_project", "project_fingerprint"]
 

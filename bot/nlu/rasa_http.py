@@ -25,9 +25,9 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from bot.metrics import NLU_FALLBACKS, NLU_RASA_CIRCUIT_OPEN
+from bot.core.metrics import NLU_FALLBACKS, NLU_RASA_CIRCUIT_OPEN
 from bot.nlu.embedded import OUT_OF_SCOPE
-from bot.nlu.types import Entity, IntentScore, ParseResult, Parser
+from bot.core.parse import Entity, IntentScore, ParseResult, Parser
 
 __all__ = ["RASA_FALLBACK_INTENT", "CircuitBreaker", "RasaError", "RasaHttpParser", "from_rasa_json"]
 

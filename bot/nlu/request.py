@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.nlu.types import Entity, ParseResult, Parser
+from bot.core.parse import Entity, ParseResult, Parser
 
 __all__ = ["parse_request", "request_parts"]
 

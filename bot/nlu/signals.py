@@ -29,10 +29,10 @@ from typing import Literal
 
 import yaml
 
-from bot.errors import TrainingDataError
+from bot.core.errors import TrainingDataError
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.training_data import TrainingData, load_training_data
-from bot.nlu.types import Example
+from bot.core.parse import Example
 
 __all__ = ["NONE", "SURE", "Signal", "SignalLabel", "SignalReader"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from bot.errors import TrainingDataError
-from bot.nlu.types import Example
+from bot.core.errors import TrainingDataError
+from bot.core.parse import Example
 
 __all__ = ["TrainingData", "load_examples", "load_training_data", "parse_annotated"]
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.services.outcomes import FINAL, Outcome
 from bot.services.questions import group_questions
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.store import (
     AccountRequest,
     Acknowledgement,

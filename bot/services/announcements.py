@@ -35,7 +35,7 @@ from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.messages import TECHNICIANS, Button, Field, Reply, room_address, user_address
+from bot.core.messages import TECHNICIANS, Button, Field, Reply, room_address, user_address
 from bot.services.approvals import approval_card, decided_card
 from bot.services.broadcast_approval import content_digest
 from bot.store import (
@@ -46,8 +46,8 @@ from bot.store import (
     EmployeeRecord,
     OutageSubscription,
 )
-from bot.text import neutralise_mentions
-from bot.timewords import parse_recurrence, parse_schedule, parse_when
+from bot.core.text import neutralise_mentions
+from bot.core.timewords import parse_recurrence, parse_schedule, parse_when
 
 if TYPE_CHECKING:
     from bot.app import Bot

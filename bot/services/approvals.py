@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.messages import TECHNICIANS, Button, Employee, Field, Reply
+from bot.core.messages import TECHNICIANS, Button, Employee, Field, Reply
 from bot.services.audit import AuditLog
 from bot.store import Approval, Database
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.messages import Employee
-from bot.settings import Settings
+from bot.core.messages import Employee
+from bot.core.settings import Settings
 from bot.store import ChatAccount, Database, EmployeeRecord, utcnow
 
 __all__ = ["IdentityService"]

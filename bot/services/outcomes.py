@@ -33,7 +33,7 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.messages import Turn
+from bot.core.messages import Turn
 from bot.store import Conversation, Database
 
 __all__ = ["Escalation", "Outcome", "OutcomeLog"]

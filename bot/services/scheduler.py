@@ -177,7 +177,7 @@ class Scheduler:
 
     def add_cron(self, func: JobFunction, trigger: CronTrigger, *, id: str, args: tuple[Any, ...] = (),
                  name: str = "") -> Job:
-        """Run on a cron trigger (see ``bot.timewords.parse_recurrence``)."""
+        """Run on a cron trigger (see ``bot.core.timewords.parse_recurrence``)."""
         return self.add(func, trigger, id=id, args=args, name=name)
 
     def add_interval(self, func: JobFunction, seconds: float, *, id: str, args: tuple[Any, ...] = (),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 __all__ = ["Database", "make_engine", "upgrade"]
 

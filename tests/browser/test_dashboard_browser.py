@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.nlu import EmbeddedParser
-from bot.server import build_web_app
+from bot.surfaces.server import build_web_app
 from tests.dashboard_day import TOKEN, dashboard_json, scripted_day
 from tests.support import Chat, Clock, make_settings, need_service, running_bot
 

@@ -25,8 +25,8 @@ from bot.app import Bot
 from bot.channels.slack import SlackChannel
 from bot.channels.slack_blocks import OPEN_FORM, form_from_value
 from bot.nlu import Parser
-from bot.server import build_web_app
-from bot.skill import Skill
+from bot.surfaces.server import build_web_app
+from bot.engine.skill import Skill
 from bot.store import SlackMessage
 from tests.fakes.slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack, SlackUser
 from tests.support import make_settings

@@ -14,11 +14,11 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.channels.slack import SlackChannel
-from bot.context import Context
+from bot.engine.context import Context
 from bot.channels.slack_blocks import OPEN_FORM
-from bot.messages import Button, Form, FormInput, Reply, Turn, room_address, user_address
+from bot.core.messages import Button, Form, FormInput, Reply, Turn, room_address, user_address
 from bot.nlu import EmbeddedParser
-from bot.skill import Intent, Skill, load_skills
+from bot.engine.skill import Intent, Skill, load_skills
 from skills.notices import Notices
 from bot.store import Approval, ChatAccount, InboxEntry, ProcessedEvent, SlackMessage
 from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
@@ -405,7 +405,7 @@ async def test_person_without_an_email_is_told_why(slack: SlackHarness) -> None:
 def test_channel_needs_a_token(sqlite_url: str) -> None:
     """Without SLACK_BOT_TOKEN there is no Slack channel; HTTP mode also needs the signing secret."""
     from bot.app import Bot
-    from bot.errors import ConfigError
+    from bot.core.errors import ConfigError
     from tests.support import make_settings
 
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):

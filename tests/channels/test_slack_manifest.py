@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tests.fakes.slack import newer_methods, spec_path
 
 MANIFEST = PROJECT_ROOT / "slack" / "manifest.yml"

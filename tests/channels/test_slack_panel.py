@@ -5,8 +5,8 @@ from __future__ import annotations
 
 
 from bot.channels.slack_assistant import STATUS, thread_title
-from bot.prompts import prompts_for
-from bot.skill import load_skills
+from bot.engine.prompts import prompts_for
+from bot.engine.skill import load_skills
 from bot.store import Approval, KbQuery
 from tests.channels.contract import ANN, BOB, TOM, button, rows
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness

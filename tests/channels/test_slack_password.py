@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 import pytest
 
 from bot.nlu import EmbeddedParser
-from bot.redaction import REDACTED, hidden
+from bot.core.redaction import REDACTED, hidden
 from tests import servers
 from tests.channels.contract import ANN, TOM, button
 from tests.channels.slack_harness import SlackHarness

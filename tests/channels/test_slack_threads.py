@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot.channels.slack_blocks import OPEN_FORM
-from bot.messages import Reply, room_address, user_address
+from bot.core.messages import Reply, room_address, user_address
 from bot.nlu import EmbeddedParser
 from bot.services.announcements import read_composer
 from bot.store import Delivery, SlackMessage, TicketComment

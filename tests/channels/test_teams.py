@@ -13,12 +13,12 @@ from sqlmodel import col, select
 
 from bot.app import Bot
 from bot.channels.teams import TeamsChannel, check_teams_settings
-from bot.context import Context
-from bot.errors import ConfigError
-from bot.messages import Form, FormInput, Reply, Turn, room_address, user_address
+from bot.engine.context import Context
+from bot.core.errors import ConfigError
+from bot.core.messages import Form, FormInput, Reply, Turn, room_address, user_address
 from bot.nlu import EmbeddedParser
-from bot.server import build_web_app
-from bot.skill import Skill, load_skills
+from bot.surfaces.server import build_web_app
+from bot.engine.skill import Skill, load_skills
 from bot.services.announcements import read_composer
 from bot.services.broadcast_approval import content_digest
 from bot.store import Announcement, Approval, Delivery, InboxEntry, TicketComment

@@ -42,7 +42,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def run(*args: str, stdin: str = "") -> tuple[int, str]:
     """``helpdesk announce *args`` in-process; exit code and output (async tests call ``arun``)."""
-    from bot.cli import app
+    from bot.surfaces.cli import app
 
     result = CliRunner().invoke(app, ["announce", *args], input=stdin)
     return result.exit_code, result.output

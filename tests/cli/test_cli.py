@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.surfaces.cli import app
 
 HELPDESK = Path(sys.executable).parent / "helpdesk"
 EMPLOYEE = "ana@city.example"

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 
 HELPDESK = Path(sys.executable).parent / "helpdesk"
 README = PROJECT_ROOT / "README.md"

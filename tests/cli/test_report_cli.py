@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.surfaces.cli import app
 from bot.nlu import EmbeddedParser
 from tests.dashboard_day import TOKEN, dashboard_json, scripted_day
 from tests.support import Chat, Clock, make_settings, running_bot

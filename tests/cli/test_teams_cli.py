@@ -25,9 +25,9 @@ from typing import Any
 from typer.testing import CliRunner
 
 from bot.channels.teams_package import MANIFEST_SCHEMA
-from bot.cli import app
-from bot.prompts import prompts_for
-from bot.skill import load_skills
+from bot.surfaces.cli import app
+from bot.engine.prompts import prompts_for
+from bot.engine.skill import load_skills
 
 APP_ID = "6f1c1f27-1111-4a2b-9c3d-123456789abc"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

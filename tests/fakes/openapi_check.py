@@ -16,7 +16,7 @@ from typing import Any
 
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 
 __all__ = ["SPECS_DIR", "SpecCheck", "jira_specs"]
 

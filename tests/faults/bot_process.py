@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tests.fakes.slack import BOT_USER, TEAM, SlackUser
 from tests.servers import free_port, stop
 
@@ -79,7 +79,7 @@ class BotProcess:
         env.update(self.settings, PYTHONPATH=str(PROJECT_ROOT))
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from bot.cli import app; app()", "run"], cwd=self.workdir, env=env,
+                [sys.executable, "-c", "from bot.surfaces.cli import app; app()", "run"], cwd=self.workdir, env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.messages import Employee
+from bot.core.messages import Employee
 from bot.nlu import EmbeddedParser
 from bot.store import Approval, AuditEntry
 from tests.support import Chat, Clock, button, texts

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.messages import Turn
+from bot.core.messages import Turn
 from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, ConversationState
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts

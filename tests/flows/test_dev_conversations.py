@@ -14,7 +14,7 @@ import pytest
 from bot.conversation_tests import Report, load_conversations, run_conversations
 from bot.conversation_tests.runner import throwaway_bot
 from bot.nlu import EmbeddedParser
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tests.support import make_settings
 
 DEV = PROJECT_ROOT / "data" / "eval" / "dev"

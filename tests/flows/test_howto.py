@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.nlu import EmbeddedParser
 from bot.services.questions import QuestionLog
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from bot.store import KbQuery, Ticket
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 

@@ -16,8 +16,8 @@ from sqlmodel import col, select
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel
-from bot.dashboard import desk_status
-from bot.messages import Reply, Turn
+from bot.surfaces.dashboard import desk_status
+from bot.core.messages import Reply, Turn
 from bot.nlu import EmbeddedParser
 from bot.reports.figures import Period, figures_for
 from bot.services.announcements import read_composer

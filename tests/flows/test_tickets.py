@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.messages import Turn
+from bot.core.messages import Turn
 from bot.store import Ticket, TicketComment
 from tests.support import Chat, button, texts
 

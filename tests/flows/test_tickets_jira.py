@@ -15,11 +15,11 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.channels.slack_blocks import home_view
-from bot.home import home_for
+from bot.surfaces.home import home_for
 from bot.integrations.jira_webhook import signature
-from bot.messages import Employee, Turn
+from bot.core.messages import Employee, Turn
 from bot.nlu import EmbeddedParser
-from bot.server import AccessLog, build_web_app
+from bot.surfaces.server import AccessLog, build_web_app
 from bot.store import AuditEntry, TicketOutboxEntry
 from tests.channels.contract import rows
 from tests.fakes.jira import JiraFake, jira_settings

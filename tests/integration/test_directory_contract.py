@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from ldap3 import MODIFY_REPLACE
 
-from bot.errors import DirectoryError
+from bot.core.errors import DirectoryError
 from bot.integrations.directory import Directory, GraphDirectory, LdapDirectory, build_directory
 from bot.integrations.directory.base import ADMIN_PROTECTED
 from tests import servers

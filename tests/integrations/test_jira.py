@@ -11,11 +11,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
-from bot.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
+from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
 from bot.integrations.jira import JiraBackend, ServiceDeskBackend, jql_quote
 from bot.integrations.tickets import build_ticket_backend
 from bot.nlu import EmbeddedParser
-from bot.server import build_web_app
+from bot.surfaces.server import build_web_app
 from bot.store import Database
 from tests.fakes.jira import JiraFake, jira_settings, jql_filter
 from tests.support import Clock, make_settings

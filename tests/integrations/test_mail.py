@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.errors import IntegrationError
+from bot.core.errors import IntegrationError
 from bot.integrations.mail import Mailer
 from tests import servers
 from tests.fixtures_directory import Inbox

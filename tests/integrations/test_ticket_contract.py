@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.errors import UserFacingError
+from bot.core.errors import UserFacingError
 from bot.integrations.tickets import TicketBackend, build_ticket_backend
 from bot.store import Database
 from tests.fakes.jira import JiraFake, jira_settings

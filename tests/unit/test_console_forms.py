@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel, _read_request
-from bot.messages import Form, FormInput, Reply
+from bot.core.messages import Form, FormInput, Reply
 
 
 async def test_a_form_reply_becomes_a_form_line(bot: Bot) -> None:
@@ -40,7 +40,7 @@ def test_values_must_be_an_object() -> None:
 
 async def test_a_room_address_goes_to_that_channel(bot: Bot) -> None:
     """``room_address(channel, conversation)`` reaches the named channel with the conversation as ``to``."""
-    from bot.messages import room_address
+    from bot.core.messages import room_address
 
     console = ConsoleChannel(bot)
     bot.add_channel(console)
@@ -51,7 +51,7 @@ async def test_a_room_address_goes_to_that_channel(bot: Bot) -> None:
 
 async def test_no_reply_can_page_a_whole_channel(bot: Bot) -> None:
     """Whatever a skill echoes back, @channel, @everyone, @here and <!channel> arrive defused."""
-    from bot.messages import Field
+    from bot.core.messages import Field
 
     console = ConsoleChannel(bot)
     bot.add_channel(console)

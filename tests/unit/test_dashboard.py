@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
 from bot.nlu import EmbeddedParser
-from bot.server import build_web_app
+from bot.surfaces.server import build_web_app
 from tests.support import Chat, button, make_settings, running_bot
 
 TOKEN = "desk-token-1234567"

@@ -11,7 +11,7 @@ import pytest
 from bot.integrations.kb import Article, Hit, KnowledgeBase, tokenize
 from bot.integrations.kb_eval import Miss, evaluate_retrieval, load_pairs
 from bot.nlu import load_training_data
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 
 SYNONYMS = {"e-mail": "outlook", "email": "outlook", "inbox": "outlook", "globalprotect": "vpn"}
 

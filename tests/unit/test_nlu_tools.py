@@ -17,7 +17,7 @@ from bot.nlu.cli import nlu_app
 from bot.nlu.corpora import CORPORA, load_corpus, load_labelled
 from bot.nlu.evaluate import cross_validate
 from bot.nlu.rasa_export import annotate, project_fingerprint
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 
 NLU = """nlu:
 - intent: greet

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import TrainingDataError
+from bot.core.errors import TrainingDataError
 from bot.nlu import Example, load_examples, load_training_data, parse_annotated
 
 NLU = """\

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.integrations.directory import AssistedDirectory, GraphDirectory, LdapDirectory, build_directory
 from bot.services.account_requests import AccountRequests
 from bot.services.passwords import CLASSES, LOOKALIKES, temporary_password
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 from bot.store import AccountRequest, Database
 from tests.support import Clock, make_settings
 

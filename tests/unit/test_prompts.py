@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.messages import Employee
+from bot.core.errors import ConfigError
+from bot.core.messages import Employee
 from bot.nlu import EmbeddedParser
-from bot.prompts import prompts_for
-from bot.skill import Intent, Prompt, Skill, check_intents, load_skills
+from bot.engine.prompts import prompts_for
+from bot.engine.skill import Intent, Prompt, Skill, check_intents, load_skills
 
 EMPLOYEE = Employee("ann@city.example", "Ann")
 TECHNICIAN = Employee("tom@city.example", "Tom", is_technician=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
-from bot.server import build_web_app
+from bot.surfaces.server import build_web_app
 from tests.support import Chat, make_settings
 
 

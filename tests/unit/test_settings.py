@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.settings import PROJECT_ROOT, Settings, load_settings, parse_duration
+from bot.core.errors import ConfigError
+from bot.core.settings import PROJECT_ROOT, Settings, load_settings, parse_duration
 
 OURS = ("HELPDESK_", "SLACK_")
 
@@ -167,7 +167,7 @@ def test_local_time_uses_the_city_time_zone() -> None:
     """Times shown to people are in HELPDESK_TIMEZONE, with its abbreviation."""
     from datetime import UTC, datetime
 
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     settings = Settings(_env_file=None, timezone="America/Chicago")  # type: ignore[call-arg]
     assert settings.local_time(datetime(2026, 11, 23, 15, 30, tzinfo=UTC)) == "Mon 23 Nov 09:30 CST"

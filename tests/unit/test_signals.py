@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import TrainingDataError
+from bot.core.errors import TrainingDataError
 from bot.nlu import load_training_data
 from bot.nlu.signals import SignalReader
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

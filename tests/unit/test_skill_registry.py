@@ -6,11 +6,11 @@ from typing import ClassVar
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.messages import Button, Employee
+from bot.core.errors import ConfigError
+from bot.core.messages import Button, Employee
 from bot.nlu import load_training_data
-from bot.settings import PROJECT_ROOT
-from bot.skill import ROUTER_INTENTS, Intent, Skill, check_intents, load_skills
+from bot.core.settings import PROJECT_ROOT
+from bot.engine.skill import ROUTER_INTENTS, Intent, Skill, check_intents, load_skills
 
 
 class Extra(Skill):

@@ -15,7 +15,7 @@ from bot.channels.slack_blocks import (
     modal_view,
     submitted_values,
 )
-from bot.messages import Button, Field, Form, FormInput, Reply
+from bot.core.messages import Button, Field, Form, FormInput, Reply
 
 
 def test_user_text_cannot_mention_or_link() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from tests.fakes.openapi_check import SPECS_DIR, jira_specs
 from tests.fakes.slack import newer_methods, spec_path
 

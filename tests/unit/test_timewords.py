@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timewords import parse_recurrence, parse_schedule, parse_when, parse_window
+from bot.core.timewords import parse_recurrence, parse_schedule, parse_when, parse_window
 
 CITY = "America/Chicago"
 CHICAGO = ZoneInfo(CITY)

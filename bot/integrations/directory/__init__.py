@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.integrations.directory.assisted import AssistedDirectory
 from bot.integrations.directory.base import Directory, DirectoryAccount
 from bot.integrations.directory.graph import GraphDirectory
 from bot.integrations.directory.ldap import LdapDirectory
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 __all__ = ["AssistedDirectory", "Directory", "DirectoryAccount", "GraphDirectory", "LdapDirectory",
            "build_directory"]

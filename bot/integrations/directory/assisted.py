@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import DirectoryError
+from bot.core.errors import DirectoryError
 from bot.integrations.directory.base import DirectoryAccount
 
 __all__ = ["AssistedDirectory"]

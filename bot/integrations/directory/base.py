@@ -65,7 +65,7 @@ class DirectoryAccount:
 class Directory(Protocol):
     """Where accounts live. Every method runs the directory's work off the event loop.
 
-    Failures raise ``bot.errors.DirectoryError`` with a ``kind``. A change
+    Failures raise ``bot.core.errors.DirectoryError`` with a ``kind``. A change
     either happens completely or not at all: a temporary password and its
     "must change at next sign-in" flag are written in one operation.
     """

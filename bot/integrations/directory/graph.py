@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.errors import DirectoryError
+from bot.core.errors import DirectoryError
 from bot.integrations.directory.base import DirectoryAccount, plausible_email
 
 __all__ = ["GraphDirectory"]

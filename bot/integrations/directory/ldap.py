@@ -24,7 +24,7 @@ from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
-from bot.errors import DirectoryError
+from bot.core.errors import DirectoryError
 from bot.integrations.directory.base import DirectoryAccount, plausible_email
 
 __all__ = ["LdapDirectory"]

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from bot.errors import ConfigError
-from bot.messages import Button, Employee, Turn
+from bot.core.errors import ConfigError
+from bot.core.messages import Button, Employee, Turn
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.engine.context import Context
     from bot.store import Approval
 
 __all__ = ["ROUTER_INTENTS", "Intent", "Prompt", "Role", "Skill", "Slot", "check_intents", "load_skills"]
@@ -97,7 +97,7 @@ class Skill:
     """Buttons for a channel's home screen (the Slack App Home): ``intent:<name>`` starts one of this
     skill's intents, a ``skill:<name>:<action>:`` button calls ``on_click``."""
     prompts: ClassVar[tuple[Prompt, ...]] = ()
-    """Suggested first messages for the chat apps' prompt lists (see ``bot/prompts.py``)."""
+    """Suggested first messages for the chat apps' prompt lists (see ``bot/engine/prompts.py``)."""
 
     def intent(self, name: str) -> Intent | None:
         """The declaration of intent ``name``, if this skill handles it."""

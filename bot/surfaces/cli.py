@@ -19,15 +19,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bot.announce_cli import announce_app
+from bot.surfaces.announce_cli import announce_app
 from bot.app import Bot
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.kb_eval import evaluate_retrieval, load_pairs
 from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
 from bot.nlu.evaluate import close_parser
-from bot.settings import Settings, load_settings
+from bot.core.settings import Settings, load_settings
 from bot.store import Database, utcnow
 
 if TYPE_CHECKING:
@@ -131,8 +131,8 @@ def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
     from bot.channels.shell import run_interactive
     from bot.integrations.ticket_jobs import schedule_ticket_jobs
-    from bot.server import AccessLog, build_web_app
-    from bot.startup import not_configured, running_line, serving_line
+    from bot.surfaces.server import AccessLog, build_web_app
+    from bot.surfaces.startup import not_configured, running_line, serving_line
 
     settings = _settings()
     console = sys.stdin.isatty() and not settings.has_chat_credentials
@@ -364,8 +364,8 @@ def report(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")] = None,
 ) -> None:
     """The monthly report for the city manager: deflection, volumes, tickets, resets, savings."""
-    from bot.dashboard import report_title
-    from bot.errors import IntegrationError
+    from bot.surfaces.dashboard import report_title
+    from bot.core.errors import IntegrationError
     from bot.integrations.tickets import build_ticket_backend
     from bot.reports.export import to_csv
     from bot.reports.figures import Period, gather
@@ -412,8 +412,8 @@ def teams_package(
 ) -> None:
     """Write the Teams app package (manifest.json and two icons, zipped) for an admin to upload."""
     from bot.channels.teams_package import PROJECT_URL, build_manifest, write_package
-    from bot.prompts import prompts_for
-    from bot.skill import load_skills
+    from bot.engine.prompts import prompts_for
+    from bot.engine.skill import load_skills
 
     settings = _settings()
     if not settings.teams_app_id:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.errors import IntegrationError
+from bot.core.errors import IntegrationError
 from bot.integrations.tickets import TicketView
-from bot.messages import Button, Employee
+from bot.core.messages import Button, Employee
 from bot.store import Approval, Notice
 
 if TYPE_CHECKING:

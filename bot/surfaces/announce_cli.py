@@ -20,11 +20,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.app import Bot
-from bot.errors import ConfigError
-from bot.messages import Employee
+from bot.core.errors import ConfigError
+from bot.core.messages import Employee
 from bot.services.announcements import KINDS, post_approval_job, read_composer
-from bot.text import neutralise_mentions
-from bot.settings import load_settings
+from bot.core.text import neutralise_mentions
+from bot.core.settings import load_settings
 
 __all__ = ["announce_app"]
 

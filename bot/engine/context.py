@@ -6,8 +6,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import TicketQueued
-from bot.messages import (
+from bot.core.errors import TicketQueued
+from bot.core.messages import (
     TECHNICIANS,
     Button,
     Employee,
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from bot.services.outcomes import OutcomeLog
     from bot.services.questions import QuestionLog
     from bot.services.scheduler import JobFunction
-    from bot.settings import Settings
-    from bot.skill import Skill
+    from bot.core.settings import Settings
+    from bot.engine.skill import Skill
     from bot.store import Approval
 
 __all__ = ["Context"]
@@ -105,7 +105,7 @@ class Context:
         args: tuple[Any, ...] = (),
     ) -> Job:
         """Run the top-level ``async def func(bot, run, *args)`` once ``at`` a time, on a ``trigger``
-        (e.g. from ``bot.timewords.parse_recurrence``) or ``every`` so many seconds. It survives restarts
+        (e.g. from ``bot.core.timewords.parse_recurrence``) or ``every`` so many seconds. It survives restarts
         and fires on one replica only; ``args`` are ids, never objects."""
         scheduler = self.bot.scheduler
         if at is not None:

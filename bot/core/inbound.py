@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from bot.messages import Turn
+from bot.core.messages import Turn
 
 __all__ = [
     "MAX_ACTION_CHARS",

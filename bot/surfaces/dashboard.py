@@ -37,7 +37,7 @@ from aiohttp import web
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.errors import IntegrationError
+from bot.core.errors import IntegrationError
 from bot.reports.export import to_csv
 from bot.reports.figures import Period, figures_for, month_of
 from bot.reports.page import STYLE, report_page, sections

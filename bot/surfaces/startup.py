@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
     from bot.app import Bot
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
 __all__ = ["not_configured", "running_line", "serving_line"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.nlu.types import ParseResult
+from bot.core.parse import ParseResult
 
 __all__ = [
     "TECHNICIANS",

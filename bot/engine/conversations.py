@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.messages import Turn
+from bot.core.messages import Turn
 from bot.store import ConversationState, Database, ProcessedEvent, utcnow
 
 __all__ = ["ConversationStore"]

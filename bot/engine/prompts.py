@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.messages import Employee
-from bot.skill import Prompt, Skill
+from bot.core.messages import Employee
+from bot.engine.skill import Prompt, Skill
 
 __all__ = ["prompts_for"]
 

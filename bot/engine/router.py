@@ -15,14 +15,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import metrics
-from bot.context import Context
-from bot.errors import IntegrationError, PermissionDenied, UserFacingError
-from bot.inbound import record_id
-from bot.messages import Button, Employee, Reply, Turn
+from bot.core import metrics
+from bot.engine.context import Context
+from bot.core.errors import IntegrationError, PermissionDenied, UserFacingError
+from bot.core.inbound import record_id
+from bot.core.messages import Button, Employee, Reply, Turn
 from bot.nlu import ParseResult
 from bot.nlu.request import parse_request
-from bot.skill import ROUTER_INTENTS, Skill
+from bot.engine.skill import ROUTER_INTENTS, Skill
 from bot.store import utcnow
 
 if TYPE_CHECKING:
