@@ -1,20 +1,20 @@
 """Security matters: a lost or stolen device, an account that may be compromised, someone posing as staff.
 
-Time matters more than certainty here: a stolen laptop can be wiped and a
-hijacked account signed out only while IT knows. So a report alerts the
-security conversation (``HELPDESK_SECURITY_CHANNEL``, else the technicians')
-at once and opens an urgent ticket that says why, then tells the employee
-what to do meanwhile. Which matter it is comes from the signal classifier
+Time matters here: a stolen laptop can be wiped and a hijacked account signed
+out only while IT knows. So the employee sees the urgent report at once, with
+what to do meanwhile, and one click ("Submit") alerts the security
+conversation (``HELPDESK_SECURITY_CHANNEL``, else the technicians') and opens
+an urgent ticket that says why. Nothing is sent without that click: a misread
+message costs the employee a "No" and the technicians no false alarm. Which matter it is comes from the signal classifier
 (``bot.nlu.signals``, trained on ``intents/signals/``).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from bot.engine.context import Context
 from bot.core.messages import Button, Field, Reply, Turn
-from bot.nlu.signals import Signal
 from bot.services.outcomes import Escalation
 from bot.engine.skill import Intent, Skill, Slot
 
@@ -61,16 +61,34 @@ class Security(Skill):
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
-        """Alert, file, audit, and tell the employee what happens now."""
+        """Show the urgent report and what to do meanwhile; it is sent when the employee submits it."""
         signal = ctx.signal()
         if signal is None or not signal.security:
             await self._not_security(turn, ctx)
             return
-        await self._report(turn, ctx, signal)
+        label, reason = signal.label.name, signal.label.reason
+        text = turn.text.strip()
+        await ctx.confirm(
+            f"This sounds urgent. Submit this and I alert the IT security team at once and open an urgent "
+            f"ticket. {_ADVICE.get(label, _GENERAL_ADVICE)}", "report",
+            {"label": label, "reason": reason, "text": text},
+            fields=(Field("Urgency", "urgent"), Field("Why", reason), Field("You wrote", text[:500])),
+            yes="Submit", no="Not a security matter")
 
-    async def _report(self, turn: Turn, ctx: Context, signal: Signal | None) -> None:
-        label = signal.label.name if signal is not None and signal.security else ""
-        reason = signal.label.reason if label and signal is not None else GENERAL_REASON
+    async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
+        """Submitted: alert and file. Not a security matter: nothing is sent; a normal ticket or a person."""
+        if action != "report":
+            return
+        if yes:
+            turn.text = str(data.get("text") or turn.text)
+            await self._report(turn, ctx, str(data.get("label") or ""), str(data.get("reason") or GENERAL_REASON))
+            return
+        ticket = await ctx.offer("open_ticket", "Open a normal ticket", {"summary": str(data.get("text", ""))[:200]})
+        person = Button("intent:human_handoff", "Talk to a person")
+        await ctx.reply("All right, I sent nothing. If you still need a hand, I can open a normal ticket or put you "
+                        "through to a person.", buttons=(ticket, person))
+
+    async def _report(self, turn: Turn, ctx: Context, label: str, reason: str) -> None:
         email = ctx.employee.email
         text = turn.text.strip()
         key, reference = await ctx.file_ticket(
@@ -108,4 +126,4 @@ class Security(Skill):
         if action != "report":
             return
         turn.text = await ctx.last_message()
-        await self._report(turn, ctx, None)
+        await self._report(turn, ctx, "", GENERAL_REASON)

@@ -84,11 +84,16 @@ async def test_a_sign_in_loop_is_troubleshooting_not_a_reset(chat: Chat, bot: Bo
     ("my colleagues tell me they got a strange invoice from my mailbox this morning that i never wrote",
      "the account may be compromised", "Change your password now"),
 ])
-async def test_a_security_matter_alerts_at_once_and_opens_an_urgent_ticket(
+async def test_a_security_matter_is_one_click_from_an_alert_and_an_urgent_ticket(
         chat: Chat, bot: Bot, message: str, reason: str, advice: str) -> None:
-    """A lost device, someone posing as staff, or signs of a hijacked account: the technicians are alerted as
-    a security matter, an urgent ticket says why, and the employee is told what to do meanwhile."""
-    lines = await chat.say(ANN, message)
+    """A lost device, someone posing as staff, or signs of a hijacked account: the employee sees the urgent
+    report and what to do meanwhile at once; "Submit" alerts the technicians as a security matter and opens an
+    urgent ticket that says why. Nothing is sent before that click."""
+    preview = await chat.say(ANN, message)
+    assert "Urgency: urgent" in texts(preview) and f"Why: {reason}" in texts(preview)
+    assert advice in texts(preview, to=ANN)
+    assert texts(preview, to="technicians") == "" and tickets(bot) == []
+    lines = await chat.click(ANN, button(preview, "Submit"))
     alert = texts(lines, to="technicians")
     assert f"URGENT security: ann@city.example reports {reason} (ticket HELP-1)" in alert
     assert advice in texts(lines, to=ANN)
@@ -97,6 +102,15 @@ async def test_a_security_matter_alerts_at_once_and_opens_an_urgent_ticket(
     assert ticket.description.startswith(f"Marked urgent: {reason}.") and message in ticket.description
     audit = bot.db.call(lambda s: s.exec(select(AuditEntry).where(AuditEntry.action == "security.report")).all())
     assert [entry.actor for entry in audit] == [ANN]
+
+
+async def test_not_a_security_matter_sends_nothing_and_leaves_a_way_forward(chat: Chat, bot: Bot) -> None:
+    """A misread message costs the employee one "No": no alert, no ticket, and a normal ticket or a person."""
+    preview = await chat.say(ANN, "lost my city phone somewhere at the fairgrounds yesterday")
+    lines = await chat.click(ANN, button(preview, "Not a security matter"))
+    assert "I sent nothing" in texts(lines)
+    assert texts(preview + lines, to="technicians") == "" and tickets(bot) == []
+    assert button(lines, "Open a normal ticket") and button(lines, "Talk to a person")
 
 
 async def test_a_phishing_report_that_says_the_password_was_typed_alerts_without_asking(chat: Chat,
@@ -114,6 +128,8 @@ async def test_a_hijacked_account_is_alerted_before_any_reset(chat: Chat, bot: B
     """A reset asked for because someone else got in alerts security first; the reset is then a button."""
     lines = await chat.say(ANN, "somebody got into my account last night, the password i use every day is "
                                 "suddenly wrong and i never changed it")
+    assert "Do you want me to reset" not in texts(lines) and approvals(bot) == []
+    lines = await chat.click(ANN, button(lines, "Submit"))
     assert "URGENT security: ann@city.example reports" in texts(lines, to="technicians")
     assert "Do you want me to reset" not in texts(lines) and approvals(bot) == []
     lines = await chat.click(ANN, button(lines, "Reset my password now"))
