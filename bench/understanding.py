@@ -86,7 +86,9 @@ async def score(split: str) -> dict[str, Any]:
     return {
         "split": split,
         "howto": {"questions": len(questions), "first_answer_right": right,
-                  "share_right": round(right / len(questions), 3), "dead_ends": len(howto_dead)},
+                  "share_right": round(right / len(questions), 3), "dead_ends": len(howto_dead),
+                  "missed": [{"name": r.test.name, "why": r.failure.describe()} for r in howto.results
+                             if r.failure is not None and r.failure.where != "outcome"]},
         "conversations": {
             "total": len(conversations), "passed": len(conversations) - played.failed,
             "finished_alone": {"passed": played.resolved.passed, "of": played.resolved.total},

@@ -62,8 +62,8 @@ class Accounts(Skill):
     name = "accounts"
     summary = "Reset your password or unlock your account"
     examples = ("I forgot my password",)
-    intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password"),
-                                               Intent("unlock_account", label="Unlock my account"),
+    intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password", guide_first=True),
+                                               Intent("unlock_account", label="Unlock my account", guide_first=True),
                                                Intent("change_password", label="Change my password myself"))
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:reset_password", "Reset my password", "primary"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (

@@ -56,16 +56,20 @@ class HowTo(Skill):
                     "technician can help, or put you through to a person.")
             await ctx.reply(text, buttons=(*choices, ticket, person))
             return
-        await self._answer(ctx, question, hit.article)
+        offered = ctx.slots.get("offer")
+        extra = (await ctx.offer(str(offered), str(ctx.slots.get("offer_label") or offered)),) if offered else ()
+        await self._answer(ctx, question, hit.article, extra)
 
-    async def _answer(self, ctx: Context, question: str, article: Article) -> None:
+    async def _answer(self, ctx: Context, question: str, article: Article, extra: tuple[Button, ...] = ()) -> None:
+        """Answer with ``article``, ask whether it helped, and show ``extra`` (what the router offers beside
+        a guide, such as "Reset my password" for "how do i reset it myself")."""
         query_id = await ctx.questions.record(question, ctx.employee.email, article.id)
         await ctx.outcomes.answered(ctx.employee.email, f"howto: {article.id}")
         text, fields = article_answer(ctx, article)
         await ctx.reply(
             f"{text}\nDid this help?", fields=fields,
             buttons=(ctx.button("helped", str(query_id), "Yes, that helped", "primary", feedback="positive"),
-                     ctx.button("unhelpful", str(query_id), "No", feedback="negative")),
+                     ctx.button("unhelpful", str(query_id), "No", feedback="negative"), *extra),
         )
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:

@@ -96,7 +96,7 @@ class Notices(Skill):
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("outage_status", slots=(Slot("system", "", entity="system", required=False),),
                label="Is something down?", label_about="Is {system} down?"),
-        Intent("report_phishing", label="Report a suspicious email"),
+        Intent("report_phishing", label="Report a suspicious email", guide_first=True),
         Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),),
                label="Send an announcement", is_request=False),
     )

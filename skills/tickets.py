@@ -95,7 +95,7 @@ class Tickets(Skill):
     examples = ("my monitor won't turn on", "any update on HELP-12?", "add to HELP-12: it happened again")
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("open_ticket", slots=(Slot("system", "", entity="system", required=False),),
-               label="Report a problem", label_about="Report a problem with {system}"),
+               label="Report a problem", label_about="Report a problem with {system}", guide_first=True),
         Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),),
                label="Check on my tickets"),
     )

@@ -21,7 +21,7 @@ from bot.core.errors import IntegrationError, PermissionDenied, UserFacingError
 from bot.core.inbound import record_id
 from bot.core.messages import Button, Employee, Reply, Turn
 from bot.nlu import ParseResult
-from bot.nlu.request import parse_request
+from bot.nlu.request import asks_how, parse_request
 from bot.engine.skill import ROUTER_INTENTS, Skill
 from bot.store import utcnow
 
@@ -122,6 +122,9 @@ class Router:
         if close:
             await self._clarify(turn, close)
             return "clarify", "router"
+        if self._guide_first(turn, intent or ""):
+            offer = {"offer": intent, "offer_label": self._label(intent or "", turn.parse)}
+            return KB_INTENT, await self.start(turn, KB_INTENT, offer)
         return intent, await self.start(turn, intent or "")
 
     def _confident(self, parse: ParseResult | None) -> bool:
@@ -129,6 +132,15 @@ class Router:
         intent, confidence = _top(parse or {})  # type: ignore[arg-type]
         return (intent is not None and intent != "out_of_scope" and intent in self.skills_by_intent
                 and confidence >= self.bot.settings.nlu_threshold)
+
+    def _guide_first(self, turn: Turn, intent: str) -> bool:
+        """A question how or why ("how do i reset it myself") for an intent that declares ``guide_first``,
+        which a guide surely answers: the guide is the answer, the intent a button beside it."""
+        skill = self.skills_by_intent.get(intent)
+        declared = skill.intent(intent) if skill else None
+        if declared is None or not declared.guide_first or KB_INTENT not in self.skills_by_intent:
+            return False
+        return asks_how(turn.request) and self.bot.kb.best(turn.request) is not None
 
     async def _read_with(self, turn: Turn, previous: str) -> bool:
         """Read a short follow-up ("sorry, I meant the other printer") together with the previous message.

@@ -61,6 +61,9 @@ class Intent:
     is_request: bool = True
     """False for what is not a request for help (small talk, a technician's own work): starting it opens no
     conversation on the manager's dashboard."""
+    guide_first: bool = False
+    """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
+    guide surely answers it, the router answers with the guide and offers this intent as a button."""
 
     def offer_label(self, system: str | None = None) -> str:
         """The button label for this intent, about ``system`` when one was named and the intent has a form for it."""

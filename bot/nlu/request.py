@@ -13,7 +13,7 @@ import re
 
 from bot.core.parse import Entity, ParseResult, Parser
 
-__all__ = ["parse_request", "request_parts"]
+__all__ = ["asks_how", "parse_request", "request_parts"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny"})
 """Intents that say nothing about what the person needs."""
@@ -31,6 +31,26 @@ _ASKING = re.compile(
     r"is (?:there|it|anyone)|does anyone|anybody|what do i|where do i|who do i|need (?:help|someone))\b",
     re.IGNORECASE,
 )
+
+_HOW = re.compile(
+    r"\b(?:how (?:do|can|should|would|does) (?:i|we|you|one|it)|how to|how (?:long|often|many|much)|"
+    r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
+    r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
+    r"what (?:do|should) (?:i|we) do|is there (?:a|an) (?:way|button|setting|guide|option)|"
+    r"where (?:do|can|should) (?:i|we) (?:find|get|go|see)|what are the signs)\b",
+    re.IGNORECASE,
+)
+_BOT_ACTS = re.compile(
+    r"\b(?:can|could|would|will) (?:you|someone|somebody|u)\b|\bplease\b|\bneed (?:you|someone) to\b|"
+    r"\bfor me\b",
+    re.IGNORECASE,
+)
+
+
+def asks_how(text: str) -> bool:
+    """Whether ``text`` asks how or why something works or is done (to learn, or to do it oneself), rather
+    than asking the desk to act ("can you reset it", "please unlock me")."""
+    return bool(_HOW.search(text)) and not _BOT_ACTS.search(text)
 
 
 def request_parts(text: str, limit: int) -> list[str]:

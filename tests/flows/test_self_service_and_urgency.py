@@ -73,6 +73,37 @@ async def test_a_sign_in_loop_is_troubleshooting_not_a_reset(chat: Chat, bot: Bo
     assert labels & {"No", "Open a ticket"}  # the guide's "did this help?", or a ticket when there is no guide
 
 
+@pytest.mark.parametrize(("message", "article", "offered"), [
+    ("i forgot my password over the long weekend, how do i reset it myself without calling anyone",
+     "Reset a forgotten password yourself", "Reset my password"),
+    ("why does my account keep getting locked every morning when i never typed it wrong",
+     "locked", "Unlock my account"),
+    ("how can i tell if an email that looks like it is from payroll is fake",
+     "phishing", "Report a suspicious email"),
+])
+async def test_a_question_how_or_why_gets_the_guide_with_the_action_one_click_away(
+        chat: Chat, bot: Bot, message: str, article: str, offered: str) -> None:
+    """Asking how or why is asking to learn: the guide answers, the action the words also fit is a button,
+    and nothing is started or sent until it is clicked."""
+    lines = await chat.say(ANN, message)
+    assert "Did this help?" in texts(lines) and article.lower() in texts(lines).lower()
+    assert approvals(bot) == [] and tickets(bot) == [] and texts(lines, to="technicians") == ""
+    assert button(lines, offered)
+
+
+async def test_asking_the_desk_to_act_is_not_a_question_how(chat: Chat, bot: Bot) -> None:
+    """"Can you reset my password" asks the desk to do it: the reset starts, no guide comes first."""
+    lines = await chat.say(ANN, "can you reset my password please, i forgot it")
+    assert "Do you want me to reset the password of your account?" in texts(lines)
+
+
+async def test_the_offered_action_starts_from_the_guide(chat: Chat, bot: Bot) -> None:
+    """The button beside the guide starts the action as if it had been asked for."""
+    lines = await chat.say(ANN, "i forgot my password over the long weekend, how do i reset it myself")
+    lines = await chat.click(ANN, button(lines, "Reset my password"))
+    assert "Do you want me to reset the password of your account?" in texts(lines)
+
+
 # Security ------------------------------------------------------------------------------
 
 
