@@ -5,8 +5,9 @@ out only while IT knows. So the employee sees the urgent report at once, with
 what to do meanwhile, and one click ("Submit") alerts the security
 conversation (``HELPDESK_SECURITY_CHANNEL``, else the technicians') and opens
 an urgent ticket that says why. Nothing is sent without that click: a misread
-message costs the employee a "No" and the technicians no false alarm. Which matter it is comes from the signal classifier
-(``bot.nlu.signals``, trained on ``intents/signals/``).
+message costs the employee a "No" and the technicians no false alarm. Which
+matter it is comes from the signal classifier (``bot.nlu.signals``, trained on
+``intents/signals/``).
 """
 
 from __future__ import annotations
