@@ -35,7 +35,6 @@ from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
 from bot.app import Bot  # noqa: E402
 from bot.nlu import EmbeddedParser, load_training_data  # noqa: E402
 from bot.reports import charts  # noqa: E402
-from bot.surfaces.server import build_web_app  # noqa: E402
 from bot.store import (  # noqa: E402
     AccountRequest,
     Acknowledgement,
@@ -48,6 +47,7 @@ from bot.store import (  # noqa: E402
     Ticket,
     TicketLink,
 )
+from bot.surfaces.server import build_web_app  # noqa: E402
 from tests.support import TECHNICIANS, make_settings  # noqa: E402
 
 __all__ = ["main"]
@@ -102,7 +102,7 @@ def _fill(db: Database) -> dict[str, int]:
     requests: list[dict[str, Any]] = []
     approvals: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
-    for n in range(CONVERSATIONS):
+    for _ in range(CONVERSATIONS):
         started = NOW - timedelta(seconds=rng.uniform(0, DAYS * 86400))
         email = f"employee{rng.randrange(2500)}@city.example"
         row = {"email": email, "channel": _pick(rng, CHANNELS), "department": rng.choice(DEPARTMENTS),

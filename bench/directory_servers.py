@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from ldap3 import Connection, Server  # noqa: E402
 
-from bot.integrations.directory import build_directory  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
+from bot.integrations.directory import build_directory  # noqa: E402
 from tests import servers  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "directory_servers.json"

@@ -90,13 +90,13 @@ def run_corpus(path: Path) -> dict[str, object]:
             cpu.append((time.thread_time() - started_cpu) * 1000)
     return {
         "train": len(train.examples), "test": len(test), "intents": len(train.intents),
-        "correct": sum(1 for e, r in zip(test, results) if e.intent == r["intent"]["name"]),
+        "correct": sum(1 for e, r in zip(test, results, strict=True) if e.intent == r["intent"]["name"]),
         "micro_f1": round(report.micro_f1, 4), "macro_f1": round(report.macro_f1, 4),
         "train_seconds": round(training, 3),
         "parse_ms": {"median": round(statistics.median(timings), 3), "p99": round(_percentile(timings, 0.99), 3),
                      "cpu_p99": round(_percentile(cpu, 0.99), 3)},
         "errors": [{"text": e.text, "gold": e.intent, "predicted": r["intent"]["name"]}
-                   for e, r in zip(test, results) if e.intent != r["intent"]["name"]],
+                   for e, r in zip(test, results, strict=True) if e.intent != r["intent"]["name"]],
     }
 
 

@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.nlu_benchmark import CORPORA_DIR  # noqa: E402
+from bot.core.parse import Parser, ParseResult  # noqa: E402
 from bot.nlu.corpora import CORPORA, load_corpus  # noqa: E402
 from bot.nlu.embedded import EmbeddedParser  # noqa: E402
 from bot.nlu.evaluate import score_predictions  # noqa: E402
 from bot.nlu.rasa_http import RasaHttpParser  # noqa: E402
 from bot.nlu.training_data import load_examples, load_training_data  # noqa: E402
-from bot.core.parse import ParseResult, Parser  # noqa: E402
 from tests import rasa_live  # noqa: E402
 
 __all__ = ["main"]

@@ -57,8 +57,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import Bot  # noqa: E402
 from bot.channels.slack import SlackChannel  # noqa: E402
-from bot.services.scheduler import JobRun  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
+from bot.services.scheduler import JobRun  # noqa: E402
 from bot.store import Announcement, ChatAccount, EmployeeRecord  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "notice_fanout.json"
@@ -338,8 +338,9 @@ async def jitter(jobs: int = 200, spread: float = 10.0) -> dict[str, Any]:
         bot.close()
     ordered = sorted(LATENESS)
     p = (lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]) if ordered else (lambda q: float("nan"))
-    return {"jobs": jobs, "ran": len(ordered), "adding_seconds": round(adding_seconds, 2), "p50_seconds_late": round(p(0.50), 4),
-            "p99_seconds_late": round(p(0.99), 4), "max_seconds_late": round(max(ordered, default=float("nan")), 4),
+    return {"jobs": jobs, "ran": len(ordered), "adding_seconds": round(adding_seconds, 2),
+            "p50_seconds_late": round(p(0.50), 4), "p99_seconds_late": round(p(0.99), 4),
+            "max_seconds_late": round(max(ordered, default=float("nan")), 4),
             "mean_seconds_late": round(statistics.fmean(ordered), 4) if ordered else None}
 
 

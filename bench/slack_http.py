@@ -17,9 +17,9 @@ counts the replies the fake received, so the figures also say whether the bot
 kept up; ``bot_cpu_ms_per_event`` is the bot's CPU time (acks and all the work
 after them) per event, a figure that does not depend on what else the machine
 runs. ``--ack-only`` sends an event type the bot acks and ignores, to time the
-ack path alone; ``--rate 0`` sends as fast as the bot acks. The bot's resident memory is read from ``/proc/<pid>/status`` (VmRSS
-at the end of the load, VmHWM peak). Results go to
-``bench/results/slack_http.json``. Nothing is asserted.
+ack path alone; ``--rate 0`` sends as fast as the bot acks. The bot's resident
+memory is read from ``/proc/<pid>/status`` (VmRSS at the end of the load, VmHWM
+peak). Results go to ``bench/results/slack_http.json``. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -235,10 +235,12 @@ def main() -> None:
             web_api_errors=counts.get("errors"), spec_violations=counts.get("violations"),
             bot_rss_mb_idle=rss_idle, bot_rss_mb_end_of_load=rss_load,
             bot_peak_rss_mb=_proc_kb(bot.pid, "VmHWM"),
-            senders=args.senders, seconds=args.seconds, ack_only=args.ack_only, target_rate=args.rate or "as fast as acked", database="postgresql" if args.database_url else "sqlite",
+            senders=args.senders, seconds=args.seconds, ack_only=args.ack_only,
+            target_rate=args.rate or "as fast as acked", database="postgresql" if args.database_url else "sqlite",
             bot_cpu_seconds_during_load=round(cpu_load, 2),
             bot_cpu_share_during_load=round(cpu_load / (WARM_UP + args.seconds), 2),
-            load_average_1m_before=load_before, load_average_1m_after=round(os.getloadavg()[0], 2), python=platform.python_version(), cpus=os.cpu_count(),
+            load_average_1m_before=load_before, load_average_1m_after=round(os.getloadavg()[0], 2),
+            python=platform.python_version(), cpus=os.cpu_count(),
         )
     finally:
         bot.terminate()

@@ -55,7 +55,8 @@ def _summary(name: str, seconds: list[float]) -> dict[str, float]:
     ms = [s * 1000 for s in seconds]
     figures = {"median_ms": round(statistics.median(ms), 2), "p95_ms": round(_p95(ms), 2),
                "max_ms": round(max(ms), 2)}
-    print(f"{name}: median {figures['median_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, max {figures['max_ms']:.1f} ms")
+    print(f"{name}: median {figures['median_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, "
+          f"max {figures['max_ms']:.1f} ms")
     return figures
 
 

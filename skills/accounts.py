@@ -25,17 +25,17 @@ import re
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
-from bot.engine.context import Context
 from bot.core.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
 from bot.core.inbound import record_id
-from bot.integrations.directory import DirectoryAccount
-from bot.integrations.kb import Article
 from bot.core.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
 from bot.core.redaction import hidden
+from bot.engine.context import Context
+from bot.engine.skill import Intent, Prompt, Skill
+from bot.integrations.directory import DirectoryAccount
+from bot.integrations.kb import Article
 from bot.services.account_requests import CODE_TTL
 from bot.services.outcomes import Escalation
 from bot.services.passwords import temporary_password
-from bot.engine.skill import Intent, Prompt, Skill
 from bot.store import AccountRequest, Approval
 from skills.howto import article_answer
 
@@ -224,8 +224,8 @@ class Accounts(Skill):
         if request.target != request.requester:
             details.append(("Note", "asked for someone else by a technician"))
         needed = 2 if protected and settings.protected_second_approval else 1
-        data = {"target": request.target, "system": system, "request_id": request.id,
-                "approvals_needed": needed, "approvers": []}
+        data: dict[str, Any] = {"target": request.target, "system": system, "request_id": request.id,
+                                "approvals_needed": needed, "approvers": []}
         approval = await ctx.request_approval(request.action, f"{_WHAT[request.action]} {request.target}",
                                               details=details, data=data, target=request.target)
         await ctx.account_requests.update(request.id or 0, approval_id=approval.id, status="waiting")
@@ -482,7 +482,7 @@ def _target(text: str) -> str | None:
 
 
 def _system(turn: Turn) -> str:
-    entities = (turn.parse or {}).get("entities", [])
+    entities = turn.parse.get("entities", []) if turn.parse else []
     return next((str(e["value"]) for e in entities if e["entity"] == "system"), "")
 
 

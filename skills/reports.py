@@ -6,11 +6,11 @@ import re
 from datetime import timedelta
 from typing import ClassVar
 
-from bot.engine.context import Context
 from bot.core.messages import Field, Turn
+from bot.engine.context import Context
+from bot.engine.skill import Intent, Skill
 from bot.reports.export import summary_text
 from bot.reports.figures import Period, month_of
-from bot.engine.skill import Intent, Skill
 
 __all__ = ["Reports"]
 

@@ -5,18 +5,19 @@ out only while IT knows. So the employee sees the urgent report at once, with
 what to do meanwhile, and one click ("Submit") alerts the security
 conversation (``HELPDESK_SECURITY_CHANNEL``, else the technicians') and opens
 an urgent ticket that says why. Nothing is sent without that click: a misread
-message costs the employee a "No" and the technicians no false alarm. Which matter it is comes from the signal classifier
-(``bot.nlu.signals``, trained on ``intents/signals/``).
+message costs the employee a "No" and the technicians no false alarm. Which
+matter it is comes from the signal classifier (``bot.nlu.signals``, trained on
+``intents/signals/``).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bot.engine.context import Context
 from bot.core.messages import Button, Field, Reply, Turn
-from bot.services.outcomes import Escalation
+from bot.engine.context import Context
 from bot.engine.skill import Intent, Skill, Slot
+from bot.services.outcomes import Escalation
 
 __all__ = ["Security"]
 
@@ -111,7 +112,8 @@ class Security(Skill):
         """The intent says security but the signal reader, which knows security matters from everyday
         requests that mention laptops, badges or visitors, does not: no alarm on a guess. The next
         reading takes the message when it is likely; otherwise the employee is asked."""
-        ranking = [r for r in (turn.parse or {}).get("intent_ranking", []) if r["name"] != "security_incident"]
+        readings = turn.parse.get("intent_ranking", []) if turn.parse else []
+        ranking = [r for r in readings if r["name"] != "security_incident"]
         if ranking and ranking[0]["name"] != "out_of_scope" and ranking[0]["confidence"] >= SECOND_READING:
             await ctx.hand_over(ranking[0]["name"])
             return

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.engine.context import Context
 from bot.core.errors import UnknownButton
 from bot.core.messages import Turn
-from bot.services.outcomes import Escalation
+from bot.engine.context import Context
 from bot.engine.skill import Intent, Prompt, Skill
+from bot.services.outcomes import Escalation
 
 __all__ = ["SmallTalk"]
 

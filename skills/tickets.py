@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from bot.engine.context import Context
 from bot.core.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacingError
 from bot.core.inbound import record_id
-from bot.integrations.tickets import TicketView
 from bot.core.messages import Button, Field, Turn
+from bot.engine.context import Context
+from bot.engine.skill import Intent, Prompt, Skill, Slot
+from bot.integrations.tickets import TicketView
 from bot.nlu.signals import SURE
 from bot.services.outcomes import Escalation
-from bot.engine.skill import Intent, Prompt, Skill, Slot
 from skills.howto import article_answer
 
 __all__ = ["Tickets"]
@@ -81,7 +81,7 @@ def _line(ticket: TicketView) -> str:
 
 
 def _entity(turn: Turn, name: str) -> str:
-    for entity in (turn.parse or {}).get("entities", []):
+    for entity in turn.parse.get("entities", []) if turn.parse else []:
         if entity["entity"] == name:
             return str(entity["value"])
     return ""
@@ -102,7 +102,8 @@ class Tickets(Skill):
     quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:open_ticket", "Open a ticket"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("My tickets", "my tickets", "ticket_status", "Your open tickets and their status", 40),
-        Prompt("Open a ticket", "I need to open a ticket", "open_ticket", "Tell me the problem and I file a ticket", 50),
+        Prompt("Open a ticket", "I need to open a ticket", "open_ticket",
+               "Tell me the problem and I file a ticket", 50),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:

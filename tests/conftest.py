@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Bot
-from bot.nlu import EmbeddedParser, load_training_data
 from bot.core.settings import PROJECT_ROOT
+from bot.nlu import EmbeddedParser, load_training_data
 from bot.store import Database
 from tests.support import Chat, Clock, fresh_postgres, make_settings, running_bot
 

@@ -9,6 +9,7 @@ answers ``tests/data/rasa_replay.json`` holds (``python -m tests.rasa_live recor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from bot.core.parse import ParseResult
 
@@ -68,7 +69,7 @@ def check_shape(result: ParseResult, text: str) -> None:
         assert 0 <= entity["start"] < entity["end"] <= len(text)
         spans.append((entity["start"], entity["end"]))
     assert spans == sorted(spans)
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in pairwise(spans))
 
 
 def check_case(result: ParseResult, case: Case) -> None:

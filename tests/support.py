@@ -15,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel
-from bot.nlu import TrainingData
 from bot.core.parse import Example
 from bot.core.settings import PROJECT_ROOT, Settings
+from bot.nlu import TrainingData
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES", "") not in ("", "0", "false")
 POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -5,7 +5,7 @@ through the console channel on a throwaway database, ``report`` sums them up.
 """
 
 from bot.conversation_tests.report import ConversationResult, Report
-from bot.conversation_tests.runner import is_dead_end, run_conversations, isolated_settings
+from bot.conversation_tests.runner import is_dead_end, isolated_settings, run_conversations
 from bot.conversation_tests.spec import (
     Click,
     ConversationFileError,

@@ -23,8 +23,8 @@ from bot.channels.console import ConsoleChannel, Line
 from bot.conversation_tests.report import ConversationResult, Failure, Report
 from bot.conversation_tests.spec import RESOLVED, Click, ConversationTest, Expect, Outcome, Say, Submit
 from bot.core.messages import TECHNICIANS
-from bot.nlu import Parser
 from bot.core.settings import Settings
+from bot.nlu import Parser
 from bot.store import Approval, Database, KbQuery, Ticket
 
 __all__ = ["DEFAULT_TECHNICIANS", "is_dead_end", "run_conversations", "isolated_settings", "throwaway_bot"]
@@ -162,7 +162,8 @@ class _Player:
                 self.first_replies = [line for line in replies if line["to"] == self.user]
             turn = self.console.last_turn
             parse = turn.parse if turn is not None else None
-            self.intent = ((parse or {}).get("intent") or {}).get("name")
+            intent = parse.get("intent") if parse else None
+            self.intent = intent.get("name") if intent else None
             return ""
         if isinstance(step, Click):
             shown = [b for line in self._visible() for b in line["buttons"]]

@@ -172,7 +172,7 @@ class Turn:
     @property
     def request(self) -> str:
         """The part of the message the NLU read as the request (the whole text when it read all of it)."""
-        part = str((self.parse or {}).get("text") or "").strip()
+        part = str(self.parse.get("text") or "").strip() if self.parse else ""
         return part if part and part in self.text else self.text.strip()
 
     @property

@@ -45,8 +45,10 @@ _DAY = re.compile(
     rf"|\b(?P<mday2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon2>{_MO})\b",
     re.IGNORECASE,
 )
-_RANGE = re.compile(rf"(?<![\w:/-])(?P<a>{_T})\s*(?:-|–|—|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*(?P<b>{_T})(?![\w:])",
-                    re.IGNORECASE)
+_RANGE = re.compile(
+    rf"(?<![\w:/-])(?P<a>{_T})\s*(?:-|–|—|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*(?P<b>{_T})(?![\w:])",
+    re.IGNORECASE,
+)
 _TIME = re.compile(
     r"(?<![\w:/-])(?P<t>\d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|noon|midnight)"
     r"(?![\w:])|\bat\s+(?P<bare>\d{1,2})\b(?![:/-])",
@@ -307,7 +309,7 @@ def parse_recurrence(text: str, timezone: str) -> CronTrigger | None:
         fields["day"] = f"{_ORDINALS[ordinal.lower()]} {_CRON_DAY[_WEEKDAYS[what]]}"
     else:
         fields["day_of_week"] = _CRON_DAY[_WEEKDAYS[what]]
-    return CronTrigger(timezone=zone, **fields)  # type: ignore[arg-type]
+    return CronTrigger(timezone=zone, **fields)
 
 
 def parse_schedule(text: str, now: datetime, timezone: str) -> Schedule:

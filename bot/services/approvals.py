@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
 from bot.core.messages import TECHNICIANS, Button, Employee, Field, Reply
@@ -227,7 +228,8 @@ def _transition(
     values: dict[str, Any] = {"status": status}
     if current == "pending":
         values.update(decided_by=who, decided_at=when)
-    result = session.execute(
+    # sqlmodel's Session.execute drops SQLAlchemy's overload that types an UPDATE's result as a CursorResult
+    result = cast("CursorResult[Any]", session.execute(
         update(Approval).where(col(Approval.id) == approval_id, col(Approval.status) == current).values(**values)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    ))
+    return result.rowcount == 1

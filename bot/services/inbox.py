@@ -106,10 +106,14 @@ class Inbox:
     async def _renew(self, entry_id: int) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
-            mine = and_(col(InboxEntry.id) == entry_id, col(InboxEntry.claimed_by) == self.replica,
-                        col(InboxEntry.state) == "working")
-            await self.db.run(lambda session: session.execute(
-                update(InboxEntry).where(mine).values(claimed_at=self.clock())))
+            await self._extend(entry_id)
+
+    async def _extend(self, entry_id: int) -> None:
+        """Move the claim's time forward, if this replica still holds it."""
+        mine = and_(col(InboxEntry.id) == entry_id, col(InboxEntry.claimed_by) == self.replica,
+                    col(InboxEntry.state) == "working")
+        await self.db.run(lambda session: session.execute(
+            update(InboxEntry).where(mine).values(claimed_at=self.clock())))
 
     async def _finish(self, entry: InboxEntry, state: str) -> None:
         query = (update(InboxEntry).where(col(InboxEntry.id) == entry.id, col(InboxEntry.state) == "working")

@@ -231,7 +231,8 @@ def _latest(session: Session, email: str) -> Conversation | None:
 
 def _topic(turn: Turn, intent: str) -> str:
     """What the request is about: the intent, and the system it names when the NLU found one."""
-    systems = [str(e["value"]) for e in (turn.parse or {}).get("entities", []) if e["entity"] == "system"]
+    entities = turn.parse.get("entities", []) if turn.parse else []
+    systems = [str(e["value"]) for e in entities if e["entity"] == "system"]
     return f"{intent}: {systems[0]}" if systems else intent
 
 

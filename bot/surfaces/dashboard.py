@@ -156,7 +156,7 @@ async def desk_status(bot: Bot, tickets: list[TicketView] | None = None, error: 
 async def _acknowledgements(bot: Bot, ids: list[int]) -> dict[int, int]:
     """How many people acknowledged each announcement, counted in one query."""
     query = (select(Acknowledgement.announcement_id, func.count()).where(col(Acknowledgement.announcement_id).in_(ids))
-             .group_by(Acknowledgement.announcement_id))
+             .group_by(col(Acknowledgement.announcement_id)))
     return dict(await bot.db.run(lambda session: list(session.exec(query).all()))) if ids else {}
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.core.errors import IntegrationError
-from bot.integrations.tickets import TicketView
 from bot.core.messages import Button, Employee
+from bot.integrations.tickets import TicketView
 from bot.store import Approval, Notice
 
 if TYPE_CHECKING:

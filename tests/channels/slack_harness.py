@@ -24,10 +24,10 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.channels.slack import SlackChannel
 from bot.channels.slack_blocks import OPEN_FORM, form_from_value
-from bot.nlu import Parser
-from bot.surfaces.server import build_web_app
 from bot.engine.skill import Skill
+from bot.nlu import Parser
 from bot.store import SlackMessage
+from bot.surfaces.server import build_web_app
 from tests.fakes.slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack, SlackUser
 from tests.support import make_settings
 

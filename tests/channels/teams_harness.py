@@ -27,9 +27,9 @@ from bot.app import Bot
 from bot.channels.teams import ROUTE, TeamsChannel
 from bot.channels.teams_cards import ACTION_KEY, CARD_CONTENT_TYPE
 from bot.channels.teams_references import base_conversation
+from bot.engine.skill import Skill
 from bot.nlu import EmbeddedParser
 from bot.surfaces.server import build_web_app
-from bot.engine.skill import Skill
 from tests.fakes.teams_connector import Call, FakeConnector, Member, serve_locally
 from tests.support import Clock, make_settings
 

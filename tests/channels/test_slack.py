@@ -14,13 +14,13 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.channels.slack import SlackChannel
-from bot.engine.context import Context
 from bot.channels.slack_blocks import OPEN_FORM
 from bot.core.messages import Button, Form, FormInput, Reply, Turn, room_address, user_address
-from bot.nlu import EmbeddedParser
+from bot.engine.context import Context
 from bot.engine.skill import Intent, Skill, load_skills
-from skills.notices import Notices
+from bot.nlu import EmbeddedParser
 from bot.store import Approval, ChatAccount, InboxEntry, ProcessedEvent, SlackMessage
+from skills.notices import Notices
 from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN

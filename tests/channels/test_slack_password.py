@@ -10,8 +10,8 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from bot.nlu import EmbeddedParser
 from bot.core.redaction import REDACTED, hidden
+from bot.nlu import EmbeddedParser
 from tests import servers
 from tests.channels.contract import ANN, TOM, button
 from tests.channels.slack_harness import SlackHarness

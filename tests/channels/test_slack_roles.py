@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, Ticket
 from tests.channels.contract import ANN, BOB, TOM, button, rows

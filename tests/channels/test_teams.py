@@ -13,19 +13,25 @@ from sqlmodel import col, select
 
 from bot.app import Bot
 from bot.channels.teams import TeamsChannel, check_teams_settings
-from bot.engine.context import Context
 from bot.core.errors import ConfigError
 from bot.core.messages import Form, FormInput, Reply, Turn, room_address, user_address
-from bot.nlu import EmbeddedParser
-from bot.surfaces.server import build_web_app
+from bot.engine.context import Context
 from bot.engine.skill import Skill, load_skills
+from bot.nlu import EmbeddedParser
 from bot.services.announcements import read_composer
 from bot.services.broadcast_approval import content_digest
 from bot.store import Announcement, Approval, Delivery, InboxEntry, TicketComment
 from bot.store.models import TeamsConversation, TeamsMessage
+from bot.surfaces.server import build_web_app
 from tests.channels.contract import ANN, BOB, TOM, button, texts
 from tests.channels.teams_harness import (
-    BOT_ID, GENERAL_CHANNEL, TEAM, TECH_CHANNEL, TENANT, TeamsHarness, running_teams,
+    BOT_ID,
+    GENERAL_CHANNEL,
+    TEAM,
+    TECH_CHANNEL,
+    TENANT,
+    TeamsHarness,
+    running_teams,
 )
 from tests.fakes.teams_connector import FakeConnector, serve_locally
 from tests.support import Clock, make_settings

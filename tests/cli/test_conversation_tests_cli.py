@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.surfaces.cli import app
 from bot.core.settings import PROJECT_ROOT
+from bot.surfaces.cli import app
 
 FIXTURES = PROJECT_ROOT / "tests" / "data" / "conversations"
 runner = CliRunner()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.surfaces.cli import app
 from bot.core.settings import PROJECT_ROOT
+from bot.surfaces.cli import app
 
 runner = CliRunner()
 

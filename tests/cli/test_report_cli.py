@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.surfaces.cli import app
 from bot.nlu import EmbeddedParser
+from bot.surfaces.cli import app
 from tests.dashboard_day import TOKEN, dashboard_json, scripted_day
 from tests.support import Chat, Clock, make_settings, running_bot
 

@@ -25,9 +25,9 @@ from typing import Any
 from typer.testing import CliRunner
 
 from bot.channels.teams_package import MANIFEST_SCHEMA
-from bot.surfaces.cli import app
 from bot.engine.prompts import prompts_for
 from bot.engine.skill import load_skills
+from bot.surfaces.cli import app
 
 APP_ID = "6f1c1f27-1111-4a2b-9c3d-123456789abc"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -39,7 +39,7 @@ TOP_LEVEL = {"$schema", "manifestVersion", "version", "id", "localizationInfo", 
              "showLoadingIndicator", "isFullScreen", "activities", "defaultInstallScope", "defaultGroupCapability",
              "meetingExtensionDefinition", "authorization", "configurableProperties", "supportedChannelTypes",
              "defaultBlockUntilAdminAction", "publisherDocsUrl", "subscriptionOffer", "graphConnector",
-             "scopeConstraints", "localizationInfo", "apiBasedComposeExtensions"}
+             "scopeConstraints", "apiBasedComposeExtensions"}
 SCOPES = {"team", "personal", "groupChat"}
 HELPDESK = Path(sys.executable).parent / "helpdesk"
 

@@ -67,6 +67,11 @@ def _tokens(jql: str) -> list[tuple[str, str]]:
     return out
 
 
+def _every_issue(issue: dict[str, Any]) -> bool:
+    """The predicate of a query with no condition."""
+    return True
+
+
 class _Parser:
     def __init__(self, jql: str) -> None:
         self.tokens = _tokens(jql)
@@ -85,7 +90,7 @@ class _Parser:
         return self.tokens[self.at - 1][1]
 
     def parse(self) -> tuple[Callable[[dict[str, Any]], bool], list[tuple[str, bool]]]:
-        predicate: Callable[[dict[str, Any]], bool] = (lambda issue: True)
+        predicate: Callable[[dict[str, Any]], bool] = _every_issue
         if not self.peek("order"):
             predicate = self.or_expr()
         order: list[tuple[str, bool]] = []
@@ -338,8 +343,9 @@ class JiraFake:
     def _user(self, email: str) -> dict[str, Any]:
         found = next((u for u in self.users if u["emailAddress"] == email), None)
         if found is None:
-            found = {"self": f"/rest/api/2/user?accountId=qm:{email}", "accountId": f"qm:{email}", "emailAddress": email, "displayName": email.split("@")[0],
-                     "active": True, "timeZone": "UTC", "accountType": "customer"}
+            found = {"self": f"/rest/api/2/user?accountId=qm:{email}", "accountId": f"qm:{email}",
+                     "emailAddress": email, "displayName": email.split("@")[0], "active": True,
+                     "timeZone": "UTC", "accountType": "customer"}
             self.users.append(found)
         return found
 
@@ -447,7 +453,8 @@ class JiraFake:
             raise _Refusal(404, f"No such resource: {path}")
         route = path.removeprefix(api)
         if route == "serverInfo":
-            return 200, {"baseUrl": self.url, "version": "1001.0.0-SNAPSHOT" if self.deployment == "Cloud" else "9.12.2",
+            return 200, {"baseUrl": self.url,
+                         "version": "1001.0.0-SNAPSHOT" if self.deployment == "Cloud" else "9.12.2",
                          "versionNumbers": [1001, 0, 0] if self.deployment == "Cloud" else [9, 12, 2],
                          "deploymentType": self.deployment, "buildNumber": 100267,
                          "buildDate": "2026-11-20T00:00:00.000+0000", "serverTime": _stamp(self.clock()),
@@ -552,7 +559,8 @@ class JiraFake:
 
     def _service_desk(self, method: str, route: str, data: Any) -> tuple[int, Any]:
         desk = {"id": "1", "projectId": self.project["id"], "projectKey": self.project["key"],
-                "projectName": self.project["name"], "_links": {"self": f"{self.url}/rest/servicedeskapi/servicedesk/1"}}
+                "projectName": self.project["name"],
+                "_links": {"self": f"{self.url}/rest/servicedeskapi/servicedesk/1"}}
         types = [{"id": "10", "name": "Get IT help", "description": "", "helpText": "", "serviceDeskId": "1",
                   "groupIds": ["1"], "issueTypeId": "10002"},
                  {"id": "11", "name": "Fix broken hardware", "description": "", "helpText": "",

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from bot.app import Bot
 from bot.services.announcements import read_composer
 from bot.store import Announcement, ChatAccount, EmployeeRecord, JobClaim
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.faults.bot_process import BotProcess, dm_event, wait_until
 from tests.faults.conftest import HUMANS, STAFF
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.support import fresh_postgres, make_settings
 
 pytestmark = pytest.mark.postgres

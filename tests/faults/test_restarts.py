@@ -14,10 +14,10 @@ from sqlmodel import select
 
 from bot.nlu import EmbeddedParser
 from bot.store import Database, TicketOutboxEntry
-from tests.faults.bot_process import HANG_GUARD, BotProcess, dm_event, wait_until
-from tests.faults.conftest import HUMANS
 from tests.fakes.jira import JiraFake, jira_settings
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.faults.bot_process import HANG_GUARD, BotProcess, dm_event, wait_until
+from tests.faults.conftest import HUMANS
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 LEASE = "1s"

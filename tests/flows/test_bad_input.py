@@ -73,5 +73,5 @@ async def test_nul_and_lone_surrogates_in_a_ticket_are_stored_clean(chat: Chat, 
 
 
 async def test_a_form_with_nul_values_is_cleaned(chat: Chat, bot: Bot) -> None:
-    lines = await chat.say(ANN, "the printer on 2 is broken")
+    await chat.say(ANN, "the printer on 2 is broken")
     assert "went wrong" not in texts(await chat.submit(ANN, "ticket-form:x", {"summary": "a\u0000b\ud800"}))

@@ -13,8 +13,8 @@ import pytest
 
 from bot.conversation_tests import Report, load_conversations, run_conversations
 from bot.conversation_tests.runner import throwaway_bot
-from bot.nlu import EmbeddedParser
 from bot.core.settings import PROJECT_ROOT
+from bot.nlu import EmbeddedParser
 from tests.support import make_settings
 
 DEV = PROJECT_ROOT / "data" / "eval" / "dev"

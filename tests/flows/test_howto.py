@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
+from bot.core.settings import PROJECT_ROOT
 from bot.nlu import EmbeddedParser
 from bot.services.questions import QuestionLog
-from bot.core.settings import PROJECT_ROOT
 from bot.store import KbQuery, Ticket
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.channels.shell import _show
-from bot.store import Acknowledgement
 from bot.core.text import neutralise_bidi, slack_markup_as_text
+from bot.store import Acknowledgement
 from tests.support import Chat, button, texts
 
 ANN, BOB = "ann@city.example", "bob@city.example"

@@ -16,12 +16,12 @@ from sqlmodel import col, select
 
 from bot.app import Bot
 from bot.channels.console import ConsoleChannel
-from bot.surfaces.dashboard import desk_status
 from bot.core.messages import Reply, Turn
 from bot.nlu import EmbeddedParser
 from bot.reports.figures import Period, figures_for
 from bot.services.announcements import read_composer
 from bot.store import Announcement, AuditEntry, Delivery, JobClaim, Notice, Ticket
+from bot.surfaces.dashboard import desk_status
 from tests.support import (
     Chat,
     Clock,

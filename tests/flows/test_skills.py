@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.store import AuditEntry, Notice, Ticket
+from bot.store import Notice, Ticket
 from tests.support import Chat, button, form_of, initial_values, texts
 
 ANN, BOB, TOM, TIA = "ann@city.example", "bob@city.example", "tom@city.example", "tia@city.example"

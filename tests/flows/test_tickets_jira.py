@@ -15,12 +15,12 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.channels.slack_blocks import home_view
-from bot.surfaces.home import home_for
-from bot.integrations.jira_webhook import signature
 from bot.core.messages import Employee, Turn
+from bot.integrations.jira_webhook import signature
 from bot.nlu import EmbeddedParser
-from bot.surfaces.server import AccessLog, build_web_app
 from bot.store import AuditEntry, TicketOutboxEntry
+from bot.surfaces.home import home_for
+from bot.surfaces.server import AccessLog, build_web_app
 from tests.channels.contract import rows
 from tests.fakes.jira import JiraFake, jira_settings
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts

@@ -15,8 +15,8 @@ from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavaila
 from bot.integrations.jira import JiraBackend, ServiceDeskBackend, jql_quote
 from bot.integrations.tickets import build_ticket_backend
 from bot.nlu import EmbeddedParser
-from bot.surfaces.server import build_web_app
 from bot.store import Database
+from bot.surfaces.server import build_web_app
 from tests.fakes.jira import JiraFake, jira_settings, jql_filter
 from tests.support import Clock, make_settings
 

@@ -1,4 +1,4 @@
-"""SMTP over TLS against a real aiosmtpd server on 127.0.0.1: StartTLS and implicit TLS, with the certificate checked."""
+"""SMTP over TLS against a real aiosmtpd server on 127.0.0.1: StartTLS and implicit TLS, the certificate checked."""
 
 from __future__ import annotations
 

@@ -12,10 +12,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel, col, select
 
-from bot.engine.conversations import ConversationStore
 from bot.core.errors import UserFacingError
-from bot.integrations.tickets import LocalTicketQueue
 from bot.core.messages import Employee, Turn
+from bot.engine.conversations import ConversationStore
+from bot.integrations.tickets import LocalTicketQueue
 from bot.services.approvals import ApprovalService
 from bot.services.audit import AuditLog
 from bot.store import Approval, AuditEntry, Database

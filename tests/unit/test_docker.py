@@ -19,9 +19,9 @@ import yaml
 from aiohttp import web
 
 from bot.app import Bot
+from bot.core.settings import PROJECT_ROOT
 from bot.surfaces.healthcheck import CONTAINER_PORT, check, network_address
 from bot.surfaces.server import build_web_app
-from bot.core.settings import PROJECT_ROOT
 from tests.support import need_service
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
@@ -64,7 +64,8 @@ def test_compose_publishes_a_reachable_port_whatever_env_sets() -> None:
     every interface at the container port that compose publishes, the one the image exposes and checks."""
     exposed = re.search(r"^EXPOSE (\d+)$", DOCKERFILE.read_text(), re.MULTILINE)
     assert exposed is not None and int(exposed.group(1)) == CONTAINER_PORT
-    assert re.search(r'HEALTHCHECK .*\n\s+CMD \["python", "-m", "bot.surfaces.healthcheck", "3000"\]', DOCKERFILE.read_text())
+    healthcheck = r'HEALTHCHECK .*\n\s+CMD \["python", "-m", "bot.surfaces.healthcheck", "3000"\]'
+    assert re.search(healthcheck, DOCKERFILE.read_text())
     for dotenv, host_port in ((ENV_EXAMPLE.read_text(), "3000"),
                               ("HELPDESK_HOST=127.0.0.1\nHELPDESK_PORT=8080\n", "8080"),
                               ("HELPDESK_HOST=localhost\n", "3000"), ("", "3000")):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.settings import PROJECT_ROOT
 from bot.nlu import EmbeddedParser, TrainingData, load_training_data
 from bot.nlu.embedded import char_grams, fingerprint, word_grams
 from bot.nlu.encoder import default_encoder
 from bot.nlu.word_vectors import default_vectors
-from bot.core.settings import PROJECT_ROOT
 
 SAMPLES = ["I forgot my Pasword!!", "  résumé   café VPN  ", "a", "is e-mail down? HELP-12", ""]
 

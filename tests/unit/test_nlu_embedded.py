@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 import bot.nlu
 from bot.core.errors import ConfigError
+from bot.core.settings import load_settings
 from bot.nlu import EmbeddedParser, Parser, TrainingData, build_parser, load_training_data
 from bot.nlu.cli import nlu_app
-from bot.core.settings import load_settings
 
 NLU = """\
 version: "3.1"

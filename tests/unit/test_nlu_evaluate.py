@@ -46,7 +46,7 @@ class TableParser:
 
 def results() -> list[ParseResult]:
     made = []
-    for example, (intent, confidence, entities) in zip(GOLD, PREDICTED):
+    for example, (intent, confidence, entities) in zip(GOLD, PREDICTED, strict=True):
         score = {"name": intent, "confidence": confidence}
         made.append({"text": example.text, "intent": score, "intent_ranking": [score],
                      "entities": [{**entity, "extractor": "test"} for entity in entities]})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.settings import PROJECT_ROOT
 from bot.nlu import EmbeddedParser, evaluate, load_training_data
 from bot.nlu.evaluate import EvaluationReport
-from bot.core.settings import PROJECT_ROOT
 
 BLURRED_PAIRS = [("reset_password", "unlock_account"), ("open_ticket", "outage_status"), ("open_ticket", "howto"),
                  ("outage_status", "howto"), ("announce", "report_phishing")]

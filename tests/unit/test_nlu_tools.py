@@ -12,12 +12,12 @@ import yaml
 from typer.testing import CliRunner
 
 from bench.nlu_benchmark import CORPORA_DIR
+from bot.core.settings import PROJECT_ROOT
 from bot.nlu import Example, TrainingData, export_rasa_project, load_training_data
 from bot.nlu.cli import nlu_app
 from bot.nlu.corpora import CORPORA, load_corpus, load_labelled
 from bot.nlu.evaluate import cross_validate
 from bot.nlu.rasa_export import annotate, project_fingerprint
-from bot.core.settings import PROJECT_ROOT
 
 NLU = """nlu:
 - intent: greet

@@ -100,7 +100,8 @@ def test_folder_is_read_recursively_and_test_is_excluded(tmp_path: Path) -> None
 
 def test_files_are_merged(tmp_path: Path) -> None:
     write(tmp_path / "a.yml", 'nlu:\n- lookup: system\n  examples: |\n    - vpn\n')
-    write(tmp_path / "b.yml", 'nlu:\n- lookup: system\n  examples: |\n    - wifi\n- intent: greet\n  examples: |\n    - hi\n')
+    write(tmp_path / "b.yml",
+          'nlu:\n- lookup: system\n  examples: |\n    - wifi\n- intent: greet\n  examples: |\n    - hi\n')
     data = load_training_data(tmp_path)
     assert data.lookups == {"system": ["vpn", "wifi"]}
 
@@ -143,7 +144,8 @@ def test_jsonl_examples(tmp_path: Path) -> None:
     ]
     path = write(tmp_path / "set.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n\n")
     assert load_examples(path) == [
-        Example("status of HELP-3", "ticket_status", [{"entity": "ticket_key", "value": "HELP-3", "start": 10, "end": 16}]),
+        Example("status of HELP-3", "ticket_status",
+                [{"entity": "ticket_key", "value": "HELP-3", "start": 10, "end": 16}]),
         Example("hi", "greet", []),
     ]
 

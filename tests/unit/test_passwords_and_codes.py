@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import select
 
 from bot.core.errors import ConfigError
+from bot.core.settings import load_settings
 from bot.integrations.directory import AssistedDirectory, GraphDirectory, LdapDirectory, build_directory
 from bot.services.account_requests import AccountRequests
 from bot.services.passwords import CLASSES, LOOKALIKES, temporary_password
-from bot.core.settings import load_settings
 from bot.store import AccountRequest, Database
 from tests.support import Clock, make_settings
 

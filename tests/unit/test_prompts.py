@@ -6,9 +6,9 @@ import pytest
 
 from bot.core.errors import ConfigError
 from bot.core.messages import Employee
-from bot.nlu import EmbeddedParser
 from bot.engine.prompts import prompts_for
 from bot.engine.skill import Intent, Prompt, Skill, check_intents, load_skills
+from bot.nlu import EmbeddedParser
 
 EMPLOYEE = Employee("ann@city.example", "Ann")
 TECHNICIAN = Employee("tom@city.example", "Tom", is_technician=True)

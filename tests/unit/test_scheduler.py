@@ -125,8 +125,8 @@ async def test_old_claims_are_pruned(two: tuple[Bot, Bot], clock: Clock) -> None
 
 async def test_a_skill_schedules_through_its_context(two: tuple[Bot, Bot], clock: Clock) -> None:
     """``ctx.schedule`` stores the job; the scheduler fires it like any other."""
-    from bot.engine.context import Context
     from bot.core.messages import Employee, Turn
+    from bot.engine.context import Context
 
     one, _ = two
     turn = Turn(channel="console", user_id="tom", conversation_id="tom", employee=Employee("tom@city.example"))

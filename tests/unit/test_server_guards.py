@@ -7,11 +7,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
-from bot.surfaces.dashboard import MAX_FAILURES, LoginThrottle
 from bot.core.errors import ConfigError
-from bot.nlu import EmbeddedParser
-from bot.surfaces.server import _loopback, build_web_app
 from bot.core.settings import load_settings
+from bot.nlu import EmbeddedParser
+from bot.surfaces.dashboard import MAX_FAILURES, LoginThrottle
+from bot.surfaces.server import _loopback, build_web_app
 from tests.support import make_settings, running_bot
 
 METRICS_TOKEN = "scrape-token-0123456789"

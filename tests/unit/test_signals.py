@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import TrainingDataError
+from bot.core.settings import PROJECT_ROOT
 from bot.nlu import load_training_data
 from bot.nlu.signals import SignalReader
-from bot.core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

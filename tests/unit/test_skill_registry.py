@@ -8,9 +8,9 @@ import pytest
 
 from bot.core.errors import ConfigError
 from bot.core.messages import Button, Employee
-from bot.nlu import load_training_data
 from bot.core.settings import PROJECT_ROOT
 from bot.engine.skill import ROUTER_INTENTS, Intent, Skill, check_intents, load_skills
+from bot.nlu import load_training_data
 
 
 class Extra(Skill):

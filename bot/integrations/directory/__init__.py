@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.core.errors import ConfigError
+from bot.core.settings import Settings
 from bot.integrations.directory.assisted import AssistedDirectory
 from bot.integrations.directory.base import Directory, DirectoryAccount
 from bot.integrations.directory.graph import GraphDirectory
 from bot.integrations.directory.ldap import LdapDirectory
-from bot.core.settings import Settings
 
 __all__ = ["AssistedDirectory", "Directory", "DirectoryAccount", "GraphDirectory", "LdapDirectory",
            "build_directory"]

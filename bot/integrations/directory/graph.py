@@ -138,7 +138,8 @@ class GraphDirectory:
 
 
 def _raise(status: int, payload: dict[str, Any], what: str) -> None:
-    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    found = payload.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     code = str(error.get("code") or status)
     message = str(error.get("message") or "")
     if status in (401, 403):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401  (registers the tables)
@@ -11,12 +12,14 @@ from bot.store.database import make_engine
 target_metadata = SQLModel.metadata
 
 
-def _migrate(connection: object) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        # sqlmodel's column types are written as `sqltypes.AutoString`, matching the import in script.py.mako
+        user_module_prefix="sqltypes.",
     )
     with context.begin_transaction():
         context.run_migrations()

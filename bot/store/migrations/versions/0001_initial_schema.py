@@ -1,16 +1,15 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 10:00:35.918877
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0001'
 down_revision = None
@@ -21,21 +20,21 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('approval',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('skill', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('skill', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('action', sqltypes.AutoString(length=64), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('requester', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('requester_channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('requester_conversation', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('approver_role', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('requester', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('requester_channel', sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('requester_conversation', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('target', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('approver_role', sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('status', sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('decided_by', sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('decided_at', sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('approval', schema=None) as batch_op:
@@ -45,11 +44,11 @@ def upgrade() -> None:
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('actor', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('action', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('target', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('outcome', sqltypes.AutoString(length=32), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -58,11 +57,11 @@ def upgrade() -> None:
 
     op.create_table('chat_account',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('private_conversation', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('channel', sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('user_id', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('email', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('private_conversation', sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'user_id')
     )
@@ -71,22 +70,22 @@ def upgrade() -> None:
 
     op.create_table('conversation_state',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('conversation_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('channel', sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('conversation_id', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('user_id', sqltypes.AutoString(length=200), nullable=False),
     sa.Column('pending', sa.JSON(), nullable=False),
-    sa.Column('last_intent', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('last_intent', sqltypes.AutoString(length=64), nullable=True),
     sa.Column('misses', sa.Integer(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'conversation_id', 'user_id')
     )
     op.create_table('employee',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('email', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('display_name', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('department', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('employee', schema=None) as batch_op:
@@ -94,14 +93,14 @@ def upgrade() -> None:
 
     op.create_table('notice',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('kind', sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('title', sqltypes.AutoString(length=255), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('systems', sa.JSON(), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('status', sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('created_by', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('notice', schema=None) as batch_op:
@@ -109,24 +108,24 @@ def upgrade() -> None:
 
     op.create_table('processed_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('channel', sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('event_id', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('received_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'event_id')
     )
     op.create_table('ticket',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('reporter', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('key', sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('reporter', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('summary', sqltypes.AutoString(length=255), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('urgency', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('assignee', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('system', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('urgency', sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('assignee', sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
@@ -137,9 +136,9 @@ def upgrade() -> None:
     op.create_table('ticket_comment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
-    sa.Column('author', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('author', sqltypes.AutoString(length=320), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -8,9 +8,8 @@ Create Date: 2026-11-22 10:20:40.807856
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0002'
 down_revision = '0001'
@@ -22,10 +21,10 @@ def upgrade() -> None:
     op.create_table('kb_query',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('question', sa.Text(), nullable=False),
-    sa.Column('article_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('asked_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('asked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('article_id', sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('asked_by', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('outcome', sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('asked_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('kb_query', schema=None) as batch_op:

@@ -8,9 +8,8 @@ Create Date: 2026-12-01 18:40:48.827360
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0003'
 down_revision = '0002'
@@ -21,15 +20,15 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('ticket_link',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('backend', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('reporter', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('last_comment_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('key', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('backend', sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('request_id', sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('reporter', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('system', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('last_comment_id', sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('ticket_link', schema=None) as batch_op:
@@ -39,16 +38,16 @@ def upgrade() -> None:
 
     op.create_table('ticket_outbox',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('reporter', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('request_id', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reporter', sqltypes.AutoString(length=320), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('state', sqltypes.AutoString(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('ticket_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('next_attempt_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('ticket_key', sqltypes.AutoString(length=64), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('ticket_outbox', schema=None) as batch_op:
@@ -59,8 +58,8 @@ def upgrade() -> None:
 
     op.create_table('ticket_sync',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('checked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('name', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('checked_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )

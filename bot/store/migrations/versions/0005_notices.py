@@ -8,9 +8,8 @@ Create Date: 2026-12-01 18:47:10.526001
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0005'
 down_revision = '0004'
@@ -22,8 +21,8 @@ def upgrade() -> None:
     op.create_table('acknowledgement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('announcement_id', sa.Integer(), nullable=False),
-    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('email', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('announcement_id', 'email')
     )
@@ -32,31 +31,31 @@ def upgrade() -> None:
 
     op.create_table('announcement',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('kind', sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('title', sqltypes.AutoString(length=255), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('systems', sa.JSON(), nullable=False),
     sa.Column('audience', sa.JSON(), nullable=False),
-    sa.Column('schedule', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('cron', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('send_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('starts_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('schedule', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('cron', sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('send_at', sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('starts_at', sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('ends_at', sqltypes.UTCDateTime(), nullable=True),
     sa.Column('ack_required', sa.Boolean(), nullable=False),
     sa.Column('allow_mentions', sa.Boolean(), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('status', sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_by', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('approved_by', sqltypes.AutoString(length=320), nullable=True),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('series_id', sa.Integer(), nullable=True),
-    sa.Column('occurrence_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('occurrence_at', sqltypes.UTCDateTime(), nullable=True),
     sa.Column('notice_id', sa.Integer(), nullable=True),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('sent', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('series_id', 'occurrence_at')
     )
@@ -78,14 +77,14 @@ def upgrade() -> None:
     op.create_table('delivery',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('announcement_id', sa.Integer(), nullable=False),
-    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('claim', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('recipient', sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('status', sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('claim', sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('claimed_at', sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', sqltypes.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('reminded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('error', sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('reminded_at', sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('announcement_id', 'recipient')
     )
@@ -95,21 +94,21 @@ def upgrade() -> None:
 
     op.create_table('job_claim',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=191), nullable=False),
-    sa.Column('run_time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('job_id', sqltypes.AutoString(length=191), nullable=False),
+    sa.Column('run_time', sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('claimed_by', sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('outcome', sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('claimed_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('job_id', 'run_time')
     )
     op.create_table('outage_report',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('reporter', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('ticket_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('system', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reporter', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('ticket_key', sqltypes.AutoString(length=32), nullable=False),
     sa.Column('alerted', sa.Boolean(), nullable=False),
-    sa.Column('reported_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('reported_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('outage_report', schema=None) as batch_op:
@@ -118,9 +117,9 @@ def upgrade() -> None:
 
     op.create_table('outage_subscription',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('system', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('system', sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('email', sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('system', 'email')
     )

@@ -8,9 +8,8 @@ Create Date: 2026-12-01 19:00:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0006'
 down_revision = '0005'
@@ -21,10 +20,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('slack_message',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-    sa.Column('ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('posted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('key', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('channel_id', sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('ts', sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('posted_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('slack_message', schema=None) as batch_op:

@@ -8,9 +8,8 @@ Create Date: 2026-12-01 19:10:00.000000
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0007'
 down_revision = '0006'
@@ -21,15 +20,15 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('teams_conversation',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('conversation_id', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
-    sa.Column('service_url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('conversation_id', sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('kind', sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('user_id', sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('email', sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('team_id', sqltypes.AutoString(length=400), nullable=True),
+    sa.Column('service_url', sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('tenant_id', sqltypes.AutoString(length=100), nullable=True),
     sa.Column('reference', sa.JSON(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('teams_conversation', schema=None) as batch_op:
@@ -39,10 +38,10 @@ def upgrade() -> None:
 
     op.create_table('teams_message',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('conversation_id', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
-    sa.Column('activity_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('key', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('conversation_id', sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('activity_id', sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('created_at', sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('teams_message', schema=None) as batch_op:

@@ -8,9 +8,8 @@ Create Date: 2026-12-01 22:10:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0008'
 down_revision = '0007'
@@ -20,7 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('slack_message', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('thread_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+        batch_op.add_column(sa.Column('thread_ts', sqltypes.AutoString(length=32), nullable=True))
         batch_op.create_index('ix_slack_message_channel_ts', ['channel_id', 'ts'], unique=False)
         batch_op.create_index('ix_slack_message_channel_thread', ['channel_id', 'thread_ts'], unique=False)
     with op.batch_alter_table('teams_message', schema=None) as batch_op:

@@ -8,9 +8,8 @@ Create Date: 2026-12-06 17:00:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0009'
 down_revision = '0010'
@@ -23,15 +22,15 @@ def upgrade() -> None:
         'inbox',
         sa.Column('payload', sa.JSON(), nullable=False),
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('channel', sqltypes.AutoString(length=20), nullable=False),
+        sa.Column('key', sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('kind', sqltypes.AutoString(length=32), nullable=False),
+        sa.Column('state', sqltypes.AutoString(length=16), nullable=False),
+        sa.Column('claimed_by', sqltypes.AutoString(length=100), nullable=False),
+        sa.Column('claimed_at', sqltypes.UTCDateTime(), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
-        sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('received_at', sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('finished_at', sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('channel', 'key'),
     )

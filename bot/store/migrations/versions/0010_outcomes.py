@@ -9,9 +9,8 @@ Create Date: 2026-12-06 17:00:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0010'
 down_revision = '0013'
@@ -23,20 +22,20 @@ def upgrade() -> None:
     op.create_table(
         'conversation',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
-        sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column('skill', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column('intent', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column('topic', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column('first_text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column('missed_text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-        sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column('escalation', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column('answered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column('ended_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('email', sqltypes.AutoString(length=320), nullable=False),
+        sa.Column('channel', sqltypes.AutoString(length=20), nullable=False),
+        sa.Column('department', sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('skill', sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('intent', sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('topic', sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('first_text', sqltypes.AutoString(length=500), nullable=False),
+        sa.Column('missed_text', sqltypes.AutoString(length=500), nullable=True),
+        sa.Column('outcome', sqltypes.AutoString(length=20), nullable=False),
+        sa.Column('escalation', sqltypes.AutoString(length=16), nullable=True),
+        sa.Column('started_at', sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('updated_at', sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('answered_at', sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('ended_at', sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('conversation', schema=None) as batch_op:

@@ -8,9 +8,8 @@ Create Date: 2026-12-06 17:10:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
+from sqlmodel.sql import sqltypes
 
 revision = '0011'
 down_revision = '0008'
@@ -20,7 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('announcement', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('approved_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch_op.add_column(sa.Column('approved_digest', sqltypes.AutoString(length=64), nullable=True))
     _digest_what_was_approved()
 
 
