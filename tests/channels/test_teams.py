@@ -19,7 +19,7 @@ from bot.core.messages import Form, FormInput, Reply, Turn, room_address, user_a
 from bot.nlu import EmbeddedParser
 from bot.surfaces.server import build_web_app
 from bot.engine.skill import Skill, load_skills
-from bot.services.announcements import read_composer
+from bot.services.announcement_composer import read_composer
 from bot.services.broadcast_approval import content_digest
 from bot.store import Announcement, Approval, Delivery, InboxEntry, TicketComment
 from bot.store.models import TeamsConversation, TeamsMessage
