@@ -88,7 +88,8 @@ class Bot:
         self.scheduler = Scheduler(self, self.db, clock, settings.schedule_grace)
         self.inbox = Inbox(self.db, clock, settings.lease, self.scheduler.replica)
         self.announcements = AnnouncementService(
-            self, settings.lease, deliverer=self,
+            self.db, clock, settings, deliverer=self, channels=self.channels, approvals=self.approvals,
+            audit=self.audit, board=self.notices, scheduler=self.scheduler, system_name=self.system_name,
             buttons=next((s for s in self.skills if isinstance(s, NoticeButtons)), NO_BUTTONS))
 
     # Start-up -----------------------------------------------------------------

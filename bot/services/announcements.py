@@ -11,14 +11,16 @@ on the messages come from the skill that answers them (``NoticeButtons``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.channels.base import Channel
 from bot.core.messages import TECHNICIANS, Reply
+from bot.core.settings import Settings
 from bot.core.text import neutralise_mentions
 from bot.core.timewords import parse_recurrence
 from bot.services.acknowledgements import Acknowledgements
@@ -26,19 +28,21 @@ from bot.services.announcement_audience import AudienceResolver
 from bot.services.announcement_composer import Draft
 from bot.services.announcement_rows import OPEN_STATUSES, AnnouncementRows
 from bot.services.announcement_sending import AnnouncementSender
-from bot.services.approvals import approval_card, decided_card
+from bot.services.approvals import ApprovalService, approval_card, decided_card
+from bot.services.audit import AuditLog
 from bot.services.broadcast_approval import content_digest, needs_approval
 from bot.services.fanout import Deliverer, FanOut
 from bot.services.notice_buttons import NO_BUTTONS, NoticeButtons
+from bot.services.notices import NoticeBoard
 from bot.services.outage_subscriptions import OutageSubscriptions
-from bot.store import Announcement
+from bot.store import Announcement, Database
 
 if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.services.scheduler import JobRun
+    from bot.services.scheduler import JobRun, Scheduler
 
 __all__ = [
     "AnnouncementService",
+    "JobHost",
     "post_approval_job",
     "remind_job",
     "send_announcement_job",
@@ -49,7 +53,30 @@ __all__ = [
 # Job functions (top level, ids only: APScheduler stores them by reference, so they stay in this module) ---
 
 
-async def send_announcement_job(bot: Bot, run: JobRun, announcement_id: int) -> None:
+class JobHost(Protocol):
+    """What the jobs below use of the bot the scheduler hands them."""
+
+    @property
+    def announcements(self) -> AnnouncementService:
+        """The announcement service."""
+        ...
+
+    @property
+    def approvals(self) -> ApprovalService:
+        """The approval requests."""
+        ...
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings."""
+        ...
+
+    async def deliver(self, reply: Reply) -> bool:
+        """Send ``reply`` to ``reply.to`` (the one delivery path)."""
+        ...
+
+
+async def send_announcement_job(bot: JobHost, run: JobRun, announcement_id: int) -> None:
     """A scheduled announcement is due: send it, or report it as missed when far too late."""
     if run.missed:
         await bot.announcements.report_missed(announcement_id, run)
@@ -57,7 +84,7 @@ async def send_announcement_job(bot: Bot, run: JobRun, announcement_id: int) -> 
     await bot.announcements.send(announcement_id)
 
 
-async def send_occurrence_job(bot: Bot, run: JobRun, series_id: int) -> None:
+async def send_occurrence_job(bot: JobHost, run: JobRun, series_id: int) -> None:
     """A recurring announcement is due: make this occurrence (once, whichever replica) and send it."""
     if run.missed:
         await bot.announcements.report_missed(series_id, run)
@@ -67,14 +94,14 @@ async def send_occurrence_job(bot: Bot, run: JobRun, series_id: int) -> None:
         await bot.announcements.send(occurrence)
 
 
-async def post_approval_job(bot: Bot, run: JobRun, approval_id: int) -> None:
+async def post_approval_job(bot: JobHost, run: JobRun, approval_id: int) -> None:
     """Post the approval card of a broadcast requested from the command line (the CLI has no chat)."""
     approval = await bot.approvals.get(approval_id)
     if approval is not None and approval.status == "pending":
         await bot.deliver(approval_card(approval, bot.settings.local_time(approval.expires_at)))
 
 
-async def remind_job(bot: Bot, run: JobRun, announcement_id: int) -> None:
+async def remind_job(bot: JobHost, run: JobRun, announcement_id: int) -> None:
     """Remind those who have not acknowledged yet (late reminders still go: they are still useful)."""
     await bot.announcements.remind(announcement_id)
 
@@ -97,21 +124,27 @@ class AnnouncementService:
     are those of the skill that answers notices' clicks.
     """
 
-    def __init__(self, bot: Bot, lease: timedelta = timedelta(seconds=30), *, deliverer: Deliverer,
+    def __init__(self, db: Database, clock: Callable[[], datetime], settings: Settings, *, deliverer: Deliverer,
+                 channels: Mapping[str, Channel], approvals: ApprovalService, audit: AuditLog, board: NoticeBoard,
+                 scheduler: Scheduler, system_name: Callable[[str], str],
                  buttons: NoticeButtons = NO_BUTTONS) -> None:
-        self.bot = bot
-        self.db = bot.db
-        self.clock = bot.clock
-        self.rows = AnnouncementRows(bot.db, bot.clock)
-        settings = bot.settings
-        self.fanout = FanOut(bot.db, bot.clock, deliverer, lease=lease, concurrency=settings.fanout_concurrency,
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.deliverer = deliverer
+        self.approvals = approvals
+        self.audit = audit
+        self.board = board
+        self.scheduler = scheduler
+        self.rows = AnnouncementRows(db, clock)
+        self.fanout = FanOut(db, clock, deliverer, lease=settings.lease, concurrency=settings.fanout_concurrency,
                              rate=settings.fanout_rate)
         self.sender = AnnouncementSender(
-            self.rows, self.fanout, AudienceResolver(bot.db, bot.channels), board=bot.notices, audit=bot.audit,
-            deliver=deliverer.deliver, buttons=buttons, settings=settings, system_name=bot.system_name,
+            self.rows, self.fanout, AudienceResolver(db, channels), board=board, audit=audit,
+            deliver=deliverer.deliver, buttons=buttons, settings=settings, system_name=system_name,
             on_sent=self._schedule_reminders)
-        self.acknowledgements = Acknowledgements(bot.db, bot.clock, deliverer.deliver, buttons)
-        self.subscriptions = OutageSubscriptions(bot.db, bot.clock, deliverer.deliver, bot.system_name)
+        self.acknowledgements = Acknowledgements(db, clock, deliverer.deliver, buttons)
+        self.subscriptions = OutageSubscriptions(db, clock, deliverer.deliver, system_name)
         # What the skill and the command line call, as they are:
         self.get = self.rows.get
         self.list = self.rows.newest
@@ -141,7 +174,7 @@ class AnnouncementService:
     @property
     def timezone(self) -> str:
         """The city's time zone (``HELPDESK_TIMEZONE``)."""
-        return self.bot.settings.timezone
+        return self.settings.timezone
 
     async def _set(self, announcement_id: int, *, only_from: Iterable[str] | None = None, **values: Any) -> bool:
         """Change the row's fields; with ``only_from`` only while its status is one of those. True if changed."""
@@ -185,9 +218,9 @@ class AnnouncementService:
 
     async def _withdraw_approvals(self, announcement_id: int, by: str) -> None:
         """The notice changed while it waited: its approval requests are withdrawn and their cards say so."""
-        for approval in await self.bot.approvals.withdraw("notices", "broadcast", by,
+        for approval in await self.approvals.withdraw("notices", "broadcast", by,
                                                           announcement_id=announcement_id):
-            await self.bot.deliver(decided_card(approval))
+            await self.deliverer.deliver(decided_card(approval))
 
     def approval_data(self, row: Announcement) -> dict[str, Any]:
         """What a broadcast's approval request stores: the notice and the digest of exactly what it says."""
@@ -195,12 +228,12 @@ class AnnouncementService:
 
     def needs_approval(self, announcement: Announcement) -> bool:
         """True when this is a broadcast to all staff and two-person approval is on."""
-        return needs_approval(announcement, self.bot.settings.broadcast_two_person)
+        return needs_approval(announcement, self.settings.broadcast_two_person)
 
     async def hold_for_approval(self, announcement_id: int) -> bool:
         """Mark the announcement as waiting for a second technician; its schedule is paused until then."""
-        self.bot.scheduler.remove(_send_job(announcement_id))
-        self.bot.scheduler.remove(_series_job(announcement_id))
+        self.scheduler.remove(_send_job(announcement_id))
+        self.scheduler.remove(_series_job(announcement_id))
         return await self._set(announcement_id, status="awaiting_approval", only_from=OPEN_STATUSES)
 
     async def back_to_draft(self, announcement_id: int) -> bool:
@@ -236,11 +269,11 @@ class AnnouncementService:
             trigger = parse_recurrence(row.cron, self.timezone)
             assert trigger is not None
             await self._set(announcement_id, status="recurring")
-            self.bot.scheduler.add_cron(send_occurrence_job, trigger, id=_series_job(announcement_id),
+            self.scheduler.add_cron(send_occurrence_job, trigger, id=_series_job(announcement_id),
                                         args=(announcement_id,), name=f"notice #{announcement_id}: {row.title}")
         elif defer or (row.send_at and row.send_at > self.clock()):
             await self._set(announcement_id, status="scheduled")
-            self.bot.scheduler.add_at(send_announcement_job, row.send_at or self.clock(), id=_send_job(announcement_id),
+            self.scheduler.add_at(send_announcement_job, row.send_at or self.clock(), id=_send_job(announcement_id),
                                       args=(announcement_id,), name=f"notice #{announcement_id}: {row.title}")
         else:
             await self._set(announcement_id, status="scheduled")
@@ -253,9 +286,9 @@ class AnnouncementService:
         """Cancel an announcement that has not gone out (or stop a series). False when too late."""
         changed = await self._set(announcement_id, status="cancelled", only_from=OPEN_STATUSES)
         if changed:
-            self.bot.scheduler.remove(_send_job(announcement_id))
-            self.bot.scheduler.remove(_series_job(announcement_id))
-            await self.bot.audit.record(by, "notice.cancel", target=f"notice #{announcement_id}")
+            self.scheduler.remove(_send_job(announcement_id))
+            self.scheduler.remove(_series_job(announcement_id))
+            await self.audit.record(by, "notice.cancel", target=f"notice #{announcement_id}")
         return changed
 
     async def occurrence(self, series_id: int, run_time: datetime) -> int | None:
@@ -292,11 +325,11 @@ class AnnouncementService:
             await self._set(announcement_id, status="missed", only_from=("scheduled",))
         minutes = int(run.late.total_seconds() // 60)
         text = (f"Notice #{announcement_id} \"{neutralise_mentions(row.title)}\" was due at "
-                f"{self.bot.settings.local_time(run.run_time)} but the bot was not running; it is "
+                f"{self.settings.local_time(run.run_time)} but the bot was not running; it is "
                 f"{minutes} minutes late, past the grace time, so it was NOT sent. Send it again if it still applies.")
-        await self.bot.audit.record("scheduler", "notice.missed", target=f"notice #{announcement_id}",
+        await self.audit.record("scheduler", "notice.missed", target=f"notice #{announcement_id}",
                                     outcome="missed", detail=f"{minutes} minutes late")
-        await self.bot.deliver(Reply(text, to=TECHNICIANS))
+        await self.deliverer.deliver(Reply(text, to=TECHNICIANS))
 
     # Follow-ups ---------------------------------------------------------------------
 
@@ -320,12 +353,12 @@ class AnnouncementService:
             return child
 
         child = await self.db.run(add)
-        await self.bot.audit.record(by, "notice.resolve" if resolved else "notice.update",
+        await self.audit.record(by, "notice.resolve" if resolved else "notice.update",
                                     target=f"notice #{root_id}")
         await self.send(int(child.id or 0))
         if resolved:
             if root.notice_id is not None:
-                await self.bot.notices.resolve(root.notice_id)
+                await self.board.resolve(root.notice_id)
             await self.subscriptions.resolved(root)
         sent = await self.get(int(child.id or 0))
         assert sent is not None
@@ -334,6 +367,6 @@ class AnnouncementService:
     def _schedule_reminders(self, row: Announcement) -> None:
         """A sent notice that asks to be acknowledged: remind the rest after ``HELPDESK_ACK_REMINDER``."""
         if row.ack_required:
-            self.bot.scheduler.add_at(remind_job, self.clock() + self.bot.settings.ack_reminder,
+            self.scheduler.add_at(remind_job, self.clock() + self.settings.ack_reminder,
                                       id=f"notice-remind:{row.id}", args=(int(row.id or 0),),
                                       name=f"reminders for notice #{row.id}")
