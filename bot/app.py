@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, DeliveryCheck
 from bot.engine.context import Context
 from bot.engine.conversations import ConversationStore
 from bot.core.errors import ConfigError
@@ -30,6 +30,7 @@ from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
 from bot.services.identity import IdentityService
 from bot.services.inbox import Inbox
+from bot.services.notice_buttons import NO_BUTTONS, NoticeButtons
 from bot.services.notices import NoticeBoard
 from bot.services.outcomes import OutcomeLog
 from bot.services.questions import QuestionLog
@@ -86,7 +87,10 @@ class Bot:
         self.channels: dict[str, Channel] = {}
         self.scheduler = Scheduler(self, self.db, clock, settings.schedule_grace)
         self.inbox = Inbox(self.db, clock, settings.lease, self.scheduler.replica)
-        self.announcements = AnnouncementService(self, settings.lease)
+        self.announcements = AnnouncementService(
+            self.db, clock, settings, deliverer=self, channels=self.channels, approvals=self.approvals,
+            audit=self.audit, board=self.notices, scheduler=self.scheduler, system_name=self.system_name,
+            buttons=next((s for s in self.skills if isinstance(s, NoticeButtons)), NO_BUTTONS))
 
     # Start-up -----------------------------------------------------------------
 
@@ -173,8 +177,9 @@ class Bot:
             return
         await self.router.handle(turn, deduplicated=deduplicated)
 
-    async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:
-        """Send ``reply`` through the right channel, resolving where it goes.
+    async def deliver(self, reply: Reply, origin: Turn | None = None) -> bool:
+        """Send ``reply`` through the right channel, resolving where it goes; False when no connected channel
+        reaches ``reply.to`` (it is logged, not raised).
 
         Its text and fields are defused first, so nothing a person typed can page
         a whole channel; only ``Reply.mention`` (the composer's explicit option) can.
@@ -184,28 +189,39 @@ class Bot:
             if origin is None:
                 raise ValueError("a reply with no address needs the turn it answers")
             await self.channels[origin.channel].send(reply.addressed(origin.conversation_id), origin)
-            return
+            return True
         if reply.to == TECHNICIANS:
             await self._technician_channel(origin).send(reply, origin)
-            return
+            return True
         if reply.to.startswith("user:"):
             account = await self.identity.account(reply.to.removeprefix("user:"))
             channel = self.channels.get(account.channel) if account else None
             if channel is None:
                 log.warning("cannot reach %s: they have not talked to the bot on a connected channel", reply.to)
-                return
+                return False
             await channel.send(reply, origin)
-            return
+            return True
         if reply.to.startswith("room:"):
             name, _, conversation = reply.to.removeprefix("room:").partition(":")
             if name not in self.channels:
                 log.warning("cannot post to %s: channel %r is not connected", reply.to, name)
-                return
+                return False
             await self.channels[name].send(reply.addressed(conversation), origin)
-            return
+            return True
         if origin is None:
             raise ValueError(f"cannot tell which channel holds conversation {reply.to!r}")
         await self.channels[origin.channel].send(reply, origin)
+        return True
+
+    async def was_delivered(self, reply: Reply) -> bool:
+        """True when the channel that reaches ``reply.to`` (a ``DeliveryCheck``) says ``reply.key`` is there."""
+        channel: Channel | None = None
+        if reply.to and reply.to.startswith("user:"):
+            account = await self.identity.account(reply.to.removeprefix("user:"))
+            channel = self.channels.get(account.channel) if account else None
+        elif reply.to and reply.to.startswith("room:"):
+            channel = self.channels.get(reply.to.removeprefix("room:").partition(":")[0])
+        return isinstance(channel, DeliveryCheck) and await channel.was_delivered(reply)
 
     def _technician_channel(self, origin: Turn | None) -> Channel:
         if origin is not None and origin.channel in self.channels:

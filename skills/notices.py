@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from bot.engine.context import Context
 from bot.core.errors import PermissionDenied
-from bot.core.messages import Field, Form, FormInput, Reply, Turn
-from bot.nlu.signals import SURE
-from bot.services.announcements import KINDS, Draft, composer_values, read_composer
-from bot.services.outcomes import Escalation
+from bot.core.messages import Button, Field, Form, FormInput, Reply, Turn
 from bot.core.text import neutralise_mentions
-from bot.engine.skill import Intent, Prompt, Skill, Slot
-from bot.store import Announcement, Approval
 from bot.core.timewords import parse_window
+from bot.engine.context import Context
+from bot.engine.skill import Intent, Prompt, Skill, Slot
+from bot.nlu.signals import SURE
+from bot.services.announcement_composer import KINDS, Draft, composer_inputs, composer_values, read_composer
+from bot.services.outcomes import Escalation
+from bot.store import Announcement, Approval
 
 __all__ = ["Notices", "composer_inputs", "neutralise_mentions", "prefill"]
 
@@ -31,35 +31,6 @@ _KIND_WORDS = (
 )
 TECHNICIAN_ACTIONS = frozenset({"compose", "send", "edit", "discard", "cancel", "update", "followup", "resolve",
                                 "resolved", "who", "announce_outage", "phish_notice"})
-AUDIENCES = (("all", "All staff"), ("listed", "Only those listed below"))
-
-
-def composer_inputs(values: dict[str, str]) -> tuple[FormInput, ...]:
-    """The composer's inputs, filled with ``values`` (what the technician typed, or a notice being edited)."""
-
-    def initial(name: str, default: str = "") -> str:
-        return values.get(name) or default
-
-    return (
-        FormInput("kind", "Kind", "choice", KINDS, initial=initial("kind", "general")),
-        FormInput("title", "Title", initial=initial("title")),
-        FormInput("body", "Message", "textarea", optional=True, initial=initial("body")),
-        FormInput("systems", "Affected systems", optional=True, initial=initial("systems"),
-                  hint="comma-separated, e.g. outlook, vpn"),
-        FormInput("start", "Starts", "datetime", optional=True, initial=initial("start"),
-                  hint='e.g. "Sat 6am" or "tonight 9pm"'),
-        FormInput("end", "Expected end", "datetime", optional=True, initial=initial("end"), hint='e.g. "10am"'),
-        FormInput("audience", "Audience", "choice", AUDIENCES, initial=initial("audience", "all")),
-        FormInput("departments", "Departments", optional=True, initial=initial("departments"),
-                  hint="comma-separated, e.g. Parks, Police"),
-        FormInput("groups", "User groups", optional=True, initial=initial("groups"), hint="e.g. parks-staff"),
-        FormInput("channels", "Channels", optional=True, initial=initial("channels"),
-                  hint="e.g. general or slack:C0123"),
-        FormInput("schedule", "Send", initial=initial("schedule", "now"),
-                  hint='"now", "Sat 8am", "every first Monday 8am" or cron text'),
-        FormInput("ack", "Ask people to acknowledge", "boolean", initial=initial("ack", "no")),
-        FormInput("mentions", "Page the listed channels (@channel)", "boolean", initial=initial("mentions", "no")),
-    )
 
 
 def prefill(text: str, systems: list[str], now: Any, timezone: str) -> dict[str, str]:
@@ -106,6 +77,25 @@ class Notices(Skill):
         Prompt("Report a phishing email", "I got a suspicious email", "report_phishing",
                "What to do about a suspicious email", 70),
     )
+
+    # The buttons of the announcement service's messages (``NoticeButtons``) -----------
+
+    def acknowledge_buttons(self, announcement_id: int) -> tuple[Button, ...]:
+        """The "I have read this" button of a notice (answered by ``on_click``'s ``ack``)."""
+        return (self._button("ack", announcement_id, "I have read this", "primary"),)
+
+    def sent_buttons(self, announcement: Announcement) -> tuple[Button, ...]:
+        """The author's buttons once a notice went out: post an update, resolved, and who has read it."""
+        number = int(announcement.id or 0)
+        buttons: tuple[Button, ...] = (self._button("update", number, "Post an update"),
+                                       self._button("resolve", number, "Resolved"))
+        if announcement.ack_required:
+            buttons += (self._button("who", number, "Who has read it"),)
+        return buttons
+
+    def _button(self, action: str, number: int, label: str, style: Literal["primary"] | None = None) -> Button:
+        """A button of this skill outside a conversation (what ``ctx.button`` makes inside one)."""
+        return Button(f"skill:{self.name}:{action}:{number}", label, style)
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Answer an outage question, take a phishing report, or open the announcement composer."""

@@ -1,4 +1,4 @@
-"""The Channel port: what the engine needs from a chat platform."""
+"""The Channel port: what the engine needs from a chat platform, and the capabilities some platforms add."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.core.messages import Reply, Turn
 
-__all__ = ["Channel"]
+__all__ = ["Channel", "DeliveryCheck", "GroupDirectory"]
 
 
 @runtime_checkable
@@ -23,4 +23,22 @@ class Channel(Protocol):
 
     async def send(self, reply: Reply, origin: Turn | None) -> None:
         """Render and post ``reply``."""
+        ...
+
+
+@runtime_checkable
+class GroupDirectory(Protocol):
+    """A channel that knows user groups (Slack user groups): who is in ``handle``, as emails."""
+
+    async def group_members(self, handle: str) -> list[str]:
+        """The emails of the members of user group ``handle`` (empty when there is no such group)."""
+        ...
+
+
+@runtime_checkable
+class DeliveryCheck(Protocol):
+    """A channel that can tell whether a message with ``reply.key`` already reached ``reply.to``."""
+
+    async def was_delivered(self, reply: Reply) -> bool:
+        """True when the message keyed ``reply.key`` is already in the conversation ``reply.to``."""
         ...

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.store import Announcement
 
-__all__ = ["content_digest"]
+__all__ = ["content_digest", "needs_approval"]
 
 _CONTENT = ("kind", "title", "body", "systems", "starts_at", "ends_at", "ack_required", "allow_mentions")
 
@@ -34,3 +34,8 @@ def _plain(value: object) -> str:
         utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
         return utc.isoformat()
     raise TypeError(f"cannot digest {type(value).__name__}")
+
+
+def needs_approval(row: Announcement, two_person: bool) -> bool:
+    """True when ``row`` is a broadcast to all staff and two-person approval (``two_person``) is on."""
+    return bool(row.audience.get("all")) and two_person

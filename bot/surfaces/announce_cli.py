@@ -22,9 +22,10 @@ from rich.table import Table
 from bot.app import Bot
 from bot.core.errors import ConfigError
 from bot.core.messages import Employee
-from bot.services.announcements import KINDS, post_approval_job, read_composer
-from bot.core.text import neutralise_mentions
 from bot.core.settings import load_settings
+from bot.core.text import neutralise_mentions
+from bot.services.announcement_composer import KINDS, Draft, composer_inputs, read_composer
+from bot.services.announcements import post_approval_job
 
 __all__ = ["announce_app"]
 
@@ -85,8 +86,6 @@ def create(
     author: Annotated[str, typer.Option("--as", help="The technician announcing (an email).")],
 ) -> None:
     """Compose an announcement at prompts, preview it, and hand it to the running bot to send."""
-    from skills.notices import composer_inputs
-
     with _bot() as bot:
         email = _technician(bot, author, "announce")
         values = {item.name: _ask(item.label, item.kind, item.choices, item.initial, item.hint, item.optional)
@@ -108,8 +107,8 @@ def create(
         asyncio.run(_create(bot, draft, email, console))
 
 
-async def _create(bot: Bot, draft: object, email: str, console: Console) -> None:
-    row = await bot.announcements.save_draft(draft, email)  # type: ignore[arg-type]
+async def _create(bot: Bot, draft: Draft, email: str, console: Console) -> None:
+    row = await bot.announcements.save_draft(draft, email)
     announcement_id = int(row.id or 0)
     if bot.announcements.needs_approval(row):
         account = await bot.identity.account(email)

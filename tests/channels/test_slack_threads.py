@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.channels.slack_blocks import OPEN_FORM
 from bot.core.messages import Reply, room_address, user_address
 from bot.nlu import EmbeddedParser
-from bot.services.announcements import read_composer
+from bot.services.announcement_composer import read_composer
 from bot.store import Delivery, SlackMessage, TicketComment
 from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
 from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness

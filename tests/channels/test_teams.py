@@ -18,7 +18,7 @@ from bot.core.messages import Form, FormInput, Reply, Turn, room_address, user_a
 from bot.engine.context import Context
 from bot.engine.skill import Skill, load_skills
 from bot.nlu import EmbeddedParser
-from bot.services.announcements import read_composer
+from bot.services.announcement_composer import read_composer
 from bot.services.broadcast_approval import content_digest
 from bot.store import Announcement, Approval, Delivery, InboxEntry, TicketComment
 from bot.store.models import TeamsConversation, TeamsMessage

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Bot
-from bot.services.announcements import read_composer
+from bot.services.announcement_composer import read_composer
 from bot.store import Announcement, ChatAccount, EmployeeRecord, JobClaim
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.faults.bot_process import BotProcess, dm_event, wait_until

@@ -19,7 +19,7 @@ from bot.channels.console import ConsoleChannel
 from bot.core.messages import Reply, Turn
 from bot.nlu import EmbeddedParser
 from bot.reports.figures import Period, figures_for
-from bot.services.announcements import read_composer
+from bot.services.announcement_composer import read_composer
 from bot.store import Announcement, AuditEntry, Delivery, JobClaim, Notice, Ticket
 from bot.surfaces.dashboard import desk_status
 from tests.support import (
