@@ -22,8 +22,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.channels.slack import SlackChannel
-from bot.channels.slack_blocks import OPEN_FORM, form_from_value
+from bot.channels.slack.channel import SlackChannel
+from bot.channels.slack.blocks import OPEN_FORM, form_from_value
 from bot.nlu import Parser
 from bot.surfaces.server import build_web_app
 from bot.engine.skill import Skill

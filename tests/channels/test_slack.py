@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.channels.slack import SlackChannel
+from bot.channels.slack.channel import SlackChannel
 from bot.engine.context import Context
-from bot.channels.slack_blocks import OPEN_FORM
+from bot.channels.slack.blocks import OPEN_FORM
 from bot.core.messages import Button, Form, FormInput, Reply, Turn, room_address, user_address
 from bot.nlu import EmbeddedParser
 from bot.engine.skill import Intent, Skill, load_skills

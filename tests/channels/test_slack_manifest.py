@@ -11,8 +11,8 @@ from bot.core.settings import PROJECT_ROOT
 from tests.fakes.slack import newer_methods, spec_path
 
 MANIFEST = PROJECT_ROOT / "slack" / "manifest.yml"
-CHANNEL = PROJECT_ROOT / "bot" / "channels" / "slack.py"
-PANEL = PROJECT_ROOT / "bot" / "channels" / "slack_assistant.py"
+CHANNEL = PROJECT_ROOT / "bot" / "channels" / "slack" / "channel.py"
+PANEL = PROJECT_ROOT / "bot" / "channels" / "slack" / "panel.py"
 # The spec predates granular bot scopes; these are today's names for its old ones.
 RENAMED = {"chat:write:bot": "chat:write", "chat:write:user": "chat:write"}
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.channels.slack_blocks import OPEN_FORM
+from bot.channels.slack.blocks import OPEN_FORM
 from bot.core.messages import Reply, room_address, user_address
 from bot.nlu import EmbeddedParser
 from bot.services.announcements import read_composer

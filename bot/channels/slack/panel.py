@@ -32,7 +32,7 @@ from bot.core.messages import Reply, Turn
 from bot.engine.prompts import prompts_for
 
 if TYPE_CHECKING:
-    from bot.channels.slack import SlackChannel
+    from bot.channels.slack.channel import SlackChannel
 
 __all__ = ["PANEL_PROMPTS", "STATUS", "AgentPanel", "thread_title"]
 

@@ -61,8 +61,8 @@ from sqlmodel import select
 
 from bot.core import metrics
 from bot.app import Bot
-from bot.channels.teams_cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
-from bot.channels.teams_references import ReferenceStore, base_conversation
+from bot.channels.teams.cards import CARD_CONTENT_TYPE, action_of, card_attachment, mention_entity, render_card
+from bot.channels.teams.references import ReferenceStore, base_conversation
 from bot.core.errors import ConfigError, IntegrationError
 from bot.core.inbound import BadInput, clean_id, loads
 from bot.core.messages import TECHNICIANS, Button, Employee, Reply, Turn

@@ -9,9 +9,9 @@ inbox is dropped by the row's unique key, not by memory, so it holds across
 restarts and replicas.
 
 Slack's agent panel (greeting, suggested prompts, status, thread titles) is
-``slack_assistant.AgentPanel``; its threads are DM threads, handled as DMs.
+``panel.AgentPanel``; its threads are DM threads, handled as DMs.
 
-Replies are rendered as Block Kit (``slack_blocks``). A reply with ``key``
+Replies are rendered as Block Kit (``blocks``). A reply with ``key``
 records where it was posted in ``slack_message`` and carries the key in the
 message's metadata; a later reply with ``replaces`` updates that message with
 ``chat.update``, one with ``thread`` is posted in its thread, and a person's
@@ -49,8 +49,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session, col, select
 
 from bot.core import metrics
-from bot.channels.slack_assistant import AgentPanel
-from bot.channels.slack_blocks import (
+from bot.channels.slack.panel import AgentPanel
+from bot.channels.slack.blocks import (
     FORM_CALLBACK,
     OPEN_FORM,
     chosen_label,

@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.app import Bot
-from bot.channels.console import ConsoleChannel, Line
+from bot.channels.console.channel import ConsoleChannel, Line
 from bot.core.inbound import BadInput, clean_text
 from bot.core.messages import TECHNICIANS
 from bot.surfaces.startup import running_line

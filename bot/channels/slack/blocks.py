@@ -1,6 +1,6 @@
 """Block Kit for the Slack channel: reply parts to blocks, forms to modals and back, the App Home view.
 
-Pure functions, no network: ``bot/channels/slack.py`` posts what these build.
+Pure functions, no network: ``bot/channels/slack/channel.py`` posts what these build.
 Every text from a reply is escaped for mrkdwn (``&``, ``<``, ``>``), so user
 text can never become a mention, a link or ``<!channel>``. The one way to page
 a channel is ``page`` (from ``Reply.mention``), which the channel passes only
