@@ -154,6 +154,12 @@ class SlackHarness:
             await self.fake.stop()
         self.bot.close()
 
+    async def meet_everyone(self) -> list[str]:
+        """The bot meets every person of the workspace the way it meets anyone who writes (``users.info``), so
+        ``user_address(email)`` reaches them; returns the emails of the people (bots and leavers are not)."""
+        met = [await self.channel.employee(user_id) for user_id in self.fake.users]
+        return [employee.email for employee in met if employee is not None]
+
     # Posting as Slack ------------------------------------------------------------------
 
     def signed_headers(self, body: str, *, timestamp: int | None = None, secret: str | None = None) -> dict[str, str]:
