@@ -188,7 +188,7 @@ def _check_teams(settings: Settings) -> None:
     """Stop with one line when the Teams settings are unsafe or incomplete."""
     if not settings.teams_enabled:
         return
-    from bot.channels.teams.channel import check_teams_settings
+    from bot.channels.teams.auth import check_teams_settings
 
     try:
         check_teams_settings(settings)
