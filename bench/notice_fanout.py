@@ -10,7 +10,7 @@ and allows ``R`` ``chat.postMessage`` calls per one-second window; past that it
 answers HTTP 429 with ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``.
 The sender is a separate process: a Bot on a SQLite database with one
 announcement to N employees, sending through the real Slack channel
-(``bot/channels/slack/channel.py``: slack_sdk's ``AsyncWebClient`` with its retry
+(``bot/channels/slack/``: slack_sdk's ``AsyncWebClient`` with its retry
 handlers, Block Kit, the key in message metadata, ``slack_message`` rows, and
 ``was_delivered`` reading ``conversations.history`` after a restart). The
 technician's progress message is posted and updated (``chat.update``) like any
