@@ -10,7 +10,7 @@ and allows ``R`` ``chat.postMessage`` calls per one-second window; past that it
 answers HTTP 429 with ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``.
 The sender is a separate process: a Bot on a SQLite database with one
 announcement to N employees, sending through the real Slack channel
-(``bot/channels/slack.py``: slack_sdk's ``AsyncWebClient`` with its retry
+(``bot/channels/slack/``: slack_sdk's ``AsyncWebClient`` with its retry
 handlers, Block Kit, the key in message metadata, ``slack_message`` rows, and
 ``was_delivered`` reading ``conversations.history`` after a restart). The
 technician's progress message is posted and updated (``chat.update``) like any
@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import Bot  # noqa: E402
-from bot.channels.slack import SlackChannel  # noqa: E402
+from bot.channels.slack.channel import SlackChannel  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
 from bot.services.scheduler import JobRun  # noqa: E402
 from bot.store import Announcement, ChatAccount, EmployeeRecord  # noqa: E402

@@ -14,7 +14,7 @@ from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Bot
-from bot.channels.console import ConsoleChannel
+from bot.channels.console.channel import ConsoleChannel
 from bot.core.parse import Example
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.nlu import TrainingData

@@ -1,4 +1,4 @@
-"""Chat channels: each turns platform events into Turns and renders Replies."""
+"""Chat channels: the port (``base``) and one package per platform (slack, teams, console)."""
 
 from bot.channels.base import Channel
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, inspect, text
 from sqlmodel import Session, col, select
 
 from bot.app import Bot
-from bot.channels.console import ConsoleChannel, Line
+from bot.channels.console.channel import ConsoleChannel, Line
 from bot.conversation_tests.report import ConversationResult, Failure, Report
 from bot.conversation_tests.spec import RESOLVED, Click, ConversationTest, Expect, Outcome, Say, Submit
 from bot.core.messages import TECHNICIANS

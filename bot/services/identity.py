@@ -80,6 +80,23 @@ class IdentityService:
         found = await self.db.run(find)
         return None if found is None else (found[0], self._employee(found[1]))
 
+    async def email_of(self, channel: str, user_id: str) -> str | None:
+        """The email recorded for ``user_id`` on ``channel``; None if the bot has not met them there."""
+        account = await self._chat_account(channel, user_id)
+        return account.email if account is not None else None
+
+    async def private_conversation(self, channel: str, user_id: str) -> str | None:
+        """The private chat between the bot and ``user_id`` on ``channel``, if one is recorded."""
+        account = await self._chat_account(channel, user_id)
+        return account.private_conversation if account is not None else None
+
+    async def _chat_account(self, channel: str, user_id: str) -> ChatAccount | None:
+        return await self.db.run(
+            lambda session: session.exec(
+                select(ChatAccount).where(ChatAccount.channel == channel, ChatAccount.user_id == user_id)
+            ).first()
+        )
+
     async def account(self, email: str) -> ChatAccount | None:
         """Where the employee last talked to the bot (their most recent chat account)."""
         email = email.strip().lower()

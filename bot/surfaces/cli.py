@@ -31,8 +31,8 @@ from bot.core.settings import Settings, load_settings
 from bot.store import Database, utcnow
 
 if TYPE_CHECKING:
-    from bot.channels.slack import SlackChannel
-    from bot.channels.teams import TeamsChannel
+    from bot.channels.slack.channel import SlackChannel
+    from bot.channels.teams.channel import TeamsChannel
 
 __all__ = ["app"]
 
@@ -112,7 +112,7 @@ def _reload_kb_on_sighup(bot: Bot) -> None:
 
 def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
     """The Slack channel: Socket Mode with SLACK_APP_TOKEN, else ``POST /slack/events`` on ``web_app``."""
-    from bot.channels.slack import SlackChannel
+    from bot.channels.slack.channel import SlackChannel
 
     try:
         channel = SlackChannel(bot)
@@ -129,7 +129,7 @@ def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
 @app.command()
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
-    from bot.channels.shell import run_interactive
+    from bot.channels.console.shell import run_interactive
     from bot.integrations.ticket_jobs import schedule_ticket_jobs
     from bot.surfaces.server import AccessLog, build_web_app
     from bot.surfaces.startup import not_configured, running_line, serving_line
@@ -188,7 +188,7 @@ def _check_teams(settings: Settings) -> None:
     """Stop with one line when the Teams settings are unsafe or incomplete."""
     if not settings.teams_enabled:
         return
-    from bot.channels.teams import check_teams_settings
+    from bot.channels.teams.auth import check_teams_settings
 
     try:
         check_teams_settings(settings)
@@ -199,7 +199,7 @@ def _check_teams(settings: Settings) -> None:
 
 def _teams_channel(bot: Bot) -> TeamsChannel:
     """The Teams channel, connected to ``bot``."""
-    from bot.channels.teams import TeamsChannel
+    from bot.channels.teams.channel import TeamsChannel
 
     channel = TeamsChannel(bot)
     bot.add_channel(channel)
@@ -212,8 +212,8 @@ def shell(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines on stdin, write JSON lines.")] = False,
 ) -> None:
     """Chat with the bot in the terminal, or drive it from a script with --jsonl."""
-    from bot.channels.console import run_jsonl
-    from bot.channels.shell import run_interactive
+    from bot.channels.console.channel import run_jsonl
+    from bot.channels.console.shell import run_interactive
 
     settings = _settings()
     _logging(settings, quiet=True)
@@ -411,7 +411,7 @@ def teams_package(
     website: Annotated[str | None, typer.Option(help="https URL of your IT help page.")] = None,
 ) -> None:
     """Write the Teams app package (manifest.json and two icons, zipped) for an admin to upload."""
-    from bot.channels.teams_package import PROJECT_URL, build_manifest, write_package
+    from bot.channels.teams.app_package import PROJECT_URL, build_manifest, write_package
     from bot.engine.prompts import prompts_for
     from bot.engine.skill import load_skills
 

@@ -22,8 +22,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.channels.slack import SlackChannel
-from bot.channels.slack_blocks import OPEN_FORM, form_from_value
+from bot.channels.slack.blocks import OPEN_FORM, form_from_value
+from bot.channels.slack.channel import SlackChannel
 from bot.engine.skill import Skill
 from bot.nlu import Parser
 from bot.store import SlackMessage
@@ -153,6 +153,12 @@ class SlackHarness:
         if self.owns_fake:
             await self.fake.stop()
         self.bot.close()
+
+    async def meet_everyone(self) -> list[str]:
+        """The bot meets every person of the workspace the way it meets anyone who writes (``users.info``), so
+        ``user_address(email)`` reaches them; returns the emails of the people (bots and leavers are not)."""
+        met = [await self.channel.employee(user_id) for user_id in self.fake.users]
+        return [employee.email for employee in met if employee is not None]
 
     # Posting as Slack ------------------------------------------------------------------
 

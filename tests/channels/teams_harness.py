@@ -24,9 +24,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import Bot
-from bot.channels.teams import ROUTE, TeamsChannel
-from bot.channels.teams_cards import ACTION_KEY, CARD_CONTENT_TYPE
-from bot.channels.teams_references import base_conversation
+from bot.channels.teams.cards import ACTION_KEY, CARD_CONTENT_TYPE
+from bot.channels.teams.channel import ROUTE, TeamsChannel
+from bot.channels.teams.references import base_conversation
 from bot.engine.skill import Skill
 from bot.nlu import EmbeddedParser
 from bot.surfaces.server import build_web_app

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.channels.slack_assistant import STATUS, thread_title
+from bot.channels.slack.panel import STATUS, thread_title
 from bot.engine.prompts import prompts_for
 from bot.engine.skill import load_skills
 from bot.store import Approval, KbQuery

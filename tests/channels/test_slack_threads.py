@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.channels.slack_blocks import OPEN_FORM
+from bot.channels.slack.blocks import OPEN_FORM
 from bot.core.messages import Reply, room_address, user_address
 from bot.nlu import EmbeddedParser
 from bot.services.announcement_composer import read_composer
@@ -181,7 +181,7 @@ async def test_a_sender_dying_after_slack_took_the_messages_sends_none_twice(
     one = await SlackHarness.start(sqlite_url, parser, broadcast_two_person=False, fanout_concurrency=2)
     two = None
     try:
-        await one.channel.sync_members()
+        await one.meet_everyone()
         draft = await one.bot.announcements.save_draft(
             read_composer({"title": "Email outage", "kind": "outage"}, one.bot.clock(), "UTC"), TOM)
         one.fake.hold("chat.postMessage", after=3)  # the progress message and two notices are answered

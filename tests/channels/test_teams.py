@@ -12,7 +12,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot.app import Bot
-from bot.channels.teams import TeamsChannel, check_teams_settings
+from bot.channels.teams.channel import TeamsChannel, check_teams_settings
 from bot.core.errors import ConfigError
 from bot.core.messages import Form, FormInput, Reply, Turn, room_address, user_address
 from bot.engine.context import Context

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Bot
-from bot.channels.teams import FORGET
+from bot.channels.teams.channel import FORGET
 from bot.nlu import EmbeddedParser
 from tests import servers
 from tests.channels.contract import ANN, TOM, button

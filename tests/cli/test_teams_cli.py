@@ -24,7 +24,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from bot.channels.teams_package import MANIFEST_SCHEMA
+from bot.channels.teams.app_package import MANIFEST_SCHEMA
 from bot.engine.prompts import prompts_for
 from bot.engine.skill import load_skills
 from bot.surfaces.cli import app

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from bot.app import Bot
-from bot.channels.console import run_jsonl
+from bot.channels.console.channel import run_jsonl
 from bot.nlu import EmbeddedParser
 from tests.channels.slack_harness import SlackHarness
 from tests.channels.teams_harness import running_teams

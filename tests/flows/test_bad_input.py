@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.channels.console import run_jsonl
+from bot.channels.console.channel import run_jsonl
 from bot.store import Ticket
 from tests.support import Chat, button, texts
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.channels.shell import _show
+from bot.channels.console.shell import _show
 from bot.core.text import neutralise_bidi, slack_markup_as_text
 from bot.store import Acknowledgement
 from tests.support import Chat, button, texts

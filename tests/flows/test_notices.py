@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.app import Bot
-from bot.channels.console import ConsoleChannel
+from bot.channels.console.channel import ConsoleChannel
 from bot.core.messages import Reply, Turn
 from bot.nlu import EmbeddedParser
 from bot.reports.figures import Period, figures_for

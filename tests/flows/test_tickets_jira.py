@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.channels.slack_blocks import home_view
+from bot.channels.slack.blocks import home_view
 from bot.core.messages import Employee, Turn
 from bot.integrations.jira_webhook import signature
 from bot.nlu import EmbeddedParser

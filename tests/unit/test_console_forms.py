@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import Bot
-from bot.channels.console import ConsoleChannel, _read_request
+from bot.channels.console.channel import ConsoleChannel, _read_request
 from bot.core.messages import Form, FormInput, Reply
 
 

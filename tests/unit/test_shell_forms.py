@@ -9,7 +9,7 @@ from rich.console import Console
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.channels.shell import run_interactive
+from bot.channels.console.shell import run_interactive
 from bot.store import Announcement, Approval
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.slack_blocks import (
+from bot.channels.slack.blocks import (
     OPEN_FORM,
     escape,
     fallback_text,

@@ -1,6 +1,6 @@
 """Block Kit for the Slack channel: reply parts to blocks, forms to modals and back, the App Home view.
 
-Pure functions, no network: ``bot/channels/slack.py`` posts what these build.
+Pure functions, no network: ``bot/channels/slack/channel.py`` posts what these build.
 Every text from a reply is escaped for mrkdwn (``&``, ``<``, ``>``), so user
 text can never become a mention, a link or ``<!channel>``. The one way to page
 a channel is ``page`` (from ``Reply.mention``), which the channel passes only
@@ -269,7 +269,7 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
     """A submitted modal's values by input name, all strings (multichoice comma-separated)."""
     values: dict[str, str] = {}
     for name, actions in (view.get("state", {}).get("values") or {}).items():
-        state = actions.get("value") or next(iter(actions.values()), {})
+        state: dict[str, Any] = actions.get("value") or next(iter(actions.values()), {})
         if "selected_options" in state:
             values[name] = ",".join(o["value"] for o in state["selected_options"] or [])
         elif "selected_option" in state:
@@ -303,7 +303,8 @@ def home_view(
         blocks.append(_context("Your tickets can't be read right now: the ticket system is not answering."))
     elif tickets:
         blocks.extend({"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"*{escape(key)}* {escape(summary)} — {escape(status)}")[:SECTION_LIMIT]}} for key, summary, status in tickets[:15])
+            f"*{escape(key)}* {escape(summary)} — {escape(status)}")[:SECTION_LIMIT]}}
+            for key, summary, status in tickets[:15])
     else:
         blocks.append(_context("You have no open tickets."))
     blocks.append({"type": "header", "text": plain_text("Current outages", 150)})

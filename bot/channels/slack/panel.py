@@ -18,23 +18,28 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncAssistant
 from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
 from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import AsyncSetSuggestedPrompts
 from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.messages import Reply, Turn
-from bot.engine.prompts import prompts_for
+from bot.channels.slack.people import SlackPeople, tell_unknown
+from bot.channels.slack.posted import PostedMessages
+from bot.core.messages import Employee, Reply, Turn
+from bot.engine.skill import Prompt
 
-if TYPE_CHECKING:
-    from bot.channels.slack import SlackChannel
+__all__ = ["PANEL_PROMPTS", "STATUS", "AgentPanel", "Deliver", "Spawn", "thread_title"]
 
-__all__ = ["PANEL_PROMPTS", "STATUS", "AgentPanel", "thread_title"]
+Deliver = Callable[[Reply, Turn | None], Awaitable[None]]
+"""Sends a reply the way the engine does (``Bot.deliver``)."""
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+"""Runs work after Slack's ack (``SlackChannel.spawn``)."""
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +61,14 @@ def thread_title(text: str) -> str:
 class AgentPanel:
     """The Slack channel's agent panel: greeting and prompts at a thread's start, status and title per turn."""
 
-    def __init__(self, channel: SlackChannel) -> None:
-        self.channel = channel
+    def __init__(self, client: AsyncWebClient, people: SlackPeople, posted: PostedMessages, *,
+                 spawn: Spawn, deliver: Deliver, prompts: Callable[[Employee, int], list[Prompt]]) -> None:
+        self.client = client
+        self.people = people
+        self.posted = posted
+        self.spawn = spawn
+        self.deliver = deliver
+        self.prompts = prompts
         self._titled: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     def middleware(self) -> AsyncAssistant:
@@ -67,8 +78,8 @@ class AgentPanel:
         @assistant.thread_started
         async def started(payload: dict[str, Any], set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
             thread = payload["assistant_thread"]
-            self.channel._spawn(self.greet(str(thread["user_id"]), str(thread["channel_id"]),
-                                           str(thread["thread_ts"]), set_suggested_prompts))
+            self.spawn(self.greet(str(thread["user_id"]), str(thread["channel_id"]),
+                                  str(thread["thread_ts"]), set_suggested_prompts))
 
         @assistant.thread_context_changed
         async def context_changed() -> None:
@@ -84,23 +95,23 @@ class AgentPanel:
     async def greet(self, user_id: str, channel_id: str, thread_ts: str,
                     set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
         """Say hello in a new panel thread and offer the prompts this person may use."""
-        employee = await self.channel.employee(user_id, dm=channel_id)
+        employee = await self.people.employee(user_id, dm=channel_id)
         if employee is None:
-            await self.channel._unknown_person(channel_id, user_id, thread_ts)
+            await tell_unknown(self.client, channel_id, user_id, thread_ts)
             return
-        origin = Turn(channel=self.channel.name, user_id=user_id, conversation_id=channel_id, thread_id=thread_ts,
+        origin = Turn(channel=self.people.name, user_id=user_id, conversation_id=channel_id, thread_id=thread_ts,
                       employee=employee)
         greeting = Reply(f"Hi {employee.name}, this is the IT helpdesk. Tell me what's wrong in your own words, "
                          "or pick one of these.", key=self.key(channel_id, thread_ts))
-        await self.channel.bot.deliver(greeting, origin)
-        prompts = prompts_for(self.channel.bot.skills, employee, PANEL_PROMPTS)
+        await self.deliver(greeting, origin)
+        prompts = self.prompts(employee, PANEL_PROMPTS)
         if prompts:
             await set_suggested_prompts([{"title": p.title, "message": p.message} for p in prompts],
                                         title="Things I can help with")
 
     async def is_thread(self, channel_id: str, thread_ts: str) -> bool:
         """True when ``thread_ts`` in ``channel_id`` is a panel thread (its greeting was recorded)."""
-        return await self.channel._posted(self.key(channel_id, thread_ts)) is not None
+        return await self.posted.find(self.key(channel_id, thread_ts)) is not None
 
     @asynccontextmanager
     async def working(self, dm: str | None, thread_ts: str | None, text: str) -> AsyncIterator[bool]:
@@ -109,7 +120,7 @@ class AgentPanel:
         if dm is None or thread_ts is None or not await self.is_thread(dm, thread_ts):
             yield False
             return
-        client = self.channel.client
+        client = self.client
         status = AsyncSetStatus(client, dm, thread_ts)
         await self._quietly(status(STATUS))
         if (dm, thread_ts) not in self._titled:

@@ -15,11 +15,11 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.app import Bot
-from bot.channels.console import ConsoleChannel, Line
+from bot.channels.console.channel import ConsoleChannel, Line
 from bot.core.inbound import BadInput, clean_text
 from bot.core.messages import TECHNICIANS
-from bot.surfaces.startup import running_line
 from bot.core.text import slack_markup_as_text
+from bot.surfaces.startup import running_line
 
 __all__ = ["fill_form", "run_interactive"]
 
@@ -101,7 +101,7 @@ def _choice(text: str, user: str, buttons: dict[str, list[str]]) -> str | None:
 
 def _prompt(item: dict[str, Any]) -> str:
     """The prompt for one form input: its label, its choices or hint, and its current value."""
-    text = item["label"]
+    text = str(item["label"])
     if item["choices"]:
         text += " (" + ", ".join(value for value, _ in item["choices"]) + ")"
     elif item["kind"] == "boolean":
