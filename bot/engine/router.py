@@ -119,12 +119,13 @@ class Router:
             await self._unsure(turn, state.misses)
             return intent or "none", "fallback"
         close = self._close_call(turn.parse)
+        if close and self._guide_answers(turn) and any(self._guide_first(i) for i in close):
+            return KB_INTENT, await self._answer_with_guide(turn, next(i for i in close if i != KB_INTENT))
         if close:
             await self._clarify(turn, close)
             return "clarify", "router"
-        if self._guide_first(turn, intent or ""):
-            offer = {"offer": intent, "offer_label": self._label(intent or "", turn.parse)}
-            return KB_INTENT, await self.start(turn, KB_INTENT, offer)
+        if self._guide_first(intent or "") and self._guide_answers(turn):
+            return KB_INTENT, await self._answer_with_guide(turn, intent or "")
         return intent, await self.start(turn, intent or "")
 
     def _confident(self, parse: ParseResult | None) -> bool:
@@ -133,14 +134,26 @@ class Router:
         return (intent is not None and intent != "out_of_scope" and intent in self.skills_by_intent
                 and confidence >= self.bot.settings.nlu_threshold)
 
-    def _guide_first(self, turn: Turn, intent: str) -> bool:
-        """A question how or why ("how do i reset it myself") for an intent that declares ``guide_first``,
-        which a guide surely answers: the guide is the answer, the intent a button beside it."""
+    def _guide_first(self, intent: str) -> bool:
+        """Whether ``intent`` is one to offer beside a guide when the message asks how or why (its
+        declaration says ``guide_first``), or is the how-to intent itself."""
+        if intent == KB_INTENT:
+            return True
         skill = self.skills_by_intent.get(intent)
         declared = skill.intent(intent) if skill else None
-        if declared is None or not declared.guide_first or KB_INTENT not in self.skills_by_intent:
-            return False
-        return asks_how(turn.request) and self.bot.kb.best(turn.request) is not None
+        return declared is not None and declared.guide_first
+
+    def _guide_answers(self, turn: Turn) -> bool:
+        """The message asks how or why ("how do i reset it myself", "why does it keep locking") and a guide
+        surely answers it."""
+        return (KB_INTENT in self.skills_by_intent and asks_how(turn.request)
+                and self.bot.kb.best(turn.request) is not None)
+
+    async def _answer_with_guide(self, turn: Turn, intent: str) -> str:
+        """Answer with the guide; ``intent`` (when it is one to offer beside a guide) is a button under it."""
+        offer = ({"offer": intent, "offer_label": self._label(intent, turn.parse)}
+                 if intent and intent != KB_INTENT and self._guide_first(intent) else {})
+        return await self.start(turn, KB_INTENT, offer)
 
     async def _read_with(self, turn: Turn, previous: str) -> bool:
         """Read a short follow-up ("sorry, I meant the other printer") together with the previous message.
@@ -367,6 +380,10 @@ class Router:
         readings = self._readings(turn)
         top_reading = next((float(r["confidence"]) for r in (turn.parse or {}).get("intent_ranking", [])
                             if readings and r["name"] == readings[0]), 0.0)
+        if readings and top_reading >= settings.nlu_offer_over_guide and self._guide_first(readings[0]) \
+                and self._guide_answers(turn):
+            await self._answer_with_guide(turn, readings[0])  # "why does it keep locking": guide, unlock beside
+            return
         if KB_INTENT in self.skills_by_intent and top_reading < settings.nlu_offer_over_guide \
                 and (self.bot.kb.best(turn.request) or self.bot.kb.best(turn.text)) is not None:
             await self.start(turn, KB_INTENT)
