@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.app import Bot
-from bot.integrations.jira_webhook import jira_webhook_handler
+from bot.integrations.tickets.jira_webhook import jira_webhook_handler
 from bot.surfaces.dashboard import LoginThrottle, dashboard_handler
 
 __all__ = ["BOT_KEY", "AccessLog", "build_web_app"]

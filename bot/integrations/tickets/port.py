@@ -26,7 +26,6 @@ __all__ = [
     "LocalTicketQueue",
     "OPEN_STATUSES",
     "TicketBackend",
-    "TicketQueue",
     "TicketView",
     "URGENCIES",
     "build_ticket_backend",
@@ -150,10 +149,6 @@ class TicketBackend(Protocol):
     async def updated_since(self, since: datetime, limit: int = 100) -> list[TicketView]:
         """At most ``limit`` of the bot's tickets changed at or after ``since``, oldest change first."""
         ...
-
-
-TicketQueue = TicketBackend
-"""The port's first name; kept for the skills that use it."""
 
 
 def link_ticket(session: Session, *, key: str, backend: str, reporter: str, system: str, status: str,
@@ -338,6 +333,6 @@ def build_ticket_backend(settings: Settings, db: Database, clock: Callable[[], d
     kind = settings.ticket_backend_kind
     if kind == "builtin":
         return LocalTicketQueue(db, settings.ticket_prefix, clock)
-    from bot.integrations.jira import JiraBackend, ServiceDeskBackend  # the jira library loads only when used
+    from bot.integrations.tickets.jira import JiraBackend, ServiceDeskBackend  # the jira library loads only when used
 
     return ServiceDeskBackend(settings, db, clock) if kind == "jsm" else JiraBackend(settings, db, clock)

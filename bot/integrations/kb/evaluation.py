@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.integrations.kb import KnowledgeBase
+    from bot.integrations.kb.search import KnowledgeBase
 
 __all__ = ["Miss", "RetrievalReport", "evaluate_retrieval", "load_pairs"]
 

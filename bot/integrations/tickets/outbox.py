@@ -26,7 +26,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
-from bot.integrations.tickets import TicketBackend, TicketView
+from bot.integrations.tickets.port import TicketBackend, TicketView
 from bot.store import Database, TicketOutboxEntry
 
 __all__ = ["BackendHealth", "TicketOutbox", "backoff"]

@@ -24,7 +24,7 @@ from jira import JIRA, JIRAError
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, UserFacingError
-from bot.integrations.tickets import TicketView, category_for, link_ticket, valid_key
+from bot.integrations.tickets.port import TicketView, category_for, link_ticket, valid_key
 from bot.core.settings import Settings
 from bot.store import Database, TicketLink
 
