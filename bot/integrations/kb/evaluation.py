@@ -109,5 +109,5 @@ def load_pairs(path: Path) -> list[tuple[str, str]]:
             for key, value in (("question", question), ("article_id", article_id)):
                 if not isinstance(value, str) or not value.strip():
                     raise ValueError(f"{path}:{number}: line {number} needs '{key}' as a non-empty string")
-            pairs.append((question.strip(), article_id.strip()))
+            pairs.append((str(question).strip(), str(article_id).strip()))
     return pairs

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from bot.integrations.tickets.builtin import LocalTicketQueue
+from bot.integrations.tickets.factory import build_ticket_backend
+from bot.integrations.tickets.links import link_ticket, linked
 from bot.integrations.tickets.outbox import BackendHealth, TicketOutbox, backoff
 from bot.integrations.tickets.port import (
     CATEGORIES,
     OPEN_STATUSES,
     URGENCIES,
-    LocalTicketQueue,
     TicketBackend,
     TicketView,
-    build_ticket_backend,
     category_for,
-    link_ticket,
-    linked,
     valid_key,
 )
 
