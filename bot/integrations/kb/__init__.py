@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.integrations.kb.evaluation import Miss, RetrievalReport, evaluate_retrieval, load_pairs
 from bot.integrations.kb.articles import Article, parse_article
+from bot.integrations.kb.evaluation import Miss, RetrievalReport, evaluate_retrieval, load_pairs
 from bot.integrations.kb.search import Hit, KnowledgeBase
 from bot.integrations.kb.words import tokenize
 

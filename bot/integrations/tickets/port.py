@@ -87,8 +87,15 @@ class TicketBackend(Protocol):
     Every backend passes the one contract suite in ``tests/integrations/test_ticket_contract.py``.
     """
 
-    name: str
-    kind: str
+    @property
+    def name(self) -> str:
+        """The backend's name, as employees read it (Jira, built-in queue ...)."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """``builtin``, ``jira`` or ``jsm``."""
+        ...
 
     def check(self) -> None:
         """At start-up: fail with a ConfigError of one line when the backend is not usable (bad URL, token, project),
