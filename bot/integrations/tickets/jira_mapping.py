@@ -26,7 +26,9 @@ __all__ = [
 BOT_LABEL = "helpdesk-bot"
 """Every ticket the bot files carries this label (the polling job's JQL looks for it)."""
 DEFAULT_PRIORITIES = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "Highest"}
+"""Our urgencies as Jira priority names, unless ``HELPDESK_JIRA_FIELDS`` maps them otherwise."""
 FIELDS = "summary,status,assignee,reporter,description,labels,comment,updated,priority,components"
+"""The issue fields the bot reads."""
 _DONE_WORDS = {"resolved", "resolve", "closed", "close", "done", "fixed"}
 _WORKING_WORDS = {"in progress", "working", "start", "started", "taken"}
 
