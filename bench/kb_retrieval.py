@@ -34,8 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 _import_started = time.perf_counter()
-from bot.integrations.kb import KnowledgeBase  # noqa: E402
-from bot.integrations.kb_eval import evaluate_retrieval, load_pairs  # noqa: E402
+from bot.integrations.kb import KnowledgeBase, evaluate_retrieval, load_pairs  # noqa: E402
 from bot.nlu.encoder import default_encoder  # noqa: E402
 from bot.nlu.training_data import load_training_data  # noqa: E402
 

@@ -18,8 +18,7 @@ from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.mail import Mailer
 from bot.integrations.ticket_jobs import TicketSync, outbox_every
-from bot.integrations.ticket_outbox import TicketOutbox
-from bot.integrations.tickets import TicketQueue, build_ticket_backend
+from bot.integrations.tickets import TicketBackend, TicketOutbox, build_ticket_backend
 from bot.core.messages import TECHNICIANS, Employee, Field, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.nlu.signals import SignalReader
@@ -70,7 +69,7 @@ class Bot:
         self.approvals = ApprovalService(self.db, self.audit, settings.approval_ttl, clock)
         self.ticket_backend = build_ticket_backend(settings, self.db, clock)
         self.ticket_outbox = TicketOutbox(self.ticket_backend, self.db, clock, settings.ticket_retry_max)
-        self.tickets: TicketQueue = self.ticket_outbox
+        self.tickets: TicketBackend = self.ticket_outbox
         self.tickets_sync = TicketSync(self)
         self.ticket_outbox.on_filed = self.tickets_sync.filed
         self.ticket_outbox.on_change = self.tickets_sync.observe

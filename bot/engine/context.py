@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from bot.integrations.directory import Directory
     from bot.integrations.kb import KnowledgeBase
     from bot.integrations.mail import Mailer
-    from bot.integrations.ticket_outbox import TicketOutbox
-    from bot.integrations.tickets import TicketQueue
+    from bot.integrations.tickets import TicketBackend, TicketOutbox
     from bot.nlu.signals import Signal
     from bot.reports.figures import Figures, Period
     from bot.services.account_requests import AccountRequests
@@ -80,7 +79,7 @@ class Context:
         return self.bot.audit
 
     @property
-    def tickets(self) -> TicketQueue:
+    def tickets(self) -> TicketBackend:
         """The ticket backend."""
         return self.bot.tickets
 

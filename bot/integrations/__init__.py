@@ -1,1 +1,1 @@
-"""Adapters to outside systems: tickets, the knowledge base (and later Jira, the directory)."""
+"""Adapters to outside systems: tickets (built-in queue, Jira, JSM), the knowledge base, the directory, mail."""

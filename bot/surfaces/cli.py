@@ -23,7 +23,7 @@ from bot.surfaces.announce_cli import announce_app
 from bot.app import Bot
 from bot.core.errors import ConfigError
 from bot.integrations.kb import KnowledgeBase
-from bot.integrations.kb_eval import evaluate_retrieval, load_pairs
+from bot.integrations.kb import evaluate_retrieval, load_pairs
 from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
 from bot.nlu.evaluate import close_parser

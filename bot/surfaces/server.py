@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.app import Bot
-from bot.integrations.jira_webhook import jira_webhook_handler
+from bot.integrations.tickets.jira_webhook import jira_webhook_handler
 from bot.surfaces.dashboard import LoginThrottle, dashboard_handler
 
 __all__ = ["BOT_KEY", "AccessLog", "build_web_app"]
@@ -85,5 +85,6 @@ def build_web_app(bot: Bot) -> web.Application:
     app.router.add_get("/dashboard", dashboard_handler(bot, throttle=throttle))
     app.router.add_get("/dashboard.json", dashboard_handler(bot, as_json=True, throttle=throttle))
     app.router.add_get("/dashboard/report", dashboard_handler(bot, report=True, throttle=throttle))
-    app.router.add_post("/jira/webhook", jira_webhook_handler(bot))
+    app.router.add_post("/jira/webhook", jira_webhook_handler(bot.settings.jira_webhook_secret, bot.tickets.kind,
+                                                              bot.tickets_sync.handle_webhook))
     return app

@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.channels.slack.blocks import home_view
 from bot.core.messages import Employee, Turn
-from bot.integrations.jira_webhook import signature
+from bot.integrations.tickets.jira_webhook import signature
 from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, TicketOutboxEntry
 from bot.surfaces.home import home_for

@@ -12,8 +12,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
 from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
-from bot.integrations.jira import JiraBackend, ServiceDeskBackend, jql_quote
 from bot.integrations.tickets import build_ticket_backend
+from bot.integrations.tickets.jira import JiraBackend
+from bot.integrations.tickets.jira_mapping import jql_quote
+from bot.integrations.tickets.jsm import ServiceDeskBackend
 from bot.nlu import EmbeddedParser
 from bot.store import Database
 from bot.surfaces.server import build_web_app

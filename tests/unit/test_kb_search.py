@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from bot.core.settings import PROJECT_ROOT
-from bot.integrations.kb import Article, Hit, KnowledgeBase, tokenize
-from bot.integrations.kb_eval import Miss, evaluate_retrieval, load_pairs
+from bot.integrations.kb import Article, Hit, KnowledgeBase, Miss, evaluate_retrieval, load_pairs, tokenize
 from bot.nlu import load_training_data
 
 SYNONYMS = {"e-mail": "outlook", "email": "outlook", "inbox": "outlook", "globalprotect": "vpn"}

@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import Bot
 from bot.integrations.ticket_jobs import OUTBOX_EVERY, poll_tickets, retry_ticket_outbox, schedule_ticket_jobs
-from bot.integrations.ticket_outbox import backoff
+from bot.integrations.tickets import backoff
 from bot.services.scheduler import JobRun
 from tests.support import Clock
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.integrations.kb import KnowledgeBase
+    from bot.integrations.kb.search import KnowledgeBase
 
 __all__ = ["Miss", "RetrievalReport", "evaluate_retrieval", "load_pairs"]
 
@@ -109,5 +109,5 @@ def load_pairs(path: Path) -> list[tuple[str, str]]:
             for key, value in (("question", question), ("article_id", article_id)):
                 if not isinstance(value, str) or not value.strip():
                     raise ValueError(f"{path}:{number}: line {number} needs '{key}' as a non-empty string")
-            pairs.append((question.strip(), article_id.strip()))
+            pairs.append((str(question).strip(), str(article_id).strip()))
     return pairs

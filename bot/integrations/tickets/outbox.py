@@ -26,7 +26,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, TicketQueued
-from bot.integrations.tickets import TicketBackend, TicketView
+from bot.integrations.tickets.port import TicketBackend, TicketView
 from bot.store import Database, TicketOutboxEntry
 
 __all__ = ["BackendHealth", "TicketOutbox", "backoff"]
@@ -53,7 +53,8 @@ class BackendHealth:
 
 def backoff(attempts: int, ceiling: timedelta) -> timedelta:
     """Wait before the next try: 30 s, 1 min, 2 min, 4 min ... never more than ``ceiling``."""
-    return min(ceiling, FIRST_RETRY * (2 ** max(0, attempts - 1)))
+    factor: int = 2 ** max(0, attempts - 1)
+    return min(ceiling, FIRST_RETRY * factor)
 
 
 class TicketOutbox:
@@ -283,7 +284,8 @@ class TicketOutbox:
                        col(TicketOutboxEntry.next_attempt_at) <= now)
                 .values(next_attempt_at=now + LEASE, attempts=TicketOutboxEntry.attempts + 1, updated_at=now)
             )
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            rowcount: int = result.rowcount  # type: ignore[attr-defined]
+            return rowcount == 1
 
         return await self.db.run(claim)
 

@@ -17,19 +17,20 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.core.errors import IntegrationError
 
-if TYPE_CHECKING:
-    from bot.app import Bot
-
-__all__ = ["jira_webhook_handler", "signature"]
+__all__ = ["WebhookHandler", "jira_webhook_handler", "signature"]
 
 log = logging.getLogger(__name__)
 MAX_BODY = 512 * 1024
+
+WebhookHandler = Callable[[dict[str, Any]], Awaitable[bool]]
+"""What an event goes to: re-read the issue it names and tell its reporter (True when told); ValueError if malformed."""
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -46,12 +47,15 @@ def _authentic(secret: str, request: web.Request, body: bytes) -> bool:
     return hmac.compare_digest(given.encode(), secret.encode())
 
 
-def jira_webhook_handler(bot: Bot) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The aiohttp handler of ``POST /jira/webhook`` for ``bot``."""
+def jira_webhook_handler(secret: SecretStr | None, backend_kind: str,
+                         handle: WebhookHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The aiohttp handler of ``POST /jira/webhook``: events signed with ``secret`` go to ``handle``.
+
+    Without a secret, or with the built-in queue (``backend_kind``), the route answers 404.
+    """
 
     async def jira_webhook(request: web.Request) -> web.Response:
-        secret = bot.settings.jira_webhook_secret
-        if secret is None or bot.tickets.kind == "builtin":
+        if secret is None or backend_kind == "builtin":
             return web.json_response({"error": "the Jira webhook is not configured"}, status=404)
         body = await request.content.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
@@ -66,7 +70,7 @@ def jira_webhook_handler(bot: Bot) -> Callable[[web.Request], Awaitable[web.Resp
         if not isinstance(payload, dict):
             return web.json_response({"error": "the body is not a JSON object"}, status=400)
         try:
-            told = await bot.tickets_sync.handle_webhook(payload)
+            told = await handle(payload)
         except ValueError as exc:
             return web.json_response({"error": str(exc)}, status=400)
         except IntegrationError as exc:

@@ -1,4 +1,4 @@
-"""Jira and Jira Service Management ticket backends, through the ``jira`` library.
+"""The Jira ticket backend, through the ``jira`` library (Jira Service Management builds on it in ``jsm``).
 
 The library is blocking, so every call runs in a worker thread. A timeout, a
 connection failure, a 5xx or a 429 becomes ``TicketBackendUnavailable`` (the
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -24,32 +23,28 @@ from jira import JIRA, JIRAError
 from sqlmodel import Session, col, select
 
 from bot.core.errors import ConfigError, IntegrationError, TicketBackendUnavailable, UserFacingError
-from bot.integrations.tickets import TicketView, category_for, link_ticket, valid_key
 from bot.core.settings import Settings
+from bot.integrations.tickets.jira_mapping import (
+    BOT_LABEL,
+    DEFAULT_PRIORITIES,
+    FIELDS,
+    comment_author,
+    comment_text,
+    jql_quote,
+    last_public_comment,
+    parse_time,
+    pick_transition,
+    reporter_from_description,
+    request_label,
+)
+from bot.integrations.tickets.links import link_ticket
+from bot.integrations.tickets.port import TicketView, category_for, valid_key
 from bot.store import Database, TicketLink
 
-__all__ = ["BOT_LABEL", "JiraBackend", "ServiceDeskBackend", "jql_quote", "request_label"]
+__all__ = ["JiraBackend", "JiraRefused"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-BOT_LABEL = "helpdesk-bot"
-"""Every ticket the bot files carries this label (the polling job's JQL looks for it)."""
-DEFAULT_PRIORITIES = {"low": "Low", "normal": "Medium", "high": "High", "urgent": "Highest"}
-FIELDS = "summary,status,assignee,reporter,description,labels,comment,updated,priority,components"
-_DONE_WORDS = {"resolved", "resolve", "closed", "close", "done", "fixed"}
-_WORKING_WORDS = {"in progress", "working", "start", "started", "taken"}
-
-
-def jql_quote(value: str) -> str:
-    """``value`` as one JQL string literal: quoted, with backslashes and quotes escaped, control characters blanked."""
-    cleaned = "".join(" " if ord(ch) < 32 or ch == "\x7f" else ch for ch in value)
-    return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def request_label(request_id: str) -> str:
-    """The label that marks the ticket filed for ``request_id``, so a retry finds it instead of filing twice."""
-    return "hd-" + re.sub(r"[^a-z0-9-]", "", request_id.lower())
 
 
 def _first_line(text: object, limit: int = 200) -> str:
@@ -201,7 +196,7 @@ class JiraBackend:
         """Stop the worker threads and close the HTTP session."""
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._client_value is not None:
-            self._client_value.close()
+            self._client_value.close()  # type: ignore[no-untyped-call]
 
     # Creating ----------------------------------------------------------------
 
@@ -291,7 +286,7 @@ class JiraBackend:
         view = await self._view(issue)
         link = await self.db.run(lambda s: s.exec(select(TicketLink).where(TicketLink.key == view.key)).first())
         if link is None:
-            reporter = _reporter_from_description(view.description) or view.reporter
+            reporter = reporter_from_description(view.description) or view.reporter
             now = self.clock()
             await self.db.run(lambda s: link_ticket(s, key=view.key, backend=self.kind, reporter=reporter,
                                                     system=view.system, status=view.status,
@@ -385,7 +380,7 @@ class JiraBackend:
         category = (status.get("statusCategory") or {}).get("key")
         reporter = link.reporter if link else ((fields.get("reporter") or {}).get("emailAddress") or "").lower()
         assignee = fields.get("assignee") or {}
-        comment = _last_public_comment(fields.get("comment") or {})
+        comment = last_public_comment(fields.get("comment") or {})
         priority = (fields.get("priority") or {}).get("name")
         urgency = next((u for u, name in self.priorities.items() if name == priority), "normal")
         system = link.system if link else ""
@@ -393,10 +388,10 @@ class JiraBackend:
             key=key, summary=str(fields.get("summary") or ""), status=str(status.get("name") or "unknown"),
             reporter=reporter, description=str(fields.get("description") or ""), system=system,
             urgency=urgency, assignee=assignee.get("emailAddress") or assignee.get("displayName") or None,
-            last_comment=_comment_text(comment) if comment else None, url=self.link(key),
-            updated_at=_parse_time(fields.get("updated")), category=category_for(system),
+            last_comment=comment_text(comment) if comment else None, url=self.link(key),
+            updated_at=parse_time(fields.get("updated")), category=category_for(system),
             last_comment_id=str(comment["id"]) if comment else None,
-            last_comment_by=_author(comment) if comment else None,
+            last_comment_by=comment_author(comment) if comment else None,
             done=(category == "done") if category else None,
         )
 
@@ -426,7 +421,7 @@ class JiraBackend:
                                       "user with that email.") from exc
         if status is not None:
             transitions = await self._call("transitions", lambda c: c.transitions(checked))
-            chosen = _pick_transition(transitions, status)
+            chosen = pick_transition(transitions, status)
             if chosen is None:
                 names = ", ".join(str(t.get("name")) for t in transitions) or "none"
                 raise UserFacingError(f"Jira has no step from here to {status!r} for {checked} "
@@ -437,115 +432,8 @@ class JiraBackend:
         return view
 
 
-class ServiceDeskBackend(JiraBackend):
-    """Requests in Jira Service Management, raised on behalf of the employee as the customer."""
-
-    name = "Jira Service Management"
-    kind = "jsm"
-
-    def __init__(self, settings: Settings, db: Database, clock: Callable[[], datetime]) -> None:
-        super().__init__(settings, db, clock)
-        self.service_desk = settings.jira_service_desk or ""
-        self.request_types = {k.lower(): str(v) for k, v in settings.jira_request_types.items()}
-
-    def request_type_for(self, category: str) -> str:
-        """The request type id (or name) for ``category``, else the ``default`` one."""
-        return self.request_types.get(category) or self.request_types.get("default") or ""
-
-    def _check_kind(self, client: JIRA, project: Any) -> None:
-        if not self.service_desk:
-            raise ConfigError("HELPDESK_JIRA_SERVICE_DESK is not set (the service desk id, e.g. 1)")
-        if "default" not in self.request_types:
-            raise ConfigError('HELPDESK_JIRA_REQUEST_TYPES needs a "default" request type, e.g. {"default": "10"}')
-        try:
-            desk = client.service_desk(self.service_desk)
-            types = client.request_types(desk)
-        except (requests.exceptions.RequestException, JIRAError) as exc:
-            self._raise_if_down(exc)
-            raise ConfigError(f"HELPDESK_JIRA_SERVICE_DESK: service desk {self.service_desk} does not exist at "
-                              f"{self.url}, or the bot's account cannot see it") from None
-        known = {str(t.id) for t in types} | {str(t.name).lower() for t in types}
-        missing = sorted(v for v in set(self.request_types.values()) if v not in known and v.lower() not in known)
-        if missing:
-            raise ConfigError(f"HELPDESK_JIRA_REQUEST_TYPES: service desk {self.service_desk} has no request type "
-                              f"{', '.join(missing)}")
-
-    async def _file(self, reporter: str, category: str, fields: dict[str, Any], components: list[str]) -> str:
-        """Raise a customer request for ``reporter`` with the request type of the category; returns its key."""
-        request_type = self.request_type_for(category)
-        data = {
-            "serviceDeskId": self.service_desk,
-            "requestTypeId": int(request_type) if request_type.isdigit() else request_type,
-            "requestFieldValues": fields,
-            "raiseOnBehalfOf": reporter.lower(),
-        }
-        created = await self._call("create request",
-                                   lambda c: c.create_customer_request(fields=dict(data), prefetch=False))
-        return str(created.raw.get("issueKey"))
-
-
 def _set_status(session: Session, key: str, status: str, last_comment_id: str | None) -> None:
     link = session.exec(select(TicketLink).where(TicketLink.key == key)).first()
     if link is not None and not link.status:
         link.status, link.last_comment_id = status, last_comment_id
         session.add(link)
-
-
-def _pick_transition(transitions: list[dict[str, Any]], status: str) -> str | None:
-    wanted = status.strip().lower()
-    for transition in transitions:
-        names = {str(transition.get("name", "")).lower(), str((transition.get("to") or {}).get("name", "")).lower()}
-        if wanted in names:
-            return str(transition["id"])
-    category = "done" if wanted in _DONE_WORDS else "indeterminate" if wanted in _WORKING_WORDS else None
-    for transition in transitions:
-        to = transition.get("to") or {}
-        if category and (to.get("statusCategory") or {}).get("key") == category:
-            return str(transition["id"])
-    return None
-
-
-def _is_public(comment: dict[str, Any]) -> bool:
-    if comment.get("visibility") or comment.get("jsdPublic") is False:
-        return False
-    for prop in comment.get("properties") or []:
-        if prop.get("key") == "sd.public.comment" and (prop.get("value") or {}).get("internal"):
-            return False
-    return True
-
-
-def _last_public_comment(block: dict[str, Any]) -> dict[str, Any] | None:
-    public = [c for c in block.get("comments") or [] if _is_public(c)]
-    return public[-1] if public else None
-
-
-_VIA_BOT = re.compile(r"^(\S+@\S+) wrote \(through the helpdesk bot\):\n", re.IGNORECASE)
-
-
-def _comment_text(comment: dict[str, Any]) -> str:
-    return _VIA_BOT.sub("", str(comment.get("body") or ""))
-
-
-def _author(comment: dict[str, Any]) -> str:
-    via = _VIA_BOT.match(str(comment.get("body") or ""))
-    if via:
-        return via.group(1).lower()
-    author = comment.get("author") or {}
-    return str(author.get("emailAddress") or author.get("displayName") or author.get("accountId") or "")
-
-
-_REPORTED_BY = re.compile(r"Reported(?: about .+?)? by (\S+@\S+) through the IT helpdesk bot\.")
-
-
-def _reporter_from_description(description: str) -> str | None:
-    match = _REPORTED_BY.search(description)
-    return match.group(1).lower() if match else None
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
-        return None

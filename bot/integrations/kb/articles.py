@@ -1,0 +1,94 @@
+"""How-to articles: Markdown files with a YAML front matter, read one by one with errors that name file and line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["Article", "parse_article"]
+
+_STEP = re.compile(r"^\s*\d+\.\s")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One how-to article."""
+
+    id: str
+    title: str
+    body: str = field(repr=False)
+    tags: tuple[str, ...] = ()
+    systems: tuple[str, ...] = ()
+    audience: str = "all staff"
+    url: str | None = None
+    path: str = ""
+    questions: tuple[str, ...] = ()
+
+    def first_steps(self, count: int = 4) -> list[str]:
+        """The first numbered steps, for a short answer."""
+        return [line.strip() for line in self.body.splitlines() if _STEP.match(line)][:count]
+
+    def summary(self) -> str:
+        """The first paragraph of the body."""
+        for block in self.body.strip().split("\n\n"):
+            block = block.strip()
+            if block and not block.startswith("#"):
+                return block
+        return ""
+
+
+def _front_matter_line(text: str, key: str) -> int:
+    """The 1-based line of ``key:`` in the front matter, or 2 when it is absent."""
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line.startswith(f"{key}:"):
+            return number
+        if line.strip() == "---":
+            break
+    return 2
+
+
+def _string_list(meta: dict[str, Any], key: str, path: Path, text: str) -> tuple[str, ...]:
+    value = meta.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or any(isinstance(item, (dict, list)) for item in value):
+        raise ValueError(f"{path}:{_front_matter_line(text, key)}: '{key}' must be a list of strings")
+    return tuple(str(item).strip() for item in value if item is not None and str(item).strip())
+
+
+def parse_article(path: Path) -> Article:
+    """Read one article. A bad front matter raises ValueError naming the file and line."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        raise ValueError(f"{path}:1: the article must start with '---' and a YAML front matter")
+    end = text.find("\n---", 3)
+    if end < 0:
+        raise ValueError(f"{path}:1: the front matter is not closed with '---'")
+    try:
+        meta = yaml.safe_load(text[3:end]) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line if mark is not None else 0) + 1
+        raise ValueError(f"{path}:{line}: bad front matter: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}:2: the front matter must be a mapping of keys")
+    for key in ("id", "title"):
+        if not meta.get(key):
+            raise ValueError(f"{path}:{_front_matter_line(text, key)}: the front matter needs '{key}'")
+    return Article(
+        id=str(meta["id"]),
+        title=str(meta["title"]),
+        body=text[end + 4:].strip(),
+        tags=_string_list(meta, "tags", path, text),
+        systems=tuple(s.lower() for s in _string_list(meta, "systems", path, text)),
+        audience=str(meta.get("audience") or "all staff"),
+        url=str(meta["url"]) if meta.get("url") else None,
+        path=str(path),
+        questions=_string_list(meta, "questions", path, text),
+    )
