@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from bot.core.errors import DataFileError
+from bot.core.yaml_files import SAFE_LOADER
 
 __all__ = [
     "RESOLVED",
@@ -166,7 +167,7 @@ def _files(paths: list[Path]) -> list[Path]:
 def _load_file(path: Path) -> list[ConversationTest]:
     name = str(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except UnicodeDecodeError:
         raise ConversationFileError(name, None, "not UTF-8 text") from None
     except OSError as exc:

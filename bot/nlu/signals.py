@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from bot.core.errors import TrainingDataError
+from bot.core.parse import Example
+from bot.core.yaml_files import safe_load
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.training_data import TrainingData, load_training_data
-from bot.core.parse import Example
 
 __all__ = ["NONE", "SURE", "Signal", "SignalLabel", "SignalReader"]
 
@@ -136,7 +135,7 @@ def _labels(folder: Path) -> tuple[dict[str, SignalLabel], set[str]]:
     also: set[str] = set()
     files = [folder] if folder.is_file() else sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")])
     for path in files:
-        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        for item in (safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             name = str(item.get("intent") or "")
             meta = item.get("metadata")
             if name == NONE and isinstance(meta, dict):

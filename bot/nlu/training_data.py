@@ -19,6 +19,7 @@ import yaml
 
 from bot.core.errors import TrainingDataError
 from bot.core.parse import Example
+from bot.core.yaml_files import SAFE_LOADER
 
 __all__ = ["TrainingData", "load_examples", "load_training_data", "parse_annotated"]
 
@@ -151,7 +152,7 @@ def _load_file(path: Path, data: TrainingData, origins: dict[str, str]) -> None:
     """Parse one YAML file into ``data``. ``origins`` remembers where each synonym came from."""
     name = str(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise TrainingDataError(name, mark.line + 1 if mark else None, f"bad YAML: {exc.problem or exc}") from None
@@ -160,7 +161,7 @@ def _load_file(path: Path, data: TrainingData, origins: dict[str, str]) -> None:
     if root is None:
         return
     top = _mapping(name, root, "the file")
-    for key, (key_node, value_node) in top.items():
+    for key, (key_node, _value) in top.items():
         if key not in _TOP_KEYS:
             raise TrainingDataError(name, key_node.start_mark.line + 1,
                                     f"unknown key {key!r}; an NLU file has only 'version' and 'nlu'")

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from bot.core.yaml_files import safe_load
+
 __all__ = ["Article", "parse_article"]
 
 _STEP = re.compile(r"^\s*\d+\.\s")
@@ -71,7 +73,7 @@ def parse_article(path: Path) -> Article:
     if end < 0:
         raise ValueError(f"{path}:1: the front matter is not closed with '---'")
     try:
-        meta = yaml.safe_load(text[3:end]) or {}
+        meta = safe_load(text[3:end]) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line if mark is not None else 0) + 1
