@@ -58,7 +58,8 @@ class Security(Skill):
     examples = ("my city phone was stolen",)
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("security_incident", slots=(Slot("system", "", entity="system", required=False),),
-               label="Report a lost device or a security problem", guide_first=True),
+               label="Report a lost device or a security problem", guide_first=True,
+               confirmed_by="security"),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:

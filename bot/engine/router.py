@@ -143,6 +143,15 @@ class Router:
         declared = skill.intent(intent) if skill else None
         return declared is not None and declared.guide_first
 
+    def _confirmed(self, turn: Turn, intent: str) -> bool:
+        """The signal reader reads, in the same message, the kind of signal that confirms ``intent``."""
+        skill = self.skills_by_intent.get(intent)
+        declared = skill.intent(intent) if skill else None
+        if declared is None or not declared.confirmed_by or self.bot.signals is None:
+            return False
+        signal = self.bot.signals.read(turn.text)
+        return signal is not None and signal.label.kind == declared.confirmed_by
+
     def _guide_answers(self, turn: Turn) -> bool:
         """The message asks how or why ("how do i reset it myself", "why does it keep locking") and a guide
         surely answers it."""
@@ -383,6 +392,9 @@ class Router:
         if readings and top_reading >= settings.nlu_offer_over_guide and self._guide_first(readings[0]) \
                 and self._guide_answers(turn):
             await self._answer_with_guide(turn, readings[0])  # "why does it keep locking": guide, unlock beside
+            return
+        if readings and self._confirmed(turn, readings[0]):
+            await self.start(turn, readings[0])
             return
         if KB_INTENT in self.skills_by_intent and top_reading < settings.nlu_offer_over_guide \
                 and (self.bot.kb.best(turn.request) or self.bot.kb.best(turn.text)) is not None:

@@ -61,6 +61,9 @@ class Intent:
     is_request: bool = True
     """False for what is not a request for help (small talk, a technician's own work): starting it opens no
     conversation on the manager's dashboard."""
+    confirmed_by: str = ""
+    """A kind of signal (``security``) that, read in the same message by the signal reader, confirms this
+    intent when it is only the likeliest reading: two independent readers agreeing is enough to start it."""
     guide_first: bool = False
     """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
     guide surely answers it, the router answers with the guide and offers this intent as a button."""

@@ -135,6 +135,19 @@ async def test_a_security_matter_is_one_click_from_an_alert_and_an_urgent_ticket
     assert [entry.actor for entry in audit] == [ANN]
 
 
+async def test_a_security_reading_below_the_threshold_is_taken_when_the_signal_reader_agrees(
+        database_url: str, parser: EmbeddedParser) -> None:
+    """Unsure of the intent, but the signal reader reads a lost device in the same words: the urgent report
+    comes at once, still one click from being sent."""
+    settings = make_settings(database_url, nlu_threshold=0.99)  # nothing is sure enough on its own
+    with running_bot(settings, nlu=parser) as bot:
+        chat = Chat(bot)
+        lines = await chat.say(ANN, "i think the code enforcement tablet slid off the seat on the crosstown bus "
+                                    "and the transit lost and found does not have it")
+        assert "Urgency: urgent" in texts(lines) and button(lines, "Submit")
+        assert texts(lines, to="technicians") == "" and tickets(bot) == []
+
+
 async def test_not_a_security_matter_sends_nothing_and_leaves_a_way_forward(chat: Chat, bot: Bot) -> None:
     """A misread message costs the employee one "No": no alert, no ticket, and a normal ticket or a person."""
     preview = await chat.say(ANN, "lost my city phone somewhere at the fairgrounds yesterday")
