@@ -1,6 +1,6 @@
 """The container's health check: ``GET /healthz`` the way compose publishes the bot, not on loopback.
 
-``python -m bot.healthcheck [PORT]`` (the Dockerfile's HEALTHCHECK) asks the
+``python -m bot.healthcheck [PORT]`` (or ``bot.surfaces.healthcheck``) (the Dockerfile's HEALTHCHECK) asks the
 server at the container's own network address on the published container
 port (3000). A bot that listens on 127.0.0.1 only, or on another port, cannot
 be reached through the published port, and the check fails, so the container
