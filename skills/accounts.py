@@ -25,18 +25,31 @@ import re
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
-from bot.core.errors import DirectoryError, IntegrationError, PermissionDenied, UnknownButton
-from bot.core.inbound import record_id
-from bot.core.messages import TECHNICIANS, Button, Field, Reply, Turn, user_address
-from bot.core.redaction import hidden
-from bot.engine.context import Context
-from bot.engine.skill import Intent, Prompt, Skill
-from bot.integrations.directory import DirectoryAccount
-from bot.integrations.kb import Article
-from bot.services.account_requests import CODE_TTL
-from bot.services.outcomes import Escalation
-from bot.services.passwords import temporary_password
-from bot.store import AccountRequest, Approval
+from bot.sdk import (
+    CODE_TTL,
+    TECHNICIANS,
+    AccountRequestView,
+    ApprovalView,
+    Article,
+    Button,
+    Context,
+    DirectoryAccount,
+    DirectoryError,
+    Escalation,
+    Field,
+    IntegrationError,
+    Intent,
+    PermissionDenied,
+    Prompt,
+    Reply,
+    Skill,
+    Turn,
+    UnknownButton,
+    hidden,
+    record_id,
+    temporary_password,
+    user_address,
+)
 from skills.howto import article_answer
 
 __all__ = ["Accounts"]
@@ -184,7 +197,7 @@ class Accounts(Skill):
         await self._ask_technicians(ctx, request, account, str(data.get("system") or ""),
                                     str(data.get("urgent") or ""))
 
-    async def _send_code(self, ctx: Context, request: AccountRequest, account: DirectoryAccount) -> bool:
+    async def _send_code(self, ctx: Context, request: AccountRequestView, account: DirectoryAccount) -> bool:
         """Mail a one-time code to the alternate address and ask for it; False if mail failed."""
         assert ctx.mailer is not None and account.alternate_email
         requests = ctx.account_requests
@@ -201,13 +214,12 @@ class Accounts(Skill):
             await requests.update(request.id or 0, code_hash=None, status="new")
             await ctx.reply("I could not send you a code by email, so a technician will approve this instead.")
             return False
-        ctx.intent = request.action
-        ctx.slots = {"target": request.target, "request": request.id}
+        ctx.continue_as(request.action, {"target": request.target, "request": request.id})
         await ctx.ask("code", f"I sent a 6-digit code to your other email address {_mask(account.alternate_email)}."
                       f" Type it here within {minutes} minutes.", private=True)
         return True
 
-    async def _ask_technicians(self, ctx: Context, request: AccountRequest, account: DirectoryAccount,
+    async def _ask_technicians(self, ctx: Context, request: AccountRequestView, account: DirectoryAccount,
                                system: str, urgent: str = "") -> None:
         settings = ctx.settings
         protected = account.privileges(settings.protected_groups)
@@ -272,7 +284,7 @@ class Accounts(Skill):
         else:
             await ctx.reply("That request is no longer open, so nothing was changed.")
 
-    async def on_approval(self, ctx: Context, approval: Approval) -> None:
+    async def on_approval(self, ctx: Context, approval: ApprovalView) -> None:
         """Approved: change it (or hand it to a technician). Denied or expired: tell the employee."""
         what = _NOUN.get(approval.action, "request")
         requests = ctx.account_requests
@@ -313,7 +325,7 @@ class Accounts(Skill):
 
     # Doing -------------------------------------------------------------------
 
-    async def _technician_task(self, ctx: Context, approval: Approval, request: AccountRequest | None,
+    async def _technician_task(self, ctx: Context, approval: ApprovalView, request: AccountRequestView | None,
                                approvers: list[str]) -> None:
         what = _NOUN.get(approval.action, "request")
         if request is not None:
@@ -328,8 +340,8 @@ class Accounts(Skill):
         await ctx.reply(f"Your {what} was approved by {approval.decided_by}. A technician is doing it now "
                         "and will contact you directly (never in chat) when it is done.")
 
-    async def _carry_out(self, ctx: Context, request: AccountRequest, account: DirectoryAccount, approver: str,
-                         approval: Approval | None = None) -> None:
+    async def _carry_out(self, ctx: Context, request: AccountRequestView, account: DirectoryAccount, approver: str,
+                         approval: ApprovalView | None = None) -> None:
         """Make the change in the directory and tell the employee; any failure leaves nothing half done."""
         requests = ctx.account_requests
         request_id = request.id or 0
@@ -381,7 +393,7 @@ class Accounts(Skill):
             await ctx.reply(f"Done: the {what} for {request.target} is finished; they have been told privately.")
 
     async def _account(self, ctx: Context, target: str, action: str,
-                       request: AccountRequest | None = None) -> DirectoryAccount | None:
+                       request: AccountRequestView | None = None) -> DirectoryAccount | None:
         """The target's account, or None after telling the employee why it cannot be changed."""
         try:
             account = await ctx.directory.find(target)
@@ -397,7 +409,7 @@ class Accounts(Skill):
         return account
 
     async def _failed(self, ctx: Context, target: str, action: str, kind: str,
-                      request: AccountRequest | None) -> None:
+                      request: AccountRequestView | None) -> None:
         """Audit the failure, open a ticket for a human, and tell the employee in plain words."""
         what = _NOUN[action]
         reason = _FAILURES.get(kind, _FAILURES["refused"]).format(target=target)

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.core.errors import UnknownButton
-from bot.core.inbound import record_id
-from bot.core.messages import Button, Field, Turn
-from bot.engine.context import Context
-from bot.engine.skill import Intent, Prompt, Skill, Slot
-from bot.integrations.kb import Article
+from bot.sdk import Article, Button, Context, Field, Intent, Prompt, Skill, Slot, Turn, UnknownButton, record_id
 
 __all__ = ["HowTo", "article_answer"]
 

@@ -6,16 +6,31 @@ import re
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from bot.core.errors import PermissionDenied
-from bot.core.messages import Button, Field, Form, FormInput, Reply, Turn
-from bot.core.text import neutralise_mentions
-from bot.core.timewords import parse_window
-from bot.engine.context import Context
-from bot.engine.skill import Intent, Prompt, Skill, Slot
-from bot.nlu.signals import SURE
-from bot.services.announcement_composer import KINDS, Draft, composer_inputs, composer_values, read_composer
-from bot.services.outcomes import Escalation
-from bot.store import Announcement, Approval
+from bot.sdk import (
+    KINDS,
+    SURE,
+    AnnouncementView,
+    ApprovalView,
+    Button,
+    Context,
+    Draft,
+    Escalation,
+    Field,
+    Form,
+    FormInput,
+    Intent,
+    PermissionDenied,
+    Prompt,
+    Reply,
+    Skill,
+    Slot,
+    Turn,
+    composer_inputs,
+    composer_values,
+    neutralise_mentions,
+    parse_window,
+    read_composer,
+)
 
 __all__ = ["Notices", "composer_inputs", "neutralise_mentions", "prefill"]
 
@@ -84,7 +99,7 @@ class Notices(Skill):
         """The "I have read this" button of a notice (answered by ``on_click``'s ``ack``)."""
         return (self._button("ack", announcement_id, "I have read this", "primary"),)
 
-    def sent_buttons(self, announcement: Announcement) -> tuple[Button, ...]:
+    def sent_buttons(self, announcement: AnnouncementView) -> tuple[Button, ...]:
         """The author's buttons once a notice went out: post an update, resolved, and who has read it."""
         number = int(announcement.id or 0)
         buttons: tuple[Button, ...] = (self._button("update", number, "Post an update"),
@@ -104,7 +119,8 @@ class Notices(Skill):
         elif ctx.intent == "report_phishing":
             await self._phishing(turn, ctx)
         else:
-            systems = [str(e["value"]) for e in (turn.parse or {}).get("entities", []) if e["entity"] == "system"]
+            entities = turn.parse.get("entities", []) if turn.parse else []
+            systems = [str(e["value"]) for e in entities if e["entity"] == "system"]
             values = prefill(turn.text, systems, ctx.now(), ctx.settings.timezone)
             await self._compose(ctx, values)
 
@@ -224,7 +240,7 @@ class Notices(Skill):
         text = note or "Fill in the announcement. You will see a preview before anything is sent."
         await ctx.reply(text, form=self._form(ctx, values, editing), private=True)
 
-    async def _preview(self, ctx: Context, row: Announcement) -> None:
+    async def _preview(self, ctx: Context, row: AnnouncementView) -> None:
         settings = ctx.settings
         audience = row.audience
         who = "all staff" if audience.get("all") else "; ".join(
@@ -261,7 +277,7 @@ class Notices(Skill):
         except ValueError as exc:
             await self._compose(ctx, values, editing, note=f"Not yet: {exc}")
             return
-        synonyms = ctx.kb.synonyms  # the NLU's system names: "email" is asked about as "outlook"
+        synonyms = ctx.kb.synonyms or {}  # the NLU's system names: "email" is asked about as "outlook"
         draft.systems = list(dict.fromkeys(synonyms.get(s, s) for s in draft.systems))
         existing = await ctx.announcements.get(int(editing)) if editing.isdigit() else None
         if existing is not None and existing.status not in ("draft", "awaiting_approval", "scheduled", "recurring"):
@@ -312,7 +328,7 @@ class Notices(Skill):
             await ctx.reply(f"Notice #{row.id} will go out on its schedule ({row.cron}).",
                             buttons=(ctx.button("cancel", str(row.id), "Stop it", "danger"),), private=True)
 
-    async def on_approval(self, ctx: Context, approval: Approval) -> None:
+    async def on_approval(self, ctx: Context, approval: ApprovalView) -> None:
         """A second technician decided on an all-staff broadcast."""
         announcement_id = int(approval.data.get("announcement_id", 0))
         if approval.status == "approved":

@@ -6,11 +6,7 @@ import re
 from datetime import timedelta
 from typing import ClassVar
 
-from bot.core.messages import Field, Turn
-from bot.engine.context import Context
-from bot.engine.skill import Intent, Skill
-from bot.reports.export import summary_text
-from bot.reports.figures import Period, month_of
+from bot.sdk import Context, Field, Figures, Intent, Period, Skill, Turn, month_of
 
 __all__ = ["Reports"]
 
@@ -47,3 +43,17 @@ class Reports(Skill):
         report = ctx.settings.link(f"/dashboard/report?month={month_of(period.start, timezone)}")
         await ctx.reply(summary_text(figures), fields=(Field("Dashboard", link), Field("Monthly report", report)),
                         private=True)
+
+
+def summary_text(figures: Figures) -> str:
+    """The headline figures in a few chat lines."""
+    d, s = figures.deflection, figures.savings
+    resolved = d["resolved_confirmed"] + d["resolved_potential"]
+    by = ", ".join(f"{n} {kind}" for kind, n in d["escalated_by"].items())
+    return (
+        f"{figures.period['label'].capitalize()}: {d['conversations']} conversations, {resolved} resolved by the bot "
+        f"({d['rate']:.0%}: {d['resolved_confirmed']} confirmed, {d['resolved_potential']} potential).\n"
+        f"{d['escalated']} escalated{f' ({by})' if by else ''}, {d['abandoned']} abandoned, "
+        f"{d['declined']} out of scope, {d['in_progress']} still going.\n"
+        f"Estimated savings: {s['hours']} hours of desk time, about {s['currency']}{s['money']:,.0f}."
+    )

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bot.core.messages import Button, Field, Reply, Turn
-from bot.engine.context import Context
-from bot.engine.skill import Intent, Skill, Slot
-from bot.services.outcomes import Escalation
+from bot.sdk import Button, Context, Escalation, Field, Intent, Reply, Skill, Slot, Turn
 
 __all__ = ["Security"]
 

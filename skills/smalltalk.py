@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.core.errors import UnknownButton
-from bot.core.messages import Turn
-from bot.engine.context import Context
-from bot.engine.skill import Intent, Prompt, Skill
-from bot.services.outcomes import Escalation
+from bot.sdk import Context, Escalation, Intent, Prompt, Skill, Turn, UnknownButton
 
 __all__ = ["SmallTalk"]
 

@@ -10,14 +10,24 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from bot.core.errors import PermissionDenied, TicketQueued, UnknownButton, UserFacingError
-from bot.core.inbound import record_id
-from bot.core.messages import Button, Field, Turn
-from bot.engine.context import Context
-from bot.engine.skill import Intent, Prompt, Skill, Slot
-from bot.integrations.tickets import TicketView
-from bot.nlu.signals import SURE
-from bot.services.outcomes import Escalation
+from bot.sdk import (
+    SURE,
+    Button,
+    Context,
+    Escalation,
+    Field,
+    Intent,
+    PermissionDenied,
+    Prompt,
+    Skill,
+    Slot,
+    TicketQueued,
+    TicketView,
+    Turn,
+    UnknownButton,
+    UserFacingError,
+    record_id,
+)
 from skills.howto import article_answer
 
 __all__ = ["Tickets"]
@@ -118,7 +128,7 @@ class Tickets(Skill):
     async def _open(self, turn: Turn, ctx: Context) -> None:
         text = str(ctx.slots.get("summary") or (turn.text if _has_substance(turn.text) else ""))
         if not text.strip():
-            ctx.intent = "open_ticket"
+            ctx.continue_as("open_ticket")
             await ctx.ask("summary", "Sure. In a sentence, what is the problem or what do you need?")
             return
         system = str(ctx.slots.get("system") or _entity(turn, "system"))
@@ -177,8 +187,8 @@ class Tickets(Skill):
                 await self._preview(ctx, data)
             return
         if not yes:
-            ctx.intent = "open_ticket"
-            ctx.slots = {"system": data["system"], "urgency": data["urgency"], "why": data.get("why", "")}
+            ctx.continue_as("open_ticket", {"system": data["system"], "urgency": data["urgency"],
+                                            "why": data.get("why", "")})
             await ctx.ask("summary", "What should the ticket say? Send the corrected description "
                                      "(or say \"no\" to drop it).")
             return

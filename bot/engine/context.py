@@ -222,6 +222,13 @@ class Context:
         """A form whose submission calls this skill's ``on_click`` with ``turn.form`` holding the values."""
         return Form(f"skill:{self.skill.name}:{action}:{argument}", title, inputs, submit_label)
 
+    def continue_as(self, intent: str, slots: dict[str, Any] | None = None) -> None:
+        """Go on as ``intent`` (with ``slots`` instead of the current ones, when given): the next ``ask``
+        remembers it, and the answer comes back to ``handle`` with that intent."""
+        self.intent = intent
+        if slots is not None:
+            self.slots = slots
+
     async def offer(self, intent: str, label: str, slots: dict[str, Any] | None = None) -> Button:
         """A button that starts ``intent`` as if asked for, with ``slots`` already filled.
 

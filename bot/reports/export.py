@@ -1,4 +1,4 @@
-"""The manager's figures as CSV rows and as a few chat lines."""
+"""The manager's figures as CSV rows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 
 from bot.reports.figures import Figures
 
-__all__ = ["csv_rows", "summary_text", "to_csv"]
+__all__ = ["csv_rows", "to_csv"]
 
 
 def csv_rows(figures: Figures) -> list[tuple[str, str, str, object]]:
@@ -47,17 +47,3 @@ def to_csv(figures: Figures) -> str:
     for section, group, name, value in csv_rows(figures):
         writer.writerow((section, group, name, "" if value is None else value))
     return out.getvalue()
-
-
-def summary_text(figures: Figures) -> str:
-    """The headline figures in a few chat lines."""
-    d, s = figures.deflection, figures.savings
-    resolved = d["resolved_confirmed"] + d["resolved_potential"]
-    by = ", ".join(f"{n} {kind}" for kind, n in d["escalated_by"].items())
-    return (
-        f"{figures.period['label'].capitalize()}: {d['conversations']} conversations, {resolved} resolved by the bot "
-        f"({d['rate']:.0%}: {d['resolved_confirmed']} confirmed, {d['resolved_potential']} potential).\n"
-        f"{d['escalated']} escalated{f' ({by})' if by else ''}, {d['abandoned']} abandoned, "
-        f"{d['declined']} out of scope, {d['in_progress']} still going.\n"
-        f"Estimated savings: {s['hours']} hours of desk time, about {s['currency']}{s['money']:,.0f}."
-    )

@@ -36,6 +36,7 @@ from bot.services.notice_buttons import NO_BUTTONS, NoticeButtons
 from bot.services.notices import NoticeBoard
 from bot.services.outage_subscriptions import OutageSubscriptions
 from bot.store import Announcement, Database
+from bot.store.views import AnnouncementView
 
 if TYPE_CHECKING:
     from bot.services.scheduler import JobRun, Scheduler
@@ -226,7 +227,7 @@ class AnnouncementService:
         """What a broadcast's approval request stores: the notice and the digest of exactly what it says."""
         return {"announcement_id": row.id, "digest": content_digest(row)}
 
-    def needs_approval(self, announcement: Announcement) -> bool:
+    def needs_approval(self, announcement: AnnouncementView) -> bool:
         """True when this is a broadcast to all staff and two-person approval is on."""
         return needs_approval(announcement, self.settings.broadcast_two_person)
 

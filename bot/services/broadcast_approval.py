@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.store import Announcement
+from bot.store.views import AnnouncementView
 
 __all__ = ["content_digest", "needs_approval"]
 
@@ -36,6 +37,6 @@ def _plain(value: object) -> str:
     raise TypeError(f"cannot digest {type(value).__name__}")
 
 
-def needs_approval(row: Announcement, two_person: bool) -> bool:
+def needs_approval(row: AnnouncementView, two_person: bool) -> bool:
     """True when ``row`` is a broadcast to all staff and two-person approval (``two_person``) is on."""
     return bool(row.audience.get("all")) and two_person
