@@ -37,7 +37,7 @@ class HowTo(Skill):
         a person (never a dead end)."""
         question = turn.text.strip()
         systems = (str(ctx.slots["system"]),) if ctx.slots.get("system") else ()
-        hit = ctx.kb.best(turn.request, systems=systems) or ctx.kb.best(question, systems=systems)
+        hit = ctx.kb.best_of(turn.request, question, systems=systems)
         if hit is None:
             await ctx.questions.record(question, ctx.employee.email, None)
             nearest = [h for h in ctx.kb.search(turn.request, systems=systems)

@@ -143,7 +143,7 @@ class Tickets(Skill):
         data = {"summary": summary_of(text)[:255], "description": description, "system": system,
                 "urgency": urgency, "why": why}
         if not ctx.slots.get("summary"):
-            await self._guide_first(ctx, turn.request, system)
+            await self._guide_first(ctx, turn, system)
         existing = await ctx.tickets.find_open(ctx.employee.email, system)
         if existing is not None:
             await ctx.confirm(
@@ -154,12 +154,12 @@ class Tickets(Skill):
             return
         await self._preview(ctx, data)
 
-    async def _guide_first(self, ctx: Context, text: str, system: str) -> None:
+    async def _guide_first(self, ctx: Context, turn: Turn, system: str) -> None:
         """Self-service first: when a guide surely covers the problem, show it before the ticket preview."""
-        hit = ctx.kb.best(text, systems=(system,) if system else ())
+        hit = ctx.kb.best_of(turn.request, turn.text, systems=(system,) if system else ())
         if hit is None:
             return
-        query_id = await ctx.questions.record(text, ctx.employee.email, hit.article.id)
+        query_id = await ctx.questions.record(turn.request, ctx.employee.email, hit.article.id)
         answer, fields = article_answer(ctx, hit.article)
         await ctx.reply(f"This guide often fixes that without waiting for a technician:\n{answer}",
                         fields=fields, buttons=(ctx.button("fixed", str(query_id), "That fixed it", "primary"),))

@@ -156,7 +156,7 @@ class Router:
         """The message asks how or why ("how do i reset it myself", "why does it keep locking") and a guide
         surely answers it."""
         return (KB_INTENT in self.skills_by_intent and asks_how(turn.request)
-                and self.bot.kb.best(turn.request) is not None)
+                and self.bot.kb.best_of(turn.request, turn.text) is not None)
 
     async def _answer_with_guide(self, turn: Turn, intent: str) -> str:
         """Answer with the guide; ``intent`` (when it is one to offer beside a guide) is a button under it."""
@@ -397,7 +397,7 @@ class Router:
             await self.start(turn, readings[0])
             return
         if KB_INTENT in self.skills_by_intent and top_reading < settings.nlu_offer_over_guide \
-                and (self.bot.kb.best(turn.request) or self.bot.kb.best(turn.text)) is not None:
+                and self.bot.kb.best_of(turn.request, turn.text) is not None:
             await self.start(turn, KB_INTENT)
             return
         misses += 1

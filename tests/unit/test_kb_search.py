@@ -139,6 +139,16 @@ def test_best_answers_questions_that_have_an_article(real_kb: KnowledgeBase, que
     assert hit is not None and hit.article.id == expected
 
 
+def test_best_of_takes_the_surest_reading_and_guesses_nothing(real_kb: KnowledgeBase) -> None:
+    """The request alone may say less than the message around it; the surer answer wins, none when neither."""
+    whole = "finance moved me to a new desk and now i need my old phone calls to ring at the annex"
+    request = "plorp the zxqv"
+    hit = real_kb.best_of(request, whole)
+    assert hit is not None and hit == real_kb.best(whole)
+    assert real_kb.best_of(request, "what's for lunch at the cafeteria today") is None
+    assert real_kb.best_of("", request) is None
+
+
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
     assert real_kb.errors == [] and len(real_kb.articles) == len(list(real_kb.folder.glob("*.md")))
     assert all(3 <= len(a.questions) <= 6 for a in real_kb.articles)

@@ -236,6 +236,13 @@ class KnowledgeBase:
             return None
         return hits[0]
 
+    def best_of(self, *questions: str, systems: tuple[str, ...] = ()) -> Hit | None:
+        """The surest answer to any of ``questions`` (the request found in a message, the whole message), or
+        None when the judge says none answers: the context around a request can name the article better
+        than the request alone ("the screens in chambers ... how do i get my laptop on them")."""
+        hits = [hit for text in dict.fromkeys(questions) if text and (hit := self.best(text, systems=systems))]
+        return max(hits, key=lambda hit: hit.confidence, default=None)
+
     def _rank(self, index: _Index, question: str,
               systems: tuple[str, ...]) -> tuple[np.ndarray, list[_Concept], np.ndarray | None]:
         """Every article's fused score, the question's informative words, and each article's cosine
