@@ -15,14 +15,23 @@ from bot.app import Bot
 from bot.core.settings import PROJECT_ROOT
 from bot.nlu import EmbeddedParser, load_training_data
 from bot.store import Database
-from tests.support import Chat, Clock, fresh_postgres, make_settings, running_bot
+from tests.support import Chat, Clock, clean_postgres, clean_sqlite, fresh_postgres, make_settings, running_bot
 
 pytest_plugins = ["tests.fixtures_directory"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each test that uses this runs once on SQLite and once on PostgreSQL."""
+    """Each test that uses this runs once on SQLite and once on PostgreSQL, on a database already migrated
+    to the head revision and without a row (the bot's own start-up migration then has nothing to do)."""
+    if request.param == "sqlite":
+        return clean_sqlite(tmp_path)
+    return clean_postgres()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite and PostgreSQL with nothing in them, not even the schema: for the tests of the migrations."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'helpdesk.db'}"
     return fresh_postgres()
@@ -32,6 +41,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def database(database_url: str) -> Iterator[Database]:
     """A migrated database."""
     db = Database(database_url)
+    db.migrate()
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def migrated_from_empty(empty_database_url: str) -> Iterator[Database]:
+    """A database migrated from nothing by this test."""
+    db = Database(empty_database_url)
     db.migrate()
     yield db
     db.close()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,8 @@ from bot.channels.console.channel import ConsoleChannel
 from bot.core.parse import Example
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.nlu import TrainingData
+from bot.store import Database
+from bot.store.database import upgrade
 
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES", "") not in ("", "0", "false")
 POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -62,6 +67,7 @@ def _drop_database(base: URL, name: str) -> None:
 
 def fresh_postgres() -> str:
     """This run's PostgreSQL database with an empty public schema."""
+    global _migrated
     try:
         url = _postgres_for_this_run()
         engine = create_engine(url)
@@ -71,7 +77,57 @@ def fresh_postgres() -> str:
         engine.dispose()
     except OperationalError as exc:
         need_service(f"PostgreSQL is not reachable at {POSTGRES_URL}: {str(exc).splitlines()[0]}")
+    _migrated = False
     return url
+
+
+_migrated = False
+
+
+def clean_postgres() -> str:
+    """This run's PostgreSQL database, migrated to the head revision and without a row.
+
+    The schema is migrated from empty once (and again after ``fresh_postgres``); each later call empties
+    the tables and restarts their ids. Migrating anew took 0.6 s a test, emptying takes a few ms; the
+    migrations from empty are still tested, by ``tests/store`` and the first test of a run.
+    """
+    global _migrated
+    if not _migrated:
+        url = fresh_postgres()
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        _migrated = True
+        return url
+    url = _postgres_for_this_run()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = [row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        if tables:
+            names = ", ".join(f'"{table}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+_sqlite_template: Path | None = None
+
+
+def clean_sqlite(folder: Path) -> str:
+    """A SQLite database in ``folder``, migrated to the head revision and without a row: a copy of one
+    migrated once per test run."""
+    global _sqlite_template
+    if _sqlite_template is None or not _sqlite_template.exists():
+        template = Path(tempfile.mkdtemp(prefix="helpdesk-template-")) / "helpdesk.db"
+        database = Database(f"sqlite:///{template}")
+        database.migrate()
+        database.close()
+        atexit.register(shutil.rmtree, template.parent, True)
+        _sqlite_template = template
+    target = folder / "helpdesk.db"
+    shutil.copyfile(_sqlite_template, target)
+    return f"sqlite:///{target}"
 
 
 class Clock:

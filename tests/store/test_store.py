@@ -49,28 +49,28 @@ async def _request(service: ApprovalService, requester: Employee = EMPLOYEE, act
 # Migrations -------------------------------------------------------------------
 
 
-def test_migrations_create_every_table(database: Database) -> None:
+def test_migrations_create_every_table(migrated_from_empty: Database) -> None:
     """After ``migrate`` every table of the models exists, plus Alembic's version table."""
-    tables = set(inspect(database.engine).get_table_names())
+    tables = set(inspect(migrated_from_empty.engine).get_table_names())
     assert set(SQLModel.metadata.tables) <= tables
     assert "alembic_version" in tables
 
 
-def test_migrations_match_the_models(database: Database) -> None:
+def test_migrations_match_the_models(migrated_from_empty: Database) -> None:
     """Alembic's autogenerate comparison finds nothing to add: the migrations and the models agree."""
-    with database.engine.connect() as connection:
+    with migrated_from_empty.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
 
 
-def test_migrate_twice_is_harmless(database: Database) -> None:
+def test_migrate_twice_is_harmless(migrated_from_empty: Database) -> None:
     """``helpdesk db upgrade`` on an up-to-date database changes nothing and keeps the data."""
-    database.call(lambda session: session.add(AuditEntry(actor="a", action="x", outcome="ok")))
-    database.migrate()
-    database.migrate()
-    assert [row.actor for row in _audit_rows(database)] == ["a"]
-    with database.engine.connect() as connection:
+    migrated_from_empty.call(lambda session: session.add(AuditEntry(actor="a", action="x", outcome="ok")))
+    migrated_from_empty.migrate()
+    migrated_from_empty.migrate()
+    assert [row.actor for row in _audit_rows(migrated_from_empty)] == ["a"]
+    with migrated_from_empty.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     assert current == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
