@@ -29,6 +29,9 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 """The layers, lowest first, each a list of module prefixes (the longest prefix that fits decides)."""
 
+ROOT_PACKAGE = "bot"
+"""bot/__init__.py itself: only a docstring, at the bottom (its prefix would put every unlisted module there)."""
+
 SKILLS_LAYER = 5
 SDK = "bot.sdk"
 ENGINE_LAYER = 4
@@ -113,6 +116,8 @@ def import_graph() -> Graph:
 
 def layer_of(module: str) -> int | None:
     """The layer of ``module``: that of the longest prefix in LAYERS it matches, or None."""
+    if module == ROOT_PACKAGE:
+        return 0
     best: tuple[int, int] | None = None
     for index, prefixes in enumerate(LAYERS):
         for prefix in prefixes:
