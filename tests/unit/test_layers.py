@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("skills",),
     ("bot.channels.slack", "bot.channels.teams", "bot.channels.console"),
     ("bot.app",),
-    ("bot.surfaces", "bot.reports", "bot.conversation_tests"),
+    ("bot.surfaces", "bot.reports", "bot.conversation_tests", "bot.cli", "bot.healthcheck"),
 ]
 """The layers, lowest first, each a list of module prefixes (the longest prefix that fits decides)."""
 
@@ -49,9 +49,9 @@ UPWARD_ON_MAIN: dict[str, list[str]] = {
     "bot.integrations.ticket_jobs": [
         "bot.app (TYPE_CHECKING, line 30)", "bot.services.scheduler (TYPE_CHECKING, line 31)",
     ],
+    "bot.sdk": ["bot.reports.figures (line 29)"],
     "bot.services.scheduler": ["bot.app (TYPE_CHECKING, line 52)"],
     "bot.store.migrations.versions.0011_broadcast_digest": ["bot.services.broadcast_approval (line 28)"],
-    "skills.reports": ["bot.reports.export (line 12)", "bot.reports.figures (line 13)"],
 }
 """Modules that still import upwards on main, with those imports: each case is an expected failure."""
 
