@@ -44,7 +44,7 @@ bench: $(DEV_STAMP)
 
 # Rasa 3.6 (Python 3.10) and a model of today's intents/, cached for the live contract tests.
 rasa-env: $(DEV_STAMP)
-	$(BIN)/python -m tests.rasa_live build
+	$(BIN)/python -m tests.servers.rasa_live build
 
 clean:
 	rm -rf $(VENV) helpdesk.db

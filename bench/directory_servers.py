@@ -25,7 +25,7 @@ from ldap3 import Connection, Server  # noqa: E402
 
 from bot.core.settings import Settings  # noqa: E402
 from bot.integrations.directory import build_directory  # noqa: E402
-from tests import servers  # noqa: E402
+from tests.servers import directories  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "directory_servers.json"
 
@@ -44,21 +44,21 @@ def main() -> None:
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        slapd = servers.start_slapd(Path(folder) / "slapd")
+        slapd = directories.start_slapd(Path(folder) / "slapd")
         figures["slapd_start_s"] = time.perf_counter() - started
         try:
-            conn = Connection(Server(slapd.url), servers.ROOT_DN, servers.ROOT_PASSWORD, auto_bind=True)
-            conn.add(f"uid=ann,{servers.PEOPLE}", ["inetOrgPerson"],
-                     {"cn": "Ann", "sn": "ann", "mail": "ann@city.example", "userPassword": servers.USER_PASSWORD})
+            conn = Connection(Server(slapd.url), directories.ROOT_DN, directories.ROOT_PASSWORD, auto_bind=True)
+            conn.add(f"uid=ann,{directories.PEOPLE}", ["inetOrgPerson"],
+                     {"cn": "Ann", "sn": "ann", "mail": "ann@city.example", "userPassword": directories.USER_PASSWORD})
             conn.unbind()
             figures["openldap_find_and_reset_s"] = asyncio.run(_reset(slapd.settings, "ann@city.example"))
         finally:
             slapd.stop()
-        dc = servers.start_samba(Path(folder) / "samba")
+        dc = directories.start_samba(Path(folder) / "samba")
         figures["samba_provision_s"] = dc.provision_seconds
         figures["samba_start_s"] = dc.start_seconds
         try:
-            dc.tool("user", "create", "ann", servers.USER_PASSWORD, "--mail-address=ann@city.example")
+            dc.tool("user", "create", "ann", directories.USER_PASSWORD, "--mail-address=ann@city.example")
             figures["ad_find_and_reset_s"] = asyncio.run(_reset(dc.settings, "ann@city.example"))
         finally:
             dc.stop()

@@ -32,7 +32,7 @@ from bot.nlu.embedded import EmbeddedParser  # noqa: E402
 from bot.nlu.evaluate import score_predictions  # noqa: E402
 from bot.nlu.rasa_http import RasaHttpParser  # noqa: E402
 from bot.nlu.training_data import load_examples, load_training_data  # noqa: E402
-from tests import rasa_live  # noqa: E402
+from tests.servers import rasa_live  # noqa: E402
 
 __all__ = ["main"]
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import Bot  # noqa: E402
 from bot.nlu import EmbeddedParser, load_training_data  # noqa: E402
-from tests.channels.contract import button  # noqa: E402
-from tests.channels.teams_harness import TeamsHarness, teams_settings  # noqa: E402
+from tests.channels.teams.harness import TeamsHarness, teams_settings  # noqa: E402
+from tests.contracts.channel import button  # noqa: E402
 from tests.fakes.teams_connector import FakeConnector  # noqa: E402
 from tests.support import make_settings  # noqa: E402
 

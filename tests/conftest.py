@@ -17,7 +17,7 @@ from bot.nlu import EmbeddedParser, load_training_data
 from bot.store import Database
 from tests.support import Chat, Clock, clean_postgres, clean_sqlite, fresh_postgres, make_settings, running_bot
 
-pytest_plugins = ["tests.fixtures_directory"]
+pytest_plugins = ["tests.servers.fixtures"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,1 +1,1 @@
-"""Services that every skill uses: identity, approvals, audit."""
+"""Services under the engine: identity, approvals, audit, scheduler, notices, announcements, fan-out."""

@@ -2,7 +2,7 @@
 
 Each step is sent as the console would send it (a message, or a click on the button the README names) and
 what comes back is checked against what the README says appears. The interactive console numbers the same
-buttons (``1``, ``t1``; ``tests/unit/test_shell_forms.py``); here they are clicked by id.
+buttons (``1``, ``t1``; ``tests/channels/console/test_shell_forms.py``); here they are clicked by id.
 """
 
 from __future__ import annotations

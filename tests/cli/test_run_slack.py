@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from tests.channels.slack_harness import GROUPS, PEOPLE
+from tests.channels.slack.harness import GROUPS, PEOPLE
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 HELPDESK = Path(sys.executable).parent / "helpdesk"

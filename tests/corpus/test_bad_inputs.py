@@ -20,8 +20,8 @@ from sqlmodel import SQLModel
 from bot.app import Bot
 from bot.channels.console.channel import run_jsonl
 from bot.nlu import EmbeddedParser
-from tests.channels.slack_harness import SlackHarness
-from tests.channels.teams_harness import running_teams
+from tests.channels.slack.harness import SlackHarness
+from tests.channels.teams.harness import running_teams
 from tests.corpus.bad_inputs import ANN, Case, jsonl_cases, jsonl_setup, slack_cases, teams_cases
 from tests.support import Clock
 

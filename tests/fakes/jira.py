@@ -2,7 +2,7 @@
 
 It speaks the REST endpoints that the ``jira`` library calls, with JSON shaped
 like Jira's, and checks every request (path, method, body) and every response
-it sends against the OpenAPI specs in ``tests/specs/jira``. What does not fit
+it sends against the OpenAPI specs in ``tests/fakes/specs/jira``. What does not fit
 is collected in ``violations``; the test fixture fails the test on any.
 
 It can be told to fail: ``fail_next(503, times=2)``, ``hang_seconds = 2``

@@ -1,7 +1,7 @@
 """Check HTTP traffic against OpenAPI 3.0 specs: the path and method exist, the bodies fit the schemas.
 
-The specs are the copies vendored in ``tests/specs`` (their sources, licences
-and checksums are in ``tests/specs/README.md``) and are never modified; the
+The specs are the copies vendored in ``tests/fakes/specs`` (their sources, licences
+and checksums are in ``tests/fakes/specs/README.md``) and are never modified; the
 known quirks of the Jira specs are patched on the copy in memory.
 """
 
@@ -20,7 +20,7 @@ from bot.core.settings import PROJECT_ROOT
 
 __all__ = ["SPECS_DIR", "SpecCheck", "jira_specs"]
 
-SPECS_DIR = PROJECT_ROOT / "tests" / "specs"
+SPECS_DIR = PROJECT_ROOT / "tests" / "fakes" / "specs"
 """The API specs the fakes check against, inside the repository."""
 
 

@@ -3,7 +3,7 @@
 It records every Web API call with its token and arguments, answers the way
 Slack does (``ok``, ``error``, ``response_metadata``), and can be told to
 answer 429 (with ``Retry-After``) or 5xx. Calls are checked against
-``tests/specs/slack/slack_web_openapi_v2.json``: a method the spec does not
+``tests/fakes/specs/slack/slack_web_openapi_v2.json``: a method the spec does not
 have, or a call without one of its required arguments, is refused with
 ``invalid_arguments``/``unknown_method`` and listed in ``violations``; every
 successful answer is validated against the method's response schema, and a
@@ -14,7 +14,7 @@ parameters are dropped (slack_sdk sends ``Authorization: Bearer``), and
 arguments are read from the query string, a form body or a JSON body alike.
 Methods added after the spec was frozen (``apps.connections.open``, the
 ``assistant.threads.*`` of the agent panel) and newer message fields (``metadata``,
-2022) come from ``tests/specs/slack/newer_methods.json``, written from Slack's
+2022) come from ``tests/fakes/specs/slack/newer_methods.json``, written from Slack's
 method reference: their arguments are checked against its JSON schemas, and
 the fields are added to the in-memory copy of the spec's message schema. Its
 ``conversations.history`` schema wants at least one message, which real Slack
@@ -45,7 +45,7 @@ NEWER_PATH = SPECS_DIR / "slack" / "newer_methods.json"
 
 
 def spec_path() -> Path:
-    """Slack's Web API spec, vendored in ``tests/specs/slack``."""
+    """Slack's Web API spec, vendored in ``tests/fakes/specs/slack``."""
     return SPECS_DIR / "slack" / "slack_web_openapi_v2.json"
 
 

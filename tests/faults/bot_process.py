@@ -23,7 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.core.settings import PROJECT_ROOT
 from tests.fakes.slack import BOT_USER, TEAM, SlackUser
-from tests.servers import free_port, stop
+from tests.servers.directories import free_port, stop
 
 __all__ = ["HANG_GUARD", "SIGNING_SECRET", "BotProcess", "dm_event", "wait_until"]
 

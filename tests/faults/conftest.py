@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.channels.slack_harness import GROUPS, PEOPLE
+from tests.channels.slack.harness import GROUPS, PEOPLE
 from tests.fakes.slack import FakeSlack, SlackUser
 
 STAFF = [SlackUser(f"U0S{n:07d}", f"staff{n:02d}@city.example", f"Staff {n}") for n in range(40)]

@@ -23,8 +23,8 @@ from sqlmodel import SQLModel, select
 from bot.app import Bot
 from bot.nlu import EmbeddedParser
 from bot.store import AccountRequest, AuditEntry, Ticket
-from tests import servers
-from tests.fixtures_directory import Inbox, ldap_lock, ldap_sign_in, wait_until
+from tests.servers import directories
+from tests.servers.fixtures import Inbox, ldap_lock, ldap_sign_in, wait_until
 from tests.support import Chat, Clock, button, fresh_postgres, make_settings, texts
 
 ANN, BOB, TOM, TIA = "ann@city.example", "bob@city.example", "tom@city.example", "tia@city.example"
@@ -35,7 +35,7 @@ MakeChat = Callable[..., Chat]
 
 
 @pytest.fixture
-def make_chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock, slapd: servers.Slapd,
+def make_chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock, slapd: directories.Slapd,
               ldap_people: dict[str, str], smtp_settings: dict[str, object]) -> Iterator[MakeChat]:
     """Build a bot on the test slapd (and SMTP sink) with extra settings; closed at the end."""
     bots: list[Bot] = []
@@ -112,7 +112,7 @@ async def ask(chat: Chat, who: str, text: str = "I forgot my password") -> list[
 
 
 async def test_approved_reset_shows_the_password_once_privately(
-    make_chat: MakeChat, slapd: servers.Slapd, logs: pytest.LogCaptureFixture
+    make_chat: MakeChat, slapd: directories.Slapd, logs: pytest.LogCaptureFixture
 ) -> None:
     """The card says who, which account, last reset and privilege; after approval the password works once."""
     chat = make_chat()
@@ -123,7 +123,7 @@ async def test_approved_reset_shows_the_password_once_privately(
     lines = await chat.click(TOM, button(lines, "Approve"))
     password = temporary_password(chat, ANN)
     assert ldap_sign_in(slapd, "ann", password) == "must_change"
-    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "invalid"
+    assert ldap_sign_in(slapd, "ann", directories.USER_PASSWORD) == "invalid"
     assert "Done: password reset for ann@city.example" in texts(lines, to="technicians")
     assert_kept_nowhere(password, chat, logs)
     assert (ANN, "accounts.reset_password", ANN, "done") in audit(chat.bot)
@@ -135,17 +135,17 @@ async def test_approved_reset_shows_the_password_once_privately(
     assert "Last reset: " in texts(lines, to="technicians")
 
 
-async def test_denied_changes_nothing(make_chat: MakeChat, slapd: servers.Slapd) -> None:
+async def test_denied_changes_nothing(make_chat: MakeChat, slapd: directories.Slapd) -> None:
     """A denial leaves the password as it was."""
     chat = make_chat()
     lines = await ask(chat, ANN)
     lines = await chat.click(TOM, button(lines, "Deny"))
     assert "not approved by tom@city.example" in texts(lines, to=ANN)
-    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "ann", directories.USER_PASSWORD) == "ok"
     assert [r.status for r in requests(chat.bot)] == ["denied"]
 
 
-async def test_expired_opens_a_ticket_and_changes_nothing(make_chat: MakeChat, slapd: servers.Slapd,
+async def test_expired_opens_a_ticket_and_changes_nothing(make_chat: MakeChat, slapd: directories.Slapd,
                                                          clock: Clock) -> None:
     """Nobody decided in time: a ticket, and a late Approve does nothing."""
     chat = make_chat()
@@ -155,29 +155,29 @@ async def test_expired_opens_a_ticket_and_changes_nothing(make_chat: MakeChat, s
     assert "opened ticket HELP-1" in texts(chat.lines, to=ANN)
     late = await chat.click(TOM, approve)
     assert "already expired" in texts(late)
-    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "ann", directories.USER_PASSWORD) == "ok"
     assert [r.status for r in requests(chat.bot)] == ["expired"]
 
 
-async def test_self_approval_and_non_technician_are_refused(make_chat: MakeChat, slapd: servers.Slapd) -> None:
+async def test_self_approval_and_non_technician_are_refused(make_chat: MakeChat, slapd: directories.Slapd) -> None:
     """Tom cannot approve his own reset, Bob is no technician; the password stays until Tia approves."""
     chat = make_chat()
     approve = button(await ask(chat, TOM), "Approve")
     assert "cannot decide on your own request" in texts(await chat.click(TOM, approve))
     assert "Only technicians" in texts(await chat.click(BOB, approve))
-    assert ldap_sign_in(slapd, "tom", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "tom", directories.USER_PASSWORD) == "ok"
     await chat.click(TIA, approve)
     assert ldap_sign_in(slapd, "tom", temporary_password(chat, TOM)) == "must_change"
 
 
-async def test_reset_for_someone_else(make_chat: MakeChat, slapd: servers.Slapd,
+async def test_reset_for_someone_else(make_chat: MakeChat, slapd: directories.Slapd,
                                       logs: pytest.LogCaptureFixture) -> None:
     """An employee cannot ask for another person; a technician can, another technician approves, and the
     password goes privately to the person whose account it is, never to the technician who asked."""
     chat = make_chat()
     lines = await chat.say(ANN, "please reset the password for bob@city.example")
     assert "only reset or unlock your own account" in texts(lines)
-    assert ldap_sign_in(slapd, "bob", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "bob", directories.USER_PASSWORD) == "ok"
     await chat.say(BOB, "hello")
     lines = await ask(chat, TOM, "reset password for bob@city.example")
     assert "asked for someone else by a technician" in texts(lines, to="technicians")
@@ -190,20 +190,20 @@ async def test_reset_for_someone_else(make_chat: MakeChat, slapd: servers.Slapd,
 
 
 async def test_reset_for_someone_the_bot_cannot_reach_is_done_by_hand(make_chat: MakeChat,
-                                                                      slapd: servers.Slapd) -> None:
+                                                                      slapd: directories.Slapd) -> None:
     """Bob never talked to the bot, so nobody could be shown his password privately: it becomes a task."""
     chat = make_chat()
     lines = await ask(chat, TOM, "reset password for bob@city.example")
     lines = await chat.click(TIA, button(lines, "Approve"))
     assert "by hand" in texts(lines, to="technicians") and button(lines, "Done")
-    assert ldap_sign_in(slapd, "bob", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "bob", directories.USER_PASSWORD) == "ok"
     assert not any(TEMPORARY.search(line["text"]) for line in chat.lines)
 
 
 # Self-service --------------------------------------------------------------------------
 
 
-async def test_self_service_with_the_right_code(make_chat: MakeChat, slapd: servers.Slapd, inbox: Inbox,
+async def test_self_service_with_the_right_code(make_chat: MakeChat, slapd: directories.Slapd, inbox: Inbox,
                                                logs: pytest.LogCaptureFixture) -> None:
     """The code goes to the alternate address; typed back, it resets with no technician involved."""
     chat = make_chat(reset_policy="self_service")
@@ -226,7 +226,7 @@ async def test_self_service_with_the_right_code(make_chat: MakeChat, slapd: serv
 
 
 @pytest.mark.postgres
-async def test_self_service_on_postgresql(make_chat: MakeChat, slapd: servers.Slapd, inbox: Inbox) -> None:
+async def test_self_service_on_postgresql(make_chat: MakeChat, slapd: directories.Slapd, inbox: Inbox) -> None:
     """The code check and the request's steps hold on PostgreSQL too (row locks, not SQLite's one writer)."""
     chat = make_chat(fresh_postgres(), reset_policy="self_service")
     await ask(chat, ANN)
@@ -236,7 +236,7 @@ async def test_self_service_on_postgresql(make_chat: MakeChat, slapd: servers.Sl
     assert [r.status for r in requests(chat.bot)] == ["done"]
 
 
-async def test_self_service_wrong_codes_then_cool_down(make_chat: MakeChat, slapd: servers.Slapd, inbox: Inbox,
+async def test_self_service_wrong_codes_then_cool_down(make_chat: MakeChat, slapd: directories.Slapd, inbox: Inbox,
                                                       clock: Clock) -> None:
     """A wrong code says how many tries are left; the third stops the request and starts a cool-down."""
     chat = make_chat(reset_policy="self_service")
@@ -248,7 +248,7 @@ async def test_self_service_wrong_codes_then_cool_down(make_chat: MakeChat, slap
     assert "2 tries left" in texts(await chat.say(ANN, wrong))
     assert "1 try left" in texts(await chat.say(ANN, wrong))
     assert "third wrong code" in texts(await chat.say(ANN, wrong))
-    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "ann", directories.USER_PASSWORD) == "ok"
     assert [r.status for r in requests(chat.bot)] == ["locked_out"]
     assert "short wait after a failed attempt" in texts(await chat.say(ANN, "I forgot my password"))
     clock.advance(minutes=16)
@@ -256,7 +256,7 @@ async def test_self_service_wrong_codes_then_cool_down(make_chat: MakeChat, slap
     assert button(lines, "Yes")
 
 
-async def test_self_service_expired_code(make_chat: MakeChat, slapd: servers.Slapd, inbox: Inbox,
+async def test_self_service_expired_code(make_chat: MakeChat, slapd: directories.Slapd, inbox: Inbox,
                                          clock: Clock) -> None:
     """A right code after 10 minutes is refused and changes nothing."""
     chat = make_chat(reset_policy="self_service")
@@ -265,10 +265,10 @@ async def test_self_service_expired_code(make_chat: MakeChat, slapd: servers.Sla
     clock.advance(minutes=11)
     lines = await chat.say(ANN, inbox.last_code("ann.home@mail.example"))
     assert "expired" in texts(lines)
-    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "ann", directories.USER_PASSWORD) == "ok"
 
 
-async def test_protected_account_needs_two_technicians(make_chat: MakeChat, slapd: servers.Slapd,
+async def test_protected_account_needs_two_technicians(make_chat: MakeChat, slapd: directories.Slapd,
                                                        inbox: Inbox) -> None:
     """A Domain Admin never self-serves; with a second approver configured, one technician is not enough."""
     chat = make_chat(reset_policy="self_service", protected_second_approval=True)
@@ -281,7 +281,7 @@ async def test_protected_account_needs_two_technicians(make_chat: MakeChat, slap
     assert "second technician" in texts(lines, to=ALEX)
     second = button(lines, "Approve")
     assert "already approved this request once" in texts(await chat.click(TOM, second))
-    assert ldap_sign_in(slapd, "alex", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "alex", directories.USER_PASSWORD) == "ok"
     await chat.click(TIA, second)
     assert ldap_sign_in(slapd, "alex", temporary_password(chat, ALEX)) == "must_change"
     assert requests(chat.bot)[0].approved_by == "tom@city.example, tia@city.example"
@@ -303,7 +303,7 @@ async def test_three_resets_a_day(make_chat: MakeChat, clock: Clock) -> None:
     assert button(await chat.say(ANN, "I forgot my password"), "Yes")
 
 
-async def test_locked_account_is_offered_an_unlock(make_chat: MakeChat, slapd: servers.Slapd) -> None:
+async def test_locked_account_is_offered_an_unlock(make_chat: MakeChat, slapd: directories.Slapd) -> None:
     """Locked by wrong passwords: the bot offers to unlock only, and the old password works again."""
     ldap_lock(slapd, "ann")
     chat = make_chat()
@@ -316,7 +316,7 @@ async def test_locked_account_is_offered_an_unlock(make_chat: MakeChat, slapd: s
     assert "Locked: yes" in texts(lines, to="technicians")
     lines = await chat.click(TOM, button(lines, "Approve"))
     assert "is unlocked" in texts(lines, to=ANN)
-    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "ann", directories.USER_PASSWORD) == "ok"
     assert (ANN, "accounts.unlock_account", ANN, "done") in audit(chat.bot)
 
 
@@ -337,9 +337,9 @@ async def test_unlock_when_not_locked_offers_a_reset(make_chat: MakeChat) -> Non
     ("nobody@city.example", {}, "could not find an account"),
     ("x*)(|(mail=*@city.example", {}, "could not find an account"),
     (ANN, {"ldap_password": "not-the-bot-password"}, "refused my sign-in"),
-    (ANN, {"ldap_url": f"ldap://127.0.0.1:{servers.free_port()}"}, "cannot reach the account directory"),
+    (ANN, {"ldap_url": f"ldap://127.0.0.1:{directories.free_port()}"}, "cannot reach the account directory"),
 ])
-async def test_failures_tell_open_a_ticket_and_audit(make_chat: MakeChat, slapd: servers.Slapd, who: str,
+async def test_failures_tell_open_a_ticket_and_audit(make_chat: MakeChat, slapd: directories.Slapd, who: str,
                                                      settings: dict[str, object], expected: str) -> None:
     """Disabled, unknown (or filter injection in the email), bind refused, unreachable: clear words,
     a ticket for a technician, an audit row, and nobody's password changed."""
@@ -350,16 +350,16 @@ async def test_failures_tell_open_a_ticket_and_audit(make_chat: MakeChat, slapd:
     assert len(tickets(chat.bot)) == 1
     assert (who.lower(), "accounts.reset_password", who.lower(), "failed") in audit(chat.bot)
     for name in ("ann", "bob", "dora"):
-        assert ldap_sign_in(slapd, name, servers.USER_PASSWORD) in ("ok", "locked")
+        assert ldap_sign_in(slapd, name, directories.USER_PASSWORD) in ("ok", "locked")
 
 
-async def test_password_refused_by_the_server_policy(make_chat: MakeChat, slapd: servers.Slapd,
+async def test_password_refused_by_the_server_policy(make_chat: MakeChat, slapd: directories.Slapd,
                                                      logs: pytest.LogCaptureFixture) -> None:
     """Sam's policy wants 60 characters: the reset fails cleanly, with a ticket and the old password intact."""
     chat = make_chat()
     lines = await chat.click(TOM, button(await ask(chat, SAM), "Approve"))
     assert "password rules refused" in texts(lines, to=SAM) and "opened ticket" in texts(lines, to=SAM)
-    assert ldap_sign_in(slapd, "sam", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "sam", directories.USER_PASSWORD) == "ok"
     assert [(r.status, r.failure) for r in requests(chat.bot)] == [("failed", "password_rejected")]
     assert not any(TEMPORARY.search(line["text"]) for line in chat.lines)
 
@@ -367,13 +367,13 @@ async def test_password_refused_by_the_server_policy(make_chat: MakeChat, slapd:
 async def test_directory_goes_down_mid_flow(tmp_path: Path, make_chat: MakeChat,
                                             logs: pytest.LogCaptureFixture) -> None:
     """The directory answers when Ann asks and is gone when Tom approves: nothing half done, a ticket."""
-    own = servers.start_slapd(tmp_path / "own-slapd")
+    own = directories.start_slapd(tmp_path / "own-slapd")
     try:
-        from tests.fixtures_directory import PEOPLE, admin, person_dn
+        from tests.servers.fixtures import PEOPLE, admin, person_dn
 
         conn = admin(own)
         assert conn.add(person_dn("ann"), ["inetOrgPerson", "extensibleObject"],
-                        {"cn": "Ann", "sn": "ann", "mail": ANN, "userPassword": servers.USER_PASSWORD,
+                        {"cn": "Ann", "sn": "ann", "mail": ANN, "userPassword": directories.USER_PASSWORD,
                          **PEOPLE["ann"]})
         conn.unbind()
         chat = make_chat(**own.settings)

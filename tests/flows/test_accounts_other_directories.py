@@ -10,10 +10,10 @@ import pytest
 from ldap3 import MODIFY_REPLACE
 
 from bot.nlu import EmbeddedParser
-from tests import servers
-from tests.fake_graph import FakeGraph
-from tests.fixtures_directory import samba_admin, samba_lock, samba_sign_in, samba_user
+from tests.fakes.graph import FakeGraph
 from tests.flows.test_accounts_directory import ask, assert_kept_nowhere, temporary_password
+from tests.servers import directories
+from tests.servers.fixtures import samba_admin, samba_lock, samba_sign_in, samba_user
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 TOM, TIA = "tom@city.example", "tia@city.example"
@@ -33,7 +33,7 @@ def graph_chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock, graph: Fake
 
 @pytest.fixture
 def samba_chat(tmp_path: Path, parser: EmbeddedParser, clock: Clock,
-               samba_dc: servers.SambaDC) -> Iterator[Chat]:
+               samba_dc: directories.SambaDC) -> Iterator[Chat]:
     """A bot whose directory is the Samba AD DC, over LDAPS."""
     yield from _chat(tmp_path, parser, clock, **samba_dc.settings)
 
@@ -66,7 +66,7 @@ async def test_graph_global_admin_is_protected(graph_chat: Chat) -> None:
 
 
 @pytest.mark.samba
-async def test_active_directory_reset_and_unlock(samba_chat: Chat, samba_dc: servers.SambaDC,
+async def test_active_directory_reset_and_unlock(samba_chat: Chat, samba_dc: directories.SambaDC,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     """On AD: unicodePwd over LDAPS with pwdLastSet=0 (the next bind says 773), and an unlock after lockout."""
     caplog.set_level(logging.DEBUG)
@@ -82,11 +82,11 @@ async def test_active_directory_reset_and_unlock(samba_chat: Chat, samba_dc: ser
     lines = await samba_chat.click(other, button(lines, "Unlock only"))
     lines = await samba_chat.click(TOM, button(await samba_chat.click(other, button(lines, "Yes")), "Approve"))
     assert "is unlocked" in texts(lines, to=other)
-    assert samba_sign_in(samba_dc, other, servers.USER_PASSWORD) == "ok"
+    assert samba_sign_in(samba_dc, other, directories.USER_PASSWORD) == "ok"
 
 
 @pytest.mark.samba
-async def test_active_directory_domain_admin_is_protected(samba_chat: Chat, samba_dc: servers.SambaDC) -> None:
+async def test_active_directory_domain_admin_is_protected(samba_chat: Chat, samba_dc: directories.SambaDC) -> None:
     """A member of Domain Admins never self-serves and shows as privileged."""
     email = samba_user(samba_dc, groups=("Domain Admins",))
     lines = await ask(samba_chat, email)
@@ -94,11 +94,11 @@ async def test_active_directory_domain_admin_is_protected(samba_chat: Chat, samb
 
 
 @pytest.mark.samba
-async def test_active_directory_admin_count_is_privileged(samba_chat: Chat, samba_dc: servers.SambaDC) -> None:
+async def test_active_directory_admin_count_is_privileged(samba_chat: Chat, samba_dc: directories.SambaDC) -> None:
     """An account that has left Domain Admins keeps AD's adminCount=1: the card still says privileged."""
     email = samba_user(samba_dc)
     conn = samba_admin(samba_dc)
-    assert conn.modify(f"CN={email.partition('@')[0]},CN=Users,{servers.AD_BASE}",
+    assert conn.modify(f"CN={email.partition('@')[0]},CN=Users,{directories.AD_BASE}",
                        {"adminCount": [(MODIFY_REPLACE, ["1"])]}), conn.result
     conn.unbind()
     lines = await ask(samba_chat, email)

@@ -10,8 +10,8 @@ from bot.app import Bot
 from bot.nlu import EmbeddedParser, RasaHttpParser
 from bot.nlu.factory import build_parser
 from bot.nlu.rasa_http import CircuitBreaker
-from tests.rasa_live import TOKEN
-from tests.rasa_replay import ReplayRasa
+from tests.fakes.rasa_replay import ReplayRasa
+from tests.servers.rasa_live import TOKEN
 from tests.support import Chat, Clock, button, make_settings, texts
 
 ANN = "ann@city.example"

@@ -21,7 +21,7 @@ from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, TicketOutboxEntry
 from bot.surfaces.home import home_for
 from bot.surfaces.server import AccessLog, build_web_app
-from tests.channels.contract import rows
+from tests.contracts.channel import rows
 from tests.fakes.jira import JiraFake, jira_settings
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 

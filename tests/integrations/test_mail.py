@@ -11,17 +11,17 @@ from aiosmtpd.controller import Controller
 
 from bot.core.errors import IntegrationError
 from bot.integrations.mail import Mailer
-from tests import servers
-from tests.fixtures_directory import Inbox
+from tests.servers import directories
+from tests.servers.fixtures import Inbox
 from tests.support import need_service
 
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLContext]:
     """A test CA and a server context whose certificate it signed, for 127.0.0.1."""
-    if servers.OPENSSL is None:
+    if directories.OPENSSL is None:
         need_service("openssl is not installed (apt-get install openssl)")
-    ca, cert, key = servers.make_tls(tmp_path_factory.mktemp("smtp-tls"), "127.0.0.1")
+    ca, cert, key = directories.make_tls(tmp_path_factory.mktemp("smtp-tls"), "127.0.0.1")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return ca, context
@@ -31,7 +31,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLContext]
 def starttls_server(tls: tuple[Path, ssl.SSLContext]) -> Iterator[tuple[int, Inbox]]:
     """A server that takes mail only after StartTLS."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=servers.free_port(), tls_context=tls[1],
+    controller = Controller(inbox, hostname="127.0.0.1", port=directories.free_port(), tls_context=tls[1],
                             require_starttls=True)
     controller.start()
     yield controller.port, inbox
@@ -42,7 +42,7 @@ def starttls_server(tls: tuple[Path, ssl.SSLContext]) -> Iterator[tuple[int, Inb
 def implicit_tls_server(tls: tuple[Path, ssl.SSLContext]) -> Iterator[tuple[int, Inbox]]:
     """A server that speaks TLS from the first byte (port 465 style)."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=servers.free_port(), ssl_context=tls[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=directories.free_port(), ssl_context=tls[1])
     controller.start()
     yield controller.port, inbox
     controller.stop()

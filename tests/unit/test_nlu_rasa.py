@@ -11,9 +11,9 @@ from prometheus_client import REGISTRY
 
 from bot.nlu import EmbeddedParser, ParseResult, RasaHttpParser
 from bot.nlu.rasa_http import CircuitBreaker, RasaError, from_rasa_json
-from tests import rasa_live
-from tests.nlu_contract import CASES, RECORDED_TEXTS, Case, check_case, check_shape
-from tests.rasa_replay import ReplayRasa, recorded
+from tests.contracts.nlu import CASES, RECORDED_TEXTS, Case, check_case, check_shape
+from tests.fakes.rasa_replay import ReplayRasa, recorded
+from tests.servers import rasa_live
 from tests.support import need_service
 
 LIVE_URL = os.environ.get("HELPDESK_TEST_RASA_URL")  # a Rasa server already running, started with --auth-token TOKEN
@@ -50,7 +50,7 @@ def live_rasa_url() -> Iterator[str]:
     model = rasa_live.current_model() if rasa_live.venv_ready() else None
     if model is None:
         reason = ("no cached Rasa environment and model for today's intents/: "
-                  "run `python -m tests.rasa_live build` (Python 3.10, several minutes once)")
+                  "run `python -m tests.servers.rasa_live build` (Python 3.10, several minutes once)")
         if rasa_live.python310() is None:
             pytest.skip(reason + "; there is no Python 3.10 on this machine, so it cannot be built")
         need_service(reason)

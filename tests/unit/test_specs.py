@@ -13,7 +13,7 @@ README = SPECS_DIR / "README.md"
 
 
 def test_specs_are_found_inside_the_repository() -> None:
-    """The fakes read their specs from tests/specs, and the files there are the ones the README lists."""
+    """The fakes read their specs from tests/fakes/specs, and the files there are the ones the README lists."""
     assert SPECS_DIR.resolve().is_relative_to(PROJECT_ROOT.resolve())
     assert spec_path().resolve().is_relative_to(SPECS_DIR.resolve())
     listed = re.findall(r"^([0-9a-f]{64})  (\S+)$", README.read_text(), flags=re.MULTILINE)

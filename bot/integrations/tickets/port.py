@@ -84,7 +84,7 @@ class TicketView:
 class TicketBackend(Protocol):
     """Where tickets live: the built-in queue, Jira, or Jira Service Management.
 
-    Every backend passes the one contract suite in ``tests/integrations/test_ticket_contract.py``.
+    Every backend passes the one contract suite in ``tests/integrations/tickets/test_ticket_contract.py``.
     """
 
     @property

@@ -5,9 +5,9 @@ virtual environment in the cache folder (``HELPDESK_RASA_CACHE``, default
 ``~/.cache/civic-helpdesk``), next to the trained models, which are keyed by
 a fingerprint of the project that ``helpdesk nlu export-rasa`` writes:
 
-    python -m tests.rasa_live build     # venv (minutes, once) and model (minutes, once per intents/ change)
-    python -m tests.rasa_live serve     # serve the cached model on 127.0.0.1 until Ctrl-C
-    python -m tests.rasa_live record    # re-record tests/data/rasa_replay.json from the real server
+    python -m tests.servers.rasa_live build     # venv (minutes, once) and model (minutes, once per intents/ change)
+    python -m tests.servers.rasa_live serve     # serve the cached model on 127.0.0.1 until Ctrl-C
+    python -m tests.servers.rasa_live record    # re-record tests/data/rasa_replay.json from the real server
 
 The test suite never builds anything: it serves the cached model when it is
 there, and otherwise skips the live tests with the reason (a failure under
@@ -32,7 +32,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bot.nlu.rasa_export import export_rasa_project, project_fingerprint  # noqa: E402
@@ -212,12 +212,12 @@ def main() -> None:
         return
     model = args.model or current_model()
     if not venv_ready() or model is None:
-        sys.exit("the Rasa environment or today's model is missing: run `python -m tests.rasa_live build`")
+        sys.exit("the Rasa environment or today's model is missing: run `python -m tests.servers.rasa_live build`")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill PID` stops Rasa too
     process = serve(model, args.port)
     try:
         if args.command == "record":
-            from tests.nlu_contract import RECORDED_TEXTS
+            from tests.contracts.nlu import RECORDED_TEXTS
 
             REPLAY.parent.mkdir(parents=True, exist_ok=True)
             REPLAY.write_text(json.dumps(record(args.port, RECORDED_TEXTS, model), indent=1, ensure_ascii=False) + "\n",

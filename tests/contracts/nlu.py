@@ -3,7 +3,7 @@
 ``CASES`` are messages any decent model of ``intents/`` gets right; the
 checks are on the shape of the answer (Rasa's ``/model/parse`` JSON) and on
 the intent and entities. ``RECORDED_TEXTS`` are the messages whose real Rasa
-answers ``tests/data/rasa_replay.json`` holds (``python -m tests.rasa_live record``).
+answers ``tests/data/rasa_replay.json`` holds (``python -m tests.servers.rasa_live record``).
 """
 
 from __future__ import annotations

@@ -12,16 +12,16 @@ import pytest
 
 from bot.core.redaction import REDACTED, hidden
 from bot.nlu import EmbeddedParser
-from tests import servers
-from tests.channels.contract import ANN, TOM, button
-from tests.channels.slack_harness import SlackHarness
-from tests.fixtures_directory import ldap_sign_in
+from tests.channels.slack.harness import SlackHarness
+from tests.contracts.channel import ANN, TOM, button
+from tests.servers import directories
+from tests.servers.fixtures import ldap_sign_in
 
 TEMPORARY = re.compile(r"is: (\S+)\n")
 
 
 async def test_the_temporary_password_is_ephemeral_and_never_logged(
-        tmp_path: Path, parser: EmbeddedParser, slapd: servers.Slapd, ldap_people: dict[str, str],
+        tmp_path: Path, parser: EmbeddedParser, slapd: directories.Slapd, ldap_people: dict[str, str],
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     slack = await SlackHarness.start(f"sqlite:///{tmp_path / 'helpdesk.db'}", parser, log_level="DEBUG",

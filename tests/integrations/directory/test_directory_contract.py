@@ -17,9 +17,9 @@ from ldap3 import MODIFY_REPLACE
 from bot.core.errors import DirectoryError
 from bot.integrations.directory import Directory, GraphDirectory, LdapDirectory, build_directory
 from bot.integrations.directory.base import ADMIN_PROTECTED
-from tests import servers
-from tests.fake_graph import FakeGraph
-from tests.fixtures_directory import (
+from tests.fakes.graph import FakeGraph
+from tests.servers import directories
+from tests.servers.fixtures import (
     ldap_lock,
     ldap_sign_in,
     samba_admin,
@@ -55,18 +55,18 @@ def _ldap(settings: dict[str, object], **changes: object) -> Directory:
 def harness(request: pytest.FixtureRequest) -> Harness:
     """Each contract test runs once per backend."""
     if request.param == "openldap":
-        slapd: servers.Slapd = request.getfixturevalue("slapd")
+        slapd: directories.Slapd = request.getfixturevalue("slapd")
         people = request.getfixturevalue("ldap_people")
         by_email = {email: name for name, email in people.items()}
         return Harness(
             directory=_ldap(slapd.settings), plain=people["ann"], admin=people["alex"], disabled=people["dora"],
             sign_in=lambda email, password: ldap_sign_in(slapd, by_email[email], password),
             lock=lambda email: ldap_lock(slapd, by_email[email]),
-            broken=lambda kind: _ldap(slapd.settings, ldap_url=f"ldap://127.0.0.1:{servers.free_port()}")
+            broken=lambda kind: _ldap(slapd.settings, ldap_url=f"ldap://127.0.0.1:{directories.free_port()}")
             if kind == "unreachable" else _ldap(slapd.settings, ldap_password="wrong"),
         )
     if request.param == "samba":
-        dc: servers.SambaDC = request.getfixturevalue("samba_dc")
+        dc: directories.SambaDC = request.getfixturevalue("samba_dc")
         conn = samba_admin(dc)
         plain = samba_user(dc, other="someone.home@mail.example", conn=conn)
         admin = samba_user(dc, groups=("Domain Admins",), conn=conn)
@@ -76,7 +76,7 @@ def harness(request: pytest.FixtureRequest) -> Harness:
             directory=_ldap(dc.settings), plain=plain, admin=admin, disabled=disabled,
             sign_in=lambda email, password: samba_sign_in(dc, email, password),
             lock=lambda email: samba_lock(dc, email),
-            broken=lambda kind: _ldap(dc.settings, ldap_url=f"ldaps://127.0.0.1:{servers.free_port()}")
+            broken=lambda kind: _ldap(dc.settings, ldap_url=f"ldaps://127.0.0.1:{directories.free_port()}")
             if kind == "unreachable" else _ldap(dc.settings, ldap_password="wrong"),
         )
     fake: FakeGraph = request.getfixturevalue("graph")
@@ -84,8 +84,8 @@ def harness(request: pytest.FixtureRequest) -> Harness:
     return Harness(
         directory=_ldap(settings), plain="ann@city.example", admin="alex@city.example", disabled="dora@city.example",
         sign_in=fake.sign_in, lock=None,
-        broken=lambda kind: _ldap(settings, graph_authority_url=f"http://127.0.0.1:{servers.free_port()}",
-                                  graph_base_url=f"http://127.0.0.1:{servers.free_port()}/v1.0")
+        broken=lambda kind: _ldap(settings, graph_authority_url=f"http://127.0.0.1:{directories.free_port()}",
+                                  graph_base_url=f"http://127.0.0.1:{directories.free_port()}/v1.0")
         if kind == "unreachable" else _ldap(settings, graph_client_secret="wrong"),
     )
 
@@ -125,10 +125,10 @@ async def test_reset_gives_a_password_that_must_be_changed(harness: Harness) -> 
     """After the reset the old password fails and the new one works only to change it."""
     account = await harness.directory.find(harness.plain)
     assert account is not None
-    assert harness.sign_in(harness.plain, servers.USER_PASSWORD) == "ok"
+    assert harness.sign_in(harness.plain, directories.USER_PASSWORD) == "ok"
     await harness.directory.reset_password(account, NEW_PASSWORD)
     assert harness.sign_in(harness.plain, NEW_PASSWORD) == "must_change"
-    assert harness.sign_in(harness.plain, servers.USER_PASSWORD) == "invalid"
+    assert harness.sign_in(harness.plain, directories.USER_PASSWORD) == "invalid"
 
 
 async def test_a_refused_password_changes_nothing(harness: Harness) -> None:
@@ -139,7 +139,7 @@ async def test_a_refused_password_changes_nothing(harness: Harness) -> None:
         await harness.directory.reset_password(account, "abc")
     assert raised.value.kind == "password_rejected"
     assert "abc" not in str(raised.value)
-    assert harness.sign_in(harness.plain, servers.USER_PASSWORD) == "ok"
+    assert harness.sign_in(harness.plain, directories.USER_PASSWORD) == "ok"
 
 
 async def test_lockout_is_seen_and_unlocked(harness: Harness) -> None:
@@ -158,7 +158,7 @@ async def test_lockout_is_seen_and_unlocked(harness: Harness) -> None:
     await harness.directory.unlock(locked)
     again = await harness.directory.find(harness.plain)
     assert again is not None and again.locked is False
-    assert harness.sign_in(harness.plain, servers.USER_PASSWORD) == "ok"
+    assert harness.sign_in(harness.plain, directories.USER_PASSWORD) == "ok"
 
 
 async def test_reset_of_a_locked_account_unlocks_it(harness: Harness) -> None:
@@ -191,7 +191,7 @@ def test_the_adapters_are_directories() -> None:
     assert isinstance(ldap, Directory) and isinstance(graph, Directory)
 
 
-async def test_no_password_is_sent_without_tls(slapd: servers.Slapd, ldap_people: dict[str, str]) -> None:
+async def test_no_password_is_sent_without_tls(slapd: directories.Slapd, ldap_people: dict[str, str]) -> None:
     """Over plain ldap:// the lookup works, but a reset is refused before anything is sent."""
     plain = _ldap(slapd.settings, ldap_start_tls=False)
     account = await plain.find(ldap_people["ann"])
@@ -199,16 +199,16 @@ async def test_no_password_is_sent_without_tls(slapd: servers.Slapd, ldap_people
     with pytest.raises(DirectoryError) as raised:
         await plain.reset_password(account, NEW_PASSWORD)
     assert raised.value.kind == "unsupported"
-    assert ldap_sign_in(slapd, "ann", servers.USER_PASSWORD) == "ok"
+    assert ldap_sign_in(slapd, "ann", directories.USER_PASSWORD) == "ok"
 
 
 @pytest.mark.samba
-async def test_ad_admin_count_marks_a_privileged_account(samba_dc: servers.SambaDC) -> None:
+async def test_ad_admin_count_marks_a_privileged_account(samba_dc: directories.SambaDC) -> None:
     """An AD account with adminCount=1 (once in a protected group, perhaps no longer) is privileged even
     outside the listed protected groups; an ordinary account is not."""
     conn = samba_admin(samba_dc)
     former_admin, plain = samba_user(samba_dc, conn=conn), samba_user(samba_dc, conn=conn)
-    dn = f"CN={former_admin.partition('@')[0]},CN=Users,{servers.AD_BASE}"
+    dn = f"CN={former_admin.partition('@')[0]},CN=Users,{directories.AD_BASE}"
     assert conn.modify(dn, {"adminCount": [(MODIFY_REPLACE, ["1"])]}), conn.result
     conn.unbind()
     directory = _ldap(samba_dc.settings)

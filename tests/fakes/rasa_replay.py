@@ -18,7 +18,7 @@ from aiohttp import web
 
 __all__ = ["REPLAY_FILE", "ReplayRasa", "recorded"]
 
-REPLAY_FILE = Path(__file__).resolve().parent / "data" / "rasa_replay.json"
+REPLAY_FILE = Path(__file__).resolve().parent.parent / "data" / "rasa_replay.json"
 
 
 def recorded() -> dict[str, Any]:

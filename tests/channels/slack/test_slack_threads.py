@@ -18,8 +18,8 @@ from bot.core.messages import Reply, room_address, user_address
 from bot.nlu import EmbeddedParser
 from bot.services.announcement_composer import read_composer
 from bot.store import Delivery, SlackMessage, TicketComment
-from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
-from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
+from tests.channels.slack.harness import TECH_CHANNEL, SlackHarness
+from tests.contracts.channel import ANN, BOB, TOM, button, rows, texts
 from tests.fakes.slack import Call
 
 GENERAL = "C0GENERAL1"

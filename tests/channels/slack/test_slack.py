@@ -21,8 +21,8 @@ from bot.engine.skill import Intent, Skill, load_skills
 from bot.nlu import EmbeddedParser
 from bot.store import Approval, ChatAccount, InboxEntry, ProcessedEvent, SlackMessage
 from skills.notices import Notices
-from tests.channels.contract import ANN, BOB, TOM, button, rows, texts
-from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
+from tests.channels.slack.harness import TECH_CHANNEL, SlackHarness
+from tests.contracts.channel import ANN, BOB, TOM, button, rows, texts
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN
 
 GENERAL = "C0GENERAL1"

@@ -12,18 +12,18 @@ import pytest
 from bot.app import Bot
 from bot.channels.teams.channel import FORGET
 from bot.nlu import EmbeddedParser
-from tests import servers
-from tests.channels.contract import ANN, TOM, button
-from tests.channels.teams_harness import TeamsHarness, teams_settings
+from tests.channels.teams.harness import TeamsHarness, teams_settings
+from tests.contracts.channel import ANN, TOM, button
 from tests.fakes.teams_connector import FakeConnector
-from tests.fixtures_directory import ldap_sign_in
+from tests.servers import directories
+from tests.servers.fixtures import ldap_sign_in
 from tests.support import Clock, make_settings
 
 TEMPORARY = re.compile(r"is: (\S+)")
 
 
 async def test_the_password_card_is_emptied_once_noted(tmp_path: Path, parser: EmbeddedParser, clock: Clock,
-                                                       slapd: servers.Slapd, ldap_people: dict[str, str],
+                                                       slapd: directories.Slapd, ldap_people: dict[str, str],
                                                        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     settings = make_settings(f"sqlite:///{tmp_path / 'helpdesk.db'}", **teams_settings(), **slapd.settings)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.nlu import EmbeddedParser
-from tests.channels.slack_harness import SlackHarness
+from tests.channels.slack.harness import SlackHarness
 
 
 @pytest.fixture

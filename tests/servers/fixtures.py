@@ -21,8 +21,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from ldap3 import LEVEL, MODIFY_ADD, MODIFY_REPLACE, Connection, Server, Tls
 
-from tests import servers
-from tests.fake_graph import FakeGraph
+from tests.fakes.graph import FakeGraph
+from tests.servers import directories
 from tests.support import need_service
 
 PPOLICY_OID = "1.3.6.1.4.1.42.2.27.8.5.1"
@@ -32,23 +32,23 @@ PPOLICY_OID = "1.3.6.1.4.1.42.2.27.8.5.1"
 
 
 @pytest.fixture(scope="session")
-def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Slapd]:
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[directories.Slapd]:
     """One slapd (mdb, ppolicy) for the whole session, on a free port of 127.0.0.1."""
-    if not (servers.SLAPD and servers.SLAPADD and servers.OPENSSL):
+    if not (directories.SLAPD and directories.SLAPADD and directories.OPENSSL):
         need_service("slapd is not installed (apt-get install slapd ldap-utils)")
-    server = servers.start_slapd(tmp_path_factory.mktemp("slapd"))
+    server = directories.start_slapd(tmp_path_factory.mktemp("slapd"))
     yield server
     server.stop()
 
 
-def admin(slapd: servers.Slapd) -> Connection:
+def admin(slapd: directories.Slapd) -> Connection:
     """A connection as the directory's root (for seeding and checking, never used by the bot)."""
-    return Connection(Server(slapd.url), servers.ROOT_DN, servers.ROOT_PASSWORD, auto_bind=True)
+    return Connection(Server(slapd.url), directories.ROOT_DN, directories.ROOT_PASSWORD, auto_bind=True)
 
 
 def person_dn(name: str) -> str:
     """The DN of ``name`` in the test directory."""
-    return f"uid={name},{servers.PEOPLE}"
+    return f"uid={name},{directories.PEOPLE}"
 
 
 PEOPLE: dict[str, dict[str, Any]] = {
@@ -59,26 +59,26 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "alex": {"otherMailbox": "alex.home@mail.example", "displayName": "Alex Admin"},
     "dora": {"otherMailbox": "dora.home@mail.example", "displayName": "Dora Gone"},
     "sam": {"otherMailbox": "sam.home@mail.example", "displayName": "Sam Strict",
-            "pwdPolicySubentry": f"cn=strict,ou=policies,{servers.BASE_DN}"},
+            "pwdPolicySubentry": f"cn=strict,ou=policies,{directories.BASE_DN}"},
 }
 
 
 @pytest.fixture
-def ldap_people(slapd: servers.Slapd) -> dict[str, str]:
+def ldap_people(slapd: directories.Slapd) -> dict[str, str]:
     """The same people as at the start, whatever earlier tests did; returns name → email."""
     conn = admin(slapd)
-    for base in (f"ou=groups,{servers.BASE_DN}", servers.PEOPLE):
+    for base in (f"ou=groups,{directories.BASE_DN}", directories.PEOPLE):
         conn.search(base, "(objectClass=*)", LEVEL, attributes=["1.1"])
         for entry in list(conn.response or []):
             if entry.get("type") == "searchResEntry":
                 conn.delete(entry["dn"])
     for name, extra in PEOPLE.items():
         attributes = {"cn": extra["displayName"], "sn": name, "mail": f"{name}@city.example",
-                      "userPassword": servers.USER_PASSWORD, **extra}
+                      "userPassword": directories.USER_PASSWORD, **extra}
         assert conn.add(person_dn(name), ["inetOrgPerson", "extensibleObject"], attributes), conn.result
-    assert conn.add(f"cn=Domain Admins,ou=groups,{servers.BASE_DN}", ["groupOfNames"],
+    assert conn.add(f"cn=Domain Admins,ou=groups,{directories.BASE_DN}", ["groupOfNames"],
                     {"cn": "Domain Admins", "member": [person_dn("alex")]}), conn.result
-    assert conn.add(f"cn=Clerks,ou=groups,{servers.BASE_DN}", ["groupOfNames"],
+    assert conn.add(f"cn=Clerks,ou=groups,{directories.BASE_DN}", ["groupOfNames"],
                     {"cn": "Clerks", "member": [person_dn("ann"), person_dn("bob")]}), conn.result
     assert conn.modify(person_dn("dora"), {"pwdAccountLockedTime": [(MODIFY_REPLACE, ["000001010000Z"])]}), \
         conn.result
@@ -86,7 +86,7 @@ def ldap_people(slapd: servers.Slapd) -> dict[str, str]:
     return {name: f"{name}@city.example" for name in PEOPLE}
 
 
-def ldap_sign_in(slapd: servers.Slapd, name: str, password: str) -> str:
+def ldap_sign_in(slapd: directories.Slapd, name: str, password: str) -> str:
     """Bind as ``name``: ``ok``, ``must_change`` (ppolicy changeAfterReset), ``locked`` or ``invalid``."""
     conn = Connection(Server(slapd.url), person_dn(name), password)
     bound = conn.bind(controls=[(PPOLICY_OID, False, None)])
@@ -102,12 +102,12 @@ def ldap_sign_in(slapd: servers.Slapd, name: str, password: str) -> str:
     return "invalid"
 
 
-def ldap_lock(slapd: servers.Slapd, name: str) -> None:
+def ldap_lock(slapd: directories.Slapd, name: str) -> None:
     """Lock ``name`` out the way a person does: too many wrong passwords."""
-    for _ in range(servers.MAX_FAILURES):
+    for _ in range(directories.MAX_FAILURES):
         conn = Connection(Server(slapd.url), person_dn(name), "not-the-password")
         assert not conn.bind()
-    assert ldap_sign_in(slapd, name, servers.USER_PASSWORD) == "locked"
+    assert ldap_sign_in(slapd, name, directories.USER_PASSWORD) == "locked"
 
 
 # Samba AD ------------------------------------------------------------------------
@@ -116,13 +116,13 @@ SAMBA_TIMES: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
-def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.SambaDC]:
+def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[directories.SambaDC]:
     """One Samba AD DC for the session, LDAPS on a loopback address of its own."""
-    if not (servers.SAMBA and servers.SAMBA_TOOL and servers.OPENSSL):
+    if not (directories.SAMBA and directories.SAMBA_TOOL and directories.OPENSSL):
         need_service("Samba AD is not installed (apt-get install samba samba-ad-dc samba-ad-provision winbind)")
     if os.geteuid() != 0:
         need_service("a Samba AD DC runs only as root")
-    dc = servers.start_samba(tmp_path_factory.mktemp("samba") / "dc", cache=servers.samba_cache())
+    dc = directories.start_samba(tmp_path_factory.mktemp("samba") / "dc", cache=directories.samba_cache())
     SAMBA_TIMES.update(provision=dc.provision_seconds, start=dc.start_seconds)
     yield dc
     dc.stop()
@@ -131,15 +131,15 @@ def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Samba
 _samba_users = iter(range(1, 10_000))
 
 
-def samba_user(dc: servers.SambaDC, *, groups: tuple[str, ...] = (), other: str | None = None,
+def samba_user(dc: directories.SambaDC, *, groups: tuple[str, ...] = (), other: str | None = None,
                disabled: bool = False, conn: Connection | None = None) -> str:
     """A fresh AD user with the starting password (added over LDAPS, which is quick); returns their email."""
     name = f"user{next(_samba_users)}"
-    dn = f"CN={name},CN=Users,{servers.AD_BASE}"
+    dn = f"CN={name},CN=Users,{directories.AD_BASE}"
     attributes: dict[str, Any] = {
-        "sAMAccountName": name, "userPrincipalName": f"{name}@{servers.AD_REALM.lower()}",
+        "sAMAccountName": name, "userPrincipalName": f"{name}@{directories.AD_REALM.lower()}",
         "mail": f"{name}@city.example", "displayName": f"Test {name}",
-        "unicodePwd": f'"{servers.USER_PASSWORD}"'.encode("utf-16-le"),
+        "unicodePwd": f'"{directories.USER_PASSWORD}"'.encode("utf-16-le"),
         "userAccountControl": str(514 if disabled else 512),
     }
     if other:
@@ -147,24 +147,24 @@ def samba_user(dc: servers.SambaDC, *, groups: tuple[str, ...] = (), other: str 
     admin_conn = conn or samba_admin(dc)
     assert admin_conn.add(dn, ["top", "person", "organizationalPerson", "user"], attributes), admin_conn.result
     for group in groups:
-        assert admin_conn.modify(f"CN={group},CN=Users,{servers.AD_BASE}", {"member": [(MODIFY_ADD, [dn])]}), \
+        assert admin_conn.modify(f"CN={group},CN=Users,{directories.AD_BASE}", {"member": [(MODIFY_ADD, [dn])]}), \
             admin_conn.result
     if conn is None:
         admin_conn.unbind()
     return f"{name}@city.example"
 
 
-def samba_admin(dc: servers.SambaDC) -> Connection:
+def samba_admin(dc: directories.SambaDC) -> Connection:
     """An LDAPS connection as the domain Administrator."""
     tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(dc.ca), version=ssl.PROTOCOL_TLS_CLIENT)
-    return Connection(Server(dc.url, use_ssl=True, tls=tls), f"Administrator@{servers.AD_REALM.lower()}",
-                      servers.AD_ADMIN_PASSWORD, auto_bind=True)
+    return Connection(Server(dc.url, use_ssl=True, tls=tls), f"Administrator@{directories.AD_REALM.lower()}",
+                      directories.AD_ADMIN_PASSWORD, auto_bind=True)
 
 
-def samba_sign_in(dc: servers.SambaDC, email: str, password: str) -> str:
+def samba_sign_in(dc: directories.SambaDC, email: str, password: str) -> str:
     """Bind as the user: ``ok``, ``must_change`` (data 773), ``locked`` (775), ``disabled`` (533), ``invalid``."""
     tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(dc.ca), version=ssl.PROTOCOL_TLS_CLIENT)
-    principal = email.replace("@city.example", f"@{servers.AD_REALM.lower()}")
+    principal = email.replace("@city.example", f"@{directories.AD_REALM.lower()}")
     conn = Connection(Server(dc.url, use_ssl=True, tls=tls), principal, password)
     if conn.bind():
         conn.unbind()
@@ -176,11 +176,11 @@ def samba_sign_in(dc: servers.SambaDC, email: str, password: str) -> str:
     return "invalid"
 
 
-def samba_lock(dc: servers.SambaDC, email: str) -> None:
+def samba_lock(dc: directories.SambaDC, email: str) -> None:
     """Lock the user out with wrong passwords (the domain's threshold is set by the fixture)."""
-    for _ in range(servers.AD_LOCKOUT):
+    for _ in range(directories.AD_LOCKOUT):
         assert samba_sign_in(dc, email, "Not-the-passw0rd") != "ok"
-    assert samba_sign_in(dc, email, servers.USER_PASSWORD) == "locked"
+    assert samba_sign_in(dc, email, directories.USER_PASSWORD) == "locked"
 
 
 # Graph ---------------------------------------------------------------------------
@@ -238,7 +238,7 @@ class Inbox:
 def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
     """A local SMTP sink on a free loopback port."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=servers.free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=directories.free_port())
     controller.start()
     yield controller, inbox
     controller.stop()

@@ -2,7 +2,7 @@
 
 Each runs on loopback from its own temp dir and is stopped at the end. The
 helpers here only start and seed servers; the fixtures in
-``tests/fixtures_directory.py`` decide when.
+``tests/servers/fixtures.py`` decide when.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.nlu import EmbeddedParser
-from tests.channels.contract import ChannelContract
-from tests.channels.teams_harness import TeamsHarness, running_teams
+from tests.channels.teams.harness import TeamsHarness, running_teams
+from tests.contracts.channel import ChannelContract
 from tests.support import Clock
 
 

@@ -5,7 +5,7 @@ against ``tests.fakes.slack.FakeSlack``. Every action posts what Slack posts
 (an Events API callback, a slash command form, an interactive ``payload``),
 signed with the signing secret, then waits until the bot has finished the
 work it started after the ack, and returns the Web API calls it caused as
-lines in the console format (see ``tests/channels/contract.py``).
+lines in the console format (see ``tests/contracts/channel.py``).
 """
 
 from __future__ import annotations

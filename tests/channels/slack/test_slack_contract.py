@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.nlu import EmbeddedParser
-from tests.channels.contract import ChannelContract
-from tests.channels.slack_harness import SlackHarness
+from tests.channels.slack.harness import SlackHarness
+from tests.contracts.channel import ChannelContract
 
 
 class TestSlackContract(ChannelContract):

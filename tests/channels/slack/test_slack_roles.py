@@ -10,9 +10,9 @@ from pathlib import Path
 
 from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, Ticket
-from tests.channels.contract import ANN, BOB, TOM, button, rows
-from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
-from tests.channels.teams_harness import running_teams
+from tests.channels.slack.harness import TECH_CHANNEL, SlackHarness
+from tests.channels.teams.harness import running_teams
+from tests.contracts.channel import ANN, BOB, TOM, button, rows
 from tests.support import Clock
 
 

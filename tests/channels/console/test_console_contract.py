@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.app import Bot
-from tests.channels.contract import ChannelContract, Line
+from tests.contracts.channel import ChannelContract, Line
 from tests.support import Chat
 
 

@@ -23,8 +23,7 @@ from bot.services.broadcast_approval import content_digest
 from bot.store import Announcement, Approval, Delivery, InboxEntry, TicketComment
 from bot.store.models import TeamsConversation, TeamsMessage
 from bot.surfaces.server import build_web_app
-from tests.channels.contract import ANN, BOB, TOM, button, texts
-from tests.channels.teams_harness import (
+from tests.channels.teams.harness import (
     BOT_ID,
     GENERAL_CHANNEL,
     TEAM,
@@ -33,6 +32,7 @@ from tests.channels.teams_harness import (
     TeamsHarness,
     running_teams,
 )
+from tests.contracts.channel import ANN, BOB, TOM, button, texts
 from tests.fakes.teams_connector import FakeConnector, serve_locally
 from tests.support import Clock, make_settings
 

@@ -7,8 +7,8 @@ from bot.channels.slack.panel import STATUS, thread_title
 from bot.engine.prompts import prompts_for
 from bot.engine.skill import load_skills
 from bot.store import Approval, KbQuery
-from tests.channels.contract import ANN, BOB, TOM, button, rows
-from tests.channels.slack_harness import TECH_CHANNEL, SlackHarness
+from tests.channels.slack.harness import TECH_CHANNEL, SlackHarness
+from tests.contracts.channel import ANN, BOB, TOM, button, rows
 
 
 def _answers(lines: list[dict]) -> list[tuple[str, list[str]]]:

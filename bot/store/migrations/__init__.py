@@ -1,0 +1,1 @@
+"""Alembic's environment for the schema, run by Database.migrate (bot.store.database)."""

@@ -1,0 +1,1 @@
+"""Tests of the Slack channel (bot/channels/slack), driven through the spec-checked fake Slack."""

@@ -1,0 +1,1 @@
+"""Tests of the Teams channel (bot/channels/teams), driven through the fake Bot Connector."""

@@ -1,0 +1,1 @@
+"""Tests of the directory adapters (bot/integrations/directory): one contract on slapd, Samba and a fake Graph."""

@@ -1,0 +1,1 @@
+"""Tests of the knowledge base (bot/integrations/kb): search quality and the retrieval pieces."""

@@ -1,0 +1,1 @@
+"""Real servers the tests start and stop: slapd and a Samba AD DC, a live Rasa, and their pytest fixtures."""
