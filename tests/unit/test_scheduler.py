@@ -123,18 +123,11 @@ async def test_old_claims_are_pruned(two: tuple[Bot, Bot], clock: Clock) -> None
     assert await one.scheduler.claims("old") == []
 
 
-async def test_a_skill_schedules_through_its_context(two: tuple[Bot, Bot], clock: Clock) -> None:
-    """``ctx.schedule`` stores the job; the scheduler fires it like any other."""
-    from bot.core.messages import Employee, Turn
-    from bot.engine.context import Context
-
+async def test_a_one_shot_and_an_interval_job_fire_from_the_store(two: tuple[Bot, Bot], clock: Clock) -> None:
+    """A job added for a time and one added to run every so often are stored; the scheduler fires both."""
     one, _ = two
-    turn = Turn(channel="console", user_id="tom", conversation_id="tom", employee=Employee("tom@city.example"))
-    ctx = Context(one, turn, one.skills[0])
-    ctx.schedule(record_job, at=clock() + timedelta(minutes=1), id="from-skill", args=("skill",))
-    ctx.schedule(record_job, every=300, id="every", args=("every",))
-    with pytest.raises(ValueError, match="needs at="):
-        ctx.schedule(record_job, id="nothing", args=("x",))
+    one.scheduler.add_at(record_job, clock() + timedelta(minutes=1), id="at-a-time", args=("at",))
+    one.scheduler.add_interval(record_job, 300, id="every", args=("every",))
     clock.advance(minutes=6)
     assert await one.scheduler.run_due() == 2
-    assert sorted(r[0] for r in RUNS) == ["every", "skill"]
+    assert sorted(r[0] for r in RUNS) == ["at", "every"]

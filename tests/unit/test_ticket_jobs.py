@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Bot
-from bot.integrations.ticket_jobs import OUTBOX_EVERY, poll_tickets, retry_ticket_outbox, schedule_ticket_jobs
+from bot.integrations.ticket_jobs import OUTBOX_EVERY
 from bot.integrations.tickets import backoff
+from bot.services.housekeeping import poll_tickets, retry_ticket_outbox, schedule_ticket_jobs
 from bot.services.scheduler import JobRun
 from tests.support import Clock
 
@@ -22,7 +23,7 @@ def test_backoff_doubles_up_to_the_ceiling() -> None:
 
 async def test_the_outbox_retry_is_a_shared_interval_job(bot: Bot, clock: Clock) -> None:
     """The retry is stored on the shared scheduler and fires once per round; no polling without Jira."""
-    schedule_ticket_jobs(bot)
+    schedule_ticket_jobs(bot.scheduler, bot.settings, bot.tickets.kind)
     assert bot.scheduler.get("tickets.outbox") is not None
     assert bot.scheduler.get("tickets.poll") is None
     assert await bot.scheduler.run_due() == 0
@@ -35,8 +36,8 @@ async def test_the_outbox_retry_is_a_shared_interval_job(bot: Bot, clock: Clock)
 
 async def test_scheduling_again_replaces_the_jobs(bot: Bot) -> None:
     """Every start schedules the jobs anew: still one job of each id."""
-    schedule_ticket_jobs(bot)
-    schedule_ticket_jobs(bot)
+    schedule_ticket_jobs(bot.scheduler, bot.settings, bot.tickets.kind)
+    schedule_ticket_jobs(bot.scheduler, bot.settings, bot.tickets.kind)
     assert [job.id for job in bot.scheduler.jobs()].count("tickets.outbox") == 1
 
 
