@@ -131,3 +131,39 @@ async def test_a_one_shot_and_an_interval_job_fire_from_the_store(two: tuple[Bot
     clock.advance(minutes=6)
     assert await one.scheduler.run_due() == 2
     assert sorted(r[0] for r in RUNS) == ["at", "every"]
+
+
+async def test_local_jobs_run_in_each_process_and_are_never_stored(two: tuple[Bot, Bot], clock: Clock) -> None:
+    """A local job (what each replica keeps in memory) runs on its own period in every process, unclaimed."""
+    one, other = two
+    ran: list[str] = []
+
+    async def note(name: str) -> None:
+        ran.append(name)
+
+    one.scheduler.add_local(lambda: note("one"), timedelta(seconds=10), id="kb.reload")
+    other.scheduler.add_local(lambda: note("other"), timedelta(seconds=10), id="kb.reload")
+    assert await one.scheduler.run_local_due() == 0
+    clock.advance(seconds=11)
+    assert [await one.scheduler.run_local_due(), await other.scheduler.run_local_due()] == [1, 1]
+    assert await one.scheduler.run_local_due() == 0  # not again until its period is over
+    assert sorted(ran) == ["one", "other"]
+    assert one.scheduler.get("kb.reload") is None and await one.scheduler.claims("kb.reload") == []
+
+
+async def test_a_failing_local_job_is_logged_and_runs_again(two: tuple[Bot, Bot], clock: Clock,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """A local job that fails logs its error; the next period runs it again."""
+    one, _ = two
+    calls: list[int] = []
+
+    async def fail() -> None:
+        calls.append(1)
+        raise RuntimeError("boom")
+
+    one.scheduler.add_local(fail, timedelta(seconds=10), id="approvals.expire")
+    clock.advance(seconds=11)
+    assert await one.scheduler.run_local_due() == 1
+    clock.advance(seconds=11)
+    assert await one.scheduler.run_local_due() == 1
+    assert len(calls) == 2 and "local job approvals.expire failed" in caplog.text

@@ -10,7 +10,13 @@ import pytest
 from bot.app import Bot
 from bot.integrations.ticket_jobs import OUTBOX_EVERY
 from bot.integrations.tickets import backoff
-from bot.services.housekeeping import poll_tickets, retry_ticket_outbox, schedule_ticket_jobs
+from bot.services.housekeeping import (
+    HOUSEKEEPING_EVERY,
+    poll_tickets,
+    retry_ticket_outbox,
+    schedule_housekeeping,
+    schedule_ticket_jobs,
+)
 from bot.services.scheduler import JobRun
 from tests.support import Clock
 
@@ -49,3 +55,27 @@ async def test_a_failing_job_logs_and_lives(bot: Bot, caplog: pytest.LogCaptureF
         await poll_tickets(bot, run)
         await retry_ticket_outbox(bot, run)
     assert "ticket polling failed" in caplog.text and "ticket outbox retry failed" in caplog.text
+
+
+async def test_housekeeping_is_registered_in_one_place(bot: Bot, clock: Clock) -> None:
+    """The ticket jobs are stored; approval expiry, outcome settling and the KB reload run in this process."""
+    ran: list[str] = []
+
+    async def expire() -> int:
+        ran.append("expire")
+        return 0
+
+    async def settle() -> int:
+        ran.append("settle")
+        return 0
+
+    def reload_kb() -> bool:
+        ran.append("kb")
+        return False
+
+    schedule_housekeeping(bot.scheduler, bot.settings, tickets_kind="builtin", expire_approvals=expire,
+                          settle_outcomes=settle, reload_kb=reload_kb)
+    assert [job.id for job in bot.scheduler.jobs()] == ["tickets.outbox"]
+    clock.advance(seconds=HOUSEKEEPING_EVERY.total_seconds() + 1)
+    assert await bot.scheduler.run_local_due() == 3
+    assert sorted(ran) == ["expire", "kb", "settle"]
