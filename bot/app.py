@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.channels.base import Channel
 from bot.core.errors import ConfigError
+from bot.core.messages import Reply, Turn
 from bot.core.settings import Settings
 from bot.engine.approvals import ApprovalDesk
 from bot.engine.context import Services
@@ -72,7 +73,6 @@ class Bot:
         self.conversations = ConversationStore(self.db)
         self.delivery = Delivery(self.identity)
         self.channels: dict[str, Channel] = self.delivery.channels
-        self.deliver = self.delivery.deliver
         self.approvals = ApprovalService(self.db, self.audit, settings.approval_ttl, clock)
         self.approval_desk = ApprovalDesk(self.approvals, self.identity, self.delivery, settings)
         self.ticket_backend = build_ticket_backend(settings, self.db, clock)
@@ -84,7 +84,7 @@ class Bot:
         )
         self.tickets: TicketBackend = self.ticket_outbox
         self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url, cache_dir=settings.nlu_cache_dir)
-        self.reload_kb_if_changed = KnowledgeBaseReload(self.kb)
+        self.kb_reload = KnowledgeBaseReload(self.kb)
         self.notices = NoticeBoard(self.db, clock)
         self.questions = QuestionLog(self.db, clock)
         self.outcomes = OutcomeLog(self.db, clock, settings.outcome_window, settings.outcome_idle)
@@ -107,8 +107,24 @@ class Bot:
             signals=lambda: self.signals, system_name=self.system_name,
         )
         self.router = Router(self.skills, services, lambda: self.nlu)
-        self.handle = self.router.handle
-        self.expire_approvals = self.router.expire_approvals
+
+    # The doors channels, jobs and tests use -----------------------------------
+
+    async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
+        """Handle one turn from a channel (see ``Router.handle``)."""
+        await self.router.handle(turn, deduplicated=deduplicated)
+
+    async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:
+        """Send ``reply`` to its address (see ``Delivery.deliver``)."""
+        await self.delivery.deliver(reply, origin)
+
+    async def expire_approvals(self) -> int:
+        """Expire overdue approvals and tell everyone concerned (see ``Router.expire_approvals``)."""
+        return await self.router.expire_approvals()
+
+    def reload_kb_if_changed(self) -> bool:
+        """Re-read the knowledge base when a file in its folder was added, changed or removed."""
+        return self.kb_reload()
 
     # Start-up -----------------------------------------------------------------
 
@@ -126,7 +142,7 @@ class Bot:
             self.signals = SignalReader.train(signals, self.settings.nlu_cache_dir, intents=data)
         self.kb.synonyms = data.synonyms
         self.system_names = data.display_names
-        self.reload_kb_if_changed()
+        self.kb_reload()
         self.tickets.check()
 
     def system_name(self, value: str) -> str:
@@ -163,7 +179,7 @@ class Bot:
         fan-outs a dead replica left, and ask a ticket backend that is down again until it answers."""
         schedule_housekeeping(
             self.scheduler, self.settings, tickets_kind=self.tickets.kind, expire_approvals=self.expire_approvals,
-            settle_outcomes=self.outcomes.settle_soon, reload_kb=self.reload_kb_if_changed,
+            settle_outcomes=self.outcomes.settle_soon, reload_kb=self.kb_reload,
         )
         async with asyncio.TaskGroup() as group:
             group.create_task(self.ticket_outbox.watch(outbox_every(self.settings)))
