@@ -114,9 +114,9 @@ class Bot:
         """Handle one turn from a channel (see ``Router.handle``)."""
         await self.router.handle(turn, deduplicated=deduplicated)
 
-    async def deliver(self, reply: Reply, origin: Turn | None = None) -> None:
-        """Send ``reply`` to its address (see ``Delivery.deliver``)."""
-        await self.delivery.deliver(reply, origin)
+    async def deliver(self, reply: Reply, origin: Turn | None = None) -> bool:
+        """Send ``reply`` to its address; False when no connected channel reaches it (see ``Delivery.deliver``)."""
+        return await self.delivery.deliver(reply, origin)
 
     async def expire_approvals(self) -> int:
         """Expire overdue approvals and tell everyone concerned (see ``Router.expire_approvals``)."""
