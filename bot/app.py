@@ -1,32 +1,39 @@
-"""Build the Bot from Settings: store, NLU, skills, services and channels."""
+"""Build the Bot from Settings: store, NLU, skills, services and channels; start and stop them.
+
+Wiring only: every workflow lives in the part that owns it (the router, the
+approval desk, the delivery, the services), and each part is given the narrow
+collaborators it uses when it is built.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from bot.channels.base import Channel, DeliveryCheck
-from bot.engine.context import Context
-from bot.engine.conversations import ConversationStore
+from bot.channels.base import Channel
 from bot.core.errors import ConfigError
-from bot.core.inbound import BadInput, clean_turn
+from bot.core.messages import Reply, Turn
+from bot.core.settings import Settings
+from bot.engine.approvals import ApprovalDesk
+from bot.engine.context import Services
+from bot.engine.conversations import ConversationStore
+from bot.engine.delivery import Delivery
+from bot.engine.router import Router
+from bot.engine.skill import Skill, check_intents, load_skills
 from bot.integrations.directory import Directory, build_directory
 from bot.integrations.kb import KnowledgeBase
 from bot.integrations.mail import Mailer
 from bot.integrations.ticket_jobs import TicketSync, outbox_every
 from bot.integrations.tickets import TicketBackend, TicketOutbox, build_ticket_backend
-from bot.core.messages import TECHNICIANS, Employee, Field, Reply, Turn
 from bot.nlu import Parser, build_parser, load_training_data
 from bot.nlu.signals import SignalReader
-from bot.engine.router import Router
 from bot.services.account_requests import AccountRequests
 from bot.services.announcements import AnnouncementService
-from bot.services.approvals import ApprovalService, approval_card, decided_card
+from bot.services.approvals import ApprovalService
 from bot.services.audit import AuditLog
+from bot.services.housekeeping import KnowledgeBaseReload, schedule_housekeeping
 from bot.services.identity import IdentityService
 from bot.services.inbox import Inbox
 from bot.services.notice_buttons import NO_BUTTONS, NoticeButtons
@@ -34,10 +41,7 @@ from bot.services.notices import NoticeBoard
 from bot.services.outcomes import OutcomeLog
 from bot.services.questions import QuestionLog
 from bot.services.scheduler import Scheduler
-from bot.core.settings import Settings
-from bot.engine.skill import Skill, check_intents, load_skills
-from bot.store import Approval, Database, utcnow
-from bot.core.text import neutralise_bidi, neutralise_mentions
+from bot.store import Database, utcnow
 
 __all__ = ["Bot"]
 
@@ -45,7 +49,8 @@ log = logging.getLogger(__name__)
 
 
 class Bot:
-    """The whole engine, platform-agnostic. Channels call ``handle``; skills reach it through ``Context``."""
+    """The whole engine wired from Settings, platform-agnostic. Channels call ``handle``; skills reach it
+    through ``Context``; the scheduler passes it to stored jobs, which each name the few parts they use."""
 
     def __init__(
         self,
@@ -66,30 +71,60 @@ class Bot:
         self.audit = AuditLog(self.db)
         self.identity = IdentityService(self.db, settings)
         self.conversations = ConversationStore(self.db)
+        self.delivery = Delivery(self.identity)
+        self.channels: dict[str, Channel] = self.delivery.channels
         self.approvals = ApprovalService(self.db, self.audit, settings.approval_ttl, clock)
+        self.approval_desk = ApprovalDesk(self.approvals, self.identity, self.delivery, settings)
         self.ticket_backend = build_ticket_backend(settings, self.db, clock)
-        self.ticket_outbox = TicketOutbox(self.ticket_backend, self.db, clock, settings.ticket_retry_max)
+        self.tickets_sync = TicketSync(self.ticket_backend, self.db, clock, self.delivery, self.audit,
+                                       settings.jira_poll_interval)
+        self.ticket_outbox = TicketOutbox(
+            self.ticket_backend, self.db, clock, settings.ticket_retry_max, on_filed=self.tickets_sync.filed,
+            on_change=self.tickets_sync.observe, on_queued=self.tickets_sync.queued,
+        )
         self.tickets: TicketBackend = self.ticket_outbox
-        self.tickets_sync = TicketSync(self)
-        self.ticket_outbox.on_filed = self.tickets_sync.filed
-        self.ticket_outbox.on_change = self.tickets_sync.observe
-        self.ticket_outbox.on_queued = self.tickets_sync.queued
         self.kb = KnowledgeBase(settings.kb_dir, base_url=settings.kb_base_url, cache_dir=settings.nlu_cache_dir)
+        self.kb_reload = KnowledgeBaseReload(self.kb)
         self.notices = NoticeBoard(self.db, clock)
         self.questions = QuestionLog(self.db, clock)
         self.outcomes = OutcomeLog(self.db, clock, settings.outcome_window, settings.outcome_idle)
         self.directory: Directory = build_directory(settings)
         self.mailer: Mailer | None = _mailer(settings)
         self.account_requests = AccountRequests(self.db, clock)
-        self._kb_signature: tuple[tuple[str, int, int], ...] | None = None
-        self.router = Router(self)
-        self.channels: dict[str, Channel] = {}
         self.scheduler = Scheduler(self, self.db, clock, settings.schedule_grace)
         self.inbox = Inbox(self.db, clock, settings.lease, self.scheduler.replica)
         self.announcements = AnnouncementService(
-            self.db, clock, settings, deliverer=self, channels=self.channels, approvals=self.approvals,
+            self.db, clock, settings, deliverer=self.delivery, channels=self.channels, approvals=self.approvals,
             audit=self.audit, board=self.notices, scheduler=self.scheduler, system_name=self.system_name,
-            buttons=next((s for s in self.skills if isinstance(s, NoticeButtons)), NO_BUTTONS))
+            buttons=next((s for s in self.skills if isinstance(s, NoticeButtons)), NO_BUTTONS),
+        )
+        services = Services(
+            settings=settings, clock=clock, db=self.db, audit=self.audit, identity=self.identity,
+            conversations=self.conversations, approvals=self.approvals, approval_desk=self.approval_desk,
+            delivery=self.delivery, tickets=self.tickets, ticket_outbox=self.ticket_outbox, notices=self.notices,
+            announcements=self.announcements, questions=self.questions, outcomes=self.outcomes,
+            directory=self.directory, mailer=self.mailer, kb=self.kb, account_requests=self.account_requests,
+            signals=lambda: self.signals, system_name=self.system_name,
+        )
+        self.router = Router(self.skills, services, lambda: self.nlu)
+
+    # The doors channels, jobs and tests use -----------------------------------
+
+    async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
+        """Handle one turn from a channel (see ``Router.handle``)."""
+        await self.router.handle(turn, deduplicated=deduplicated)
+
+    async def deliver(self, reply: Reply, origin: Turn | None = None) -> bool:
+        """Send ``reply`` to its address; False when no connected channel reaches it (see ``Delivery.deliver``)."""
+        return await self.delivery.deliver(reply, origin)
+
+    async def expire_approvals(self) -> int:
+        """Expire overdue approvals and tell everyone concerned (see ``Router.expire_approvals``)."""
+        return await self.router.expire_approvals()
+
+    def reload_kb_if_changed(self) -> bool:
+        """Re-read the knowledge base when a file in its folder was added, changed or removed."""
+        return self.kb_reload()
 
     # Start-up -----------------------------------------------------------------
 
@@ -107,20 +142,8 @@ class Bot:
             self.signals = SignalReader.train(signals, self.settings.nlu_cache_dir, intents=data)
         self.kb.synonyms = data.synonyms
         self.system_names = data.display_names
-        self.reload_kb_if_changed()
+        self.kb_reload()
         self.tickets.check()
-
-    def reload_kb_if_changed(self) -> bool:
-        """Re-read the knowledge base when a file in its folder was added, changed or removed."""
-        folder = self.kb.folder
-        files = sorted(folder.glob("*.md")) if folder.is_dir() else []
-        signature = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-        if signature == self._kb_signature:
-            return False
-        self.kb.load()
-        self._kb_signature = signature
-        log.info("knowledge base: %d articles loaded, %d with errors", len(self.kb.articles), len(self.kb.errors))
-        return True
 
     def system_name(self, value: str) -> str:
         """What staff call the system whose NLU value is ``value`` ("erp" is "Munis ..."), from the synonyms'
@@ -141,7 +164,7 @@ class Bot:
 
     def add_channel(self, channel: Channel) -> None:
         """Connect a channel; the first one also carries the technicians' conversation."""
-        self.channels[channel.name] = channel
+        self.delivery.connect(channel)
 
     def close(self) -> None:
         """Release the scheduler, the ticket backend's connections and the database."""
@@ -152,144 +175,17 @@ class Bot:
         self.db.close()
 
     async def run_background(self) -> None:
-        """While serving: fire scheduled jobs, take over the inbox items and fan-outs a dead replica left,
-        and ask a ticket backend that is down again until it answers."""
+        """While serving: register the bot's own jobs, fire scheduled jobs, take over the inbox items and
+        fan-outs a dead replica left, and ask a ticket backend that is down again until it answers."""
+        schedule_housekeeping(
+            self.scheduler, self.settings, tickets_kind=self.tickets.kind, expire_approvals=self.expire_approvals,
+            settle_outcomes=self.outcomes.settle_soon, reload_kb=self.kb_reload,
+        )
         async with asyncio.TaskGroup() as group:
             group.create_task(self.ticket_outbox.watch(outbox_every(self.settings)))
             group.create_task(self.inbox.run_forever())
             group.create_task(self.announcements.watch())
             group.create_task(self.scheduler.run_forever())
-
-    # Turns and replies -------------------------------------------------------
-
-    async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
-        """Handle one turn from a channel (its employee already resolved), its text and ids cleaned first.
-
-        ``deduplicated``: the turn comes from the inbox, which already dropped repeats, so it runs
-        even when it is being picked up again after a crash.
-        """
-        try:
-            clean_turn(turn)
-        except BadInput as exc:
-            log.info("refused a turn from %s: %s", turn.channel, exc)
-            await self.deliver(Reply("I did not recognise that button. It may be from an old message."), origin=turn)
-            return
-        await self.router.handle(turn, deduplicated=deduplicated)
-
-    async def deliver(self, reply: Reply, origin: Turn | None = None) -> bool:
-        """Send ``reply`` through the right channel, resolving where it goes; False when no connected channel
-        reaches ``reply.to`` (it is logged, not raised).
-
-        Its text and fields are defused first, so nothing a person typed can page
-        a whole channel; only ``Reply.mention`` (the composer's explicit option) can.
-        """
-        reply = defused(reply)
-        if reply.to is None:
-            if origin is None:
-                raise ValueError("a reply with no address needs the turn it answers")
-            await self.channels[origin.channel].send(reply.addressed(origin.conversation_id), origin)
-            return True
-        if reply.to == TECHNICIANS:
-            await self._technician_channel(origin).send(reply, origin)
-            return True
-        if reply.to.startswith("user:"):
-            account = await self.identity.account(reply.to.removeprefix("user:"))
-            channel = self.channels.get(account.channel) if account else None
-            if channel is None:
-                log.warning("cannot reach %s: they have not talked to the bot on a connected channel", reply.to)
-                return False
-            await channel.send(reply, origin)
-            return True
-        if reply.to.startswith("room:"):
-            name, _, conversation = reply.to.removeprefix("room:").partition(":")
-            if name not in self.channels:
-                log.warning("cannot post to %s: channel %r is not connected", reply.to, name)
-                return False
-            await self.channels[name].send(reply.addressed(conversation), origin)
-            return True
-        if origin is None:
-            raise ValueError(f"cannot tell which channel holds conversation {reply.to!r}")
-        await self.channels[origin.channel].send(reply, origin)
-        return True
-
-    async def was_delivered(self, reply: Reply) -> bool:
-        """True when the channel that reaches ``reply.to`` (a ``DeliveryCheck``) says ``reply.key`` is there."""
-        channel: Channel | None = None
-        if reply.to and reply.to.startswith("user:"):
-            account = await self.identity.account(reply.to.removeprefix("user:"))
-            channel = self.channels.get(account.channel) if account else None
-        elif reply.to and reply.to.startswith("room:"):
-            channel = self.channels.get(reply.to.removeprefix("room:").partition(":")[0])
-        return isinstance(channel, DeliveryCheck) and await channel.was_delivered(reply)
-
-    def _technician_channel(self, origin: Turn | None) -> Channel:
-        if origin is not None and origin.channel in self.channels:
-            return self.channels[origin.channel]
-        return next(iter(self.channels.values()))
-
-    # Approvals ---------------------------------------------------------------
-
-    async def request_approval(
-        self,
-        ctx: Context,
-        action: str,
-        summary: str,
-        *,
-        details: list[tuple[str, str]] | None = None,
-        data: dict[str, Any] | None = None,
-        target: str = "",
-    ) -> Approval:
-        """Store an approval, post its card to the technicians and tell the requester."""
-        turn = ctx.turn
-        approval = await self.approvals.create(
-            skill=ctx.skill.name, action=action, summary=summary, requester=ctx.employee,
-            channel=turn.channel, conversation=turn.conversation_id, details=details, data=data, target=target,
-        )
-        await self.deliver(approval_card(approval, self.settings.local_time(approval.expires_at)), origin=turn)
-        minutes = int(self.settings.approval_ttl.total_seconds() // 60)
-        await ctx.reply(
-            f"I've asked the IT technicians to approve this (request #{approval.id}). "
-            f"I'll message you here as soon as someone decides, usually within {minutes} minutes."
-        )
-        return approval
-
-    async def decide_approval(self, turn: Turn, approval_id: int, approve: bool) -> None:
-        """A technician clicked Approve or Deny."""
-        assert turn.employee is not None
-        decision = await self.approvals.decide(approval_id, turn.employee, approve)
-        if not decision.accepted:
-            await self.deliver(Reply(f"Not done: {decision.reason}", private=True), origin=turn)
-            if decision.expired_now and decision.approval is not None:
-                await self._finish(decision.approval, turn)
-            return
-        assert decision.approval is not None
-        await self._finish(decision.approval, turn)
-
-    async def expire_approvals(self) -> int:
-        """Expire overdue approvals, update their cards and tell the requesters. Returns how many."""
-        expired = await self.approvals.expire_due()
-        for approval in expired:
-            await self._finish(approval, None)
-        return len(expired)
-
-    async def _finish(self, approval: Approval, origin: Turn | None) -> None:
-        """Show the decision on the card, tell the requester, and resume the skill."""
-        await self.deliver(decided_card(approval), origin=origin)
-        requester = await self.identity.lookup(approval.requester) or Employee(email=approval.requester)
-        requester_turn = Turn(
-            channel=approval.requester_channel,
-            user_id=approval.requester,
-            conversation_id=approval.requester_conversation,
-            employee=requester,
-        )
-        account = await self.identity.account(approval.requester)
-        if account is not None and account.channel == approval.requester_channel:
-            requester_turn.user_id = account.user_id
-        skill = self.router.skills_by_name.get(approval.skill)
-        if skill is None:
-            return
-        ctx = Context(self, requester_turn, skill)
-        await self.router.guard(ctx, skill.on_approval(ctx, approval))
 
 
 def _mailer(settings: Settings) -> Mailer | None:
@@ -300,14 +196,3 @@ def _mailer(settings: Settings) -> Mailer | None:
     return Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, username=settings.smtp_username,
                   password=password, starttls=settings.smtp_starttls, implicit_tls=settings.smtp_ssl,
                   ca_file=settings.smtp_ca_file)
-
-
-def defused(reply: Reply) -> Reply:
-    """``reply`` with @channel, @everyone, @here (and Slack's ``<!channel>``) defused and bidirectional controls
-    neutralised in its text, fields and button labels."""
-    def safe(text: str) -> str:
-        return neutralise_bidi(neutralise_mentions(text))
-
-    fields = tuple(Field(safe(f.label), safe(f.value)) for f in reply.fields)
-    buttons = tuple(replace(b, label=safe(b.label)) for b in reply.buttons)
-    return replace(reply, text=safe(reply.text), fields=fields, buttons=buttons)

@@ -26,9 +26,9 @@ from bot.integrations.directory import DirectoryAccount
 from bot.integrations.kb import Article
 from bot.integrations.tickets import TicketView
 from bot.nlu.signals import SURE, Signal
-from bot.reports.figures import Figures, Period, month_of
 from bot.services.account_requests import CODE_TTL
 from bot.services.announcement_composer import KINDS, Draft, composer_inputs, composer_values, read_composer
+from bot.services.figures import Figures, Period, month_of
 from bot.services.outcomes import Escalation
 from bot.services.passwords import temporary_password
 from bot.store.views import AccountRequestView, AnnouncementView, ApprovalView

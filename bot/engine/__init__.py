@@ -1,1 +1,1 @@
-"""The engine: the router, the context a skill sees, what a skill is, and conversation state."""
+"""The engine: the router, the context a skill sees, what a skill is, conversation state, delivery and approvals."""

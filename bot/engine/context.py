@@ -1,10 +1,11 @@
-"""``Context``: a skill's only door to the world during one turn."""
+"""``Context``: a skill's only door to the world during one turn, and the ``Services`` behind it."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.errors import TicketQueued
 from bot.core.messages import (
@@ -23,28 +24,94 @@ from bot.core.messages import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from apscheduler.job import Job
-    from apscheduler.triggers.base import BaseTrigger
-
-    from bot.app import Bot
+    from bot.core.outbound import Deliverer
+    from bot.core.settings import Settings
+    from bot.engine.approvals import ApprovalDesk
+    from bot.engine.conversations import ConversationStore
     from bot.integrations.directory import Directory
     from bot.integrations.kb import KnowledgeBase
     from bot.integrations.mail import Mailer
     from bot.integrations.tickets import TicketBackend, TicketOutbox
-    from bot.nlu.signals import Signal
-    from bot.reports.figures import Figures, Period
+    from bot.nlu.signals import Signal, SignalReader
     from bot.services.account_requests import AccountRequests
     from bot.services.announcements import AnnouncementService
+    from bot.services.approvals import ApprovalService
     from bot.services.audit import AuditLog
+    from bot.services.figures import Figures, Period
+    from bot.services.identity import IdentityService
     from bot.services.notices import NoticeBoard
     from bot.services.outcomes import OutcomeLog
     from bot.services.questions import QuestionLog
-    from bot.services.scheduler import JobFunction
-    from bot.core.settings import Settings
-    from bot.engine.skill import Skill
-    from bot.store import Approval
+    from bot.store import Approval, Database
 
-__all__ = ["Context"]
+__all__ = ["Context", "Engine", "Services", "SkillInfo"]
+
+
+@dataclass(frozen=True)
+class Services:
+    """The collaborators a ``Context`` (and the router) may use, built once by the app."""
+
+    settings: Settings
+    clock: Callable[[], datetime]
+    db: Database
+    audit: AuditLog
+    identity: IdentityService
+    conversations: ConversationStore
+    approvals: ApprovalService
+    approval_desk: ApprovalDesk
+    delivery: Deliverer
+    tickets: TicketBackend
+    ticket_outbox: TicketOutbox
+    notices: NoticeBoard
+    announcements: AnnouncementService
+    questions: QuestionLog
+    outcomes: OutcomeLog
+    directory: Directory
+    mailer: Mailer | None
+    kb: KnowledgeBase
+    account_requests: AccountRequests
+    signals: Callable[[], SignalReader | None]
+    """The signal reader once the NLU is trained (``Bot.start``), else None."""
+    system_name: Callable[[str], str]
+    """What staff call the system whose NLU value is given."""
+
+
+class SkillInfo(Protocol):
+    """What a context knows of a skill: its name and how it describes itself (``bot.engine.skill.Skill``)."""
+
+    @property
+    def name(self) -> str:
+        """The skill's name (in button ids, pending state and the audit)."""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """One line on what it does, for help."""
+        ...
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        """Example messages."""
+        ...
+
+
+class Engine(Protocol):
+    """What a context asks of the engine around it (``bot.engine.router.Router``)."""
+
+    async def start(self, turn: Turn, intent: str, slots: dict[str, Any] | None = None) -> str:
+        """Start ``intent`` for ``turn``; returns the name of the skill that ran."""
+        ...
+
+    async def ask(
+        self, ctx: Context, slot: str, question: str, *, choices: tuple[tuple[str, str], ...] = (),
+        private: bool = False,
+    ) -> None:
+        """Remember that ``ctx.skill`` waits for ``slot`` and ask for it."""
+        ...
+
+    def available(self, employee: Employee) -> Sequence[SkillInfo]:
+        """The skills ``employee`` may use that have something to say about themselves."""
+        ...
 
 
 @dataclass
@@ -56,9 +123,10 @@ class Context:
     ``ask``, ``confirm``, ``tell`` or ``request_approval``.
     """
 
-    bot: Bot
+    services: Services
+    engine: Engine
     turn: Turn
-    skill: Skill
+    skill: SkillInfo
     intent: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
 
@@ -71,100 +139,78 @@ class Context:
     @property
     def settings(self) -> Settings:
         """The bot's settings (read them; never change them)."""
-        return self.bot.settings
+        return self.services.settings
 
     @property
     def audit(self) -> AuditLog:
         """The audit log."""
-        return self.bot.audit
+        return self.services.audit
 
     @property
     def tickets(self) -> TicketBackend:
         """The ticket backend."""
-        return self.bot.tickets
+        return self.services.tickets
 
     @property
     def notices(self) -> NoticeBoard:
         """The notice board (outages, maintenance, security notices)."""
-        return self.bot.notices
+        return self.services.notices
 
     @property
     def announcements(self) -> AnnouncementService:
         """Announcements: compose, schedule, fan out, follow up, acknowledge."""
-        return self.bot.announcements
-
-    def schedule(
-        self,
-        func: JobFunction,
-        *,
-        id: str,
-        at: datetime | None = None,
-        trigger: BaseTrigger | None = None,
-        every: float | None = None,
-        args: tuple[Any, ...] = (),
-    ) -> Job:
-        """Run the top-level ``async def func(bot, run, *args)`` once ``at`` a time, on a ``trigger``
-        (e.g. from ``bot.core.timewords.parse_recurrence``) or ``every`` so many seconds. It survives restarts
-        and fires on one replica only; ``args`` are ids, never objects."""
-        scheduler = self.bot.scheduler
-        if at is not None:
-            return scheduler.add_at(func, at, id=id, args=args)
-        if trigger is not None:
-            return scheduler.add(func, trigger, id=id, args=args)
-        if every is not None:
-            return scheduler.add_interval(func, every, id=id, args=args)
-        raise ValueError("ctx.schedule needs at=, trigger= or every=")
+        return self.services.announcements
 
     @property
     def questions(self) -> QuestionLog:
         """The log of how-to questions, answers and feedback."""
-        return self.bot.questions
+        return self.services.questions
 
     @property
     def outcomes(self) -> OutcomeLog:
         """How conversations end (answered, resolved, escalated), for the manager's dashboard."""
-        return self.bot.outcomes
+        return self.services.outcomes
 
     async def figures(self, period: Period) -> Figures:
         """The manager's figures for ``period`` (outcomes settled first; the live ticket queue left out)."""
-        from bot.reports.figures import figures_for  # charts and reports load only when a manager asks
+        from bot.services.figures import figures_for  # loaded only when a manager asks
 
-        return await figures_for(self.bot, period)
+        return await figures_for(self.services, period)
 
     @property
     def directory(self) -> Directory:
         """Where accounts live (LDAP/AD, Entra ID, or technician-assisted)."""
-        return self.bot.directory
+        return self.services.directory
 
     @property
     def mailer(self) -> Mailer | None:
         """Outgoing email (SMTP), or None when ``HELPDESK_SMTP_HOST`` is not set."""
-        return self.bot.mailer
+        return self.services.mailer
 
     @property
     def kb(self) -> KnowledgeBase:
         """The knowledge base of how-to articles."""
-        return self.bot.kb
+        return self.services.kb
 
     @property
     def ticket_outbox(self) -> TicketOutbox:
         """Ticket requests waiting to be filed while the backend is down."""
-        return self.bot.ticket_outbox
+        return self.services.ticket_outbox
 
     @property
     def account_requests(self) -> AccountRequests:
         """Password reset and unlock requests: their state, one-time codes, daily limits and cool-downs."""
-        return self.bot.account_requests
+        return self.services.account_requests
 
     def signal(self, text: str | None = None) -> Signal | None:
         """What ``text`` (the turn's text by default) signals beyond its intent: a security matter, or
         public-facing work that has stopped; None for an ordinary message."""
-        reader = self.bot.signals
+        reader = self.services.signals()
         return reader.read(self.turn.text if text is None else text) if reader is not None else None
 
     def system_name(self, value: str) -> str:
         """What staff call the system whose NLU value is ``value`` (never show them "erp")."""
-        return self.bot.system_name(value)
+        return self.services.system_name(value)
 
     def security_room(self) -> str:
         """Where security alerts go: ``HELPDESK_SECURITY_CHANNEL`` (CHANNEL:CONVERSATION) when that chat
@@ -190,23 +236,23 @@ class Context:
 
     async def hand_over(self, intent: str, slots: dict[str, Any] | None = None) -> None:
         """Start ``intent`` for this turn instead, as if it had been asked for (with ``slots`` filled)."""
-        await self.bot.router.start(self.turn, intent, slots)
+        await self.engine.start(self.turn, intent, slots)
 
     def now(self) -> datetime:
         """The bot's clock (aware UTC); tests move it by hand."""
-        return self.bot.clock()
+        return self.services.clock()
 
     async def can_reach(self, email: str) -> bool:
         """True when ``email`` has talked to the bot on some channel, so a private message can reach them."""
-        return await self.bot.identity.account(email) is not None
+        return await self.services.identity.account(email) is not None
 
     def is_connected(self, channel: str) -> bool:
         """True when the chat platform named ``channel`` (``slack``, ``teams``, ``console``) is connected."""
-        return channel in self.bot.channels
+        return self.services.delivery.is_connected(channel)
 
-    def available_skills(self) -> list[Skill]:
+    def available_skills(self) -> Sequence[SkillInfo]:
         """The skills this employee may use, for telling them what the bot can do."""
-        return self.bot.router.available(self.employee)
+        return self.engine.available(self.employee)
 
     def button(self, action: str, argument: str, label: str, style: str | None = None,
                feedback: str | None = None) -> Button:
@@ -234,7 +280,7 @@ class Context:
 
         Only the latest offer in a conversation keeps its slots.
         """
-        await self.bot.conversations.save(
+        await self.services.conversations.save(
             self.turn,
             pending={"kind": "clarify", "text": self.turn.text, "parse": self.turn.parse, "slots": slots or {}},
         )
@@ -242,19 +288,19 @@ class Context:
 
     async def last_message(self) -> str:
         """The person's latest message in this conversation (what a click on an offered choice answers)."""
-        return (await self.bot.conversations.load(self.turn)).last_text
+        return (await self.services.conversations.load(self.turn)).last_text
 
     async def forget_pending(self) -> None:
         """Drop whatever this conversation was waiting for (a yes or no, a slot, a choice)."""
-        await self.bot.conversations.save(self.turn, pending={})
+        await self.services.conversations.save(self.turn, pending={})
 
     async def approval(self, approval_id: int) -> Approval | None:
         """An approval this bot holds, by id."""
-        return await self.bot.approvals.get(approval_id)
+        return await self.services.approvals.get(approval_id)
 
     async def complete_approval(self, approval_id: int) -> bool:
         """Record that the approved action was carried out; False if it already was (or is not approved)."""
-        return await self.bot.approvals.complete(approval_id, self.employee.email)
+        return await self.services.approvals.complete(approval_id, self.employee.email)
 
     async def reply(
         self,
@@ -274,7 +320,7 @@ class Context:
 
     async def send(self, reply: Reply) -> None:
         """Send any reply (to this conversation, the technicians, or someone's private chat)."""
-        await self.bot.deliver(reply, origin=self.turn)
+        await self.services.delivery.deliver(reply, origin=self.turn)
 
     async def tell(self, email: str, text: str, *, buttons: tuple[Button, ...] = ()) -> None:
         """Message an employee privately, wherever they last talked to the bot."""
@@ -290,7 +336,7 @@ class Context:
         self, slot: str, question: str, *, choices: tuple[tuple[str, str], ...] = (), private: bool = False
     ) -> None:
         """Ask for ``slot``; the answer comes back to ``handle`` with ``ctx.slots[slot]`` set."""
-        await self.bot.router.ask(self, slot, question, choices=choices, private=private)
+        await self.engine.ask(self, slot, question, choices=choices, private=private)
 
     async def confirm(
         self,
@@ -304,7 +350,7 @@ class Context:
     ) -> None:
         """Ask yes or no; the answer comes back to ``on_confirm(turn, ctx, action, data, yes)``."""
         nonce = secrets.token_hex(4)
-        await self.bot.conversations.save(
+        await self.services.conversations.save(
             self.turn,
             pending={"kind": "confirm", "skill": self.skill.name, "action": action, "data": data or {},
                      "nonce": nonce},
@@ -321,5 +367,15 @@ class Context:
         data: dict[str, Any] | None = None,
         target: str = "",
     ) -> Approval:
-        """Ask the technicians to approve ``action``; the outcome comes to ``on_approval``."""
-        return await self.bot.request_approval(self, action, summary, details=details, data=data, target=target)
+        """Ask the technicians to approve ``action`` and tell the employee so; the outcome comes to
+        ``on_approval``."""
+        approval = await self.services.approval_desk.request(
+            skill=self.skill.name, turn=self.turn, requester=self.employee, action=action, summary=summary,
+            details=details, data=data, target=target,
+        )
+        minutes = int(self.settings.approval_ttl.total_seconds() // 60)
+        await self.reply(
+            f"I've asked the IT technicians to approve this (request #{approval.id}). "
+            f"I'll message you here as soon as someone decides, usually within {minutes} minutes."
+        )
+        return approval

@@ -12,21 +12,19 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core import metrics
-from bot.engine.context import Context
-from bot.core.errors import IntegrationError, PermissionDenied, UserFacingError
-from bot.core.inbound import record_id
+from bot.core.inbound import BadInput, clean_turn, record_id
 from bot.core.messages import Button, Employee, Reply, Turn
-from bot.nlu import ParseResult
-from bot.nlu.request import asks_how, parse_request
+from bot.engine.context import Context, Services
+from bot.engine.guard import guard
 from bot.engine.skill import ROUTER_INTENTS, Skill
-from bot.store import utcnow
-
-if TYPE_CHECKING:
-    from bot.app import Bot
+from bot.nlu import Parser, ParseResult
+from bot.nlu.request import asks_how, parse_request
+from bot.store import Approval, utcnow
 
 __all__ = ["Router"]
 
@@ -48,20 +46,31 @@ _FOLLOW_UP = re.compile(
 class Router:
     """Routes turns to skills. It holds no state of its own: state is in the database."""
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    def __init__(self, skills: list[Skill], services: Services, nlu: Callable[[], Parser]) -> None:
+        """``nlu`` gives the parser once the app has trained it."""
+        self.skills = skills
+        self.services = services
+        self.nlu = nlu
         self.skills_by_intent: dict[str, Skill] = {
-            intent.name: skill for skill in bot.skills for intent in skill.intents
+            intent.name: skill for skill in skills for intent in skill.intents
         }
-        self.skills_by_name: dict[str, Skill] = {skill.name: skill for skill in bot.skills}
+        self.skills_by_name: dict[str, Skill] = {skill.name: skill for skill in skills}
 
     async def handle(self, turn: Turn, *, deduplicated: bool = False) -> None:
-        """Handle one turn. Its employee must already be resolved.
+        """Handle one turn from a channel. Its employee must already be resolved.
 
         A turn with an ``event_id`` runs once (a ``processed_event`` row), unless ``deduplicated``
-        says the channel's inbox has already seen to that.
+        says the channel's inbox has already seen to that. Its text and ids are cleaned first; a turn
+        that cannot be cleaned is refused.
         """
-        if turn.event_id and not deduplicated and not await self.bot.conversations.first_time(turn.channel, turn.event_id):
+        try:
+            clean_turn(turn)
+        except BadInput as exc:
+            log.info("refused a turn from %s: %s", turn.channel, exc)
+            await self._reply(turn, "I did not recognise that button. It may be from an old message.")
+            return
+        conversations = self.services.conversations
+        if turn.event_id and not deduplicated and not await conversations.first_time(turn.channel, turn.event_id):
             metrics.DUPLICATES.labels(turn.channel).inc()
             return
         started = time.perf_counter()
@@ -78,7 +87,7 @@ class Router:
     # Messages ---------------------------------------------------------------
 
     async def _message(self, turn: Turn) -> tuple[str, str]:
-        settings = self.bot.settings
+        settings = self.services.settings
         text = turn.text.strip()
         if not text:
             return "none", "router"
@@ -91,21 +100,21 @@ class Router:
             return "too_long", "router"
         if turn.thread_key and await self._thread_reply(turn):
             return "thread_reply", turn.thread_key.partition(":")[0]
-        turn.parse = await parse_request(self.bot.nlu, text, settings.nlu_max_chars)
+        turn.parse = await parse_request(self.nlu(), text, settings.nlu_max_chars)
         intent, confidence = _top(turn.parse)
-        state = await self.bot.conversations.load(turn)
+        state = await self.services.conversations.load(turn)
         pending = state.pending or {}
         previous = state.last_text if _recent(state.updated_at) else ""
-        await self.bot.conversations.save(turn, last_text=text[:2000])
+        await self.services.conversations.save(turn, last_text=text[:2000])
 
         if pending.get("kind") == "confirm":
             if intent in ("affirm", "deny") and confidence >= settings.nlu_threshold:
                 await self._confirm(turn, pending, intent == "affirm")
                 return intent, pending["skill"]
-            await self.bot.conversations.save(turn, pending={})
+            await self.services.conversations.save(turn, pending={})
         elif pending.get("kind") == "slot":
             if intent == "deny" and confidence >= settings.nlu_threshold:
-                await self.bot.conversations.save(turn, pending={})
+                await self.services.conversations.save(turn, pending={})
                 await self._reply(turn, "OK, I have dropped that. What else can I do for you?")
                 return intent, "router"
             return pending["intent"], await self._fill_slot(turn, pending, text)
@@ -132,7 +141,7 @@ class Router:
         """The parse names an intent a skill handles, surely enough to act on."""
         intent, confidence = _top(parse or {})  # type: ignore[arg-type]
         return (intent is not None and intent != "out_of_scope" and intent in self.skills_by_intent
-                and confidence >= self.bot.settings.nlu_threshold)
+                and confidence >= self.services.settings.nlu_threshold)
 
     def _guide_first(self, intent: str) -> bool:
         """Whether ``intent`` is one to offer beside a guide when the message asks how or why (its
@@ -147,16 +156,17 @@ class Router:
         """The signal reader reads, in the same message, the kind of signal that confirms ``intent``."""
         skill = self.skills_by_intent.get(intent)
         declared = skill.intent(intent) if skill else None
-        if declared is None or not declared.confirmed_by or self.bot.signals is None:
+        reader = self.services.signals()
+        if declared is None or not declared.confirmed_by or reader is None:
             return False
-        signal = self.bot.signals.read(turn.text)
+        signal = reader.read(turn.text)
         return signal is not None and signal.label.kind == declared.confirmed_by
 
     def _guide_answers(self, turn: Turn) -> bool:
         """The message asks how or why ("how do i reset it myself", "why does it keep locking") and a guide
         surely answers it."""
         return (KB_INTENT in self.skills_by_intent and asks_how(turn.request)
-                and self.bot.kb.best_of(turn.request, turn.text) is not None)
+                and self.services.kb.best_of(turn.request, turn.text) is not None)
 
     async def _answer_with_guide(self, turn: Turn, intent: str) -> str:
         """Answer with the guide; ``intent`` (when it is one to offer beside a guide) is a button under it."""
@@ -174,7 +184,7 @@ class Router:
         if len(text.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(text):
             return False
         joined = f"{previous.strip()}\n{text}"
-        parse = await parse_request(self.bot.nlu, joined, self.bot.settings.nlu_max_chars)
+        parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars)
         if not self._confident(parse):
             return False
         turn.text, turn.parse = joined, parse
@@ -189,7 +199,7 @@ class Router:
         declared = skill.intent(intent)
         assert turn.employee is not None and declared is not None
         if not skill.allows(turn.employee, intent):
-            await self.bot.audit.record(turn.email, f"{skill.name}.{intent}", outcome="refused",
+            await self.services.audit.record(turn.email, f"{skill.name}.{intent}", outcome="refused",
                                         detail="requires the technician role")
             await self._reply(turn, f"Sorry, only technicians can do that ({self._label(intent, None)}).")
             return skill.name
@@ -198,25 +208,25 @@ class Router:
             for slot in declared.slots:
                 if slot.entity == entity["entity"] and slot.name not in filled:
                     filled[slot.name] = entity["value"]
-        await self.bot.conversations.save(turn, pending={}, last_intent=intent, misses=0)
+        await self.services.conversations.save(turn, pending={}, last_intent=intent, misses=0)
         if declared.is_request:
-            await self.bot.outcomes.begin(turn, skill.name, intent)
+            await self.services.outcomes.begin(turn, skill.name, intent)
         await self._run(turn, skill, intent, filled)
         return skill.name
 
     async def _run(self, turn: Turn, skill: Skill, intent: str, slots: dict[str, Any]) -> None:
         declared = skill.intent(intent)
-        ctx = Context(self.bot, turn, skill, intent, slots)
+        ctx = Context(self.services, self, turn, skill, intent, slots)
         for slot in declared.slots if declared else ():
             if slot.required and slot.name not in slots:
                 await self.ask(ctx, slot.name, slot.question, choices=slot.choices)
                 return
-        await self.guard(ctx, skill.handle(turn, ctx))
+        await guard(ctx, skill.handle(turn, ctx))
 
     async def _fill_slot(self, turn: Turn, pending: dict[str, Any], text: str) -> str:
         skill = self.skills_by_name.get(pending["skill"])
         if skill is None:
-            await self.bot.conversations.save(turn, pending={})
+            await self.services.conversations.save(turn, pending={})
             return "router"
         slots = dict(pending.get("slots", {}))
         name = pending["awaiting"]
@@ -227,7 +237,7 @@ class Router:
             match = [e for e in (turn.parse or {}).get("entities", []) if e["entity"] == slot.entity]
             value = match[0]["value"] if match else text
         slots[name] = value
-        await self.bot.conversations.save(turn, pending={})
+        await self.services.conversations.save(turn, pending={})
         await self._run(turn, skill, pending["intent"], slots)
         return skill.name
 
@@ -241,7 +251,7 @@ class Router:
         private: bool = False,
     ) -> None:
         """Remember that ``ctx.skill`` waits for ``slot`` and ask for it."""
-        await self.bot.conversations.save(
+        await self.services.conversations.save(
             ctx.turn,
             pending={"kind": "slot", "skill": ctx.skill.name, "intent": ctx.intent, "awaiting": slot,
                      "slots": ctx.slots},
@@ -251,7 +261,7 @@ class Router:
 
     def available(self, employee: Employee) -> list[Skill]:
         """The skills ``employee`` may use that have something to say about themselves (for help)."""
-        return [skill for skill in self.bot.skills if skill.summary and skill.allows(employee)]
+        return [skill for skill in self.skills if skill.summary and skill.allows(employee)]
 
     async def _thread_reply(self, turn: Turn) -> bool:
         """A reply under a keyed bot message (``turn.thread_key``, ``"<skill>:..."``) goes to that skill's
@@ -259,14 +269,14 @@ class Router:
         owner = self.skills_by_name.get((turn.thread_key or "").partition(":")[0])
         if owner is None:
             return False
-        ctx = Context(self.bot, turn, owner)
+        ctx = Context(self.services, self, turn, owner)
         handled = False
 
         async def reply() -> None:
             nonlocal handled
             handled = await owner.on_thread_reply(turn, ctx, turn.thread_key or "")
 
-        await self.guard(ctx, reply())
+        await guard(ctx, reply())
         return handled
 
     # Clicks -----------------------------------------------------------------
@@ -280,7 +290,7 @@ class Router:
                 await self._decide(turn, approval_id, verdict == "approve")
                 return "approvals"
         elif kind == "intent":
-            state = await self.bot.conversations.load(turn)
+            state = await self.services.conversations.load(turn)
             saved = state.pending if state.pending.get("kind") == "clarify" else {}
             if saved:
                 turn.text = saved.get("text", "")
@@ -288,14 +298,14 @@ class Router:
             return await self.start(turn, rest, saved.get("slots"))
         elif kind == "confirm":
             nonce, _, answer = rest.partition(":")
-            state = await self.bot.conversations.load(turn)
+            state = await self.services.conversations.load(turn)
             if state.pending.get("kind") == "confirm" and state.pending.get("nonce") == nonce:
                 await self._confirm(turn, state.pending, answer == "yes")
                 return str(state.pending["skill"])
             await self._reply(turn, "That question is no longer open, so nothing was done.")
             return "router"
         elif kind == "slot":
-            state = await self.bot.conversations.load(turn)
+            state = await self.services.conversations.load(turn)
             name, _, value = rest.partition(":")
             if state.pending.get("kind") == "slot" and state.pending.get("awaiting") == name:
                 return await self._fill_slot(turn, state.pending, value)
@@ -306,8 +316,8 @@ class Router:
             action, _, argument = payload.partition(":")
             skill = self.skills_by_name.get(skill_name)
             if skill is not None:
-                ctx = Context(self.bot, turn, skill)
-                await self.guard(ctx, skill.on_click(turn, ctx, action, argument))
+                ctx = Context(self.services, self, turn, skill)
+                await guard(ctx, skill.on_click(turn, ctx, action, argument))
                 return skill.name
         log.warning("unknown button id %r", (turn.action or "")[:100])
         await self._reply(turn, "I did not recognise that button. It may be from an old message.")
@@ -316,7 +326,9 @@ class Router:
     async def _decide(self, turn: Turn, approval_id: int, approve: bool) -> None:
         """Approve or deny, with the same guard as a skill: a failure is told, never fatal to the session."""
         try:
-            await self.bot.decide_approval(turn, approval_id, approve)
+            approval = await self.services.approval_desk.decide(turn, approval_id, approve)
+            if approval is not None:
+                await self._finish(approval, turn)
         except Exception:
             metrics.ERRORS.labels("approvals").inc()
             log.exception("deciding approval #%d failed", approval_id)
@@ -324,12 +336,12 @@ class Router:
                                     "team can see the error. Please try again in a moment.")
 
     async def _confirm(self, turn: Turn, pending: dict[str, Any], yes: bool) -> None:
-        await self.bot.conversations.save(turn, pending={})
+        await self.services.conversations.save(turn, pending={})
         skill = self.skills_by_name.get(pending["skill"])
         if skill is None:
             return
-        ctx = Context(self.bot, turn, skill)
-        await self.guard(ctx, skill.on_confirm(turn, ctx, pending["action"], pending.get("data", {}), yes))
+        ctx = Context(self.services, self, turn, skill)
+        await guard(ctx, skill.on_confirm(turn, ctx, pending["action"], pending.get("data", {}), yes))
 
     # Fallback ---------------------------------------------------------------
 
@@ -339,7 +351,7 @@ class Router:
         if len(ranking) < 2 or parse["intent"]["name"] in ROUTER_INTENTS:
             return []
         first, second = ranking[0], ranking[1]
-        margin = self.bot.settings.nlu_ambiguity_margin
+        margin = self.services.settings.nlu_ambiguity_margin
         if first["confidence"] - second["confidence"] < margin and second["name"] in self.skills_by_intent:
             return [first["name"], second["name"]]
         return []
@@ -356,7 +368,7 @@ class Router:
         if len(allowed) == 1:
             await self.start(turn, allowed[0])
             return
-        await self.bot.conversations.save(
+        await self.services.conversations.save(
             turn, pending={"kind": "clarify", "text": turn.text, "parse": turn.parse, "options": allowed,
                            "slots": {"summary": turn.text[:200]}}
         )
@@ -370,7 +382,7 @@ class Router:
     def _readings(self, turn: Turn) -> list[str]:
         """The likeliest intents of an unclear message that this person may start, best first."""
         assert turn.employee is not None
-        floor = self.bot.settings.nlu_offer_floor
+        floor = self.services.settings.nlu_offer_floor
         readings: list[str] = []
         for scored in (turn.parse or {}).get("intent_ranking", []):
             skill = self.skills_by_intent.get(scored["name"])
@@ -385,7 +397,7 @@ class Router:
     async def _unsure(self, turn: Turn, misses: int) -> None:
         """A message the NLU is not sure of. Never a dead end: a likely guide is answered; otherwise the
         likeliest readings and the nearest guides are offered, always with a ticket and a person."""
-        settings = self.bot.settings
+        settings = self.services.settings
         readings = self._readings(turn)
         top_reading = next((float(r["confidence"]) for r in (turn.parse or {}).get("intent_ranking", [])
                             if readings and r["name"] == readings[0]), 0.0)
@@ -397,11 +409,11 @@ class Router:
             await self.start(turn, readings[0])
             return
         if KB_INTENT in self.skills_by_intent and top_reading < settings.nlu_offer_over_guide \
-                and self.bot.kb.best_of(turn.request, turn.text) is not None:
+                and self.services.kb.best_of(turn.request, turn.text) is not None:
             await self.start(turn, KB_INTENT)
             return
         misses += 1
-        await self.bot.conversations.save(
+        await self.services.conversations.save(
             turn, misses=misses,
             pending={"kind": "clarify", "text": turn.text, "parse": turn.parse, "options": readings,
                      "slots": {"summary": turn.text[:200]}},
@@ -412,7 +424,7 @@ class Router:
                     Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None))]
         intent, confidence = _top(turn.parse or {})  # type: ignore[arg-type]
         declined = intent == "out_of_scope" and confidence >= settings.nlu_threshold and misses < MISSES_BEFORE_HUMAN
-        await self.bot.outcomes.missed(turn, declined=declined and len(buttons) <= 2)
+        await self.services.outcomes.missed(turn, declined=declined and len(buttons) <= 2)
         if len(buttons) > 2:
             text = "I'm not completely sure what you need. Is it one of these?"
         elif declined:
@@ -429,37 +441,30 @@ class Router:
         skill = self.skills_by_intent.get(KB_INTENT)
         if skill is None:
             return []
-        hits = self.bot.kb.search(text, limit=ARTICLES_OFFERED)
+        hits = self.services.kb.search(text, limit=ARTICLES_OFFERED)
         return [Button(f"skill:{skill.name}:article:{hit.article.id}", hit.article.title)
-                for hit in hits if hit.confidence >= self.bot.settings.kb_offer_confidence]
+                for hit in hits if hit.confidence >= self.services.settings.kb_offer_confidence]
 
-    # Errors -----------------------------------------------------------------
+    # Approvals --------------------------------------------------------------
 
-    async def guard(self, ctx: Context, work: Any) -> None:
-        """Run a skill's coroutine; turn our errors into messages, log and count the rest."""
-        try:
-            await work
-        except PermissionDenied as exc:
-            await ctx.audit.record(ctx.employee.email, f"{ctx.skill.name}.denied", outcome="refused",
-                                   detail=str(exc))
-            await ctx.reply(str(exc))
-        except UserFacingError as exc:
-            await ctx.reply(str(exc))
-        except IntegrationError as exc:
-            metrics.ERRORS.labels("integration").inc()
-            log.warning("integration failed in skill %s: %s", ctx.skill.name, exc)
-            await ctx.reply(
-                f"{exc.system} is not answering right now, so I could not finish that. "
-                "Nothing was changed. Please try again in a few minutes, or ask me to open a ticket."
-            )
-        except Exception:
-            metrics.ERRORS.labels("skill").inc()
-            log.exception("skill %s failed", ctx.skill.name)
-            await ctx.reply("Something went wrong on my side, and the IT team can see the error. "
-                            "Please try again, or ask for a person.")
+    async def expire_approvals(self) -> int:
+        """Expire overdue approvals, update their cards and tell the requesters. Returns how many."""
+        expired = await self.services.approval_desk.expire_due()
+        for approval in expired:
+            await self._finish(approval, None)
+        return len(expired)
+
+    async def _finish(self, approval: Approval, origin: Turn | None) -> None:
+        """Show the decision on the card, then resume the skill that asked, for its requester."""
+        requester_turn = await self.services.approval_desk.finish(approval, origin)
+        skill = self.skills_by_name.get(approval.skill)
+        if skill is None:
+            return
+        ctx = Context(self.services, self, requester_turn, skill)
+        await guard(ctx, skill.on_approval(ctx, approval))
 
     async def _reply(self, turn: Turn, text: str, buttons: tuple[Button, ...] = ()) -> None:
-        await self.bot.deliver(Reply(text, buttons), origin=turn)
+        await self.services.delivery.deliver(Reply(text, buttons), origin=turn)
 
 
 def _recent(updated_at: datetime | None) -> bool:

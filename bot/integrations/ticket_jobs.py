@@ -1,37 +1,34 @@
-"""Following tickets: tell the employee when their ticket changes, and the two jobs that keep it so.
+"""Following tickets: tell the employee when their ticket changes.
 
 ``TicketSync.observe`` compares a ticket with what the employee was last told
 (the ``ticket_link`` row) and messages them about a new status or a new public
 comment. Three paths feed it, and the stored state makes them agree, so a
 change is told once: a change made through the bot, the Jira webhook
 (``POST /jira/webhook``), and the polling job (JQL ``updated >= last check``)
-for where webhooks cannot reach the bot. The outbox retry is the other job.
+for where webhooks cannot reach the bot.
 
-The jobs are top-level functions on the shared scheduler
-(``bot.services.scheduler``), so one replica fires each round; tests call
+The polling and the outbox retry are jobs on the shared scheduler, registered
+with the bot's other jobs in ``bot.engine.housekeeping``; tests call
 ``poll_once`` and ``retry_due`` directly, or move the clock and ``run_due``.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.integrations.tickets import TicketView, valid_key
 from bot.core.messages import TECHNICIANS, Field, Reply, user_address
+from bot.core.outbound import Deliverer
 from bot.core.settings import Settings
-from bot.store import TicketLink, TicketOutboxEntry, TicketSyncMark
+from bot.integrations.tickets import TicketBackend, TicketView, valid_key
+from bot.store import Database, TicketLink, TicketOutboxEntry, TicketSyncMark
 
-if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.services.scheduler import JobRun
-
-__all__ = ["OUTBOX_EVERY", "TicketSync", "outbox_every", "poll_tickets", "retry_ticket_outbox",
-           "schedule_ticket_jobs"]
+__all__ = ["OUTBOX_EVERY", "Auditor", "TicketSync", "outbox_every"]
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +45,35 @@ def outbox_every(settings: Settings) -> timedelta:
     return max(timedelta(seconds=1), min(OUTBOX_EVERY, settings.ticket_retry_max))
 
 
+class Auditor(Protocol):
+    """Where a queued request is written down (``bot.services.audit.AuditLog``)."""
+
+    async def record(
+        self, actor: str, action: str, *, target: str = "", outcome: str = "ok", detail: str = ""
+    ) -> None:
+        """Append one audit row."""
+        ...
+
+
 class TicketSync:
     """Tells employees about changes to the tickets the bot opened for them."""
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        tickets: TicketBackend,
+        db: Database,
+        clock: Callable[[], datetime],
+        delivery: Deliverer,
+        audit: Auditor,
+        poll_interval: timedelta,
+    ) -> None:
+        """``poll_interval``: how far back the first poll reads (``HELPDESK_JIRA_POLL_INTERVAL``)."""
+        self.tickets = tickets
+        self.db = db
+        self.clock = clock
+        self.delivery = delivery
+        self.audit = audit
+        self.poll_interval = poll_interval
 
     async def observe(self, view: TicketView, actor: str = "") -> bool:
         """Compare ``view`` with what the reporter was last told; tell them what changed. True if told."""
@@ -73,11 +94,11 @@ class TicketSync:
                 update(TicketLink)
                 .where(col(TicketLink.id) == link.id, col(TicketLink.status) == link.status,
                        _same(col(TicketLink.last_comment_id), link.last_comment_id))
-                .values(status=view.status, last_comment_id=view.last_comment_id, updated_at=self.bot.clock())
+                .values(status=view.status, last_comment_id=view.last_comment_id, updated_at=self.clock())
             ).rowcount  # type: ignore[attr-defined]
             return (link, news) if changed == 1 else None
 
-        found = await self.bot.db.run(record)
+        found = await self.db.run(record)
         if found is None:
             return False
         link, news = found
@@ -87,19 +108,19 @@ class TicketSync:
         if view.url:
             fields.append(Field("Link", view.url))
         text = f"Update on your ticket {view.key} ({view.summary[:120]}):\n" + "\n".join(news)
-        await self.bot.deliver(Reply(text, fields=tuple(fields), to=user_address(link.reporter), private=True))
+        await self.delivery.deliver(Reply(text, fields=tuple(fields), to=user_address(link.reporter), private=True))
         return True
 
     async def filed(self, entry: TicketOutboxEntry, view: TicketView) -> None:
         """A queued request became a ticket: tell the employee its key, and the technicians."""
         link = f" {view.url}" if view.url else ""
-        await self.bot.deliver(Reply(
+        await self.delivery.deliver(Reply(
             f"Your request #{entry.id} (\"{view.summary[:120]}\") is now ticket {view.key}.{link} "
             "I'll tell you when a technician updates it.",
             to=user_address(entry.reporter), private=True,
         ))
-        if self.bot.channels:
-            await self.bot.deliver(Reply(
+        if self.delivery.connected:
+            await self.delivery.deliver(Reply(
                 f"New ticket {view.key} from {entry.reporter}: {view.summary} (filed from the outbox)",
                 fields=(Field("Urgency", view.urgency),), to=TECHNICIANS,
             ))
@@ -107,11 +128,11 @@ class TicketSync:
     async def queued(self, entry: TicketOutboxEntry, system: str) -> None:
         """A request could not be filed now: it is audited, and the technicians hear of it at once (a phishing
         click cannot wait)."""
-        await self.bot.audit.record(entry.reporter, "ticket.queued", target=f"outbox #{entry.id}")
-        if not self.bot.channels:
+        await self.audit.record(entry.reporter, "ticket.queued", target=f"outbox #{entry.id}")
+        if not self.delivery.connected:
             return
         payload = entry.payload
-        await self.bot.deliver(Reply(
+        await self.delivery.deliver(Reply(
             f"{system} is not answering, so request #{entry.id} from {entry.reporter} waits in the outbox "
             f"and will be filed when it is back: {str(payload.get('summary', ''))[:200]}",
             fields=(Field("Urgency", str(payload.get("urgency", "normal"))),), to=TECHNICIANS,
@@ -119,13 +140,13 @@ class TicketSync:
 
     async def poll_once(self) -> int:
         """Read the backend's changes since the last poll and tell employees; returns how many were told."""
-        name = f"tickets:{self.bot.tickets.kind}"
-        started = self.bot.clock()
-        mark = await self.bot.db.run(lambda s: s.exec(select(TicketSyncMark).where(TicketSyncMark.name == name))
+        name = f"tickets:{self.tickets.kind}"
+        started = self.clock()
+        mark = await self.db.run(lambda s: s.exec(select(TicketSyncMark).where(TicketSyncMark.name == name))
                                      .first())
-        since = (mark.checked_at if mark else started - self.bot.settings.jira_poll_interval) - OVERLAP
+        since = (mark.checked_at if mark else started - self.poll_interval) - OVERLAP
         told = 0
-        views = await self.bot.tickets.updated_since(since, POLL_BATCH)
+        views = await self.tickets.updated_since(since, POLL_BATCH)
         for view in views:
             told += await self.observe(view)
         if len(views) >= POLL_BATCH and views[-1].updated_at is not None:
@@ -137,7 +158,7 @@ class TicketSync:
             row.checked_at = started
             session.add(row)
 
-        await self.bot.db.run(save)
+        await self.db.run(save)
         return told
 
     async def handle_webhook(self, payload: dict[str, Any]) -> bool:
@@ -151,44 +172,13 @@ class TicketSync:
         key = issue.get("key") if isinstance(issue, dict) else None
         if not isinstance(key, str) or valid_key(key) is None:
             raise ValueError("the event has no issue key")
-        tracked = await self.bot.db.run(lambda s: s.exec(select(TicketLink).where(TicketLink.key == key.upper()))
+        tracked = await self.db.run(lambda s: s.exec(select(TicketLink).where(TicketLink.key == key.upper()))
                                         .first())
         if tracked is None:
             return False
-        view = await self.bot.tickets.get(key)
+        view = await self.tickets.get(key)
         return False if view is None else await self.observe(view)
 
 
 def _same(column: Any, value: str | None) -> Any:
     return column.is_(None) if value is None else column == value
-
-
-async def poll_tickets(bot: Bot, run: JobRun) -> None:
-    """Job: one polling round (errors are logged; the next round tries again)."""
-    try:
-        await bot.tickets_sync.poll_once()
-    except Exception as exc:  # a job must not die; the log says why
-        log.warning("ticket polling failed: %s", exc)
-
-
-async def retry_ticket_outbox(bot: Bot, run: JobRun) -> None:
-    """Job: file the queued ticket requests whose time has come."""
-    try:
-        await bot.ticket_outbox.retry_due()
-    except Exception as exc:
-        log.warning("ticket outbox retry failed: %s", exc)
-
-
-def schedule_ticket_jobs(bot: Bot) -> None:
-    """Put the outbox retry and (for Jira) the polling job on the shared scheduler.
-
-    They are interval jobs in the database, so with several replicas only one
-    fires each round (the scheduler's claim). Calling this again at every start
-    replaces the jobs with the current settings.
-    """
-    bot.scheduler.add_interval(retry_ticket_outbox, outbox_every(bot.settings).total_seconds(), id="tickets.outbox")
-    interval = bot.settings.jira_poll_interval.total_seconds()
-    if bot.tickets.kind != "builtin" and interval > 0:
-        bot.scheduler.add_interval(poll_tickets, interval, id="tickets.poll")
-    else:
-        bot.scheduler.remove("tickets.poll")

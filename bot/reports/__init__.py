@@ -1,1 +1,1 @@
-"""The manager's view: figures counted from the database, charts, the page and the monthly report."""
+"""The manager's view: charts, the page and the monthly report, drawn from the figures of ``bot.services.figures``."""

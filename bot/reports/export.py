@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.reports.figures import Figures
+from bot.services.figures import Figures
 
 __all__ = ["csv_rows", "to_csv"]
 

@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 from bot.reports.charts import bars, table
-from bot.reports.figures import URGENCIES, Figures
+from bot.services.figures import URGENCIES, Figures
 
 __all__ = ["OUTCOME_LABELS", "STYLE", "headline", "report_page", "sections"]
 

@@ -17,8 +17,13 @@ due jobs:
 * **A controllable clock.** ``run_due`` uses the bot's clock, so tests move
   time by hand and call ``await bot.scheduler.run_due()``.
 
-A job function is a top-level ``async def job(bot, run, *ids)``: ``run`` is a
-``JobRun``, and the stored arguments are ids only, never objects.
+A job function is a top-level ``async def job(host, run, *ids)``: ``host`` is
+what the scheduler was built with (the app, which each job types by the
+narrow Protocol it uses), ``run`` is a ``JobRun``, and the stored arguments are
+ids only, never objects.
+
+A local job (``add_local``) is not stored: each process runs its own, for what
+every replica keeps in memory (the knowledge base).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.job import Job
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
@@ -47,9 +52,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.store import SCHEDULER_JOBS, Database, JobClaim
-
-if TYPE_CHECKING:
-    from bot.app import Bot
 
 __all__ = ["JobFunction", "JobRun", "Scheduler", "stored_job"]
 
@@ -71,14 +73,17 @@ class JobRun:
 
 
 JobFunction = Callable[..., Awaitable[None]]
-"""``async def job(bot: Bot, run: JobRun, *ids) -> None``, defined at the top level of a module."""
+"""``async def job(host, run: JobRun, *ids) -> None``, defined at the top level of a module."""
+
+LocalJob = Callable[[], Awaitable[object]]
+"""``async def job() -> ...``: a job this process runs on its own, never stored."""
 
 
 async def stored_job(func_ref: str, *args: Any) -> None:
     """What APScheduler stores for every job: the job function's reference and its ids.
 
-    ``Scheduler.run_due`` resolves the reference and calls ``func(bot, run, *args)``;
-    APScheduler itself never calls this (it cannot know the bot).
+    ``Scheduler.run_due`` resolves the reference and calls ``func(host, run, *args)``;
+    APScheduler itself never calls this (it cannot know the host).
     """
     raise RuntimeError(f"job {func_ref} must be fired by bot.services.scheduler.Scheduler, not by APScheduler")
 
@@ -99,13 +104,14 @@ class Scheduler:
 
     def __init__(
         self,
-        bot: Bot,
+        host: object,
         db: Database,
         clock: Callable[[], datetime],
         grace: timedelta,
         replica: str | None = None,
     ) -> None:
-        self.bot = bot
+        """``host`` is passed to every stored job as its first argument."""
+        self.host = host
         self.db = db
         self.clock = clock
         self.grace = grace
@@ -116,6 +122,8 @@ class Scheduler:
         )
         self._aps.add_jobstore(self._store, "default")
         self._running: set[asyncio.Task[None]] = set()
+        self._local: dict[str, tuple[LocalJob, timedelta]] = {}
+        self._local_due: dict[str, datetime] = {}
 
     # Life cycle ---------------------------------------------------------------
 
@@ -141,7 +149,7 @@ class Scheduler:
         name: str = "",
         grace: timedelta | None | bool = True,
     ) -> Job:
-        """Store job ``id`` (replacing one of that id) to run ``func(bot, run, *args)`` on ``trigger``.
+        """Store job ``id`` (replacing one of that id) to run ``func(host, run, *args)`` on ``trigger``.
 
         ``grace`` is how late a run may still go: True for ``HELPDESK_SCHEDULE_GRACE``,
         None for "always run, however late".
@@ -186,6 +194,12 @@ class Scheduler:
         start = self.clock() + timedelta(seconds=seconds)
         trigger = IntervalTrigger(seconds=seconds, start_date=start, timezone=UTC)
         return self.add(func, trigger, id=id, args=args, name=name, grace=None)
+
+    def add_local(self, func: LocalJob, every: timedelta, *, id: str) -> None:
+        """Run ``func()`` in this process every ``every`` while ``run_forever`` runs (replacing a local job of
+        that id); it is never stored, and every replica runs its own."""
+        self._local[id] = (func, every)
+        self._local_due[id] = self.clock() + every
 
     def remove(self, id: str) -> bool:
         """Remove job ``id``; False when there was none."""
@@ -264,7 +278,7 @@ class Scheduler:
         outcome = "missed" if run.missed else "done"
         try:
             func_ref, *args = job.args
-            await ref_to_obj(func_ref)(self.bot, run, *args)
+            await ref_to_obj(func_ref)(self.host, run, *args)
         except Exception:
             outcome = "failed"
             log.exception("scheduled job %s (due %s) failed", job.id, run.run_time.isoformat())
@@ -290,6 +304,20 @@ class Scheduler:
             delete(JobClaim).where(col(JobClaim.claimed_at) < cutoff)
         ).rowcount or 0))
 
+    async def run_local_due(self) -> int:
+        """Run the local jobs that are due, one after another; returns how many ran."""
+        now, ran = self.clock(), 0
+        for id, (func, every) in list(self._local.items()):
+            if self._local_due.get(id, now) > now:
+                continue
+            self._local_due[id] = now + every
+            ran += 1
+            try:
+                await func()
+            except Exception:
+                log.exception("local job %s failed", id)
+        return ran
+
     async def next_wait(self) -> float:
         """Seconds until the soonest stored job is due, at most ``POLL_SECONDS``."""
         soonest = await self.db.run(lambda _session: self._store.get_next_run_time())
@@ -304,6 +332,7 @@ class Scheduler:
         while True:
             try:
                 await self.run_due(wait=False)
+                await self.run_local_due()
                 if self.clock() - pruned_at > timedelta(hours=1):
                     await self.prune()
                     pruned_at = self.clock()

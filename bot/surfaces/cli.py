@@ -49,7 +49,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(announce_app, name="announce")
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
-TICK_SECONDS = 10
 WIDE_AUDIT = 120  # columns from which `helpdesk audit tail` prints one table row per entry
 
 
@@ -90,19 +89,6 @@ def _started_bot(settings: Settings) -> Bot:
     return bot
 
 
-async def _tick_forever(bot: Bot) -> None:
-    """Housekeeping while the bot runs: expire approvals, settle conversation outcomes whose time is up, pick
-    up knowledge base changes."""
-    while True:
-        await asyncio.sleep(TICK_SECONDS)
-        try:
-            await bot.expire_approvals()
-            await bot.outcomes.settle_soon()
-            await asyncio.to_thread(bot.reload_kb_if_changed)
-        except Exception:  # keep ticking; the error is logged with its traceback
-            logging.getLogger(__name__).exception("housekeeping failed")
-
-
 def _reload_kb_on_sighup(bot: Bot) -> None:
     """``kill -HUP <pid>`` re-reads the knowledge base now."""
     loop = asyncio.get_running_loop()
@@ -130,7 +116,6 @@ def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
     from bot.channels.console.shell import run_interactive
-    from bot.integrations.ticket_jobs import schedule_ticket_jobs
     from bot.surfaces.server import AccessLog, build_web_app
     from bot.surfaces.startup import not_configured, running_line, serving_line
 
@@ -151,8 +136,6 @@ def run() -> None:
         await web.TCPSite(runner, settings.host, settings.port).start()
         if slack is not None and settings.slack_app_token:
             await slack.connect_socket_mode(settings.slack_app_token)
-        ticker = asyncio.create_task(_tick_forever(bot))
-        schedule_ticket_jobs(bot)
         background = asyncio.create_task(bot.run_background())
         _reload_kb_on_sighup(bot)
         log = logging.getLogger(__name__)
@@ -169,7 +152,6 @@ def run() -> None:
         finally:
             if teams is not None:
                 await teams.drain()
-            ticker.cancel()
             background.cancel()
             if slack is not None:
                 await slack.close()
@@ -368,7 +350,7 @@ def report(
     from bot.core.errors import IntegrationError
     from bot.integrations.tickets import build_ticket_backend
     from bot.reports.export import to_csv
-    from bot.reports.figures import Period, gather
+    from bot.services.figures import Period, gather
     from bot.reports.page import report_page
     from bot.services.outcomes import OutcomeLog
 

@@ -18,8 +18,8 @@ from bot.app import Bot
 from bot.channels.console.channel import ConsoleChannel
 from bot.core.messages import Reply, Turn
 from bot.nlu import EmbeddedParser
-from bot.reports.figures import Period, figures_for
 from bot.services.announcement_composer import read_composer
+from bot.services.figures import Period, figures_for
 from bot.store import Announcement, AuditEntry, Delivery, JobClaim, Notice, Ticket
 from bot.surfaces.dashboard import desk_status
 from tests.support import (

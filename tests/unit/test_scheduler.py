@@ -123,18 +123,47 @@ async def test_old_claims_are_pruned(two: tuple[Bot, Bot], clock: Clock) -> None
     assert await one.scheduler.claims("old") == []
 
 
-async def test_a_skill_schedules_through_its_context(two: tuple[Bot, Bot], clock: Clock) -> None:
-    """``ctx.schedule`` stores the job; the scheduler fires it like any other."""
-    from bot.core.messages import Employee, Turn
-    from bot.engine.context import Context
-
+async def test_a_one_shot_and_an_interval_job_fire_from_the_store(two: tuple[Bot, Bot], clock: Clock) -> None:
+    """A job added for a time and one added to run every so often are stored; the scheduler fires both."""
     one, _ = two
-    turn = Turn(channel="console", user_id="tom", conversation_id="tom", employee=Employee("tom@city.example"))
-    ctx = Context(one, turn, one.skills[0])
-    ctx.schedule(record_job, at=clock() + timedelta(minutes=1), id="from-skill", args=("skill",))
-    ctx.schedule(record_job, every=300, id="every", args=("every",))
-    with pytest.raises(ValueError, match="needs at="):
-        ctx.schedule(record_job, id="nothing", args=("x",))
+    one.scheduler.add_at(record_job, clock() + timedelta(minutes=1), id="at-a-time", args=("at",))
+    one.scheduler.add_interval(record_job, 300, id="every", args=("every",))
     clock.advance(minutes=6)
     assert await one.scheduler.run_due() == 2
-    assert sorted(r[0] for r in RUNS) == ["every", "skill"]
+    assert sorted(r[0] for r in RUNS) == ["at", "every"]
+
+
+async def test_local_jobs_run_in_each_process_and_are_never_stored(two: tuple[Bot, Bot], clock: Clock) -> None:
+    """A local job (what each replica keeps in memory) runs on its own period in every process, unclaimed."""
+    one, other = two
+    ran: list[str] = []
+
+    async def note(name: str) -> None:
+        ran.append(name)
+
+    one.scheduler.add_local(lambda: note("one"), timedelta(seconds=10), id="kb.reload")
+    other.scheduler.add_local(lambda: note("other"), timedelta(seconds=10), id="kb.reload")
+    assert await one.scheduler.run_local_due() == 0
+    clock.advance(seconds=11)
+    assert [await one.scheduler.run_local_due(), await other.scheduler.run_local_due()] == [1, 1]
+    assert await one.scheduler.run_local_due() == 0  # not again until its period is over
+    assert sorted(ran) == ["one", "other"]
+    assert one.scheduler.get("kb.reload") is None and await one.scheduler.claims("kb.reload") == []
+
+
+async def test_a_failing_local_job_is_logged_and_runs_again(two: tuple[Bot, Bot], clock: Clock,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """A local job that fails logs its error; the next period runs it again."""
+    one, _ = two
+    calls: list[int] = []
+
+    async def fail() -> None:
+        calls.append(1)
+        raise RuntimeError("boom")
+
+    one.scheduler.add_local(fail, timedelta(seconds=10), id="approvals.expire")
+    clock.advance(seconds=11)
+    assert await one.scheduler.run_local_due() == 1
+    clock.advance(seconds=11)
+    assert await one.scheduler.run_local_due() == 1
+    assert len(calls) == 2 and "local job approvals.expire failed" in caplog.text

@@ -67,14 +67,15 @@ class TicketOutbox:
     """
 
     def __init__(self, backend: TicketBackend, db: Database, clock: Callable[[], datetime],
-                 retry_max: timedelta = timedelta(minutes=30)) -> None:
+                 retry_max: timedelta = timedelta(minutes=30), *, on_filed: FiledHook | None = None,
+                 on_change: ChangeHook | None = None, on_queued: QueuedHook | None = None) -> None:
         self.backend = backend
         self.db = db
         self.clock = clock
         self.retry_max = retry_max
-        self.on_filed: FiledHook | None = None
-        self.on_change: ChangeHook | None = None
-        self.on_queued: QueuedHook | None = None
+        self.on_filed = on_filed
+        self.on_change = on_change
+        self.on_queued = on_queued
         self.health = BackendHealth()
         self._checked = False  # the start-up check has passed (it could not run while the backend was down)
 

@@ -11,15 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from bot.core.settings import Settings
 from bot.services.outcomes import FINAL, Outcome
 from bot.services.questions import group_questions
-from bot.core.settings import Settings
 from bot.store import (
     AccountRequest,
     Acknowledgement,
@@ -35,10 +35,10 @@ from bot.store import (
 from bot.store import Ticket as BuiltinTicket
 
 if TYPE_CHECKING:
-    from bot.app import Bot
     from bot.integrations.tickets import TicketView
+    from bot.services.outcomes import OutcomeLog
 
-__all__ = ["AGE_BUCKETS", "URGENCIES", "Figures", "Period", "figures_for", "gather", "month_of"]
+__all__ = ["AGE_BUCKETS", "URGENCIES", "FigureSources", "Figures", "Period", "figures_for", "gather", "month_of"]
 
 URGENCIES = ("urgent", "high", "normal", "low")
 AGE_BUCKETS = (("under 1 day", timedelta(days=1)), ("1 to 3 days", timedelta(days=3)),
@@ -106,11 +106,35 @@ class Figures:
     savings: dict[str, Any] = field(default_factory=dict)
 
 
-async def figures_for(bot: Bot, period: Period, tickets: list[TicketView] | None = None) -> Figures:
-    """Settle the conversations whose time is up, then count ``bot``'s figures for ``period`` (off the event
+class FigureSources(Protocol):
+    """Where the figures come from: the outcome log, the database, the settings and the clock."""
+
+    @property
+    def outcomes(self) -> OutcomeLog:
+        """The outcome log (its due conversations are settled first)."""
+        ...
+
+    @property
+    def db(self) -> Database:
+        """The database the figures are counted in."""
+        ...
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings."""
+        ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The bot's clock."""
+        ...
+
+
+async def figures_for(sources: FigureSources, period: Period, tickets: list[TicketView] | None = None) -> Figures:
+    """Settle the conversations whose time is up, then count the figures for ``period`` (off the event
     loop). ``tickets``: the open tickets, when the caller has them."""
-    await bot.outcomes.settle_soon()
-    return await asyncio.to_thread(gather, bot.db, bot.settings, period, tickets, bot.clock())
+    await sources.outcomes.settle_soon()
+    return await asyncio.to_thread(gather, sources.db, sources.settings, period, tickets, sources.clock())
 
 
 def gather(db: Database, settings: Settings, period: Period, open_tickets: list[TicketView] | None = None,
