@@ -130,6 +130,9 @@ class Router:
         close = self._close_call(turn.parse)
         if close and self._guide_answers(turn) and any(self._guide_first(i) for i in close):
             return KB_INTENT, await self._answer_with_guide(turn, next(i for i in close if i != KB_INTENT))
+        confirmed = next((i for i in close if self._confirmed(turn, i)), None)
+        if confirmed is not None:  # a close call the signal reader settles: "an invoice from my mailbox"
+            return confirmed, await self.start(turn, confirmed)
         if close:
             await self._clarify(turn, close)
             return "clarify", "router"
