@@ -8,13 +8,13 @@ The ``helpdesk nlu`` commands live in ``bot.nlu.cli``.
 
 from __future__ import annotations
 
+from bot.core.parse import Entity, Example, IntentScore, Parser, ParseResult
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.evaluate import EvaluationReport, evaluate, score_predictions
 from bot.nlu.factory import build_parser
 from bot.nlu.rasa_export import export_rasa_project
 from bot.nlu.rasa_http import RasaHttpParser
 from bot.nlu.training_data import TrainingData, load_examples, load_training_data, parse_annotated
-from bot.core.parse import Entity, Example, IntentScore, ParseResult, Parser
 
 __all__ = [
     "EmbeddedParser",

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 
 from bot.core.errors import ConfigError
+from bot.core.parse import Parser
+from bot.core.settings import load_settings
 from bot.nlu.corpora import load_labelled
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.evaluate import close_parser
@@ -21,8 +23,6 @@ from bot.nlu.factory import build_parser
 from bot.nlu.plot import plot_confusion
 from bot.nlu.rasa_export import export_rasa_project
 from bot.nlu.training_data import load_training_data
-from bot.core.parse import Parser
-from bot.core.settings import load_settings
 
 __all__ = ["nlu_app"]
 

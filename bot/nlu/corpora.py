@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.errors import ConfigError
-from bot.nlu.training_data import TrainingData, load_examples, load_training_data
 from bot.core.parse import Example
+from bot.nlu.training_data import TrainingData, load_examples, load_training_data
 
 __all__ = ["CORPORA", "load_corpus", "load_labelled"]
 

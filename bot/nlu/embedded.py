@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 
 from bot.core.errors import ConfigError
+from bot.core.parse import Entity, IntentScore, ParseResult
+from bot.core.text import deletions, fold_case, within_one_edit
 from bot.nlu.encoder import SentenceEncoder, default_encoder
 from bot.nlu.training_data import TrainingData
-from bot.core.parse import Entity, IntentScore, ParseResult
 from bot.nlu.word_vectors import WordVectors, default_vectors
-from bot.core.text import deletions, fold_case, within_one_edit
 
 __all__ = ["EXTRACTOR", "OUT_OF_SCOPE", "EmbeddedParser", "char_grams", "fingerprint", "word_grams"]
 
@@ -167,7 +167,7 @@ class _IntentModel:
         header = {"classes": self.classes, "vectors": self.vectors.identity if self.vectors else None,
                   "encoder": self.encoder.identity if self.encoder else None, "threshold": self.threshold,
                   "blocks": [{"kind": b.kind, "vocabulary": b.vocabulary, "offset": b.offset} for b in self.blocks]}
-        arrays = {f"idf{i}": block.idf for i, block in enumerate(self.blocks)}
+        arrays: dict[str, Any] = {f"idf{i}": block.idf for i, block in enumerate(self.blocks)}
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as file:
@@ -215,8 +215,9 @@ class _IntentModel:
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max())
-    return exp / exp.sum()
+    exp: np.ndarray = np.exp(logits - logits.max())
+    shares: np.ndarray = exp / exp.sum()
+    return shares
 
 
 def _logistic(features: Any, labels: list[str], c: float) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -270,9 +271,9 @@ class _EntityMatcher:
                 yield annotation["entity"], example.text[annotation["start"] : annotation["end"]]
                 yield annotation["entity"], str(annotation["value"])
         for surface, value in sorted(self.synonyms.items()):
-            entity = value_entity.get(value.lower())
-            if entity is not None:
-                yield entity, surface
+            known = value_entity.get(value.lower())
+            if known is not None:
+                yield known, surface
                 yield entity, value
 
     def extract(self, text: str) -> list[Entity]:

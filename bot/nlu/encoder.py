@@ -88,7 +88,8 @@ class SentenceEncoder:
                 self._recent.move_to_end(text)
                 return vector
         ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
-        vector = np.ascontiguousarray(self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0])
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        vector = np.ascontiguousarray(self._session.run(None, feed)[0][0])
         vector.setflags(write=False)
         with self._lock:
             self._recent[text] = vector

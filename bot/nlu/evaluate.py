@@ -12,8 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bot.core.parse import Example, Parser, ParseResult
 from bot.nlu.training_data import TrainingData
-from bot.core.parse import Example, ParseResult, Parser
 
 __all__ = ["Confusion", "EvaluationReport", "PerIntent", "Scores", "close_parser", "cross_validate", "evaluate",
            "score_predictions"]
@@ -111,12 +111,12 @@ class EvaluationReport:
         entities = Table("entities", "precision", "recall", "F1", "support", title="Entities")
         rows = [("all (exact span)", self.entities_exact), ("all (value only)", self.entities_value)]
         rows += [(f"{name} (exact span)", score) for name, score in sorted(self.entities_by_type.items())]
-        for label, score in rows:
-            entities.add_row(label, f"{score.precision:.3f}", f"{score.recall:.3f}", f"{score.f1:.3f}",
-                             str(score.support))
+        for label, entity_scores in rows:
+            entities.add_row(label, f"{entity_scores.precision:.3f}", f"{entity_scores.recall:.3f}",
+                             f"{entity_scores.f1:.3f}", str(entity_scores.support))
         console.print(entities)
         histogram = Table("confidence", "errors", "correct", title="Confidence of predictions")
-        for index, (errors, correct) in enumerate(zip(self.error_confidence, self.correct_confidence)):
+        for index, (errors, correct) in enumerate(zip(self.error_confidence, self.correct_confidence, strict=True)):
             low, high = index / HISTOGRAM_BINS, (index + 1) / HISTOGRAM_BINS
             histogram.add_row(f"{low:.1f}-{high:.1f}", str(errors), str(correct))
         console.print(histogram)
@@ -138,7 +138,7 @@ def score_predictions(examples: Sequence[Example], results: Sequence[ParseResult
     gold = [example.intent for example in examples]
     predicted = [result["intent"]["name"] for result in results]
     labels = sorted(set(gold) | set(predicted))
-    pairs = Counter(zip(gold, predicted))
+    pairs = Counter(zip(gold, predicted, strict=True))
     intents = []
     for label in labels:
         true_positives = pairs[(label, label)]
@@ -157,9 +157,9 @@ def score_predictions(examples: Sequence[Example], results: Sequence[ParseResult
         entities_exact=_entity_scores(examples, results, exact=True),
         entities_value=_entity_scores(examples, results, exact=False),
         entities_by_type=_entity_scores_by_type(examples, results),
-        error_confidence=_histogram(r["intent"]["confidence"] for e, r in zip(examples, results)
+        error_confidence=_histogram(r["intent"]["confidence"] for e, r in zip(examples, results, strict=True)
                                     if e.intent != r["intent"]["name"]),
-        correct_confidence=_histogram(r["intent"]["confidence"] for e, r in zip(examples, results)
+        correct_confidence=_histogram(r["intent"]["confidence"] for e, r in zip(examples, results, strict=True)
                                       if e.intent == r["intent"]["name"]),
         labels=labels,
         matrix=[[pairs[(row, column)] for column in labels] for row in labels],
@@ -168,7 +168,7 @@ def score_predictions(examples: Sequence[Example], results: Sequence[ParseResult
 
 def _confusions(examples: Sequence[Example], predicted: list[str]) -> list[Confusion]:
     texts: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for example, guess in zip(examples, predicted):
+    for example, guess in zip(examples, predicted, strict=True):
         if example.intent != guess:
             texts[(example.intent, guess)].append(example.text)
     ordered = sorted(texts.items(), key=lambda item: (-len(item[1]), item[0]))
@@ -184,7 +184,7 @@ def _entity_key(entity: Mapping[str, Any], exact: bool) -> tuple[Any, ...]:
 def _entity_scores(examples: Sequence[Example], results: Sequence[ParseResult], exact: bool,
                    only: str | None = None) -> Scores:
     matched = predicted_total = gold_total = 0
-    for example, result in zip(examples, results):
+    for example, result in zip(examples, results, strict=True):
         gold = Counter(_entity_key(e, exact) for e in example.entities if only in (None, e["entity"]))
         found = Counter(_entity_key(e, exact) for e in result["entities"] if only in (None, e["entity"]))
         matched += sum((gold & found).values())

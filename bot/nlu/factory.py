@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.core.errors import ConfigError
+from bot.core.parse import Parser
+from bot.core.settings import Settings
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.rasa_http import CircuitBreaker, RasaHttpParser
 from bot.nlu.training_data import load_training_data
-from bot.core.parse import Parser
-from bot.core.settings import Settings
 
 __all__ = ["build_parser"]
 

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.nlu.training_data import TrainingData
 from bot.core.parse import Example
+from bot.nlu.training_data import TrainingData
 
 __all__ = ["CONFIG_YML", "FALLBACK_THRESHOLD", "export_rasa_project", "project_fingerprint"]
 

@@ -26,8 +26,8 @@ import aiohttp
 from yarl import URL
 
 from bot.core.metrics import NLU_FALLBACKS, NLU_RASA_CIRCUIT_OPEN
+from bot.core.parse import Entity, IntentScore, Parser, ParseResult
 from bot.nlu.embedded import OUT_OF_SCOPE
-from bot.core.parse import Entity, IntentScore, ParseResult, Parser
 
 __all__ = ["RASA_FALLBACK_INTENT", "CircuitBreaker", "RasaError", "RasaHttpParser", "from_rasa_json"]
 
@@ -140,7 +140,7 @@ class RasaHttpParser:
                 return await self._post(text)
             except _Refused as exc:
                 raise RasaError(str(exc)) from None
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError, TypeError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ValueError, KeyError, TypeError) as exc:
                 problem = _describe(exc)
         raise RasaError(f"{problem} after {self.retries + 1} attempts")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.parse import Entity, ParseResult, Parser
+from bot.core.parse import Entity, Parser, ParseResult
 
 __all__ = ["asks_how", "parse_request", "request_parts"]
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.core.settings import Settings
@@ -179,10 +180,12 @@ class _Group:
 
 def _groups(session: Session, in_period: tuple[Any, ...]) -> list[_Group]:
     """The period's conversations counted in one scan, by every value a figure splits them by."""
-    columns = (Conversation.skill, Conversation.intent, Conversation.topic, Conversation.department,
-               Conversation.channel, Conversation.outcome, Conversation.escalation)
-    rows = session.exec(select(*columns, func.count()).where(*in_period).group_by(*columns)).all()
-    return [_Group(*row[:-1], count=int(row[-1])) for row in rows]
+    columns = [col(Conversation.skill), col(Conversation.intent), col(Conversation.topic),
+               col(Conversation.department), col(Conversation.channel), col(Conversation.outcome),
+               col(Conversation.escalation)]
+    rows = session.execute(sa_select(*columns, func.count()).where(*in_period).group_by(*columns)).all()
+    return [_Group(skill=row[0], intent=row[1], topic=row[2], department=row[3], channel=row[4], outcome=row[5],
+                   escalation=row[6], count=int(row[7])) for row in rows]
 
 
 def _count(groups: list[_Group], key: Callable[[_Group], str | None]) -> dict[str, int]:
@@ -216,7 +219,8 @@ def _weeks(session: Session, period: Period, in_period: tuple[Any, ...]) -> list
                   for index, start in enumerate(starts)], else_=len(starts) - 1)
     rows = session.exec(select(week, Conversation.outcome, func.count()).where(*in_period)
                         .group_by(week, Conversation.outcome)).all()
-    weeks = [{"week": start.date().isoformat(), **{o.value: 0 for o in FINAL}, "in_progress": 0} for start in starts]
+    weeks: list[dict[str, Any]] = [{"week": start.date().isoformat(), **{o.value: 0 for o in FINAL}, "in_progress": 0}
+                                   for start in starts]
     for index, outcome, count in rows:
         key = outcome if outcome in weeks[0] else "in_progress"
         weeks[int(index)][key] += int(count)
@@ -281,13 +285,13 @@ def _tickets(session: Session, settings: Settings, period: Period, open_tickets:
             .where(*opened_in_period, col(AuditEntry.at) >= period.start,
                    col(AuditEntry.action).in_(_FIRST_RESPONSE_ACTIONS),
                    col(AuditEntry.actor).in_(settings.technicians))
-            .group_by(TicketLink.key, TicketLink.created_at)).all()}
+            .group_by(col(TicketLink.key), col(TicketLink.created_at))).all()}
     for key, created, at in session.exec(
             select(BuiltinTicket.key, BuiltinTicket.created_at, func.min(TicketComment.created_at))
             .join(TicketComment, col(TicketComment.ticket_id) == col(BuiltinTicket.id))
             .where(col(BuiltinTicket.created_at) >= period.start, col(BuiltinTicket.created_at) < period.end,
                    col(TicketComment.created_at) >= period.start, TicketComment.author != BuiltinTicket.reporter)
-            .group_by(BuiltinTicket.key, BuiltinTicket.created_at)).all():
+            .group_by(col(BuiltinTicket.key), col(BuiltinTicket.created_at))).all():
         first[key] = (created, min(at, first[key][1])) if key in first else (created, at)
     hours = [(at - created).total_seconds() / 3600 for created, at in first.values()]
     by_age: dict[str, dict[str, int]] | None = None
@@ -320,12 +324,13 @@ def _announcements(session: Session, period: Period) -> list[dict[str, Any]]:
         .order_by(col(Announcement.sent_at).desc()).limit(ANNOUNCEMENTS)).all()
     ids = [row.id for row in sent]
     delivered = dict(session.exec(select(Delivery.announcement_id, func.count()).where(
-        col(Delivery.announcement_id).in_(ids), Delivery.status == "sent").group_by(Delivery.announcement_id)).all())
+        col(Delivery.announcement_id).in_(ids), Delivery.status == "sent")
+        .group_by(col(Delivery.announcement_id))).all())
     acknowledged = dict(session.exec(select(Acknowledgement.announcement_id, func.count()).where(
-        col(Acknowledgement.announcement_id).in_(ids)).group_by(Acknowledgement.announcement_id)).all())
+        col(Acknowledgement.announcement_id).in_(ids)).group_by(col(Acknowledgement.announcement_id))).all())
     rows = []
     for row in sent:
-        got, read = int(delivered.get(row.id, 0)), int(acknowledged.get(row.id, 0))
+        got, read = int(delivered.get(row.id or 0, 0)), int(acknowledged.get(row.id or 0, 0))
         rows.append({"id": row.id, "title": row.title, "sent": (row.sent_at or period.start).date().isoformat(),
                      "delivered": got, "acknowledged": read if row.ack_required else None,
                      "unacknowledged": max(got - read, 0) if row.ack_required else None})

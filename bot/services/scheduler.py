@@ -29,6 +29,7 @@ every replica keeps in memory (the knowledge base).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import secrets
@@ -88,7 +89,7 @@ async def stored_job(func_ref: str, *args: Any) -> None:
     raise RuntimeError(f"job {func_ref} must be fired by bot.services.scheduler.Scheduler, not by APScheduler")
 
 
-class _StoreOnlyScheduler(BaseScheduler):
+class _StoreOnlyScheduler(BaseScheduler):  # type: ignore[misc]  # APScheduler 3 ships no type information
     """APScheduler's scheduler kept paused: its job store and job API, but it never fires jobs itself."""
 
     def wakeup(self) -> None:
@@ -218,7 +219,8 @@ class Scheduler:
     def jobs(self) -> list[Job]:
         """Every stored job, soonest first."""
         self.start()
-        return self._store.get_all_jobs()
+        jobs: list[Job] = self._store.get_all_jobs()
+        return jobs
 
     # Firing -------------------------------------------------------------------
 
@@ -238,7 +240,7 @@ class Scheduler:
                 run_times = run_times[-1:]
             if not run_times:
                 continue
-            await self.db.run(lambda _session, job=job, last=run_times[-1]: self._advance(job, last, now))
+            await self.db.run(functools.partial(self._advance_in, job, run_times[-1], now))
             for run_time in run_times:
                 if not await self._claim(job.id, run_time):
                     continue
@@ -252,6 +254,10 @@ class Scheduler:
         if wait and started:
             await asyncio.gather(*started)
         return len(started)
+
+    def _advance_in(self, job: Job, last_run: datetime, now: datetime, _session: object) -> None:
+        """``_advance`` as a database call (the session is not needed: the job store has its own)."""
+        self._advance(job, last_run, now)
 
     def _advance(self, job: Job, last_run: datetime, now: datetime) -> None:
         """Move the job to its next run time, or remove it when it has none (APScheduler's own rule)."""
@@ -323,7 +329,8 @@ class Scheduler:
         soonest = await self.db.run(lambda _session: self._store.get_next_run_time())
         if soonest is None:
             return POLL_SECONDS
-        return max(0.0, min(POLL_SECONDS, (soonest - self.clock()).total_seconds()))
+        wait: float = max(0.0, min(POLL_SECONDS, (soonest - self.clock()).total_seconds()))
+        return wait
 
     async def run_forever(self) -> None:
         """Fire due jobs until cancelled (the serving loop of ``helpdesk run``)."""

@@ -8,8 +8,8 @@ import json
 import logging
 import signal
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,16 +19,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bot.surfaces.announce_cli import announce_app
 from bot.app import Bot
 from bot.core.errors import ConfigError
-from bot.integrations.kb import KnowledgeBase
-from bot.integrations.kb import evaluate_retrieval, load_pairs
+from bot.core.settings import Settings, load_settings
+from bot.integrations.kb import KnowledgeBase, evaluate_retrieval, load_pairs
 from bot.nlu import load_training_data
 from bot.nlu.cli import nlu_app
 from bot.nlu.evaluate import close_parser
-from bot.core.settings import Settings, load_settings
 from bot.store import Database, utcnow
+from bot.surfaces.announce_cli import announce_app
 
 if TYPE_CHECKING:
     from bot.channels.slack.channel import SlackChannel
@@ -285,17 +284,18 @@ def kb_ask(
     kb = _knowledge_base(_settings())
     hits = kb.search(question, limit=limit)
     best = kb.best(question)
-    result = {"question": question, "answer": best.article.id if best else None,
-              "ranking": [{"id": h.article.id, "title": h.article.title, "score": round(h.score, 4),
-                           "confidence": round(h.confidence, 4)} for h in hits]}
+    answer = best.article.id if best else None
     if as_json:
-        typer.echo(json.dumps(result))
+        ranking = [{"id": h.article.id, "title": h.article.title, "score": round(h.score, 4),
+                    "confidence": round(h.confidence, 4)} for h in hits]
+        typer.echo(json.dumps({"question": question, "answer": answer, "ranking": ranking}))
         return
     table = Table("article", "title", "score", "confidence")
-    for hit in result["ranking"]:
-        table.add_row(hit["id"], hit["title"], f"{hit['score']:.3f}", f"{hit['confidence']:.2f}")
+    for hit in hits:
+        table.add_row(hit.article.id, hit.article.title, f"{round(hit.score, 4):.3f}",
+                      f"{round(hit.confidence, 4):.2f}")
     Console().print(table)
-    Console().print(f"answer: {result['answer'] or 'none (no article scores high enough)'}")
+    Console().print(f"answer: {answer or 'none (no article scores high enough)'}")
 
 
 @kb_app.command("evaluate")
@@ -346,13 +346,13 @@ def report(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")] = None,
 ) -> None:
     """The monthly report for the city manager: deflection, volumes, tickets, resets, savings."""
-    from bot.surfaces.dashboard import report_title
     from bot.core.errors import IntegrationError
     from bot.integrations.tickets import build_ticket_backend
     from bot.reports.export import to_csv
-    from bot.services.figures import Period, gather
     from bot.reports.page import report_page
+    from bot.services.figures import Period, gather
     from bot.services.outcomes import OutcomeLog
+    from bot.surfaces.dashboard import report_title
 
     settings = _settings()
     if form not in ("html", "csv"):
