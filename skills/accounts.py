@@ -21,7 +21,6 @@ offered, as a button.
 
 from __future__ import annotations
 
-import re
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
@@ -30,7 +29,6 @@ from bot.sdk import (
     TECHNICIANS,
     AccountRequestView,
     ApprovalView,
-    Article,
     Button,
     Context,
     DirectoryAccount,
@@ -50,11 +48,11 @@ from bot.sdk import (
     temporary_password,
     user_address,
 )
+from skills.account_words import choice_of, masked, password_article, system_of, target_of
 from skills.howto import article_answer
 
 __all__ = ["Accounts"]
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WHAT = {"reset_password": "reset the password of", "unlock_account": "unlock the account of"}
 _NOUN = {"reset_password": "password reset", "unlock_account": "account unlock"}
 _OPEN = ("new", "waiting", "approved")
@@ -97,15 +95,15 @@ class Accounts(Skill):
         if "code" in ctx.slots:
             await self._check_code(ctx)
             return
-        target = str(ctx.slots.get("target") or _target(turn.text) or ctx.employee.email)
+        target = str(ctx.slots.get("target") or target_of(turn.text) or ctx.employee.email)
         if target != ctx.employee.email and not ctx.employee.is_technician:
             raise PermissionDenied(
                 "For security, I can only reset or unlock your own account. The person who is locked out "
                 "can message me themselves, or ask their supervisor to call the IT helpdesk."
             )
         ctx.slots["target"] = target
-        ctx.slots.setdefault("system", _system(turn))
-        choice = _choice(ctx.slots.pop("choice", None))
+        ctx.slots.setdefault("system", system_of(turn))
+        choice = choice_of(ctx.slots.pop("choice", None))
         if choice == "cancel":
             await ctx.reply("OK, I won't change anything.")
             return
@@ -143,7 +141,7 @@ class Accounts(Skill):
         """Changing one's own password (or its rules, or an expiry coming up) is for the employee to do: the
         guide, the self-service page when there is one, and a reset by a technician only as a button."""
         question = turn.text.strip()
-        article = _password_article(ctx, question) or _password_article(ctx, "change my password")
+        article = password_article(ctx, question) or password_article(ctx, "change my password")
         fields = []
         if ctx.settings.password_self_service_url:
             fields.append(Field("Change it yourself", ctx.settings.password_self_service_url))
@@ -215,7 +213,7 @@ class Accounts(Skill):
             await ctx.reply("I could not send you a code by email, so a technician will approve this instead.")
             return False
         ctx.continue_as(request.action, {"target": request.target, "request": request.id})
-        await ctx.ask("code", f"I sent a 6-digit code to your other email address {_mask(account.alternate_email)}."
+        await ctx.ask("code", f"I sent a 6-digit code to your other email address {masked(account.alternate_email)}."
                       f" Type it here within {minutes} minutes.", private=True)
         return True
 
@@ -467,38 +465,3 @@ class Accounts(Skill):
                              to=TECHNICIANS, replaces=f"accounts-task:{approval.id}"))
         await ctx.tell(approval.requester, f"Your {what} for {approval.target} is done. "
                                            "If you were given a temporary password, change it when you sign in.")
-
-
-def _password_article(ctx: Context, question: str) -> Article | None:
-    """The best knowledge-base article about passwords for ``question``, if any."""
-    for hit in ctx.kb.search(question, limit=5):
-        words = " ".join((hit.article.title, *hit.article.tags)).lower()
-        if "password" in words:
-            return hit.article
-    return None
-
-
-def _choice(answer: object) -> str | None:
-    """``unlock``, ``reset`` or ``cancel`` from a click or typed words; None when it is none of them."""
-    words = str(answer or "").lower()
-    for choice, hints in (("cancel", ("cancel", "stop", "never mind")), ("unlock", ("unlock",)),
-                          ("reset", ("reset", "password", "new"))):
-        if any(hint in words for hint in hints):
-            return choice
-    return None
-
-
-def _target(text: str) -> str | None:
-    match = _EMAIL.search(text or "")
-    return match.group(0).lower() if match else None
-
-
-def _system(turn: Turn) -> str:
-    entities = turn.parse.get("entities", []) if turn.parse else []
-    return next((str(e["value"]) for e in entities if e["entity"] == "system"), "")
-
-
-def _mask(email: str) -> str:
-    """``a***@home.example``: enough to recognise, not enough to learn."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"

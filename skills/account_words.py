@@ -1,0 +1,48 @@
+"""Reading an account request's words: whose account, which choice, which system, which password guide."""
+
+from __future__ import annotations
+
+import re
+
+from bot.sdk import Article, Context, Turn
+
+__all__ = ["choice_of", "masked", "password_article", "system_of", "target_of"]
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def password_article(ctx: Context, question: str) -> Article | None:
+    """The best knowledge-base article about passwords for ``question``, if any."""
+    for hit in ctx.kb.search(question, limit=5):
+        words = " ".join((hit.article.title, *hit.article.tags)).lower()
+        if "password" in words:
+            return hit.article
+    return None
+
+
+def choice_of(answer: object) -> str | None:
+    """``unlock``, ``reset`` or ``cancel`` from a click or typed words; None when it is none of them."""
+    words = str(answer or "").lower()
+    for choice, hints in (("cancel", ("cancel", "stop", "never mind")), ("unlock", ("unlock",)),
+                          ("reset", ("reset", "password", "new"))):
+        if any(hint in words for hint in hints):
+            return choice
+    return None
+
+
+def target_of(text: str) -> str | None:
+    """The account a message names (an email address in it), lower-cased; None when it names none."""
+    match = _EMAIL.search(text or "")
+    return match.group(0).lower() if match else None
+
+
+def system_of(turn: Turn) -> str:
+    """The system the message named (its ``system`` entity), or ""."""
+    entities = turn.parse.get("entities", []) if turn.parse else []
+    return next((str(e["value"]) for e in entities if e["entity"] == "system"), "")
+
+
+def masked(email: str) -> str:
+    """``a***@home.example``: enough to recognise, not enough to learn."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
