@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from bot.core.address import TECHNICIANS, Person, Room, encode
 from bot.core.parse import ParseResult
 
 __all__ = [
@@ -26,18 +27,14 @@ __all__ = [
     "user_address",
 ]
 
-TECHNICIANS = "technicians"
-"""The address of the technicians' conversation, whatever the platform."""
-
-
 def user_address(email: str) -> str:
     """The address of an employee's private conversation with the bot."""
-    return f"user:{email.lower()}"
+    return encode(Person(email.lower()))
 
 
 def room_address(channel: str, conversation: str) -> str:
     """The address of a shared conversation (a Slack channel, a Teams channel) on one chat platform."""
-    return f"room:{channel}:{conversation}"
+    return encode(Room(channel, conversation))
 
 
 @dataclass(frozen=True)

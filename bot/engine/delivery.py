@@ -6,6 +6,7 @@ import logging
 from dataclasses import replace
 
 from bot.channels.base import Channel, DeliveryCheck
+from bot.core.address import Person, Room, decode
 from bot.core.messages import TECHNICIANS, Field, Reply, Turn
 from bot.core.text import neutralise_bidi, neutralise_mentions
 from bot.services.identity import IdentityService
@@ -51,20 +52,20 @@ class Delivery:
         if reply.to == TECHNICIANS:
             await self._technician_channel(origin).send(reply, origin)
             return True
-        if reply.to.startswith("user:"):
-            account = await self.identity.account(reply.to.removeprefix("user:"))
+        address = decode(reply.to)
+        if isinstance(address, Person):
+            account = await self.identity.account(address.email)
             channel = self.channels.get(account.channel) if account else None
             if channel is None:
                 log.warning("cannot reach %s: they have not talked to the bot on a connected channel", reply.to)
                 return False
             await channel.send(reply, origin)
             return True
-        if reply.to.startswith("room:"):
-            name, _, conversation = reply.to.removeprefix("room:").partition(":")
-            if name not in self.channels:
-                log.warning("cannot post to %s: channel %r is not connected", reply.to, name)
+        if isinstance(address, Room):
+            if address.channel not in self.channels:
+                log.warning("cannot post to %s: channel %r is not connected", reply.to, address.channel)
                 return False
-            await self.channels[name].send(reply.addressed(conversation), origin)
+            await self.channels[address.channel].send(reply.addressed(address.conversation), origin)
             return True
         if origin is None:
             raise ValueError(f"cannot tell which channel holds conversation {reply.to!r}")
@@ -74,11 +75,12 @@ class Delivery:
     async def was_delivered(self, reply: Reply) -> bool:
         """True when the channel that reaches ``reply.to`` (a ``DeliveryCheck``) says ``reply.key`` is there."""
         channel: Channel | None = None
-        if reply.to and reply.to.startswith("user:"):
-            account = await self.identity.account(reply.to.removeprefix("user:"))
+        address = decode(reply.to) if reply.to else None
+        if isinstance(address, Person):
+            account = await self.identity.account(address.email)
             channel = self.channels.get(account.channel) if account else None
-        elif reply.to and reply.to.startswith("room:"):
-            channel = self.channels.get(reply.to.removeprefix("room:").partition(":")[0])
+        elif isinstance(address, Room):
+            channel = self.channels.get(address.channel)
         return isinstance(channel, DeliveryCheck) and await channel.was_delivered(reply)
 
     def _technician_channel(self, origin: Turn | None) -> Channel:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from bot.app import Bot
+from bot.core.address import Person, decode
 from bot.core.inbound import BadInput, clean_action, clean_form, clean_id, clean_text, loads
 from bot.core.messages import TECHNICIANS, Form, Reply, Turn
 
@@ -50,7 +51,8 @@ class ConsoleChannel:
     async def send(self, reply: Reply, origin: Turn | None) -> None:
         """Record the reply as one output line."""
         to = reply.to or (origin.conversation_id if origin else TECHNICIANS)
-        to = to.removeprefix("user:")
+        address = decode(to)
+        to = address.email if isinstance(address, Person) else to
         line: Line = {
             "to": to,
             "text": render_text(reply),

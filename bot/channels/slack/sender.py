@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.channels.slack.blocks import fallback_text, message_blocks, modal_view
 from bot.channels.slack.people import SlackPeople
 from bot.channels.slack.posted import PostedMessages
+from bot.core.address import Person, Room, decode
 from bot.core.errors import IntegrationError
 from bot.core.messages import TECHNICIANS, Reply, Turn
 from bot.core.settings import Settings
@@ -75,8 +76,9 @@ class SlackSender:
         if reply.private and (reply.secret or not channel_id.startswith("D")):
             # Ephemeral: shown to that one person and never kept in the conversation's history or exports.
             reader = origin.user_id if from_here and origin and origin.conversation_id == channel_id else None
-            if reader is None and reply.secret and (reply.to or "").startswith("user:"):
-                account = await self.people.identity.account(str(reply.to).removeprefix("user:"))
+            person = decode(reply.to) if reply.to else None
+            if reader is None and reply.secret and isinstance(person, Person):
+                account = await self.people.identity.account(person.email)
                 reader = account.user_id if account is not None and account.channel == self.name else None
             if reader is not None:
                 await self.client.chat_postEphemeral(channel=channel_id, user=reader, text=text,
@@ -104,9 +106,9 @@ class SlackSender:
         posted = await self.posted.find(key)
         if posted is not None:
             return True
-        to = reply.to or ""
-        if to.startswith("room:"):
-            reply = reply.addressed(to.removeprefix("room:").partition(":")[2])
+        room = decode(reply.to or "")
+        if isinstance(room, Room):
+            reply = reply.addressed(room.conversation)
         channel_id = await self._target(reply)
         if channel_id is None:
             return False
@@ -127,8 +129,9 @@ class SlackSender:
                 log.error("a message for the technicians was dropped: HELPDESK_SLACK_TECHNICIAN_CHANNEL is not set")
                 return None
             return self.settings.slack_technician_channel
-        if to.startswith("user:"):
-            email = to.removeprefix("user:")
+        address = decode(to)
+        if isinstance(address, Person):
+            email = address.email
             account = await self.people.identity.account(email)
             if account is None or account.channel != self.name:
                 log.warning("cannot reach %s on Slack: they have not talked to the bot here", email)

@@ -15,7 +15,8 @@ from bot.channels.teams.cards import card_attachment, render_card
 from bot.channels.teams.connector import Connector
 from bot.channels.teams.destinations import Destinations
 from bot.channels.teams.references import ReferenceStore, base_conversation
-from bot.core.messages import TECHNICIANS, Button, Reply, Turn
+from bot.core.address import Person, Room, Technicians, decode
+from bot.core.messages import Button, Reply, Turn
 from bot.core.settings import Settings
 
 __all__ = ["FORGET", "INVOKED", "TeamsSender", "card_activity"]
@@ -100,13 +101,14 @@ class TeamsSender:
         if kept is None:
             return False
         to = reply.to or ""
-        if to.startswith("user:"):
+        address = decode(to)
+        if isinstance(address, Person):
             row = await self.references.get(kept.conversation_id)
-            return row is not None and row.kind == "personal" and row.email == to.removeprefix("user:").lower()
-        if to == TECHNICIANS:
+            return row is not None and row.kind == "personal" and row.email == address.email.lower()
+        if isinstance(address, Technicians):
             to = self.settings.teams_technician_channel or ""
-        elif to.startswith("room:"):
-            to = to.removeprefix("room:").partition(":")[2]
+        elif isinstance(address, Room):
+            to = address.conversation
         return bool(to) and base_conversation(kept.conversation_id) == base_conversation(to)
 
     async def _update(self, reply: Reply, conversation_id: str, activity_id: str, origin: Turn | None) -> None:
