@@ -7,6 +7,7 @@ so the engine behind it can change without touching a skill.
 
 from __future__ import annotations
 
+from bot.core.action import SkillClick, StartIntent, encode_action
 from bot.core.errors import (
     DirectoryError,
     IntegrationError,
@@ -45,6 +46,9 @@ __all__ = [
     # Messages in and out
     "TECHNICIANS",
     "Button",
+    "SkillClick",
+    "StartIntent",
+    "encode_action",
     "Employee",
     "Field",
     "Form",

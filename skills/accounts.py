@@ -41,8 +41,10 @@ from bot.sdk import (
     Prompt,
     Reply,
     Skill,
+    StartIntent,
     Turn,
     UnknownButton,
+    encode_action,
     hidden,
     record_id,
     temporary_password,
@@ -76,7 +78,8 @@ class Accounts(Skill):
     intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password", guide_first=True),
                                                Intent("unlock_account", label="Unlock my account", guide_first=True),
                                                Intent("change_password", label="Change my password myself"))
-    quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:reset_password", "Reset my password", "primary"),)
+    quick_actions: ClassVar[tuple[Button, ...]] = (
+        Button(encode_action(StartIntent("reset_password")), "Reset my password", "primary"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("Reset my password", "I forgot my password", "reset_password",
                "Reset your password (a technician approves it)", 10),

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.sdk import Article, Button, Context, Field, Intent, Prompt, Skill, Slot, Turn, UnknownButton, record_id
+from bot.sdk import (
+    Article,
+    Button,
+    Context,
+    Field,
+    Intent,
+    Prompt,
+    Skill,
+    SkillClick,
+    Slot,
+    StartIntent,
+    Turn,
+    UnknownButton,
+    encode_action,
+    record_id,
+)
 
 __all__ = ["HowTo", "article_answer"]
 
@@ -26,7 +41,8 @@ class HowTo(Skill):
         Intent("howto", slots=(Slot("system", "", entity="system", required=False),),
                label="Find a how-to guide", label_about="How-to guides for {system}"),
     )
-    quick_actions: ClassVar[tuple[Button, ...]] = (Button("skill:howto:ask:", "Ask a how-to question"),)
+    quick_actions: ClassVar[tuple[Button, ...]] = (
+        Button(encode_action(SkillClick("howto", "ask")), "Ask a how-to question"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("How do I …", "how do I connect to the VPN?", "howto",
                "A how-to answer from the knowledge base", 30),
@@ -43,7 +59,7 @@ class HowTo(Skill):
             nearest = [h for h in ctx.kb.search(turn.request, systems=systems)
                        if h.confidence >= ctx.settings.kb_offer_confidence]
             ticket = await ctx.offer("open_ticket", "Open a ticket", {"summary": question[:200]})
-            person = Button("intent:human_handoff", "Talk to a person")
+            person = Button(encode_action(StartIntent("human_handoff")), "Talk to a person")
             choices = tuple(ctx.button("article", h.article.id, h.article.title) for h in nearest)
             text = ("I'm not sure I have the right guide. Is it one of these? If not, I can open a ticket so a "
                     "technician can help, or put you through to a person.") if choices else (
@@ -78,7 +94,8 @@ class HowTo(Skill):
             article = next((a for a in ctx.kb.articles if a.id == argument), None)
             if article is None:
                 await ctx.reply("That guide is no longer there. Ask me again in your own words, or I can open "
-                                "a ticket.", buttons=(Button("intent:open_ticket", "Open a ticket"),))
+                                "a ticket.",
+                                buttons=(Button(encode_action(StartIntent("open_ticket")), "Open a ticket"),))
                 return
             await self._answer(ctx, await ctx.last_message() or article.title, article)
             return

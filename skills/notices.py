@@ -23,10 +23,12 @@ from bot.sdk import (
     Prompt,
     Reply,
     Skill,
+    SkillClick,
     Slot,
     Turn,
     composer_inputs,
     composer_values,
+    encode_action,
     neutralise_mentions,
     parse_window,
     read_composer,
@@ -110,7 +112,7 @@ class Notices(Skill):
 
     def _button(self, action: str, number: int, label: str, style: Literal["primary"] | None = None) -> Button:
         """A button of this skill outside a conversation (what ``ctx.button`` makes inside one)."""
-        return Button(f"skill:{self.name}:{action}:{number}", label, style)
+        return Button(encode_action(SkillClick(self.name, action, str(number))), label, style)
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Answer an outage question, take a phishing report, or open the announcement composer."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bot.sdk import Button, Context, Escalation, Field, Intent, Reply, Skill, Slot, Turn
+from bot.sdk import Button, Context, Escalation, Field, Intent, Reply, Skill, Slot, StartIntent, Turn, encode_action
 
 __all__ = ["Security"]
 
@@ -83,7 +83,7 @@ class Security(Skill):
             await self._report(turn, ctx, str(data.get("label") or ""), str(data.get("reason") or GENERAL_REASON))
             return
         ticket = await ctx.offer("open_ticket", "Open a normal ticket", {"summary": str(data.get("text", ""))[:200]})
-        person = Button("intent:human_handoff", "Talk to a person")
+        person = Button(encode_action(StartIntent("human_handoff")), "Talk to a person")
         await ctx.reply("All right, I sent nothing. If you still need a hand, I can open a normal ticket or put you "
                         "through to a person.", buttons=(ticket, person))
 
@@ -116,7 +116,7 @@ class Security(Skill):
             await ctx.hand_over(ranking[0]["name"])
             return
         report = ctx.button("report", "", "Yes, report it as a security problem", "danger")
-        guide = Button("intent:howto", "No, I have a question")
+        guide = Button(encode_action(StartIntent("howto")), "No, I have a question")
         ticket = await ctx.offer("open_ticket", "No, open a normal ticket", {"summary": turn.text[:200]})
         await ctx.reply("Is this a security problem: a lost or stolen device, someone using your account, or "
                         "someone pretending to be staff?", buttons=(report, guide, ticket))

@@ -21,11 +21,13 @@ from bot.sdk import (
     Prompt,
     Skill,
     Slot,
+    StartIntent,
     TicketQueued,
     TicketView,
     Turn,
     UnknownButton,
     UserFacingError,
+    encode_action,
     record_id,
 )
 from skills.howto import article_answer
@@ -109,7 +111,7 @@ class Tickets(Skill):
         Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),),
                label="Check on my tickets"),
     )
-    quick_actions: ClassVar[tuple[Button, ...]] = (Button("intent:open_ticket", "Open a ticket"),)
+    quick_actions: ClassVar[tuple[Button, ...]] = (Button(encode_action(StartIntent("open_ticket")), "Open a ticket"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("My tickets", "my tickets", "ticket_status", "Your open tickets and their status", 40),
         Prompt("Open a ticket", "I need to open a ticket", "open_ticket",

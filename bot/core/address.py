@@ -4,8 +4,8 @@ A ``Reply.to`` and a stored recipient (``delivery.recipient``) carry an address
 as a string: ``"user:<email>"`` for an employee's private chat,
 ``"room:<channel>:<conversation>"`` for a shared conversation on one platform,
 ``"technicians"`` for the technicians' conversation, and anything else for a
-conversation the channel in hand knows by its own id. ``encode`` and
-``decode`` are the only places that know those prefixes.
+conversation the channel in hand knows by its own id. ``encode_address`` and
+``decode_address`` are the only places that know those prefixes.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ __all__ = [
     "Person",
     "Room",
     "Technicians",
-    "decode",
-    "encode",
+    "decode_address",
+    "encode_address",
 ]
 
 TECHNICIANS = "technicians"
@@ -61,7 +61,7 @@ Address = Person | Room | Technicians | Conversation
 """Where a reply goes."""
 
 
-def encode(address: Address) -> str:
+def encode_address(address: Address) -> str:
     """The wire and database form of ``address``."""
     match address:
         case Person(email):
@@ -74,8 +74,8 @@ def encode(address: Address) -> str:
             return conversation
 
 
-def decode(text: str) -> Address:
-    """The address written as ``text`` (the inverse of ``encode``)."""
+def decode_address(text: str) -> Address:
+    """The address written as ``text`` (the inverse of ``encode_address``)."""
     if text.startswith(_USER):
         return Person(text.removeprefix(_USER))
     if text.startswith(_ROOM):

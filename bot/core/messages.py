@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.core.address import TECHNICIANS, Person, Room, encode
+from bot.core.address import TECHNICIANS, Person, Room, encode_address
 from bot.core.parse import ParseResult
 
 __all__ = [
@@ -29,12 +29,12 @@ __all__ = [
 
 def user_address(email: str) -> str:
     """The address of an employee's private conversation with the bot."""
-    return encode(Person(email.lower()))
+    return encode_address(Person(email.lower()))
 
 
 def room_address(channel: str, conversation: str) -> str:
     """The address of a shared conversation (a Slack channel, a Teams channel) on one chat platform."""
-    return encode(Room(channel, conversation))
+    return encode_address(Room(channel, conversation))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.core.action import Answer, SkillClick, StartIntent, encode_action
 from bot.core.errors import TicketQueued
 from bot.core.messages import (
     TECHNICIANS,
@@ -260,13 +261,13 @@ class Context:
 
         ``feedback`` (``"positive"`` or ``"negative"``) marks the two answers to "Did this help?".
         """
-        return Button(f"skill:{self.skill.name}:{action}:{argument}", label, style, feedback)  # type: ignore[arg-type]
+        return Button(encode_action(SkillClick(self.skill.name, action, argument)), label, style, feedback)  # type: ignore[arg-type]
 
     def form(
         self, action: str, argument: str, title: str, inputs: tuple[FormInput, ...], submit_label: str = "Preview"
     ) -> Form:
         """A form whose submission calls this skill's ``on_click`` with ``turn.form`` holding the values."""
-        return Form(f"skill:{self.skill.name}:{action}:{argument}", title, inputs, submit_label)
+        return Form(encode_action(SkillClick(self.skill.name, action, argument)), title, inputs, submit_label)
 
     def continue_as(self, intent: str, slots: dict[str, Any] | None = None) -> None:
         """Go on as ``intent`` (with ``slots`` instead of the current ones, when given): the next ``ask``
@@ -284,7 +285,7 @@ class Context:
             self.turn,
             pending={"kind": "clarify", "text": self.turn.text, "parse": self.turn.parse, "slots": slots or {}},
         )
-        return Button(f"intent:{intent}", label)
+        return Button(encode_action(StartIntent(intent)), label)
 
     async def last_message(self) -> str:
         """The person's latest message in this conversation (what a click on an offered choice answers)."""
@@ -355,7 +356,8 @@ class Context:
             pending={"kind": "confirm", "skill": self.skill.name, "action": action, "data": data or {},
                      "nonce": nonce},
         )
-        buttons = (Button(f"confirm:{nonce}:yes", yes, "primary"), Button(f"confirm:{nonce}:no", no))
+        buttons = (Button(encode_action(Answer(nonce, yes=True)), yes, "primary"),
+                   Button(encode_action(Answer(nonce, yes=False)), no))
         await self.reply(prompt, buttons=buttons, fields=fields)
 
     async def request_approval(

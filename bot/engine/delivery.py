@@ -6,7 +6,7 @@ import logging
 from dataclasses import replace
 
 from bot.channels.base import Channel, DeliveryCheck
-from bot.core.address import Person, Room, decode
+from bot.core.address import Person, Room, decode_address
 from bot.core.messages import TECHNICIANS, Field, Reply, Turn
 from bot.core.text import neutralise_bidi, neutralise_mentions
 from bot.services.identity import IdentityService
@@ -52,7 +52,7 @@ class Delivery:
         if reply.to == TECHNICIANS:
             await self._technician_channel(origin).send(reply, origin)
             return True
-        address = decode(reply.to)
+        address = decode_address(reply.to)
         if isinstance(address, Person):
             account = await self.identity.account(address.email)
             channel = self.channels.get(account.channel) if account else None
@@ -75,7 +75,7 @@ class Delivery:
     async def was_delivered(self, reply: Reply) -> bool:
         """True when the channel that reaches ``reply.to`` (a ``DeliveryCheck``) says ``reply.key`` is there."""
         channel: Channel | None = None
-        address = decode(reply.to) if reply.to else None
+        address = decode_address(reply.to) if reply.to else None
         if isinstance(address, Person):
             account = await self.identity.account(address.email)
             channel = self.channels.get(account.channel) if account else None

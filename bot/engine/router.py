@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core import metrics
-from bot.core.inbound import BadInput, clean_turn, record_id
+from bot.core.action import Answer, Choose, Decide, SkillClick, StartIntent, decode_action, encode_action
+from bot.core.inbound import BadInput, clean_turn
 from bot.core.messages import Button, Employee, Reply, Turn
 from bot.engine.context import Context, Services
 from bot.engine.guard import guard
@@ -259,7 +260,7 @@ class Router:
             pending={"kind": "slot", "skill": ctx.skill.name, "intent": ctx.intent, "awaiting": slot,
                      "slots": ctx.slots},
         )
-        buttons = tuple(Button(f"slot:{slot}:{value}", label) for value, label in choices)
+        buttons = tuple(Button(encode_action(Choose(slot, value)), label) for value, label in choices)
         await ctx.reply(question, buttons=buttons, private=private)
 
     def available(self, employee: Employee) -> list[Skill]:
@@ -285,42 +286,35 @@ class Router:
     # Clicks -----------------------------------------------------------------
 
     async def _click(self, turn: Turn) -> str:
-        kind, _, rest = (turn.action or "").partition(":")
-        if kind == "approval":
-            number, _, verdict = rest.partition(":")
-            approval_id = record_id(number)
-            if approval_id is not None and verdict in ("approve", "deny"):
-                await self._decide(turn, approval_id, verdict == "approve")
-                return "approvals"
-        elif kind == "intent":
+        action = decode_action(turn.action or "")
+        if isinstance(action, Decide):
+            await self._decide(turn, action.approval, action.verdict == "approve")
+            return "approvals"
+        elif isinstance(action, StartIntent):
             state = await self.services.conversations.load(turn)
             saved = state.pending if state.pending.get("kind") == "clarify" else {}
             if saved:
                 turn.text = saved.get("text", "")
                 turn.parse = saved.get("parse")
-            return await self.start(turn, rest, saved.get("slots"))
-        elif kind == "confirm":
-            nonce, _, answer = rest.partition(":")
+            return await self.start(turn, action.intent, saved.get("slots"))
+        elif isinstance(action, Answer):
             state = await self.services.conversations.load(turn)
-            if state.pending.get("kind") == "confirm" and state.pending.get("nonce") == nonce:
-                await self._confirm(turn, state.pending, answer == "yes")
+            if state.pending.get("kind") == "confirm" and state.pending.get("nonce") == action.nonce:
+                await self._confirm(turn, state.pending, action.yes)
                 return str(state.pending["skill"])
             await self._reply(turn, "That question is no longer open, so nothing was done.")
             return "router"
-        elif kind == "slot":
+        elif isinstance(action, Choose):
             state = await self.services.conversations.load(turn)
-            name, _, value = rest.partition(":")
-            if state.pending.get("kind") == "slot" and state.pending.get("awaiting") == name:
-                return await self._fill_slot(turn, state.pending, value)
+            if state.pending.get("kind") == "slot" and state.pending.get("awaiting") == action.slot:
+                return await self._fill_slot(turn, state.pending, action.value)
             await self._reply(turn, "That question is no longer open. What can I help with?")
             return "router"
-        elif kind == "skill":
-            skill_name, _, payload = rest.partition(":")
-            action, _, argument = payload.partition(":")
-            skill = self.skills_by_name.get(skill_name)
+        elif isinstance(action, SkillClick):
+            skill = self.skills_by_name.get(action.skill)
             if skill is not None:
                 ctx = Context(self.services, self, turn, skill)
-                await guard(ctx, skill.on_click(turn, ctx, action, argument))
+                await guard(ctx, skill.on_click(turn, ctx, action.action, action.argument))
                 return skill.name
         log.warning("unknown button id %r", (turn.action or "")[:100])
         await self._reply(turn, "I did not recognise that button. It may be from an old message.")
@@ -378,8 +372,8 @@ class Router:
         buttons: list[Button] = []
         for intent in allowed:
             guides = self._article_buttons(turn.request) if intent == KB_INTENT else []
-            buttons += guides or [Button(f"intent:{intent}", self._label(intent, turn.parse))]
-        buttons.append(Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None)))
+            buttons += guides or [Button(encode_action(StartIntent(intent)), self._label(intent, turn.parse))]
+        buttons.append(Button(encode_action(StartIntent(PERSON_INTENT)), self._label(PERSON_INTENT, None)))
         await self._reply(turn, "I want to be sure I get this right. Which did you mean?", tuple(buttons))
 
     def _readings(self, turn: Turn) -> list[str]:
@@ -421,10 +415,10 @@ class Router:
             pending={"kind": "clarify", "text": turn.text, "parse": turn.parse, "options": readings,
                      "slots": {"summary": turn.text[:200]}},
         )
-        buttons = [Button(f"intent:{i}", self._label(i, turn.parse)) for i in readings]
+        buttons = [Button(encode_action(StartIntent(i)), self._label(i, turn.parse)) for i in readings]
         buttons += self._article_buttons(turn.request)
-        buttons += [Button(f"intent:{TICKET_INTENT}", "Open a ticket"),
-                    Button(f"intent:{PERSON_INTENT}", self._label(PERSON_INTENT, None))]
+        buttons += [Button(encode_action(StartIntent(TICKET_INTENT)), "Open a ticket"),
+                    Button(encode_action(StartIntent(PERSON_INTENT)), self._label(PERSON_INTENT, None))]
         intent, confidence = _top(turn.parse or {})  # type: ignore[arg-type]
         declined = intent == "out_of_scope" and confidence >= settings.nlu_threshold and misses < MISSES_BEFORE_HUMAN
         await self.services.outcomes.missed(turn, declined=declined and len(buttons) <= 2)
@@ -445,7 +439,7 @@ class Router:
         if skill is None:
             return []
         hits = self.services.kb.search(text, limit=ARTICLES_OFFERED)
-        return [Button(f"skill:{skill.name}:article:{hit.article.id}", hit.article.title)
+        return [Button(encode_action(SkillClick(skill.name, "article", str(hit.article.id))), hit.article.title)
                 for hit in hits if hit.confidence >= self.services.settings.kb_offer_confidence]
 
     # Approvals --------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from bot.core.action import StartIntent, decode_action
 from bot.core.errors import ConfigError
 from bot.core.messages import Button, Employee, Turn
 
@@ -169,7 +170,7 @@ def check_intents(skills: Iterable[Skill], data_intents: Iterable[str]) -> None:
     problems += [
         f"quick action {button.id} of skill {skill.name} names none of its intents"
         for skill in skills for button in skill.quick_actions
-        if button.id.startswith("intent:") and skill.intent(button.id.removeprefix("intent:")) is None
+        if isinstance(action := decode_action(button.id), StartIntent) and skill.intent(action.intent) is None
     ]
     problems += [
         f"prompt {prompt.title!r} of skill {skill.name} names none of its intents"

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.core.address import Person, decode
+from bot.core.address import Person, decode_address
 from bot.core.messages import Reply, user_address
 from bot.core.text import neutralise_mentions
 from bot.services.notice_buttons import NoticeButtons
@@ -57,7 +57,7 @@ class Acknowledgements:
                 Acknowledgement.announcement_id == announcement_id).order_by(col(Acknowledgement.email))).all())
             reached = session.exec(select(Delivery.recipient).where(
                 Delivery.announcement_id == announcement_id, Delivery.status == "sent")).all()
-            people = sorted(a.email for a in map(decode, reached) if isinstance(a, Person))
+            people = sorted(a.email for a in map(decode_address, reached) if isinstance(a, Person))
             done = set(acked)
             return row, acked, [p for p in people if p not in done]
 
@@ -77,7 +77,7 @@ class Acknowledgements:
             due = [d for d in session.exec(select(Delivery).where(
                 Delivery.announcement_id == announcement_id, Delivery.status == "sent",
                 col(Delivery.reminded_at).is_(None))).all()
-                if isinstance(decode(d.recipient), Person) and d.recipient not in acked_addresses]
+                if isinstance(decode_address(d.recipient), Person) and d.recipient not in acked_addresses]
             for delivery in due:
                 delivery.reminded_at = now
                 session.add(delivery)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.core.address import Room, decode
+from bot.core.address import Room, decode_address
 from bot.core.messages import Button, Field, Reply, user_address
 from bot.core.settings import Settings
 from bot.core.text import neutralise_mentions
@@ -147,7 +147,7 @@ class AnnouncementSender:
         if row.ack_required:
             buttons = self.buttons.acknowledge_buttons(int(row.id or 0))
         thread = f"notice:{parent_key}:{recipient}" if row.parent_id is not None else None
-        mention = "channel" if row.allow_mentions and isinstance(decode(recipient), Room) else None
+        mention = "channel" if row.allow_mentions and isinstance(decode_address(recipient), Room) else None
         return Reply("\n".join(lines), buttons, tuple(fields), to=recipient, key=f"notice:{row.id}:{recipient}",
                      thread=thread, mention=mention)  # type: ignore[arg-type]
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
+from bot.core.action import Decide, encode_action
 from bot.core.messages import TECHNICIANS, Button, Employee, Field, Reply
 from bot.services.audit import AuditLog
 from bot.store import Approval, Database
@@ -41,6 +42,9 @@ def _key(approval: Approval) -> str:
 
 def approval_card(approval: Approval, expires: str) -> Reply:
     """The request as technicians see it, with Approve and Deny buttons; ``expires`` is the local time."""
+    number = approval.id
+    if number is None:
+        raise ValueError("an approval card needs a saved approval")
     fields = [Field(label, value) for label, value in approval.details]
     fields.append(Field("Requested by", approval.requester))
     fields.append(Field("Expires", expires))
@@ -48,8 +52,8 @@ def approval_card(approval: Approval, expires: str) -> Reply:
         text=f"Approval needed (#{approval.id}): {approval.summary}",
         fields=tuple(fields),
         buttons=(
-            Button(f"approval:{approval.id}:{APPROVE}", "Approve", "primary"),
-            Button(f"approval:{approval.id}:{DENY}", "Deny", "danger"),
+            Button(encode_action(Decide(number, "approve")), "Approve", "primary"),
+            Button(encode_action(Decide(number, "deny")), "Deny", "danger"),
         ),
         to=TECHNICIANS,
         key=_key(approval),

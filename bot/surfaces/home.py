@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.core.action import StartIntent, decode_action
 from bot.core.errors import IntegrationError
 from bot.core.messages import Button, Employee
 from bot.integrations.tickets import TicketView
@@ -41,7 +42,8 @@ async def home_for(bot: Bot, employee: Employee) -> Home:
     actions = []
     for skill in bot.skills:
         for button in skill.quick_actions:
-            intent = button.id.removeprefix("intent:") if button.id.startswith("intent:") else None
+            action = decode_action(button.id)
+            intent = action.intent if isinstance(action, StartIntent) else None
             if skill.allows(employee, intent):
                 actions.append(button)
     tickets: list[TicketView] | None

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from bot.app import Bot
-from bot.core.address import Person, decode
+from bot.core.address import Person, decode_address
 from bot.core.inbound import BadInput, clean_action, clean_form, clean_id, clean_text, loads
 from bot.core.messages import TECHNICIANS, Form, Reply, Turn
 
@@ -51,7 +51,7 @@ class ConsoleChannel:
     async def send(self, reply: Reply, origin: Turn | None) -> None:
         """Record the reply as one output line."""
         to = reply.to or (origin.conversation_id if origin else TECHNICIANS)
-        address = decode(to)
+        address = decode_address(to)
         to = address.email if isinstance(address, Person) else to
         line: Line = {
             "to": to,

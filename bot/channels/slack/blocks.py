@@ -14,6 +14,7 @@ import json
 import zlib
 from typing import Any
 
+from bot.core.action import Decide, encode_action
 from bot.core.messages import Button, Field, Form, FormInput, Reply
 
 __all__ = [
@@ -321,7 +322,7 @@ def home_view(
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
                 f"*#{approval_id}* {escape(summary)}\nRequested by {escape(requester)}")[:SECTION_LIMIT]}})
             blocks.append({"type": "actions", "block_id": f"approval{approval_id}", "elements": [
-                _button(Button(f"approval:{approval_id}:approve", "Approve", "primary")),
-                _button(Button(f"approval:{approval_id}:deny", "Deny", "danger")),
+                _button(Button(encode_action(Decide(approval_id, "approve")), "Approve", "primary")),
+                _button(Button(encode_action(Decide(approval_id, "deny")), "Deny", "danger")),
             ]})
     return {"type": "home", "blocks": blocks[:100]}

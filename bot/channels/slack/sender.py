@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.channels.slack.blocks import fallback_text, message_blocks, modal_view
 from bot.channels.slack.people import SlackPeople
 from bot.channels.slack.posted import PostedMessages
-from bot.core.address import Person, Room, decode
+from bot.core.address import Person, Room, decode_address
 from bot.core.errors import IntegrationError
 from bot.core.messages import TECHNICIANS, Reply, Turn
 from bot.core.settings import Settings
@@ -76,7 +76,7 @@ class SlackSender:
         if reply.private and (reply.secret or not channel_id.startswith("D")):
             # Ephemeral: shown to that one person and never kept in the conversation's history or exports.
             reader = origin.user_id if from_here and origin and origin.conversation_id == channel_id else None
-            person = decode(reply.to) if reply.to else None
+            person = decode_address(reply.to) if reply.to else None
             if reader is None and reply.secret and isinstance(person, Person):
                 account = await self.people.identity.account(person.email)
                 reader = account.user_id if account is not None and account.channel == self.name else None
@@ -106,7 +106,7 @@ class SlackSender:
         posted = await self.posted.find(key)
         if posted is not None:
             return True
-        room = decode(reply.to or "")
+        room = decode_address(reply.to or "")
         if isinstance(room, Room):
             reply = reply.addressed(room.conversation)
         channel_id = await self._target(reply)
@@ -129,7 +129,7 @@ class SlackSender:
                 log.error("a message for the technicians was dropped: HELPDESK_SLACK_TECHNICIAN_CHANNEL is not set")
                 return None
             return self.settings.slack_technician_channel
-        address = decode(to)
+        address = decode_address(to)
         if isinstance(address, Person):
             email = address.email
             account = await self.people.identity.account(email)

@@ -19,6 +19,7 @@ from bot.channels.slack.panel import AgentPanel
 from bot.channels.slack.payloads import form_metadata, unescape
 from bot.channels.slack.people import SlackPeople, tell_unknown
 from bot.channels.slack.posted import PostedMessages
+from bot.core.action import Decide, StartIntent, decode_action, encode_action
 from bot.core.messages import Employee, Turn
 from bot.store import InboxEntry
 from bot.surfaces.home import home_for
@@ -59,7 +60,8 @@ class SlackTurns:
         elif entry.kind == "command":
             await self._on_command(body, text=body.get("text", "").strip() or "help")
         elif entry.kind == "announce":
-            await self._on_command(body, text=body.get("text", "").strip(), action="intent:announce")
+            announce = encode_action(StartIntent("announce"))
+            await self._on_command(body, text=body.get("text", "").strip(), action=announce)
         elif entry.kind == "click":
             await self._on_click(body, entry.payload["action"])
         elif entry.kind == "submit":
@@ -110,7 +112,7 @@ class SlackTurns:
             await self._refuse_click(employee, conversation, user_id, action_id, thread)
             return
         if container.get("type") == "message" and not container.get("is_ephemeral") \
-                and not action_id.startswith("approval:") and message.get("blocks"):
+                and not isinstance(decode_action(action_id), Decide) and message.get("blocks"):
             # Show the choice and take the buttons away at once, so nobody answers twice.
             label = chosen_label(message["blocks"], action)
             await self.client.chat_update(channel=conversation, ts=container["message_ts"],

@@ -12,7 +12,7 @@ from microsoft_agents.hosting.core import ConnectorClientBase
 from bot.channels.teams.cards import mention_entity
 from bot.channels.teams.connector import Connector
 from bot.channels.teams.references import ReferenceStore, base_conversation
-from bot.core.address import Person, decode
+from bot.core.address import Person, decode_address
 from bot.core.messages import TECHNICIANS, Reply, Turn
 from bot.core.settings import Settings
 from bot.services.identity import IdentityService
@@ -53,7 +53,7 @@ class Destinations:
                 return None
             stored = await self.references.get(channel)
             return stored.reference if stored else await self.fallback(channel, origin)
-        address = decode(to) if to is not None else None
+        address = decode_address(to) if to is not None else None
         if isinstance(address, Person):
             return await self._personal(address.email, origin)
         conversation = to or (origin.conversation_id if origin else None)

@@ -15,7 +15,7 @@ from bot.channels.teams.cards import card_attachment, render_card
 from bot.channels.teams.connector import Connector
 from bot.channels.teams.destinations import Destinations
 from bot.channels.teams.references import ReferenceStore, base_conversation
-from bot.core.address import Person, Room, Technicians, decode
+from bot.core.address import Person, Room, Technicians, decode_address
 from bot.core.messages import Button, Reply, Turn
 from bot.core.settings import Settings
 
@@ -101,7 +101,7 @@ class TeamsSender:
         if kept is None:
             return False
         to = reply.to or ""
-        address = decode(to)
+        address = decode_address(to)
         if isinstance(address, Person):
             row = await self.references.get(kept.conversation_id)
             return row is not None and row.kind == "personal" and row.email == address.email.lower()
