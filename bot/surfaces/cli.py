@@ -116,7 +116,8 @@ def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
     from bot.channels.console.shell import run_interactive
     from bot.surfaces.server import AccessLog, build_web_app
-    from bot.surfaces.startup import not_configured, running_line, serving_line
+    from bot.services.running import running_line
+    from bot.surfaces.startup import not_configured, serving_line
 
     settings = _settings()
     console = sys.stdin.isatty() and not settings.has_chat_credentials

@@ -1,55 +1,18 @@
-"""What a starting bot tells the person who started it: what runs, what it serves, what is not configured.
+"""What a starting bot tells the person who started it: what it serves, what is not configured.
 
-One line for the console chat (database, NLU, tickets, directory), and for
-``helpdesk run`` without a terminal the addresses it serves and the chat
+For ``helpdesk run`` without a terminal: the addresses it serves and the chat
 platforms that are not set up, so a container that only answers ``/healthz``
-says why.
+says why. The line of what it runs on is ``bot.services.running``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
 if TYPE_CHECKING:
-    from bot.app import Bot
     from bot.core.settings import Settings
 
-__all__ = ["not_configured", "running_line", "serving_line"]
-
-
-def _database(url: str) -> str:
-    """The database URL without its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a URL SQLAlchemy cannot read was refused at start already
-        return url
-
-
-def _tickets(settings: Settings) -> str:
-    kind = settings.ticket_backend_kind
-    if kind == "jsm":
-        return f"Jira Service Management {settings.jira_url} (service desk {settings.jira_service_desk})"
-    if kind == "jira":
-        return f"Jira {settings.jira_url} (project {settings.jira_project})"
-    return f"built-in ({settings.ticket_prefix}-n)"
-
-
-_DIRECTORIES = {
-    "ldap": "LDAP/AD {url}",
-    "graph": "Entra ID (Microsoft Graph)",
-    "assisted": "none (resets by hand)",
-}
-
-
-def running_line(bot: Bot) -> str:
-    """``database …, NLU …, tickets …, directory …``: what this bot runs on."""
-    settings = bot.settings
-    nlu = bot.nlu.name if bot.nlu.name != "rasa" else f"rasa at {settings.rasa_url}"
-    directory = _DIRECTORIES.get(bot.directory.name, bot.directory.name).format(url=settings.ldap_url)
-    return (f"database {_database(settings.database_url)} · NLU {nlu} · tickets {_tickets(settings)}"
-            f" · directory {directory}")
+__all__ = ["not_configured", "serving_line"]
 
 
 def serving_line(settings: Settings, *, slack: bool, teams: bool) -> str:

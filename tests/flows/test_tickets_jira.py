@@ -16,10 +16,10 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.channels.slack.blocks import home_view
 from bot.core.messages import Employee, Turn
+from bot.engine.home import home_for
 from bot.integrations.tickets.jira_webhook import signature
 from bot.nlu import EmbeddedParser
 from bot.store import AuditEntry, TicketOutboxEntry
-from bot.surfaces.home import home_for
 from bot.surfaces.server import AccessLog, build_web_app
 from tests.contracts.channel import rows
 from tests.fakes.jira import JiraFake, jira_settings

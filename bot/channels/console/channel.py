@@ -17,10 +17,10 @@ import logging
 from collections.abc import Callable
 from typing import IO, Any
 
-from bot.app import Bot
 from bot.core.address import Person, decode_address
 from bot.core.inbound import BadInput, clean_action, clean_form, clean_id, clean_text, loads
 from bot.core.messages import TECHNICIANS, Form, Reply, Turn
+from bot.engine.host import ChannelHost
 
 __all__ = ["ConsoleChannel", "render_text", "run_jsonl"]
 
@@ -40,7 +40,7 @@ class ConsoleChannel:
 
     name = "console"
 
-    def __init__(self, bot: Bot, on_line: Callable[[Line], None] | None = None) -> None:
+    def __init__(self, bot: ChannelHost, on_line: Callable[[Line], None] | None = None) -> None:
         self.bot = bot
         self.on_line = on_line
         self.lines: list[Line] = []
@@ -156,7 +156,7 @@ def _read_request(raw: str) -> Request:
     raise BadInput('each line needs "text" (a string), "click" (a button id) or "submit" (a form id)')
 
 
-async def run_jsonl(bot: Bot, stdin: IO[str], stdout: IO[str]) -> None:
+async def run_jsonl(bot: ChannelHost, stdin: IO[str], stdout: IO[str]) -> None:
     """Read requests line by line from ``stdin``; write one reply per line, flushed after each input.
 
     A bad line gets ``{"error": "line N: ..."}``, and so does a line whose handling failed: the session goes on.

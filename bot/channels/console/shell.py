@@ -14,12 +14,12 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.app import Bot
 from bot.channels.console.channel import ConsoleChannel, Line
 from bot.core.inbound import BadInput, clean_text
 from bot.core.messages import TECHNICIANS
 from bot.core.text import slack_markup_as_text
-from bot.surfaces.startup import running_line
+from bot.engine.host import ChannelHost
+from bot.services.running import running_line
 
 __all__ = ["fill_form", "run_interactive"]
 
@@ -138,7 +138,7 @@ async def fill_form(console: Console, form: dict[str, Any]) -> dict[str, str] | 
     return values
 
 
-async def run_interactive(bot: Bot, user: str, console: Console | None = None) -> None:
+async def run_interactive(bot: ChannelHost, user: str, console: Console | None = None) -> None:
     """Chat in the terminal as ``user`` until /quit or end of input."""
     console = console or Console()
     channel = ConsoleChannel(bot)

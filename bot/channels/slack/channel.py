@@ -55,7 +55,7 @@ from bot.engine.prompts import prompts_for
 from bot.store import InboxEntry
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.engine.host import ChannelHost
 
 __all__ = ["SlackChannel", "make_client"]
 
@@ -70,7 +70,7 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, bot: Bot, client: AsyncWebClient | None = None) -> None:
+    def __init__(self, bot: ChannelHost, client: AsyncWebClient | None = None) -> None:
         settings = bot.settings
         if not settings.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN: needed for the Slack channel")

@@ -21,11 +21,11 @@ from bot.channels.slack.people import SlackPeople, tell_unknown
 from bot.channels.slack.posted import PostedMessages
 from bot.core.action import Decide, StartIntent, decode_action, encode_action
 from bot.core.messages import Employee, Turn
+from bot.engine.home import home_for
 from bot.store import InboxEntry
-from bot.surfaces.home import home_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.engine.host import ChannelHost
 
 __all__ = ["SlackTurns"]
 
@@ -37,7 +37,7 @@ class SlackTurns:
 
     name = "slack"
 
-    def __init__(self, bot: Bot, client: AsyncWebClient, people: SlackPeople, posted: PostedMessages,
+    def __init__(self, bot: ChannelHost, client: AsyncWebClient, people: SlackPeople, posted: PostedMessages,
                  panel: AgentPanel) -> None:
         self.bot = bot
         self.settings = bot.settings

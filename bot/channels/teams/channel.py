@@ -37,7 +37,6 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_dec
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
 from microsoft_agents.hosting.msteams import TeamsAgentExtension
 
-from bot.app import Bot
 from bot.channels.teams.activities import (
     conversation_kind,
     malformed,
@@ -58,6 +57,7 @@ from bot.core import metrics
 from bot.core.inbound import BadInput, loads
 from bot.core.messages import Reply, Turn
 from bot.core.settings import Settings
+from bot.engine.host import ChannelHost
 from bot.store import InboxEntry
 
 __all__ = ["FORGET", "ROUTE", "TeamsChannel", "check_teams_settings"]
@@ -73,7 +73,7 @@ class TeamsChannel:
 
     name = "teams"
 
-    def __init__(self, bot: Bot, settings: Settings | None = None) -> None:
+    def __init__(self, bot: ChannelHost, settings: Settings | None = None) -> None:
         self.bot = bot
         self.settings = settings or bot.settings
         check_teams_settings(self.settings)

@@ -7,19 +7,44 @@ knows no skill by name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.core.action import StartIntent, decode_action
 from bot.core.errors import IntegrationError
 from bot.core.messages import Button, Employee
-from bot.integrations.tickets import TicketView
+from bot.engine.skill import Skill
+from bot.integrations.tickets import TicketBackend, TicketView
+from bot.services.approvals import ApprovalService
+from bot.services.notices import NoticeBoard
 from bot.store import Approval, Notice
 
-if TYPE_CHECKING:
-    from bot.app import Bot
+__all__ = ["Home", "HomeSources", "home_for"]
 
-__all__ = ["Home", "home_for"]
+
+class HomeSources(Protocol):
+    """Where a home screen's parts come from (the running ``Bot`` is one)."""
+
+    @property
+    def skills(self) -> Sequence[Skill]:
+        """The loaded skills, for their quick actions."""
+        ...
+
+    @property
+    def tickets(self) -> TicketBackend:
+        """The ticket system, for the person's open tickets."""
+        ...
+
+    @property
+    def notices(self) -> NoticeBoard:
+        """The notice board, for the current outages."""
+        ...
+
+    @property
+    def approvals(self) -> ApprovalService:
+        """The approval requests, for a technician's pending ones."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +62,7 @@ class Home:
     approvals: list[Approval] | None
 
 
-async def home_for(bot: Bot, employee: Employee) -> Home:
+async def home_for(bot: HomeSources, employee: Employee) -> Home:
     """``employee``'s home: the quick actions they may use, their open tickets, current outages, approvals."""
     actions = []
     for skill in bot.skills:
