@@ -115,8 +115,8 @@ def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
     from bot.channels.console.shell import run_interactive
-    from bot.surfaces.server import AccessLog, build_web_app
     from bot.services.running import running_line
+    from bot.surfaces.server import AccessLog, build_web_app
     from bot.surfaces.startup import not_configured, serving_line
 
     settings = _settings()
