@@ -22,7 +22,7 @@ from bot.core.redaction import hidden
 from bot.core.text import neutralise_mentions
 from bot.core.timewords import parse_window
 from bot.engine.context import Context
-from bot.engine.skill import Intent, Prompt, Role, Skill, Slot
+from bot.engine.skill import Fallback, Intent, Prompt, Role, Skill, Slot
 from bot.integrations.directory import DirectoryAccount
 from bot.integrations.kb import Article
 from bot.integrations.tickets import TicketView
@@ -36,6 +36,7 @@ from bot.store.views import AccountRequestView, AnnouncementView, ApprovalView
 
 __all__ = [
     # Declaring a skill
+    "Fallback",
     "Intent",
     "Prompt",
     "Role",

@@ -8,6 +8,7 @@ from bot.sdk import (
     Article,
     Button,
     Context,
+    Fallback,
     Field,
     Intent,
     Prompt,
@@ -39,7 +40,7 @@ class HowTo(Skill):
     examples = ("how do I set my out of office?",)
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("howto", slots=(Slot("system", "", entity="system", required=False),),
-               label="Find a how-to guide", label_about="How-to guides for {system}"),
+               label="Find a how-to guide", label_about="How-to guides for {system}", fallback=Fallback.GUIDES),
     )
     quick_actions: ClassVar[tuple[Button, ...]] = (
         Button(encode_action(SkillClick("howto", "ask")), "Ask a how-to question"),)

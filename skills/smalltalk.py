@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.sdk import Context, Escalation, Intent, Prompt, Skill, Turn, UnknownButton
+from bot.sdk import Context, Escalation, Fallback, Intent, Prompt, Skill, Turn, UnknownButton
 
 __all__ = ["SmallTalk"]
 
@@ -20,7 +20,7 @@ class SmallTalk(Skill):
         Intent("goodbye", label="Goodbye", offered=False, is_request=False),
         Intent("thanks", label="Thanks", offered=False, is_request=False),
         Intent("help", label="What can you do?", offered=False, is_request=False),
-        Intent("human_handoff", label="Talk to a person"),
+        Intent("human_handoff", label="Talk to a person", fallback=Fallback.PERSON),
     )
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("What can you do?", "what can you do", "help", "What I can do for you", 80),

@@ -15,6 +15,7 @@ from bot.sdk import (
     Button,
     Context,
     Escalation,
+    Fallback,
     Field,
     Intent,
     PermissionDenied,
@@ -107,7 +108,8 @@ class Tickets(Skill):
     examples = ("my monitor won't turn on", "any update on HELP-12?", "add to HELP-12: it happened again")
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("open_ticket", slots=(Slot("system", "", entity="system", required=False),),
-               label="Report a problem", label_about="Report a problem with {system}", guide_first=True),
+               label="Report a problem", label_about="Report a problem with {system}", guide_first=True,
+               fallback=Fallback.TICKET, fallback_label="Open a ticket"),
         Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),),
                label="Check on my tickets"),
     )

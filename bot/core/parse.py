@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, Protocol, TypedDict, runtime_checkable
 
-__all__ = ["Entity", "Example", "IntentScore", "ParseResult", "Parser"]
+__all__ = ["Entity", "Example", "IntentScore", "ParseResult", "Parser", "entities_of", "ranking_of"]
 
 
 class IntentScore(TypedDict):
@@ -65,3 +65,13 @@ class Example:
     text: str
     intent: str
     entities: list[dict[str, Any]] = field(default_factory=list)
+
+
+def entities_of(parse: ParseResult | None) -> list[Entity]:
+    """The entities of ``parse`` ([] for no parse, or one stored without them)."""
+    return list(parse.get("entities", [])) if parse else []
+
+
+def ranking_of(parse: ParseResult | None) -> list[IntentScore]:
+    """The intent ranking of ``parse``, best first ([] for no parse, or one stored without it)."""
+    return list(parse.get("intent_ranking", [])) if parse else []

@@ -21,6 +21,7 @@ from bot.core.messages import (
     room_address,
     user_address,
 )
+from bot.core.pending import ClarifyPending, ConfirmPending
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -283,7 +284,7 @@ class Context:
         """
         await self.services.conversations.save(
             self.turn,
-            pending={"kind": "clarify", "text": self.turn.text, "parse": self.turn.parse, "slots": slots or {}},
+            pending=ClarifyPending(self.turn.text, self.turn.parse, slots or {}),
         )
         return Button(encode_action(StartIntent(intent)), label)
 
@@ -293,7 +294,7 @@ class Context:
 
     async def forget_pending(self) -> None:
         """Drop whatever this conversation was waiting for (a yes or no, a slot, a choice)."""
-        await self.services.conversations.save(self.turn, pending={})
+        await self.services.conversations.save(self.turn, pending=None)
 
     async def approval(self, approval_id: int) -> Approval | None:
         """An approval this bot holds, by id."""
@@ -353,8 +354,7 @@ class Context:
         nonce = secrets.token_hex(4)
         await self.services.conversations.save(
             self.turn,
-            pending={"kind": "confirm", "skill": self.skill.name, "action": action, "data": data or {},
-                     "nonce": nonce},
+            pending=ConfirmPending(self.skill.name, action, data or {}, nonce),
         )
         buttons = (Button(encode_action(Answer(nonce, yes=True)), yes, "primary"),
                    Button(encode_action(Answer(nonce, yes=False)), no))

@@ -6,15 +6,23 @@ exactly where the conversation was.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Final
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core.messages import Turn
+from bot.core.pending import Pending, encode_pending
 from bot.store import ConversationState, Database, ProcessedEvent, utcnow
 
-__all__ = ["ConversationStore"]
+__all__ = ["KEEP", "ConversationStore", "Keep"]
+
+
+class Keep:
+    """The type of ``KEEP``: save leaves the pending step as it is."""
+
+
+KEEP: Final = Keep()
 
 
 class ConversationStore:
@@ -44,12 +52,12 @@ class ConversationStore:
         self,
         turn: Turn,
         *,
-        pending: dict[str, Any] | None = None,
+        pending: Pending | Keep | None = KEEP,
         last_intent: str | None = None,
         misses: int | None = None,
         last_text: str | None = None,
     ) -> None:
-        """Update the state; ``pending={}`` clears a pending step, ``None`` leaves it."""
+        """Update the state; ``pending=None`` clears the pending step, and leaving it out keeps it."""
 
         def put(session: Session) -> None:
             row = session.exec(
@@ -63,8 +71,8 @@ class ConversationStore:
                 row = ConversationState(
                     channel=turn.channel, conversation_id=turn.conversation_id, user_id=turn.user_id
                 )
-            if pending is not None:
-                row.pending = dict(pending)
+            if not isinstance(pending, Keep):
+                row.pending = encode_pending(pending)
             if last_intent is not None:
                 row.last_intent = last_intent
             if misses is not None:

@@ -12,6 +12,7 @@ import inspect
 import pkgutil
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Flag, auto
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from bot.core.action import StartIntent, decode_action
@@ -22,12 +23,24 @@ if TYPE_CHECKING:
     from bot.engine.context import Context
     from bot.store import Approval
 
-__all__ = ["ROUTER_INTENTS", "Intent", "Prompt", "Role", "Skill", "Slot", "check_intents", "load_skills"]
+__all__ = ["ROUTER_INTENTS", "Fallback", "Intent", "Prompt", "Role", "Skill", "Slot", "check_intents", "load_skills"]
 
 Role = Literal["employee", "technician"]
 
 ROUTER_INTENTS = frozenset({"affirm", "deny", "out_of_scope"})
 """Intents the router answers itself: yes, no, and the fallback."""
+
+
+class Fallback(Flag):
+    """The part an intent plays when a message is not understood: the router offers what these intents do."""
+
+    NONE = 0
+    GUIDES = auto()
+    """It answers with a how-to guide: a likely guide is answered with it, and the nearest are offered."""
+    TICKET = auto()
+    """It opens a ticket with what the person wrote: always offered beside the readings."""
+    PERSON = auto()
+    """It puts the person through to a technician: always offered, even beside a close call."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,10 @@ class Intent:
     guide_first: bool = False
     """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
     guide surely answers it, the router answers with the guide and offers this intent as a button."""
+    fallback: Fallback = Fallback.NONE
+    """Its part in the answer to a message the router does not understand (never offered as a reading then)."""
+    fallback_label: str = ""
+    """How its button reads in that answer, when not as ``offer_label()``."""
 
     def offer_label(self, system: str | None = None) -> str:
         """The button label for this intent, about ``system`` when one was named and the intent has a form for it."""

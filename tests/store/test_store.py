@@ -10,15 +10,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
-from sqlmodel import SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.core.errors import UserFacingError
 from bot.core.messages import Employee, Turn
+from bot.core.pending import ConfirmPending, SlotPending, decode_pending
 from bot.engine.conversations import ConversationStore
 from bot.integrations.tickets import LocalTicketQueue
 from bot.services.approvals import ApprovalService
 from bot.services.audit import AuditLog
-from bot.store import Approval, AuditEntry, Database
+from bot.store import Approval, AuditEntry, ConversationState, Database
 from bot.store.database import MIGRATIONS
 from tests.support import Clock
 
@@ -94,28 +95,47 @@ async def test_first_time_rejects_a_repeated_event(database: Database) -> None:
 async def test_conversation_state_survives_a_restart(database: Database) -> None:
     """Pending JSON, the last intent and the miss count read back intact through a new Database."""
     turn = Turn(channel="console", user_id="emma@city.example", conversation_id="C1")
+    waiting = SlotPending("tickets", "open_ticket", "summary",
+                          {"system": "vpn", "urgency": "high", "tags": ["a", "b"], "n": 3, "ok": True})
     pending = {"kind": "slot", "skill": "tickets", "intent": "open_ticket", "awaiting": "summary",
                "slots": {"system": "vpn", "urgency": "high", "tags": ["a", "b"], "n": 3, "ok": True}}
-    await ConversationStore(database).save(turn, pending=pending, last_intent="open_ticket", misses=1)
+    await ConversationStore(database).save(turn, pending=waiting, last_intent="open_ticket", misses=1)
 
     restarted = Database(database.url)
     try:
         state = await ConversationStore(restarted).load(turn)
         assert state.pending == pending
+        assert decode_pending(state.pending) == waiting
         assert state.last_intent == "open_ticket"
         assert state.misses == 1
         other = await ConversationStore(restarted).load(
             Turn(channel="console", user_id="emma@city.example", conversation_id="C2")
         )
         assert other.pending == {} and other.misses == 0
-        # None leaves a field alone; {} clears the pending step.
+        # Leaving a field out leaves it alone; pending=None clears the pending step.
         await ConversationStore(restarted).save(turn, misses=2)
         assert (await ConversationStore(restarted).load(turn)).pending == pending
-        await ConversationStore(restarted).save(turn, pending={})
+        await ConversationStore(restarted).save(turn, pending=None)
         state = await ConversationStore(database).load(turn)
         assert state.pending == {} and state.misses == 2 and state.last_intent == "open_ticket"
     finally:
         restarted.close()
+
+
+async def test_a_pending_step_stored_before_the_typed_values_still_loads(database: Database) -> None:
+    """A row written as the old string-keyed dict (no ``data``, no ``slots``) reads as its typed value."""
+    turn = Turn(channel="console", user_id="emma@city.example", conversation_id="C1")
+    store = ConversationStore(database)
+    await store.save(turn, misses=0)
+    old = {"kind": "confirm", "skill": "tickets", "action": "file", "nonce": "ab12cd34"}
+
+    def write(session: Session) -> None:
+        row = session.exec(select(ConversationState)).one()
+        row.pending = old
+        session.add(row)
+
+    await database.run(write)
+    assert decode_pending((await store.load(turn)).pending) == ConfirmPending("tickets", "file", {}, "ab12cd34")
 
 
 # Approvals ------------------------------------------------------------------------

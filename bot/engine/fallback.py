@@ -1,0 +1,123 @@
+"""No dead ends: what the router says to a message it is not sure of, or to a close call.
+
+A likely guide is answered; otherwise the likeliest readings and the nearest guides are offered,
+always with the intents the skills declare for the fallback (open a ticket, talk to a person).
+"""
+
+from __future__ import annotations
+
+from bot.core.action import SkillClick, StartIntent, encode_action
+from bot.core.messages import Button, Reply, Turn
+from bot.core.parse import ranking_of
+from bot.core.pending import ClarifyPending
+from bot.engine.context import Services
+from bot.engine.registry import SkillRegistry
+from bot.engine.skill import Fallback
+from bot.engine.understanding import Starter, Understanding, top
+
+__all__ = ["MISSES_BEFORE_HUMAN", "Fallbacks"]
+
+MISSES_BEFORE_HUMAN = 2
+READINGS_OFFERED = 2
+ARTICLES_OFFERED = 3
+
+
+class Fallbacks:
+    """Answers to the messages the router cannot act on by itself."""
+
+    def __init__(self, skills: SkillRegistry, services: Services, understanding: Understanding,
+                 start: Starter) -> None:
+        self.skills = skills
+        self.services = services
+        self.understanding = understanding
+        self.start = start
+
+    async def clarify(self, turn: Turn, options: list[str]) -> None:
+        """Ask which of two close readings was meant (the one this person may start, if only one)."""
+        allowed = [i for i in options if self.skills.by_intent[i].allows(turn.employee, i)]  # type: ignore[arg-type]
+        if len(allowed) == 1:
+            await self.start(turn, allowed[0], None)
+            return
+        await self.services.conversations.save(
+            turn, pending=ClarifyPending(turn.text, turn.parse, {"summary": turn.text[:200]}, tuple(allowed))
+        )
+        buttons: list[Button] = []
+        for intent in allowed:
+            guides = self._article_buttons(turn.request) if intent == self.understanding.guides else []
+            buttons += guides or [Button(encode_action(StartIntent(intent)), self.skills.label(intent, turn.parse))]
+        buttons += self._offers(Fallback.PERSON)
+        await self._reply(turn, "I want to be sure I get this right. Which did you mean?", tuple(buttons))
+
+    def _readings(self, turn: Turn) -> list[str]:
+        """The likeliest intents of an unclear message that this person may start, best first."""
+        assert turn.employee is not None
+        floor = self.services.settings.nlu_offer_floor
+        readings: list[str] = []
+        for scored in ranking_of(turn.parse):
+            skill = self.skills.by_intent.get(scored["name"])
+            declared = skill.intent(scored["name"]) if skill else None
+            if (declared is None or not declared.offered or scored["confidence"] < floor
+                    or declared.fallback != Fallback.NONE
+                    or not skill.allows(turn.employee, scored["name"])):  # type: ignore[union-attr]
+                continue
+            readings.append(scored["name"])
+        return readings[:READINGS_OFFERED]
+
+    async def unsure(self, turn: Turn, misses: int) -> None:
+        """A message the NLU is not sure of. Never a dead end: a likely guide is answered; otherwise the
+        likeliest readings and the nearest guides are offered, always with a ticket and a person."""
+        settings = self.services.settings
+        understanding = self.understanding
+        readings = self._readings(turn)
+        top_reading = next((float(r["confidence"]) for r in ranking_of(turn.parse)
+                            if readings and r["name"] == readings[0]), 0.0)
+        if readings and top_reading >= settings.nlu_offer_over_guide and understanding.guide_first(readings[0]) \
+                and understanding.guide_answers(turn):
+            await understanding.answer_with_guide(turn, readings[0])  # "why does it keep locking": guide, unlock beside
+            return
+        if readings and understanding.confirmed(turn, readings[0]):
+            await self.start(turn, readings[0], None)
+            return
+        guides = understanding.guides
+        if guides is not None and top_reading < settings.nlu_offer_over_guide \
+                and self.services.kb.best_of(turn.request, turn.text) is not None:
+            await self.start(turn, guides, None)
+            return
+        misses += 1
+        await self.services.conversations.save(
+            turn, misses=misses,
+            pending=ClarifyPending(turn.text, turn.parse, {"summary": turn.text[:200]}, tuple(readings)),
+        )
+        buttons = [Button(encode_action(StartIntent(i)), self.skills.label(i, turn.parse)) for i in readings]
+        buttons += self._article_buttons(turn.request)
+        buttons += self._offers(Fallback.TICKET) + self._offers(Fallback.PERSON)
+        intent, confidence = top(turn.parse)
+        declined = intent == "out_of_scope" and confidence >= settings.nlu_threshold and misses < MISSES_BEFORE_HUMAN
+        await self.services.outcomes.missed(turn, declined=declined and len(buttons) <= 2)
+        if len(buttons) > 2:
+            text = "I'm not completely sure what you need. Is it one of these?"
+        elif declined:
+            text = ("That isn't something I can help with, sorry: I'm the IT helpdesk bot (passwords, tickets, "
+                    "how-to guides, outages). If it is an IT problem after all, I can open a ticket with what "
+                    "you wrote, or put you through to a person.")
+        else:
+            text = ("Sorry, I don't know how to help with that yet. I can open a ticket with what you wrote so a "
+                    "technician can look at it, or put you through to a person.")
+        await self._reply(turn, text, tuple(buttons))
+
+    def _offers(self, part: Fallback) -> list[Button]:
+        """The button of the intent that declares ``part`` in the fallback (none if no skill does)."""
+        intent = self.skills.fallback(part)
+        return [Button(encode_action(StartIntent(intent)), self.skills.fallback_label(intent))] if intent else []
+
+    def _article_buttons(self, text: str) -> list[Button]:
+        """Buttons that show the guides nearest to ``text`` (those worth offering)."""
+        skill = self.skills.by_intent.get(self.understanding.guides or "")
+        if skill is None:
+            return []
+        hits = self.services.kb.search(text, limit=ARTICLES_OFFERED)
+        return [Button(encode_action(SkillClick(skill.name, "article", str(hit.article.id))), hit.article.title)
+                for hit in hits if hit.confidence >= self.services.settings.kb_offer_confidence]
+
+    async def _reply(self, turn: Turn, text: str, buttons: tuple[Button, ...] = ()) -> None:
+        await self.services.delivery.deliver(Reply(text, buttons), origin=turn)

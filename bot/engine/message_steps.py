@@ -1,0 +1,205 @@
+"""The steps a message passes through, in order, each with one job (see ``bot.engine.chain``).
+
+Too long, a reply in a keyed thread, the NLU and the conversation's state, an answer to what
+the conversation waits for, a stray yes or no, a follow-up read with the message before it, the
+fallback, a close call, a guide first; whatever is left starts the intent read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.core.messages import Button, Reply, Turn
+from bot.core.parse import Parser
+from bot.core.pending import ConfirmPending, Pending, SlotPending, decode_pending
+from bot.engine.chain import Next, Step
+from bot.engine.context import Context, Engine, Services
+from bot.engine.fallback import Fallbacks
+from bot.engine.guard import guard
+from bot.engine.registry import SkillRegistry
+from bot.engine.understanding import Understanding, top
+from bot.nlu.request import parse_request
+from bot.store import utcnow
+
+__all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
+
+FOLLOW_UP_WINDOW = timedelta(minutes=30)
+
+Routed = tuple[str, str]
+"""How a turn was routed, for the metrics: the intent read (or what stood for it) and the skill (or step)."""
+
+YES_NO = ("affirm", "deny")
+
+
+class Dispatcher(Engine, Protocol):
+    """What the steps ask of the router around them: start an intent, or take an answer to a pending step."""
+
+    async def confirm(self, turn: Turn, pending: ConfirmPending, yes: bool) -> None:
+        """Give the answer to a yes-or-no question to the skill that asked it."""
+        ...
+
+    async def fill_slot(self, turn: Turn, pending: SlotPending, value: str) -> str:
+        """Fill the slot the conversation waits for with ``value`` and go on; the skill's name."""
+        ...
+
+
+@dataclass
+class Message:
+    """A message on its way through the steps, with what they learn of it."""
+
+    turn: Turn
+    text: str
+    pending: Pending | None = None
+    """What the conversation waited for when the message came."""
+    previous: str = ""
+    """The previous message, when recent enough for this one to refer to it."""
+    misses: int = 0
+
+
+class MessageSteps:
+    """The steps of a message, in order (``chain()``); ``start_intent`` ends the chain."""
+
+    def __init__(self, skills: SkillRegistry, services: Services, nlu: Callable[[], Parser],
+                 understanding: Understanding, fallbacks: Fallbacks, dispatcher: Dispatcher) -> None:
+        self.skills = skills
+        self.services = services
+        self.nlu = nlu
+        self.understanding = understanding
+        self.fallbacks = fallbacks
+        self.dispatcher = dispatcher
+
+    def chain(self) -> Sequence[Step[Message, Routed]]:
+        """The steps, in the order a message meets them."""
+        return (self.not_empty, self.length_check, self.thread_routing, self.read, self.pending_answer,
+                self.stray_yes_no, self.follow_up, self.fallback, self.close_call, self.guide_first)
+
+    def _sure(self, message: Message, *intents: str) -> bool:
+        intent, confidence = top(message.turn.parse)
+        return intent in intents and confidence >= self.services.settings.nlu_threshold
+
+    async def not_empty(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """An empty message is dropped."""
+        return ("none", "router") if not message.text else await call_next()
+
+    async def length_check(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A message too long to read is refused with a way on."""
+        limit = self.services.settings.max_message_chars
+        if len(message.text) <= limit:
+            return await call_next()
+        await self._reply(
+            message.turn,
+            f"That message is very long ({len(message.text):,} characters). Please send a shorter "
+            f"description (under {limit:,} characters), or ask me to open a ticket.",
+        )
+        return "too_long", "router"
+
+    async def thread_routing(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A reply under a keyed bot message (``turn.thread_key``, ``"<skill>:..."``) goes to that skill's
+        ``on_thread_reply``, unless the skill lets it through as an ordinary message."""
+        turn = message.turn
+        owner = self.skills.by_name.get((turn.thread_key or "").partition(":")[0])
+        if not turn.thread_key or owner is None:
+            return await call_next()
+        ctx = Context(self.services, self.dispatcher, turn, owner)
+        handled = False
+
+        async def reply() -> None:
+            nonlocal handled
+            handled = await owner.on_thread_reply(turn, ctx, turn.thread_key or "")
+
+        await guard(ctx, reply())
+        if handled:
+            return "thread_reply", turn.thread_key.partition(":")[0]
+        return await call_next()
+
+    async def read(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """Parse the message and load the conversation's state; remember the message as the latest."""
+        turn = message.turn
+        turn.parse = await parse_request(self.nlu(), message.text, self.services.settings.nlu_max_chars)
+        conversations = self.services.conversations
+        state = await conversations.load(turn)
+        message.pending = decode_pending(state.pending)
+        message.previous = state.last_text if _recent(state.updated_at) else ""
+        message.misses = state.misses
+        await conversations.save(turn, last_text=message.text[:2000])
+        return await call_next()
+
+    async def pending_answer(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """Answer what the conversation waits for: a yes or no to a question, a value for a slot."""
+        turn, pending = message.turn, message.pending
+        if isinstance(pending, ConfirmPending):
+            if self._sure(message, *YES_NO):
+                await self.dispatcher.confirm(turn, pending, top(turn.parse)[0] == "affirm")
+                return str(top(turn.parse)[0]), pending.skill
+            await self.services.conversations.save(turn, pending=None)
+        elif isinstance(pending, SlotPending):
+            if self._sure(message, "deny"):
+                await self.services.conversations.save(turn, pending=None)
+                await self._reply(turn, "OK, I have dropped that. What else can I do for you?")
+                return "deny", "router"
+            return str(pending.intent), await self.dispatcher.fill_slot(turn, pending, message.text)
+        return await call_next()
+
+    async def stray_yes_no(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A yes or no when nothing waits for one."""
+        if not self._sure(message, *YES_NO):
+            return await call_next()
+        await self._reply(message.turn, "There is nothing waiting for a yes or no right now. What can I help with?")
+        return str(top(message.turn.parse)[0]), "router"
+
+    async def follow_up(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A short correction or continuation is read together with the previous message."""
+        if message.previous:
+            await self.understanding.read_with(message.turn, message.previous)
+        return await call_next()
+
+    async def fallback(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A message not understood surely enough gets the fallback (never a dead end)."""
+        if self.understanding.confident(message.turn.parse):
+            return await call_next()
+        await self.fallbacks.unsure(message.turn, message.misses)
+        return top(message.turn.parse)[0] or "none", "fallback"
+
+    async def close_call(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """Two close readings: a guide when the message asks how and one is to offer beside a guide; the one
+        the signal reader confirms; else ask which was meant."""
+        turn, understanding = message.turn, self.understanding
+        assert turn.parse is not None
+        close = understanding.close_call(turn.parse)
+        if close and understanding.guide_answers(turn) and any(understanding.guide_first(i) for i in close):
+            guides = str(understanding.guides)
+            return guides, await understanding.answer_with_guide(turn, next(i for i in close if i != guides))
+        confirmed = next((i for i in close if understanding.confirmed(turn, i)), None)
+        if confirmed is not None:  # a close call the signal reader settles: "an invoice from my mailbox"
+            return confirmed, await self.dispatcher.start(turn, confirmed)
+        if close:
+            await self.fallbacks.clarify(turn, close)
+            return "clarify", "router"
+        return await call_next()
+
+    async def guide_first(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A how or why question a guide answers gets the guide, the intent read offered beside it."""
+        turn, understanding = message.turn, self.understanding
+        intent = top(turn.parse)[0] or ""
+        if understanding.guide_first(intent) and understanding.guide_answers(turn):
+            return str(understanding.guides), await understanding.answer_with_guide(turn, intent)
+        return await call_next()
+
+    async def start_intent(self, message: Message) -> Routed:
+        """The end of the chain: start the intent read."""
+        intent = top(message.turn.parse)[0]
+        return intent or "", await self.dispatcher.start(message.turn, intent or "")
+
+    async def _reply(self, turn: Turn, text: str, buttons: tuple[Button, ...] = ()) -> None:
+        await self.services.delivery.deliver(Reply(text, buttons), origin=turn)
+
+
+def _recent(updated_at: datetime | None) -> bool:
+    """True when the conversation's last message is recent enough for a follow-up to refer to it."""
+    if updated_at is None:
+        return False
+    aware = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
+    return utcnow() - aware <= FOLLOW_UP_WINDOW

@@ -1,0 +1,112 @@
+"""How the router reads a message: sure enough to act, a close call, a question a guide answers, a follow-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.core.messages import Turn
+from bot.core.parse import Parser, ParseResult
+from bot.engine.context import Services
+from bot.engine.registry import SkillRegistry
+from bot.engine.skill import ROUTER_INTENTS, Fallback
+from bot.nlu.request import asks_how, parse_request
+
+__all__ = ["Starter", "Understanding", "top"]
+
+FOLLOW_UP_WORDS = 14
+_FOLLOW_UP = re.compile(
+    r"^\W*(?:sorry|oops|no+|nope|nah|actually|i meant|i mean|meant|not that|the other|what about|also|and|"
+    r"same|it'?s the|its the|wrong)\b", re.IGNORECASE)
+"""How a message that corrects or continues the previous one starts."""
+
+Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
+"""Start an intent for a turn (with slots filled); answers the name of the skill that ran."""
+
+
+def top(parse: ParseResult | None) -> tuple[str | None, float]:
+    """The parse's intent and how sure it is (None and 0.0 for no parse)."""
+    intent = parse.get("intent") if parse else None
+    if not intent:
+        return None, 0.0
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+class Understanding:
+    """The router's reading of a message, from its parse, the skills' declarations and the guides."""
+
+    def __init__(self, skills: SkillRegistry, services: Services, nlu: Callable[[], Parser], start: Starter) -> None:
+        self.skills = skills
+        self.services = services
+        self.nlu = nlu
+        self.start = start
+
+    @property
+    def guides(self) -> str | None:
+        """The intent that answers with a guide, if a loaded skill declares it."""
+        return self.skills.fallback(Fallback.GUIDES)
+
+    def confident(self, parse: ParseResult | None) -> bool:
+        """The parse names an intent a skill handles, surely enough to act on."""
+        intent, confidence = top(parse)
+        return (intent is not None and intent != "out_of_scope" and intent in self.skills.by_intent
+                and confidence >= self.services.settings.nlu_threshold)
+
+    def guide_first(self, intent: str) -> bool:
+        """Whether ``intent`` is one to offer beside a guide when the message asks how or why (its
+        declaration says ``guide_first``), or is the how-to intent itself."""
+        if intent == self.guides:
+            return True
+        declared = self.skills.declared(intent)
+        return declared is not None and declared.guide_first
+
+    def confirmed(self, turn: Turn, intent: str) -> bool:
+        """The signal reader reads, in the same message, the kind of signal that confirms ``intent``."""
+        declared = self.skills.declared(intent)
+        reader = self.services.signals()
+        if declared is None or not declared.confirmed_by or reader is None:
+            return False
+        signal = reader.read(turn.text)
+        return signal is not None and signal.label.kind == declared.confirmed_by
+
+    def guide_answers(self, turn: Turn) -> bool:
+        """The message asks how or why ("how do i reset it myself", "why does it keep locking") and a guide
+        surely answers it."""
+        return (self.guides is not None and asks_how(turn.request)
+                and self.services.kb.best_of(turn.request, turn.text) is not None)
+
+    async def answer_with_guide(self, turn: Turn, intent: str) -> str:
+        """Answer with the guide; ``intent`` (when it is one to offer beside a guide) is a button under it."""
+        guides = self.guides
+        assert guides is not None
+        offer = ({"offer": intent, "offer_label": self.skills.label(intent, turn.parse)}
+                 if intent and intent != guides and self.guide_first(intent) else {})
+        return await self.start(turn, guides, offer)
+
+    def close_call(self, parse: ParseResult) -> list[str]:
+        """The top two intents when they are too close to choose between, else []."""
+        ranking = [r for r in parse.get("intent_ranking", []) if r["name"] not in ROUTER_INTENTS]
+        if len(ranking) < 2 or parse["intent"]["name"] in ROUTER_INTENTS:
+            return []
+        first, second = ranking[0], ranking[1]
+        margin = self.services.settings.nlu_ambiguity_margin
+        if first["confidence"] - second["confidence"] < margin and second["name"] in self.skills.by_intent:
+            return [first["name"], second["name"]]
+        return []
+
+    async def read_with(self, turn: Turn, previous: str) -> bool:
+        """Read a short follow-up ("sorry, I meant the other printer") together with the previous message.
+
+        Only a message that starts like a correction or a continuation; True when together they are
+        understood, and then the turn carries the joined text and its parse.
+        """
+        text = turn.text.strip()
+        if len(text.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(text):
+            return False
+        joined = f"{previous.strip()}\n{text}"
+        parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars)
+        if not self.confident(parse):
+            return False
+        turn.text, turn.parse = joined, parse
+        return True
