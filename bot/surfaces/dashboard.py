@@ -39,8 +39,8 @@ from sqlmodel import col, select
 
 from bot.core.errors import IntegrationError
 from bot.reports.export import to_csv
-from bot.services.figures import Period, figures_for, month_of
 from bot.reports.page import STYLE, report_page, sections
+from bot.services.figures import Period, figures_for, month_of
 from bot.store import Acknowledgement
 
 if TYPE_CHECKING:

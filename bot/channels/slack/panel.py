@@ -36,7 +36,7 @@ from bot.engine.skill import Prompt
 
 __all__ = ["PANEL_PROMPTS", "STATUS", "AgentPanel", "Deliver", "Spawn", "thread_title"]
 
-Deliver = Callable[[Reply, Turn | None], Awaitable[None]]
+Deliver = Callable[[Reply, Turn | None], Awaitable[object]]
 """Sends a reply the way the engine does (``Bot.deliver``)."""
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 """Runs work after Slack's ack (``SlackChannel.spawn``)."""
