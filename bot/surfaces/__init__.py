@@ -1,1 +1,1 @@
-"""What people and scripts touch from outside: the command line, the web server, the dashboard, the home screen."""
+"""What people and scripts touch from outside: the command line, the web server, the dashboard, the health check."""
