@@ -37,14 +37,6 @@ SDK = "bot.sdk"
 ENGINE_LAYER = 4
 """Until ``bot.sdk`` exists, skills may import from the engine's layer and below."""
 
-PENDING = "still on main (issue 16); drop this mark when the import is gone"
-UPWARD_ON_MAIN: dict[str, list[str]] = {}
-"""Modules that still import upwards on main, with those imports: each case is an expected failure."""
-
-CIRCLE_ON_MAIN: list[str] = []
-"""The modules of the import circle still on main: the circle test is an expected failure while it is there."""
-
-
 @dataclass(frozen=True)
 class Graph:
     """The modules of bot/ and skills/, each with the modules it imports (lines included)."""
@@ -182,36 +174,20 @@ def _one_cycle(members: list[str]) -> list[str]:
     return members
 
 
-def _layer_cases() -> list[object]:
-    cases: list[object] = []
-    for module in sorted(import_graph().files):
-        if module in UPWARD_ON_MAIN:
-            reason = f"{PENDING}: {'; '.join(UPWARD_ON_MAIN[module])}"
-            cases.append(pytest.param(module, marks=pytest.mark.xfail(strict=True, reason=reason)))
-        else:
-            cases.append(module)
-    return cases
-
-
 def test_every_module_has_a_layer() -> None:
     """A new folder or top-level module gets its place in LAYERS before it is used."""
     assert [module for module in import_graph().files if layer_of(module) is None] == []
 
 
-@pytest.mark.parametrize("module", _layer_cases())
+@pytest.mark.parametrize("module", sorted(import_graph().files))
 def test_imports_point_down(module: str) -> None:
     """The module imports only from its own layer or lower ones (skills: only bot.sdk once it exists)."""
     broken = upward_imports(module)
     assert broken == [], f"{module} (layer {layer_of(module)}) imports upwards: {broken}"
 
 
-_circle_reason = f"{PENDING}: {', '.join(CIRCLE_ON_MAIN)}"
-_circle_marks = [pytest.mark.xfail(strict=True, reason=_circle_reason)] if CIRCLE_ON_MAIN else []
-
-
-@pytest.mark.parametrize("roots", [pytest.param(("bot", "skills"), id="bot-and-skills", marks=_circle_marks)])
-def test_no_import_circle(roots: tuple[str, ...]) -> None:
-    """No module reaches itself through imports, however long the way."""
-    circles = [circle for circle in import_circles() if all(m.split(".")[0] in roots for m in circle)]
+def test_no_import_circle() -> None:
+    """No module of bot/ or skills/ reaches itself through imports, however long the way."""
+    circles = import_circles()
     described = [f"{len(circle)} modules {circle}, e.g. {' -> '.join(_one_cycle(circle))}" for circle in circles]
     assert circles == [], "import circles: " + " | ".join(described)
