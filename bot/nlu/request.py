@@ -37,7 +37,8 @@ _HOW = re.compile(
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
     r"what (?:do|should) (?:i|we) do|is there (?:a|an) (?:way|button|setting|guide|option)|"
-    r"where (?:do|can|should) (?:i|we) (?:find|get|go|see)|what are the signs)\b",
+    r"where (?:do|can|should) (?:i|we) (?:find|get|go|see)|what are the signs|myself|on my own|by myself|"
+    r"is it (?:ok|okay|alright|safe|allowed) to|am i allowed to|are we allowed to)\b",
     re.IGNORECASE,
 )
 _BOT_ACTS = re.compile(

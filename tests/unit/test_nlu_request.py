@@ -1,0 +1,40 @@
+"""What counts as asking how or why (to learn, or to do it oneself) rather than asking the desk to act."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.request import asks_how, request_parts
+
+
+@pytest.mark.parametrize("text", [
+    "how do i reset my password without calling anyone",
+    "why does my account keep locking every monday",
+    "how often do passwords expire here",
+    "how can i tell if an email is fake",
+    "i forgot it over the weekend, can i reset it myself",
+    "is it ok to use my home computer for city work",
+    "what are the signs of a phishing email",
+    "is there a way to see who has a file open",
+])
+def test_questions_how_or_why(text: str) -> None:
+    assert asks_how(text)
+
+
+@pytest.mark.parametrize("text", [
+    "can you reset my password please",
+    "could someone unlock my account",
+    "i forgot my password",
+    "my account is locked",
+    "please reset it for me, i cant work",
+    "the copier on the third floor is jammed",
+])
+def test_asking_the_desk_to_act_or_telling_a_problem(text: str) -> None:
+    assert not asks_how(text)
+
+
+def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
+    parts = request_parts("we moved offices last week. the printer by my desk is offline, so how do i add "
+                          "another one", 300)
+    assert "we moved offices last week" in parts
+    assert "how do i add another one" in parts
