@@ -93,10 +93,6 @@ class ChannelHost(Protocol):
         """Send ``reply`` to its address; False when no connected channel reaches it."""
         ...
 
-    async def expire_approvals(self) -> int:
-        """Expire overdue approvals and tell everyone concerned."""
-        ...
-
     def add_channel(self, channel: Channel) -> None:
         """Connect a channel."""
         ...

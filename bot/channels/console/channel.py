@@ -103,7 +103,6 @@ class ConsoleChannel:
     async def _handle(self, turn: Turn) -> list[Line]:
         start = len(self.lines)
         self.last_turn = turn
-        await self.bot.expire_approvals()
         await self.bot.handle(turn)
         return self.lines[start:]
 

@@ -216,7 +216,6 @@ class TeamsChannel:
 
     async def _handle_entry(self, entry: InboxEntry) -> None:
         """Handle one inbox item: the turn stored when the activity came in."""
-        await self.bot.expire_approvals()
         await self.bot.handle(restored_turn(entry.payload), deduplicated=True)
 
     async def _turn(self, context: TurnContext) -> Turn | None:
