@@ -7,27 +7,23 @@ the ``Bot`` fits it as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from bot.channels.base import Channel
 from bot.core.messages import Reply, Turn
 from bot.core.parse import Parser
 from bot.core.settings import Settings
-from bot.engine.skill import Skill
+from bot.engine.home import HomeSources
 from bot.integrations.directory import Directory
-from bot.integrations.tickets import TicketBackend
-from bot.services.approvals import ApprovalService
 from bot.services.audit import AuditLog
 from bot.services.identity import IdentityService
 from bot.services.inbox import Inbox
-from bot.services.notices import NoticeBoard
 from bot.store import Database
 
 __all__ = ["ChannelHost"]
 
 
-class ChannelHost(Protocol):
+class ChannelHost(HomeSources, Protocol):
     """The parts of the running helpdesk a channel hands its turns to and reads from."""
 
     @property
@@ -53,26 +49,6 @@ class ChannelHost(Protocol):
     @property
     def audit(self) -> AuditLog:
         """The audit log (refused clicks are recorded there)."""
-        ...
-
-    @property
-    def skills(self) -> Sequence[Skill]:
-        """The loaded skills (their prompts and quick actions)."""
-        ...
-
-    @property
-    def tickets(self) -> TicketBackend:
-        """The ticket system (a home screen lists a person's open tickets)."""
-        ...
-
-    @property
-    def notices(self) -> NoticeBoard:
-        """The current outages and notices."""
-        ...
-
-    @property
-    def approvals(self) -> ApprovalService:
-        """The approval requests (a technician's home screen lists the pending ones)."""
         ...
 
     @property
