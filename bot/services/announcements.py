@@ -31,7 +31,7 @@ from bot.services.announcement_sending import AnnouncementSender
 from bot.services.approvals import ApprovalService, approval_card, decided_card
 from bot.services.audit import AuditLog
 from bot.services.broadcast_approval import content_digest, needs_approval
-from bot.services.fanout import Deliverer, FanOut
+from bot.services.fanout import FanOut, FanOutDelivery
 from bot.services.notice_buttons import NO_BUTTONS, NoticeButtons
 from bot.services.notices import NoticeBoard
 from bot.services.outage_subscriptions import OutageSubscriptions
@@ -125,7 +125,7 @@ class AnnouncementService:
     are those of the skill that answers notices' clicks.
     """
 
-    def __init__(self, db: Database, clock: Callable[[], datetime], settings: Settings, *, deliverer: Deliverer,
+    def __init__(self, db: Database, clock: Callable[[], datetime], settings: Settings, *, deliverer: FanOutDelivery,
                  channels: Mapping[str, Channel], approvals: ApprovalService, audit: AuditLog, board: NoticeBoard,
                  scheduler: Scheduler, system_name: Callable[[str], str],
                  buttons: NoticeButtons = NO_BUTTONS) -> None:

@@ -2,11 +2,11 @@
 
 A fan-out is a set of ``Delivery`` rows (unique per fan-out and recipient). A
 sender claims batches of pending rows with a conditional UPDATE and sends them
-with bounded concurrency through the bot's one delivery path (``Deliverer``).
+with bounded concurrency through the bot's one delivery path (``bot.engine.delivery``, seen as ``FanOutDelivery``).
 A live sender renews its claims; a process that dies mid-fan-out leaves its
 claimed rows behind, and after ``lease`` another sender takes them over. A row
 claimed before (a sender died after sending, before recording) is first checked
-with ``Deliverer.was_delivered``, so nobody gets the message twice where the
+with ``FanOutDelivery.was_delivered``, so nobody gets the message twice where the
 channel can tell and nobody is missed where it cannot.
 """
 
@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from bot.core.messages import Reply
 from bot.store import Database, Delivery
 
-__all__ = ["MAX_ATTEMPTS", "WAIT_SECONDS", "Deliverer", "FanOut", "Pacer"]
+__all__ = ["MAX_ATTEMPTS", "WAIT_SECONDS", "FanOutDelivery", "FanOut", "Pacer"]
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,9 @@ RECORD_EVERY = 16
 UNREACHABLE = "not reachable on a connected chat platform"
 
 
-class Deliverer(Protocol):
-    """The bot's one delivery path, as a fan-out uses it."""
+class FanOutDelivery(Protocol):
+    """The bot's one delivery path (``bot.engine.delivery.Delivery``) as a fan-out uses it: sending, as
+    ``bot.core.outbound.Deliverer`` does, and asking whether a keyed message already reached someone."""
 
     async def deliver(self, reply: Reply) -> bool:
         """Send ``reply`` to ``reply.to``; False when no connected channel reaches that address."""
@@ -73,7 +74,7 @@ class Pacer:
 class FanOut:
     """Durable, deduplicated, paced delivery of one message (per recipient) to the recipients of ``batch``."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime], deliverer: Deliverer, *,
+    def __init__(self, db: Database, clock: Callable[[], datetime], deliverer: FanOutDelivery, *,
                  lease: timedelta, concurrency: int, rate: float | None) -> None:
         self.db = db
         self.clock = clock
