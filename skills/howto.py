@@ -53,11 +53,15 @@ class HowTo(Skill):
         """Give the best article's first steps; with no sure answer, offer the nearest guides, a ticket and
         a person (never a dead end)."""
         question = turn.text.strip()
+        beside = next((a for a in ctx.kb.articles if a.id == ctx.slots.get("beside")), None)
+        if beside is not None:
+            await self._beside(ctx, question, beside, settles=bool(ctx.slots.get("settles", True)))
+            return
         systems = (str(ctx.slots["system"]),) if ctx.slots.get("system") else ()
-        hit = ctx.kb.best_of(turn.request, question, systems=systems)
+        hit = ctx.kb.best_of(question, turn.request, systems=systems, floor=ctx.settings.kb_answer_confidence)
         if hit is None:
             await ctx.questions.record(question, ctx.employee.email, None)
-            nearest = [h for h in ctx.kb.search(turn.request, systems=systems)
+            nearest = [h for h in ctx.kb.search(question, systems=systems)
                        if h.confidence >= ctx.settings.kb_offer_confidence]
             ticket = await ctx.offer("open_ticket", "Open a ticket", {"summary": question[:200]})
             person = Button(encode_action(StartIntent("human_handoff")), "Talk to a person")
@@ -69,7 +73,12 @@ class HowTo(Skill):
             await ctx.reply(text, buttons=(*choices, ticket, person))
             return
         offered = ctx.slots.get("offer")
-        extra = (await ctx.offer(str(offered), str(ctx.slots.get("offer_label") or offered)),) if offered else ()
+        extra: tuple[Button, ...] = (
+            (await ctx.offer(str(offered), str(ctx.slots.get("offer_label") or offered)),) if offered else ())
+        if ctx.kb.best_of(question, turn.request, systems=systems) is None:  # likely, not sure: the next guides too
+            extra += tuple(ctx.button("article", h.article.id, h.article.title)
+                           for h in ctx.kb.search(question, systems=systems)
+                           if h.article.id != hit.article.id and h.confidence >= ctx.settings.kb_offer_confidence)[:2]
         await self._answer(ctx, question, hit.article, extra)
 
     async def _answer(self, ctx: Context, question: str, article: Article, extra: tuple[Button, ...] = ()) -> None:
@@ -83,6 +92,28 @@ class HowTo(Skill):
             buttons=(ctx.button("helped", str(query_id), "Yes, that helped", "primary", feedback="positive"),
                      ctx.button("unhelpful", str(query_id), "No", feedback="negative"), *extra),
         )
+
+    async def _fixed(self, ctx: Context, query_id: int) -> None:
+        """"That fixed it" under a guide shown beside a request: the request is dropped, nothing is sent."""
+        if await ctx.questions.feedback(query_id, ctx.employee.email, True) is None:
+            await ctx.reply("Thanks, but I can only take one answer from the person who asked.", private=True)
+            return
+        await ctx.forget_pending()
+        await ctx.outcomes.resolved(ctx.employee.email)
+        await ctx.reply("Great, glad that sorted it. I haven't sent anything on; message me if it comes back.")
+
+    async def _beside(self, ctx: Context, question: str, article: Article, *, settles: bool) -> None:
+        """A guide shown before the request it may settle (the skill asked then goes on with the request):
+        whether it helped is one click, and the outcome is the request's. A guide that cannot settle the
+        request (what to do about a phishing email) is shown without that click."""
+        query_id = await ctx.questions.record(question, ctx.employee.email, article.id)
+        text, fields = article_answer(ctx, article)
+        if not settles:
+            await ctx.reply(f"From the guide:\n{text}", fields=fields)
+            return
+        await ctx.reply(f"This guide often fixes that without waiting for a technician:\n{text}", fields=fields,
+                        buttons=(ctx.button("fixed", str(query_id), "That fixed it", "primary",
+                                            feedback="positive"),))
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """Feedback on an answer ("No" offers a ticket with the question and the article filled in), or the
@@ -100,8 +131,11 @@ class HowTo(Skill):
                 return
             await self._answer(ctx, await ctx.last_message() or article.title, article)
             return
-        if action not in ("helped", "unhelpful") or record_id(argument) is None:
+        if action not in ("helped", "unhelpful", "fixed") or record_id(argument) is None:
             raise UnknownButton
+        if action == "fixed":
+            await self._fixed(ctx, int(argument))
+            return
         query = await ctx.questions.feedback(int(argument), ctx.employee.email, action == "helped")
         if query is None:
             await ctx.reply("Thanks, but I can only take one answer from the person who asked.", private=True)

@@ -155,6 +155,7 @@ class Notices(Skill):
             await ctx.reply("Yes, IT knows about this:\n" + "\n".join(lines), buttons=buttons)
             await ctx.outcomes.resolved(ctx.employee.email)
             return
+        await ctx.show_guide()  # nothing known to be down: the guide may fix it here and now
         await ctx.outcomes.answered(ctx.employee.email)
         what = ctx.system_name(system) if system else "any system"
         await ctx.reply(f"I don't know of any problem with {what} right now. If it isn't working for you, "
@@ -190,10 +191,12 @@ class Notices(Skill):
         if signal is not None and signal.label.name != "compromise":
             await ctx.hand_over("security_incident")  # someone posing as staff, a lost device: no email advice
             return
+        await ctx.show_guide(settles=False)  # how to spot or report one, when a guide surely covers the message
         await ctx.reply(
             "Thank you for checking. Here is what to do:\n"
             "1. Don't click links, open attachments or reply.\n"
-            f"2. Forward the email as an attachment to {ctx.settings.security_email}, then delete it.\n"
+            "2. Report it with the **Report** button in Outlook (Report > Report phishing). No Report button? "
+            f"Forward it as an attachment to {ctx.settings.security_email}, then delete it.\n"
             "3. If it claims to be from someone you know, call them on a number you already have."
         )
         if signal is not None:

@@ -31,7 +31,6 @@ from bot.sdk import (
     encode_action,
     record_id,
 )
-from skills.howto import article_answer
 
 __all__ = ["Tickets"]
 
@@ -147,7 +146,7 @@ class Tickets(Skill):
         data = {"summary": summary_of(text)[:255], "description": description, "system": system,
                 "urgency": urgency, "why": why}
         if not ctx.slots.get("summary"):
-            await self._guide_first(ctx, turn, system)
+            await ctx.show_guide()  # self-service first: the preview stays one click away
         existing = await ctx.tickets.find_open(ctx.employee.email, system)
         if existing is not None:
             await ctx.confirm(
@@ -157,16 +156,6 @@ class Tickets(Skill):
             )
             return
         await self._preview(ctx, data)
-
-    async def _guide_first(self, ctx: Context, turn: Turn, system: str) -> None:
-        """Self-service first: when a guide surely covers the problem, show it before the ticket preview."""
-        hit = ctx.kb.best_of(turn.request, turn.text, systems=(system,) if system else ())
-        if hit is None:
-            return
-        query_id = await ctx.questions.record(turn.request, ctx.employee.email, hit.article.id)
-        answer, fields = article_answer(ctx, hit.article)
-        await ctx.reply(f"This guide often fixes that without waiting for a technician:\n{answer}",
-                        fields=fields, buttons=(ctx.button("fixed", str(query_id), "That fixed it", "primary"),))
 
     async def _preview(self, ctx: Context, data: dict[str, Any]) -> None:
         fields = [Field("Summary", data["summary"]), Field("Urgency", data["urgency"])]
@@ -311,7 +300,8 @@ class Tickets(Skill):
         await ctx.reply(f"{ticket.key} is {ticket.status}. {ticket.reporter} has been told.", private=True)
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
-        """Take it / Resolve buttons in the technicians' conversation, and "That fixed it" under a guide."""
+        """Take it / Resolve buttons in the technicians' conversation, and "That fixed it" under a guide shown
+        by an earlier version (the router now shows guides through the how-to skill)."""
         if action == "take":
             await self._take(ctx, argument)
         elif action == "resolve":

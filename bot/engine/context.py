@@ -115,6 +115,10 @@ class Engine(Protocol):
         """The skills ``employee`` may use that have something to say about themselves."""
         ...
 
+    async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
+        """Show the guide that surely covers ``turn``'s message, beside what the turn goes on to do."""
+        ...
+
 
 @dataclass
 class Context:
@@ -287,6 +291,13 @@ class Context:
             pending=ClarifyPending(self.turn.text, self.turn.parse, slots or {}),
         )
         return Button(encode_action(StartIntent(intent)), label)
+
+    async def show_guide(self, *, settles: bool = True) -> bool:
+        """Show the guide that surely covers the message, beside what this skill does next; False when none
+        surely does. ``settles``: the guide may settle the matter (a jammed copier, a forgotten password), so
+        it comes with "That fixed it", which drops what the conversation waits for; otherwise (a phishing
+        email, a stolen laptop) it only says what to do while the skill goes on."""
+        return await self.engine.show_guide(self.turn, settles=settles)
 
     async def last_message(self) -> str:
         """The person's latest message in this conversation (what a click on an offered choice answers)."""

@@ -79,8 +79,7 @@ class Fallbacks:
             await self.start(turn, readings[0], None)
             return
         guides = understanding.guides
-        if guides is not None and top_reading < settings.nlu_offer_over_guide \
-                and self.services.kb.best_of(turn.request, turn.text) is not None:
+        if guides is not None and top_reading < settings.nlu_offer_over_guide and understanding.guide_likely(turn):
             await self.start(turn, guides, None)
             return
         misses += 1

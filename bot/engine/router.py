@@ -45,7 +45,7 @@ class Router:
         self.registry = SkillRegistry(skills)
         self.skills_by_intent = self.registry.by_intent
         self.skills_by_name = self.registry.by_name
-        understanding = Understanding(self.registry, services, nlu, self.start)
+        understanding = self.understanding = Understanding(self.registry, services, nlu, self.start, self.show)
         fallbacks = Fallbacks(self.registry, services, understanding, self.start)
         self.messages = MessageSteps(self.registry, services, nlu, understanding, fallbacks, self)
         self.intake = Intake(services)
@@ -71,6 +71,17 @@ class Router:
     async def start(self, turn: Turn, intent: str, slots: dict[str, Any] | None = None) -> str:
         """Start ``intent`` for this turn: pass the start filters, fill slots from entities, call the skill."""
         return await run_chain(self.start_steps, IntentStart(turn, intent, dict(slots or {})), self._begin)
+
+    async def show(self, turn: Turn, intent: str, slots: dict[str, Any] | None = None) -> str:
+        """Run ``intent``'s skill for this turn beside the intent the turn is about (a guide shown before a
+        ticket preview): no access filters, and the conversation's state and outcome are left to that intent."""
+        skill = self.skills_by_intent[intent]
+        await self._run(turn, skill, intent, dict(slots or {}))
+        return skill.name
+
+    async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
+        """Show the guide that surely covers ``turn``'s message, beside what the turn goes on to do."""
+        return await self.understanding.show_guide(turn, settles=settles)
 
     async def _begin(self, start: IntentStart) -> str:
         turn, intent, filled = start.turn, start.intent, start.slots

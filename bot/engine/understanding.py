@@ -36,11 +36,14 @@ def top(parse: ParseResult | None) -> tuple[str | None, float]:
 class Understanding:
     """The router's reading of a message, from its parse, the skills' declarations and the guides."""
 
-    def __init__(self, skills: SkillRegistry, services: Services, nlu: Callable[[], Parser], start: Starter) -> None:
+    def __init__(self, skills: SkillRegistry, services: Services, nlu: Callable[[], Parser], start: Starter,
+                 show: Starter) -> None:
+        """``start`` starts an intent for a turn; ``show`` runs one beside it (see ``show_guide``)."""
         self.skills = skills
         self.services = services
         self.nlu = nlu
         self.start = start
+        self.show = show
 
     @property
     def guides(self) -> str | None:
@@ -74,7 +77,15 @@ class Understanding:
         """The message asks how or why ("how do i reset it myself", "why does it keep locking") and a guide
         surely answers it."""
         return (self.guides is not None and asks_how(turn.request)
-                and self.services.kb.best_of(turn.request, turn.text) is not None)
+                and self.services.kb.best_of(turn.text, turn.request) is not None)
+
+    def guide_likely(self, turn: Turn) -> bool:
+        """A guide surely answers the message, or, when the message asks how or why, likely does (the how-to
+        skill's own floor, ``kb_answer_confidence``)."""
+        kb = self.services.kb
+        if asks_how(turn.text):
+            return kb.best_of(turn.text, turn.request, floor=self.services.settings.kb_answer_confidence) is not None
+        return kb.best_of(turn.text, turn.request) is not None
 
     async def answer_with_guide(self, turn: Turn, intent: str) -> str:
         """Answer with the guide; ``intent`` (when it is one to offer beside a guide) is a button under it."""
@@ -83,6 +94,21 @@ class Understanding:
         offer = ({"offer": intent, "offer_label": self.skills.label(intent, turn.parse)}
                  if intent and intent != guides and self.guide_first(intent) else {})
         return await self.start(turn, guides, offer)
+
+    async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
+        """Show the guide that surely covers the message, as a self-service answer beside the request the
+        message makes ("the copier keeps jamming", "is the K drive down", "i cant remember my password"): the
+        request still goes on (``settles``: see ``Context.show_guide``). False when no guide surely covers it,
+        and for a click (a button offered beside
+        a guide must not show it again)."""
+        guides = self.guides
+        if turn.is_click:
+            return False
+        hit = self.services.kb.best_of(turn.text, turn.request) if guides else None
+        if guides is None or hit is None:
+            return False
+        await self.show(turn, guides, {"beside": hit.article.id, "settles": settles})
+        return True
 
     def close_call(self, parse: ParseResult) -> list[str]:
         """The top two intents when they are too close to choose between, else []."""

@@ -109,10 +109,12 @@ def test_shell_jsonl_session(session: Session) -> None:
     # The greeting answered first, then the two errors, in input order.
     assert lines[0]["to"] == EMPLOYEE and "error" not in lines[0]
     assert lines[1:3] == errors
-    # After the bad lines the session went on: the reset is offered, confirmed and approved.
+    # After the bad lines the session went on: the self-service guide, then the reset offered, confirmed and
+    # approved.
     after = lines[3:]
-    assert after[0]["to"] == EMPLOYEE
-    assert [b["label"] for b in after[0]["buttons"]] == ["Yes", "No"]
+    assert after[0]["to"] == after[1]["to"] == EMPLOYEE
+    assert [b["label"] for b in after[0]["buttons"]] == ["That fixed it"]
+    assert [b["label"] for b in after[1]["buttons"]] == ["Yes", "No"]
     card = next(line for line in after if line["to"] == "technicians" and line.get("key") == "approval:1")
     assert [b["id"] for b in card["buttons"]] == ["approval:1:approve", "approval:1:deny"]
     decided = next(line for line in after if line.get("replaces") == "approval:1")

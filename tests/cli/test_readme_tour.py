@@ -96,9 +96,12 @@ def test_the_readme_tour_shows_what_the_readme_says(tmp_path: Path) -> None:
         listed = _to(shell.say(EMPLOYEE, "what can you do"), EMPLOYEE)[0]["text"]
         assert "Reset your password" in listed and "announcement" not in listed.lower()
 
-        # 2. I forgot my password → Yes: a card in the technicians' conversation with Approve and Deny.
+        # 2. I forgot my password → the self-service guide, then Yes: a card in the technicians' conversation
+        # with Approve and Deny.
         asked = shell.say(EMPLOYEE, "I forgot my password")
-        assert _labels(_to(asked, EMPLOYEE)[0]) == ["Yes", "No"]
+        guide, offer = _to(asked, EMPLOYEE)
+        assert guide["text"].startswith("This guide often fixes that") and _labels(guide) == ["That fixed it"]
+        assert _labels(offer) == ["Yes", "No"] and "(Yes)" in tour
         sent = shell.click(EMPLOYEE, asked, "Yes")
         [card] = _to(sent, "technicians")
         assert _labels(card) == ["Approve", "Deny"] and _to(sent, EMPLOYEE)
@@ -135,6 +138,7 @@ def test_the_readme_tour_shows_what_the_readme_says(tmp_path: Path) -> None:
 
         # 6. Phishing: safe steps, the question the README quotes; Yes alerts the technicians, urgent HELP-2.
         steps = shell.say(EMPLOYEE, "I got a weird email asking for my password")
+        assert _to(steps, EMPLOYEE)[0]["text"].startswith("From the guide:") and '("From the guide:")' in tour
         question = _to(steps, EMPLOYEE)[-1]
         assert f'"{question["text"]}"' in tour.replace("\n   ", " ")
         alerted = shell.click(EMPLOYEE, steps, "Yes")

@@ -78,7 +78,7 @@ async def test_gaps_are_grouped_and_counted(chat: Chat, bot: Bot) -> None:
     """Unanswered and unhelpful questions group by what they ask, most frequent first."""
     for who, question in [(ANN, "how do i calibrate the plotter in the gis lab"),
                           (BOB, "how do i calibrate the gis plotter"),
-                          (ANN, "how do i export a layer from arcgis pro to a shapefile")]:
+                          (ANN, "how do i add a watermark in word")]:
         await chat.say(who, question)
     lines = await chat.say(BOB, OUT_OF_OFFICE)
     await chat.click(BOB, button(lines, "No"))

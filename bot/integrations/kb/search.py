@@ -228,20 +228,23 @@ class KnowledgeBase:
         return [Hit(index.articles[row], float(scores[row]), confidence(index, own, row, scores, cosine))
                 for row in _top(scores, limit)]
 
-    def best(self, question: str, *, systems: tuple[str, ...] = ()) -> Hit | None:
-        """The top hit when the judge says it answers the question (confidence >= ``ANSWER_CONFIDENCE``),
-        else None (no bad guess)."""
+    def best(self, question: str, *, systems: tuple[str, ...] = (), floor: float = ANSWER_CONFIDENCE) -> Hit | None:
+        """The top hit when the judge says it answers the question (confidence >= ``floor``, by default
+        ``ANSWER_CONFIDENCE``), else None (no bad guess)."""
         hits = self.search(question, systems=systems, limit=1)
-        if not hits or hits[0].confidence < ANSWER_CONFIDENCE:
+        if not hits or hits[0].confidence < floor:
             return None
         return hits[0]
 
-    def best_of(self, *questions: str, systems: tuple[str, ...] = ()) -> Hit | None:
-        """The surest answer to any of ``questions`` (the request found in a message, the whole message), or
-        None when the judge says none answers: the context around a request can name the article better
-        than the request alone ("the screens in chambers ... how do i get my laptop on them")."""
-        hits = [hit for text in dict.fromkeys(questions) if text and (hit := self.best(text, systems=systems))]
-        return max(hits, key=lambda hit: hit.confidence, default=None)
+    def best_of(self, *questions: str, systems: tuple[str, ...] = (), floor: float = ANSWER_CONFIDENCE) -> Hit | None:
+        """The answer to the first of ``questions`` that the judge says has one (confidence >= ``floor``), or
+        None. Callers pass the whole message first and the request found in it second: the context around a
+        request often names the guide better than the request alone ("the screens in chambers ... how do i get
+        my laptop on them"), and a request alone can be too short to judge ("anyone else having this")."""
+        for text in dict.fromkeys(questions):
+            if text and (hit := self.best(text, systems=systems, floor=floor)) is not None:
+                return hit
+        return None
 
     def _rank(self, index: _Index, question: str,
               systems: tuple[str, ...]) -> tuple[np.ndarray, list[_Concept], np.ndarray | None]:

@@ -139,13 +139,15 @@ def test_best_answers_questions_that_have_an_article(real_kb: KnowledgeBase, que
     assert hit is not None and hit.article.id == expected
 
 
-def test_best_of_takes_the_surest_reading_and_guesses_nothing(real_kb: KnowledgeBase) -> None:
-    """The request alone may say less than the message around it; the surer answer wins, none when neither."""
+def test_best_of_takes_the_first_reading_with_an_answer_and_guesses_nothing(real_kb: KnowledgeBase) -> None:
+    """The whole message is asked first, the request found in it second; none when neither has an answer."""
     whole = "finance moved me to a new desk and now i need my old phone calls to ring at the annex"
     request = "plorp the zxqv"
-    hit = real_kb.best_of(request, whole)
+    assert real_kb.best(request) is None
+    hit = real_kb.best_of(whole, request)
     assert hit is not None and hit == real_kb.best(whole)
-    assert real_kb.best_of(request, "what's for lunch at the cafeteria today") is None
+    assert real_kb.best_of(request, whole) == hit
+    assert real_kb.best_of("what's for lunch at the cafeteria today", request) is None
     assert real_kb.best_of("", request) is None
 
 

@@ -1,0 +1,70 @@
+"""Self-service first: a guide that surely covers a request is shown before it, and the request stays one
+click away (issue 14). End to end through the console channel."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.app import Bot
+from bot.store import Approval, KbQuery
+from tests.support import Chat, button, texts
+
+ANN = "ann@city.example"
+TOM = "tom@city.example"
+
+
+def labels(lines: list[dict]) -> list[str]:
+    """Every button label in ``lines``, in order."""
+    return [b["label"] for line in lines for b in line["buttons"]]
+
+
+async def test_a_reset_request_shows_the_self_service_guide_then_the_offer(chat: Chat, bot: Bot) -> None:
+    """"I forgot my password": the self-service guide first, then the technician reset as Yes/No; "That fixed
+    it" drops the offer, so a later Yes does nothing."""
+    lines = await chat.say(ANN, "i forgot my password")
+    assert lines[0]["text"].startswith("This guide often fixes that")
+    assert "*Reset a forgotten password yourself*" in lines[0]["text"]
+    assert labels(lines) == ["That fixed it", "Yes", "No"]
+    logged = bot.db.call(lambda s: s.exec(select(KbQuery)).all())
+    assert [q.article_id for q in logged] == ["self-service-password-reset"]
+    fixed = await chat.click(ANN, button(lines, "That fixed it"))
+    assert "haven't sent anything on" in texts(fixed)
+    late = await chat.click(ANN, button(lines, "Yes"))
+    assert "no longer open" in texts(late)
+    assert bot.db.call(lambda s: s.exec(select(Approval)).all()) == []
+
+
+async def test_the_offer_beside_the_guide_still_works(chat: Chat, bot: Bot) -> None:
+    """The guide does not stand in the way: Yes under it asks a technician as before."""
+    lines = await chat.say(ANN, "i forgot my password")
+    sent = await chat.click(ANN, button(lines, "Yes"))
+    assert "technician" in texts(sent, to=ANN)
+    assert len(bot.db.call(lambda s: s.exec(select(Approval)).all())) == 1
+
+
+async def test_an_outage_question_with_nothing_known_down_gets_the_guide(chat: Chat, bot: Bot) -> None:
+    """Nothing is known to be down: the guide that fixes it here and now, then "Report it"; with a notice
+    posted, the notice answers and no guide is shown."""
+    question = "the shared drive is gone from my computer, is it down?"
+    lines = await chat.say(ANN, question)
+    assert "*Find and reconnect your S drive" in lines[0]["text"]
+    assert "don't know of any problem" in texts(lines) and labels(lines) == ["That fixed it", "Report it"]
+    await bot.notices.post(kind="outage", title="Shared drives are down", body="", systems=["shared drive"],
+                           author=TOM)
+    lines = await chat.say(ANN, question)
+    assert "IT knows about this" in texts(lines) and "That fixed it" not in labels(lines)
+
+
+async def test_a_phishing_report_shows_the_guide_without_settling_it(chat: Chat) -> None:
+    """The guide says how to report it; the question whether a link was clicked still follows."""
+    lines = await chat.say(ANN, "I got a weird email asking for my password")
+    assert lines[0]["text"].startswith("From the guide:") and not lines[0]["buttons"]
+    assert lines[-1]["text"] == "Did you click a link, open an attachment or type your password?"
+
+
+async def test_a_likely_guide_is_answered_with_the_next_ones_beside_it(chat: Chat) -> None:
+    """A how-to question the judge finds likely but not sure gets the likeliest guide, with the next ones as
+    buttons, instead of a list to choose from, also when the NLU is unsure what the message is."""
+    lines = await chat.say(ANN, "how do i grab a room for the budget workshop next week, about 20 people")
+    assert "*Book a conference room in Outlook*" in lines[0]["text"]
+    assert labels(lines)[:2] == ["Yes, that helped", "No"] and len(labels(lines)) > 2
