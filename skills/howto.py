@@ -93,10 +93,14 @@ class HowTo(Skill):
                      ctx.button("unhelpful", str(query_id), "No", feedback="negative"), *extra),
         )
 
-    async def _fixed(self, ctx: Context, query_id: int) -> None:
-        """"That fixed it" under a guide shown beside a request: the request is dropped, nothing is sent."""
-        if await ctx.questions.feedback(query_id, ctx.employee.email, True) is None:
+    async def _fixed(self, ctx: Context, query_id: int, fixed: bool) -> None:
+        """"That fixed it" under a guide shown beside a request drops the request, and nothing is sent; "No"
+        is noted for the guide's figures, and the request stays where it is."""
+        if await ctx.questions.feedback(query_id, ctx.employee.email, fixed) is None:
             await ctx.reply("Thanks, but I can only take one answer from the person who asked.", private=True)
+            return
+        if not fixed:
+            await ctx.reply("Thanks for telling me. What you asked for is still there above, one click away.")
             return
         await ctx.forget_pending()
         await ctx.outcomes.resolved(ctx.employee.email)
@@ -104,7 +108,7 @@ class HowTo(Skill):
 
     async def _beside(self, ctx: Context, question: str, article: Article, *, settles: bool) -> None:
         """A guide shown before the request it may settle (the skill asked then goes on with the request):
-        whether it helped is one click, and the outcome is the request's. A guide that cannot settle the
+        whether it fixed it is one click ("No" says why the request goes on), and the outcome is the request's. A guide that cannot settle the
         request (what to do about a phishing email) is shown without that click."""
         query_id = await ctx.questions.record(question, ctx.employee.email, article.id)
         text, fields = article_answer(ctx, article)
@@ -112,8 +116,8 @@ class HowTo(Skill):
             await ctx.reply(f"From the guide:\n{text}", fields=fields)
             return
         await ctx.reply(f"This guide often fixes that without waiting for a technician:\n{text}", fields=fields,
-                        buttons=(ctx.button("fixed", str(query_id), "That fixed it", "primary",
-                                            feedback="positive"),))
+                        buttons=(ctx.button("fixed", str(query_id), "That fixed it", "primary", feedback="positive"),
+                                 ctx.button("notfixed", str(query_id), "No", feedback="negative")))
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """Feedback on an answer ("No" offers a ticket with the question and the article filled in), or the
@@ -131,10 +135,10 @@ class HowTo(Skill):
                 return
             await self._answer(ctx, await ctx.last_message() or article.title, article)
             return
-        if action not in ("helped", "unhelpful", "fixed") or record_id(argument) is None:
+        if action not in ("helped", "unhelpful", "fixed", "notfixed") or record_id(argument) is None:
             raise UnknownButton
-        if action == "fixed":
-            await self._fixed(ctx, int(argument))
+        if action in ("fixed", "notfixed"):
+            await self._fixed(ctx, int(argument), action == "fixed")
             return
         query = await ctx.questions.feedback(int(argument), ctx.employee.email, action == "helped")
         if query is None:

@@ -113,7 +113,7 @@ def test_shell_jsonl_session(session: Session) -> None:
     # approved.
     after = lines[3:]
     assert after[0]["to"] == after[1]["to"] == EMPLOYEE
-    assert [b["label"] for b in after[0]["buttons"]] == ["That fixed it"]
+    assert [b["label"] for b in after[0]["buttons"]] == ["That fixed it", "No"]
     assert [b["label"] for b in after[1]["buttons"]] == ["Yes", "No"]
     card = next(line for line in after if line["to"] == "technicians" and line.get("key") == "approval:1")
     assert [b["id"] for b in card["buttons"]] == ["approval:1:approve", "approval:1:deny"]

@@ -100,7 +100,7 @@ def test_the_readme_tour_shows_what_the_readme_says(tmp_path: Path) -> None:
         # with Approve and Deny.
         asked = shell.say(EMPLOYEE, "I forgot my password")
         guide, offer = _to(asked, EMPLOYEE)
-        assert guide["text"].startswith("This guide often fixes that") and _labels(guide) == ["That fixed it"]
+        assert guide["text"].startswith("This guide often fixes that") and _labels(guide) == ["That fixed it", "No"]
         assert _labels(offer) == ["Yes", "No"] and "(Yes)" in tour
         sent = shell.click(EMPLOYEE, asked, "Yes")
         [card] = _to(sent, "technicians")
@@ -120,7 +120,7 @@ def test_the_readme_tour_shows_what_the_readme_says(tmp_path: Path) -> None:
         # employee, refused to another.
         preview = shell.say(EMPLOYEE, "the copier on 3rd floor keeps jamming")
         guide, ticket = _to(preview, EMPLOYEE)
-        assert guide["text"].startswith("This guide often fixes that") and _labels(guide) == ["That fixed it"]
+        assert guide["text"].startswith("This guide often fixes that") and _labels(guide) == ["That fixed it", "No"]
         assert _labels(ticket) == ["Submit", "Edit"] and "preview" in tour
         filed = shell.click(EMPLOYEE, preview, "Submit")
         assert "HELP-1" in _to(filed, EMPLOYEE)[0]["text"]

@@ -24,7 +24,7 @@ async def test_a_reset_request_shows_the_self_service_guide_then_the_offer(chat:
     lines = await chat.say(ANN, "i forgot my password")
     assert lines[0]["text"].startswith("This guide often fixes that")
     assert "*Reset a forgotten password yourself*" in lines[0]["text"]
-    assert labels(lines) == ["That fixed it", "Yes", "No"]
+    assert labels(lines) == ["That fixed it", "No", "Yes", "No"]
     logged = bot.db.call(lambda s: s.exec(select(KbQuery)).all())
     assert [q.article_id for q in logged] == ["self-service-password-reset"]
     fixed = await chat.click(ANN, button(lines, "That fixed it"))
@@ -35,8 +35,13 @@ async def test_a_reset_request_shows_the_self_service_guide_then_the_offer(chat:
 
 
 async def test_the_offer_beside_the_guide_still_works(chat: Chat, bot: Bot) -> None:
-    """The guide does not stand in the way: Yes under it asks a technician as before."""
+    """The guide does not stand in the way: "No" under it is noted for the guide's figures and leaves the
+    offer open; Yes asks a technician as before."""
     lines = await chat.say(ANN, "i forgot my password")
+    guide_no = next(b["id"] for b in lines[0]["buttons"] if b["label"] == "No")
+    noted = await chat.click(ANN, guide_no)
+    assert "still there above" in texts(noted)
+    assert [q.outcome for q in bot.db.call(lambda s: s.exec(select(KbQuery)).all())] == ["unhelpful"]
     sent = await chat.click(ANN, button(lines, "Yes"))
     assert "technician" in texts(sent, to=ANN)
     assert len(bot.db.call(lambda s: s.exec(select(Approval)).all())) == 1
@@ -48,7 +53,7 @@ async def test_an_outage_question_with_nothing_known_down_gets_the_guide(chat: C
     question = "the shared drive is gone from my computer, is it down?"
     lines = await chat.say(ANN, question)
     assert "*Find and reconnect your S drive" in lines[0]["text"]
-    assert "don't know of any problem" in texts(lines) and labels(lines) == ["That fixed it", "Report it"]
+    assert "don't know of any problem" in texts(lines) and labels(lines) == ["That fixed it", "No", "Report it"]
     await bot.notices.post(kind="outage", title="Shared drives are down", body="", systems=["shared drive"],
                            author=TOM)
     lines = await chat.say(ANN, question)
