@@ -108,8 +108,8 @@ class HowTo(Skill):
 
     async def _beside(self, ctx: Context, question: str, article: Article, *, settles: bool) -> None:
         """A guide shown before the request it may settle (the skill asked then goes on with the request):
-        whether it fixed it is one click ("No" says why the request goes on), and the outcome is the request's. A guide that cannot settle the
-        request (what to do about a phishing email) is shown without that click."""
+        "That fixed it" drops the request, "No" is noted and leaves it open, and the outcome is the request's.
+        A guide that cannot settle the request (what to do about a phishing email) comes without them."""
         query_id = await ctx.questions.record(question, ctx.employee.email, article.id)
         text, fields = article_answer(ctx, article)
         if not settles:

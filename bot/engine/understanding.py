@@ -82,10 +82,8 @@ class Understanding:
     def guide_likely(self, turn: Turn) -> bool:
         """A guide surely answers the message, or, when the message asks how or why, likely does (the how-to
         skill's own floor, ``kb_answer_confidence``)."""
-        kb = self.services.kb
-        if asks_how(turn.text):
-            return kb.best_of(turn.text, turn.request, floor=self.services.settings.kb_answer_confidence) is not None
-        return kb.best_of(turn.text, turn.request) is not None
+        floor = self.services.settings.kb_answer_confidence if asks_how(turn.text) else None
+        return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
 
     async def answer_with_guide(self, turn: Turn, intent: str) -> str:
         """Answer with the guide; ``intent`` (when it is one to offer beside a guide) is a button under it."""
@@ -98,14 +96,15 @@ class Understanding:
     async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
         """Show the guide that surely covers the message, as a self-service answer beside the request the
         message makes ("the copier keeps jamming", "is the K drive down", "i cant remember my password"): the
-        request still goes on (``settles``: see ``Context.show_guide``). False when no guide surely covers it,
-        and for a click (a button offered beside
-        a guide must not show it again)."""
+        request still goes on. A guide that only informs (``settles`` False: beside a phishing or security
+        report, see ``Context.show_guide``) needs only to be likely, as for a how-to question. False when no
+        guide covers it, and for a click (a button offered beside a guide must not show it again)."""
         guides = self.guides
-        if turn.is_click:
+        if guides is None or turn.is_click:
             return False
-        hit = self.services.kb.best_of(turn.text, turn.request) if guides else None
-        if guides is None or hit is None:
+        floor = None if settles else self.services.settings.kb_answer_confidence
+        hit = self.services.kb.best_of(turn.text, turn.request, floor=floor)
+        if hit is None:
             return False
         await self.show(turn, guides, {"beside": hit.article.id, "settles": settles})
         return True

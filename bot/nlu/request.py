@@ -15,8 +15,9 @@ from bot.core.parse import Entity, Parser, ParseResult
 
 __all__ = ["asks_how", "parse_request", "request_parts"]
 
-NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny"})
-"""Intents that say nothing about what the person needs."""
+NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
+"""Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
+message, "what do i do with this" asks about the rest of the message)."""
 MIN_WORDS = 3
 MAX_PARTS = 8
 GAIN = 0.08

@@ -228,15 +228,15 @@ class KnowledgeBase:
         return [Hit(index.articles[row], float(scores[row]), confidence(index, own, row, scores, cosine))
                 for row in _top(scores, limit)]
 
-    def best(self, question: str, *, systems: tuple[str, ...] = (), floor: float = ANSWER_CONFIDENCE) -> Hit | None:
+    def best(self, question: str, *, systems: tuple[str, ...] = (), floor: float | None = None) -> Hit | None:
         """The top hit when the judge says it answers the question (confidence >= ``floor``, by default
         ``ANSWER_CONFIDENCE``), else None (no bad guess)."""
         hits = self.search(question, systems=systems, limit=1)
-        if not hits or hits[0].confidence < floor:
+        if not hits or hits[0].confidence < (ANSWER_CONFIDENCE if floor is None else floor):
             return None
         return hits[0]
 
-    def best_of(self, *questions: str, systems: tuple[str, ...] = (), floor: float = ANSWER_CONFIDENCE) -> Hit | None:
+    def best_of(self, *questions: str, systems: tuple[str, ...] = (), floor: float | None = None) -> Hit | None:
         """The answer to the first of ``questions`` that the judge says has one (confidence >= ``floor``), or
         None. Callers pass the whole message first and the request found in it second: the context around a
         request often names the guide better than the request alone ("the screens in chambers ... how do i get
