@@ -74,10 +74,11 @@ class Understanding:
         return signal is not None and signal.label.kind == declared.confirmed_by
 
     def guide_answers(self, turn: Turn) -> bool:
-        """The message asks how or why ("how do i reset it myself", "why does it keep locking") and a guide
-        surely answers it."""
-        return (self.guides is not None and asks_how(turn.request)
-                and self.services.kb.best_of(turn.text, turn.request) is not None)
+        """The message asks how or why ("how do i reset it myself", "why does it keep locking", "what do i
+        do") and a guide likely answers it, as for a how-to question (``kb_answer_confidence``)."""
+        return (self.guides is not None and (asks_how(turn.request) or asks_how(turn.text))
+                and self.services.kb.best_of(turn.text, turn.request,
+                                             floor=self.services.settings.kb_answer_confidence) is not None)
 
     def guide_likely(self, turn: Turn) -> bool:
         """A guide surely answers the message, or, when the message asks how or why, likely does (the how-to

@@ -39,7 +39,12 @@ _HOW = re.compile(
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
     r"what (?:do|should) (?:i|we) do|is there (?:a|an) (?:way|button|setting|guide|option)|"
     r"where (?:do|can|should) (?:i|we) (?:find|get|go|see)|what are the signs|myself|on my own|by myself|"
-    r"is it (?:ok|okay|alright|safe|allowed) to|am i allowed to|are we allowed to)\b",
+    r"is it (?:ok|okay|alright|safe|allowed) to|am i allowed to|are we allowed to|"
+    r"what (?:do|should|can) (?:i|we) (?:need to |have to )?do|what (?:happens|now)\b|who do i (?:tell|call|notify|"
+    r"contact|report)|do i (?:just )?(?:wait|have to|need to)|should i (?:be worried|worry|wait|report)|"
+    r"is (?:it|this|that) (?:normal|real|legit|legitimate|genuine|fake|a scam)|is it gone|can i get it back|"
+    r"(?:what'?s|what is) the (?:best|right|proper|correct|easiest|quickest) way|"
+    r"can i (?:fix|sort|do|reset|change|unlock) (?:it|this|that)(?: myself| on my own| without)|without calling)\b",
     re.IGNORECASE,
 )
 _BOT_ACTS = re.compile(

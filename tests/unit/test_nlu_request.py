@@ -16,6 +16,13 @@ from bot.nlu.request import asks_how, request_parts
     "is it ok to use my home computer for city work",
     "what are the signs of a phishing email",
     "is there a way to see who has a file open",
+    "my badge is gone, lost it on the bus. what do i do",
+    "windows says my account is locked, do i just wait it out",
+    "it was locked before i even typed anything, should i be worried",
+    "emptied my deleted items, is it gone for good",
+    "whats the best way to send a big file to the county",
+    "got a text from the mayor asking for gift cards, is this real",
+    "forgot my password, can i fix it without calling anyone",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
@@ -28,6 +35,8 @@ def test_questions_how_or_why(text: str) -> None:
     "my account is locked",
     "please reset it for me, i cant work",
     "the copier on the third floor is jammed",
+    "what do you do",
+    "i need it unlocked so i can do payroll",
 ])
 def test_asking_the_desk_to_act_or_telling_a_problem(text: str) -> None:
     assert not asks_how(text)
