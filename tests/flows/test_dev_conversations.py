@@ -1,7 +1,8 @@
-"""The dev half of the conversation tests (data/eval/dev), run like `helpdesk test` through the console chat.
+"""The working conversation tests (data/eval/dev and data/eval/fresh), run like `helpdesk test` through the
+console chat. The test half (data/eval/test) is never run here: it is scored once, at the end of a piece of work.
 
-The whole half is the target; the suite holds the number that passed when issue 14's dialogue policy
-landed, so it can only go up, and a handful of conversations across the skills must always pass.
+The whole set is the target; the suite holds the number that pass, so it can only go up, and a handful of
+conversations across the skills must always pass.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bot.core.settings import PROJECT_ROOT
 from bot.nlu import EmbeddedParser
 from tests.support import make_settings
 
-DEV = PROJECT_ROOT / "data" / "eval" / "dev"
+EVAL = PROJECT_ROOT / "data" / "eval"
 PASSING_TODAY = (
     "ticket: monitor flickering",
     "password: forgot it, reset for me",
@@ -28,13 +29,31 @@ PASSING_TODAY = (
 )
 
 
-@pytest.fixture(scope="module")
-def dev_report(parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    """Every dev conversation played once on a throwaway database, with the shared trained parser."""
-    conversations = load_conversations(sorted(DEV.glob("*.yml")))
-    unused = Path(tmp_path_factory.mktemp("dev")) / "unused.db"
+PASSING_AT_LEAST = {"dev": 72, "fresh": 53}
+"""How many conversations of each working set pass. dev: 74 conversations, 53 passed when issue 14 first
+landed, 68 after its second session. fresh: 56 conversations written in the third session by writers who saw
+neither intents/ nor the bot's failures, 44 passed before anything was tuned on them (README, "Evaluation
+data")."""
+
+
+def _played(folder: str, parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """Every conversation of ``data/eval/<folder>`` played once on a throwaway database."""
+    conversations = load_conversations(sorted((EVAL / folder).glob("*.yml")))
+    unused = Path(tmp_path_factory.mktemp(folder)) / "unused.db"
     with throwaway_bot(make_settings(f"sqlite:///{unused}"), nlu=parser) as bot:
         return asyncio.run(run_conversations(bot, conversations))
+
+
+@pytest.fixture(scope="module")
+def dev_report(parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """Every dev conversation played once, with the shared trained parser."""
+    return _played("dev", parser, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def fresh_report(parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """Every conversation of the fresh working set played once, with the shared trained parser."""
+    return _played("fresh", parser, tmp_path_factory)
 
 
 def test_a_conversation_of_each_skill_passes(dev_report: Report) -> None:
@@ -44,13 +63,18 @@ def test_a_conversation_of_each_skill_passes(dev_report: Report) -> None:
         assert results[name].passed, results[name].line()
 
 
-PASSING_AT_LEAST = 68
-"""How many of the 74 dev conversations pass (53 when issue 14 first landed; README, "Evaluation data")."""
+def _holds(report: Report, floor: int) -> None:
+    passed = sum(result.passed for result in report.results)
+    failed = [result.line() for result in report.results if not result.passed]
+    assert passed >= floor, f"{passed} of {len(report.results)} passed:\n" + "\n".join(failed)
 
 
 def test_the_dev_half_does_not_fall_back(dev_report: Report) -> None:
-    """At least as many dev conversations pass as when the dialogue policy landed; the rest are the
-    known work queue (printed when this fails), not a figure to hide."""
-    passed = sum(result.passed for result in dev_report.results)
-    failed = [result.line() for result in dev_report.results if not result.passed]
-    assert passed >= PASSING_AT_LEAST, f"{passed} of {len(dev_report.results)} passed:\n" + "\n".join(failed)
+    """At least as many dev conversations pass as before; the rest are the known work queue (printed when
+    this fails), not a figure to hide."""
+    _holds(dev_report, PASSING_AT_LEAST["dev"])
+
+
+def test_the_fresh_set_does_not_fall_back(fresh_report: Report) -> None:
+    """The same for the fresh working set."""
+    _holds(fresh_report, PASSING_AT_LEAST["fresh"])
