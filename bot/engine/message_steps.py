@@ -164,12 +164,14 @@ class MessageSteps:
         return top(message.turn.parse)[0] or "none", "fallback"
 
     async def close_call(self, message: Message, call_next: Next[Routed]) -> Routed:
-        """Two close readings: a guide when the message asks how and one is to offer beside a guide; the one
-        the signal reader confirms; else ask which was meant."""
+        """Two close readings: a guide when the message asks how and one is to offer beside a guide, or when one
+        reading is a how-to question and a guide likely answers it (the other reading offered beside it); the
+        one the signal reader confirms; else ask which was meant."""
         turn, understanding = message.turn, self.understanding
         assert turn.parse is not None
         close = understanding.close_call(turn.parse)
-        if close and understanding.guide_answers(turn) and any(understanding.guide_first(i) for i in close):
+        asked = understanding.guide_answers(turn) and any(understanding.guide_first(i) for i in close)
+        if close and (asked or (understanding.guides in close and understanding.guide_likely(turn, reading=True))):
             guides = str(understanding.guides)
             return guides, await understanding.answer_with_guide(turn, next(i for i in close if i != guides))
         confirmed = next((i for i in close if understanding.confirmed(turn, i)), None)

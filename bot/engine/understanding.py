@@ -80,10 +80,11 @@ class Understanding:
                 and self.services.kb.best_of(turn.text, turn.request,
                                              floor=self.services.settings.kb_answer_confidence) is not None)
 
-    def guide_likely(self, turn: Turn) -> bool:
-        """A guide surely answers the message, or, when the message asks how or why, likely does (the how-to
-        skill's own floor, ``kb_answer_confidence``)."""
-        floor = self.services.settings.kb_answer_confidence if asks_how(turn.text) else None
+    def guide_likely(self, turn: Turn, *, reading: bool = False) -> bool:
+        """A guide surely answers the message, or likely does (the how-to skill's own floor,
+        ``kb_answer_confidence``) when the message asks how or why, or when the NLU reads it as a how-to
+        question among others (``reading``)."""
+        floor = self.services.settings.kb_answer_confidence if reading or asks_how(turn.text) else None
         return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
 
     async def answer_with_guide(self, turn: Turn, intent: str) -> str:
