@@ -110,11 +110,15 @@ class Security(Skill):
     async def _not_security(self, turn: Turn, ctx: Context) -> None:
         """The intent says security but the signal reader, which knows security matters from everyday
         requests that mention laptops, badges or visitors, does not: no alarm on a guess. The next
-        reading takes the message when it is likely; otherwise the employee is asked."""
+        reading takes the message when it is likely, then a guide that likely answers it; otherwise the employee
+        is asked."""
         readings = turn.parse.get("intent_ranking", []) if turn.parse else []
         ranking = [r for r in readings if r["name"] != "security_incident"]
         if ranking and ranking[0]["name"] != "out_of_scope" and ranking[0]["confidence"] >= SECOND_READING:
             await ctx.hand_over(ranking[0]["name"])
+            return
+        if ctx.kb.best_of(turn.text, turn.request, floor=ctx.settings.kb_answer_confidence) is not None:
+            await ctx.hand_over("howto")  # "badge in at the copier?": a question a guide likely answers
             return
         report = ctx.button("report", "", "Yes, report it as a security problem", "danger")
         guide = Button(encode_action(StartIntent("howto")), "No, I have a question")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.sdk import Context, Escalation, Fallback, Intent, Prompt, Skill, Turn, UnknownButton
+from bot.sdk import Context, Escalation, Fallback, Field, Intent, Prompt, Skill, Turn, UnknownButton
 
 __all__ = ["SmallTalk"]
 
@@ -52,16 +52,21 @@ class SmallTalk(Skill):
                         + "\nJust tell me in your own words.")
 
     async def _handoff(self, turn: Turn, ctx: Context) -> None:
+        """Ask the technicians to get in touch; what the words signal (a counter with residents waiting, a
+        dispatch console down, a security matter) goes with it as its urgency and why."""
         who = ctx.employee
         department = f" ({who.department})" if who.department else ""
+        signal = ctx.signal() if not turn.is_click else None
+        fields = (Field("Urgency", signal.label.urgency), Field("Why", signal.label.reason)) if signal else ()
         await ctx.tell_technicians(
             f"{who.name}{department} <{who.email}> asked to talk to a person.\nThey wrote: {turn.text[:500]}",
-            buttons=(ctx.button("take", who.email, "I'll take it", "primary"),),
+            buttons=(ctx.button("take", who.email, "I'll take it", "primary"),), fields=fields,
         )
         await ctx.audit.record(who.email, "handoff.request", outcome="pending")
         await ctx.outcomes.escalated(who.email, Escalation.HANDOFF)
+        marked = f"I've marked it {signal.label.urgency}: {signal.label.reason}. " if signal else ""
         await ctx.reply(
-            "I've asked the IT technicians to get in touch with you. Someone will message you here "
+            f"I've asked the IT technicians to get in touch with you. {marked}Someone will message you here "
             "during working hours. If it's an emergency that stops your work, call the IT helpdesk line."
         )
 
