@@ -82,6 +82,10 @@ class Fallbacks:
         if guides is not None and top_reading < settings.nlu_offer_over_guide and understanding.guide_likely(turn):
             await self.start(turn, guides, None)
             return
+        howto_read = guides in [r["name"] for r in ranking_of(turn.parse)[:2]]
+        if readings and howto_read and understanding.guide_likely(turn, reading=True):
+            await understanding.answer_with_guide(turn, readings[0], offer_any=True)  # the guide, the reading beside
+            return
         misses += 1
         await self.services.conversations.save(
             turn, misses=misses,

@@ -87,12 +87,13 @@ class Understanding:
         floor = self.services.settings.kb_answer_confidence if reading or asks_how(turn.text) else None
         return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
 
-    async def answer_with_guide(self, turn: Turn, intent: str) -> str:
-        """Answer with the guide; ``intent`` (when it is one to offer beside a guide) is a button under it."""
+    async def answer_with_guide(self, turn: Turn, intent: str, *, offer_any: bool = False) -> str:
+        """Answer with the guide; ``intent`` (when it is one to offer beside a guide, or any with ``offer_any``)
+        is a button under it."""
         guides = self.guides
         assert guides is not None
         offer = ({"offer": intent, "offer_label": self.skills.label(intent, turn.parse)}
-                 if intent and intent != guides and self.guide_first(intent) else {})
+                 if intent and intent != guides and (offer_any or self.guide_first(intent)) else {})
         return await self.start(turn, guides, offer)
 
     async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
