@@ -55,7 +55,7 @@ class HowTo(Skill):
         question = turn.text.strip()
         beside = next((a for a in ctx.kb.articles if a.id == ctx.slots.get("beside")), None)
         if beside is not None:
-            await self._beside(ctx, question, beside, settles=bool(ctx.slots.get("settles", True)))
+            await self._beside(ctx, question, beside)
             return
         systems = (str(ctx.slots["system"]),) if ctx.slots.get("system") else ()
         hit = ctx.kb.best_of(question, turn.request, systems=systems, floor=ctx.settings.kb_answer_confidence)
@@ -106,15 +106,11 @@ class HowTo(Skill):
         await ctx.outcomes.resolved(ctx.employee.email)
         await ctx.reply("Great, glad that sorted it. I haven't sent anything on; message me if it comes back.")
 
-    async def _beside(self, ctx: Context, question: str, article: Article, *, settles: bool) -> None:
+    async def _beside(self, ctx: Context, question: str, article: Article) -> None:
         """A guide shown before the request it may settle (the skill asked then goes on with the request):
-        "That fixed it" drops the request, "No" is noted and leaves it open, and the outcome is the request's.
-        A guide that cannot settle the request (what to do about a phishing email) comes without them."""
+        "That fixed it" drops the request, "No" is noted and leaves it open, and the outcome is the request's."""
         query_id = await ctx.questions.record(question, ctx.employee.email, article.id)
         text, fields = article_answer(ctx, article)
-        if not settles:
-            await ctx.reply(f"From the guide:\n{text}", fields=fields)
-            return
         await ctx.reply(f"This guide often fixes that without waiting for a technician:\n{text}", fields=fields,
                         buttons=(ctx.button("fixed", str(query_id), "That fixed it", "primary", feedback="positive"),
                                  ctx.button("notfixed", str(query_id), "No", feedback="negative")))

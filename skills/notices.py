@@ -191,7 +191,6 @@ class Notices(Skill):
         if signal is not None and signal.label.name != "compromise":
             await ctx.hand_over("security_incident")  # someone posing as staff, a lost device: no email advice
             return
-        await ctx.show_guide(settles=False)  # how to spot or report one, when a guide surely covers the message
         await ctx.reply(
             "Thank you for checking. Here is what to do:\n"
             "1. Don't click links, open attachments or reply.\n"

@@ -67,7 +67,6 @@ class Security(Skill):
             return
         label, reason = signal.label.name, signal.label.reason
         text = turn.text.strip()
-        await ctx.show_guide(settles=False)  # what the guide says to do meanwhile; the report below is sent on Submit
         await ctx.confirm(
             f"This sounds urgent. Submit this and I alert the IT security team at once and open an urgent "
             f"ticket. {_ADVICE.get(label, _GENERAL_ADVICE)}", "report",

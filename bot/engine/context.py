@@ -115,7 +115,7 @@ class Engine(Protocol):
         """The skills ``employee`` may use that have something to say about themselves."""
         ...
 
-    async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
+    async def show_guide(self, turn: Turn) -> bool:
         """Show the guide that surely covers ``turn``'s message, beside what the turn goes on to do."""
         ...
 
@@ -292,12 +292,11 @@ class Context:
         )
         return Button(encode_action(StartIntent(intent)), label)
 
-    async def show_guide(self, *, settles: bool = True) -> bool:
-        """Show the guide that surely covers the message, beside what this skill does next; False when none
-        surely does. ``settles``: the guide may settle the matter (a jammed copier, a forgotten password), so
-        it comes with "That fixed it", which drops what the conversation waits for; otherwise (a phishing
-        email, a stolen laptop) it only says what to do while the skill goes on."""
-        return await self.engine.show_guide(self.turn, settles=settles)
+    async def show_guide(self) -> bool:
+        """Show the guide that surely covers the message, as self-service beside what this skill does next (a
+        jammed copier, a forgotten password), with "That fixed it", which drops what the conversation waits
+        for; False when no guide surely does."""
+        return await self.engine.show_guide(self.turn)
 
     async def last_message(self) -> str:
         """The person's latest message in this conversation (what a click on an offered choice answers)."""

@@ -79,9 +79,9 @@ class Router:
         await self._run(turn, skill, intent, dict(slots or {}))
         return skill.name
 
-    async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
+    async def show_guide(self, turn: Turn) -> bool:
         """Show the guide that surely covers ``turn``'s message, beside what the turn goes on to do."""
-        return await self.understanding.show_guide(turn, settles=settles)
+        return await self.understanding.show_guide(turn)
 
     async def _begin(self, start: IntentStart) -> str:
         turn, intent, filled = start.turn, start.intent, start.slots

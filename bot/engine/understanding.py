@@ -96,20 +96,19 @@ class Understanding:
                  if intent and intent != guides and (offer_any or self.guide_first(intent)) else {})
         return await self.start(turn, guides, offer)
 
-    async def show_guide(self, turn: Turn, *, settles: bool = True) -> bool:
+    async def show_guide(self, turn: Turn) -> bool:
         """Show the guide that surely covers the message, as a self-service answer beside the request the
         message makes ("the copier keeps jamming", "is the K drive down", "i cant remember my password"): the
-        request still goes on. A guide that only informs (``settles`` False: beside a phishing or security
-        report, see ``Context.show_guide``) needs only to be likely, as for a how-to question. False when no
-        guide covers it, and for a click (a button offered beside a guide must not show it again)."""
+        request still goes on. Only a sure guide (the knowledge base's own gate): a likely one is too often
+        about something else. False when none, and for a click (a button offered beside a guide must not show
+        it again)."""
         guides = self.guides
         if guides is None or turn.is_click:
             return False
-        floor = None if settles else self.services.settings.kb_answer_confidence
-        hit = self.services.kb.best_of(turn.text, turn.request, floor=floor)
+        hit = self.services.kb.best_of(turn.text, turn.request)
         if hit is None:
             return False
-        await self.show(turn, guides, {"beside": hit.article.id, "settles": settles})
+        await self.show(turn, guides, {"beside": hit.article.id})
         return True
 
     def close_call(self, parse: ParseResult) -> list[str]:

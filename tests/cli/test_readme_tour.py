@@ -138,7 +138,6 @@ def test_the_readme_tour_shows_what_the_readme_says(tmp_path: Path) -> None:
 
         # 6. Phishing: safe steps, the question the README quotes; Yes alerts the technicians, urgent HELP-2.
         steps = shell.say(EMPLOYEE, "I got a weird email asking for my password")
-        assert _to(steps, EMPLOYEE)[0]["text"].startswith("From the guide:") and '("From the guide:")' in tour
         question = _to(steps, EMPLOYEE)[-1]
         assert f'"{question["text"]}"' in tour.replace("\n   ", " ")
         alerted = shell.click(EMPLOYEE, steps, "Yes")
