@@ -107,8 +107,8 @@ class Settings(BaseSettings):
     kb_dir: Path = Field(default_factory=lambda: _data_dir("data") / "kb")
     kb_base_url: str | None = None
     kb_answer_confidence: float = Field(0.4, ge=0.0, le=1.0)
-    """The least confidence a guide needs to be the answer to a message read as a how-to question. Guides
-    shown beside another request, or for an unclear message, need the knowledge base's own stricter gate
+    """The least confidence a guide needs to be the answer to a message read (or half read, or asking how) as
+    a how-to question. A guide shown beside another request needs the knowledge base's own stricter gate
     (``ANSWER_CONFIDENCE``, 0.6)."""
     kb_offer_confidence: float = Field(0.3, ge=0.0, le=1.0)
     """The least confidence (``Hit.confidence``, the knowledge base's judge) a guide needs to be offered as a
