@@ -102,7 +102,7 @@ async def score(split: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Score understanding on data/eval through the console bot.")
-    parser.add_argument("--split", choices=("dev", "test", "fresh", "fresh2"), default="dev")
+    parser.add_argument("--split", choices=("dev", "test", "fresh", "fresh2", "fresh3"), default="dev")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     figures = asyncio.run(score(args.split))
