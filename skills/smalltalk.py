@@ -53,7 +53,8 @@ class SmallTalk(Skill):
 
     async def _handoff(self, turn: Turn, ctx: Context) -> None:
         """Ask the technicians to get in touch; what the words signal (a counter with residents waiting, a
-        dispatch console down, a security matter) goes with it as its urgency and why."""
+        dispatch console down, a security matter) goes with it as its urgency and why, and public-facing work
+        that has stopped also gets the urgent ticket's preview, so that it is tracked."""
         who = ctx.employee
         department = f" ({who.department})" if who.department else ""
         signal = ctx.signal() if not turn.is_click else None
@@ -69,6 +70,8 @@ class SmallTalk(Skill):
             f"I've asked the IT technicians to get in touch with you. {marked}Someone will message you here "
             "during working hours. If it's an emergency that stops your work, call the IT helpdesk line."
         )
+        if signal is not None and signal.label.kind == "urgency":
+            await ctx.hand_over("open_ticket")  # public-facing work stopped: the urgent ticket, one click to file
 
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """A technician takes a hand-off."""

@@ -108,6 +108,7 @@ class Tickets(Skill):
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("open_ticket", slots=(Slot("system", "", entity="system", required=False),),
                label="Report a problem", label_about="Report a problem with {system}", guide_first=True,
+               confirmed_by="urgency",
                fallback=Fallback.TICKET, fallback_label="Open a ticket"),
         Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),),
                label="Check on my tickets"),

@@ -75,8 +75,9 @@ class Fallbacks:
                 and understanding.guide_answers(turn):
             await understanding.answer_with_guide(turn, readings[0])  # "why does it keep locking": guide, unlock beside
             return
-        if readings and understanding.confirmed(turn, readings[0]):
-            await self.start(turn, readings[0], None)
+        confirmed = next((i for i in (*readings[:1], *self._likeliest(turn)) if understanding.confirmed(turn, i)), None)
+        if confirmed is not None:  # the signal reader settles it: a security matter, public-facing work stopped
+            await self.start(turn, confirmed, None)
             return
         guides = understanding.guides
         if guides is not None and top_reading < settings.nlu_offer_over_guide and understanding.guide_likely(turn):
@@ -107,6 +108,16 @@ class Fallbacks:
             text = ("Sorry, I don't know how to help with that yet. I can open a ticket with what you wrote so a "
                     "technician can look at it, or put you through to a person.")
         await self._reply(turn, text, tuple(buttons))
+
+    def _likeliest(self, turn: Turn) -> list[str]:
+        """The likeliest reading that a skill handles and this person may start, above the offer floor (it may
+        be one the fallback offers by itself, such as the ticket), or none."""
+        assert turn.employee is not None
+        for scored in ranking_of(turn.parse):
+            skill = self.skills.by_intent.get(scored["name"])
+            if skill is not None and skill.allows(turn.employee, scored["name"]):
+                return [scored["name"]] if scored["confidence"] >= self.services.settings.nlu_offer_floor else []
+        return []
 
     def _offers(self, part: Fallback) -> list[Button]:
         """The button of the intent that declares ``part`` in the fallback (none if no skill does)."""

@@ -118,7 +118,8 @@ class MessageSteps:
     async def read(self, message: Message, call_next: Next[Routed]) -> Routed:
         """Parse the message and load the conversation's state; remember the message as the latest."""
         turn = message.turn
-        turn.parse = await parse_request(self.nlu(), message.text, self.services.settings.nlu_max_chars)
+        turn.parse = await parse_request(self.nlu(), message.text, self.services.settings.nlu_max_chars,
+                                         may_ask=self._may_ask(turn))
         conversations = self.services.conversations
         state = await conversations.load(turn)
         message.pending = decode_pending(state.pending)
@@ -126,6 +127,13 @@ class MessageSteps:
         message.misses = state.misses
         await conversations.save(turn, last_text=message.text[:2000])
         return await call_next()
+
+    def _may_ask(self, turn: Turn) -> Callable[[str], bool]:
+        """Whether this person may ask for an intent (one no skill handles is not the registry's to refuse)."""
+        def may_ask(intent: str) -> bool:
+            skill = self.skills.by_intent.get(intent)
+            return skill is None or turn.employee is None or skill.allows(turn.employee, intent)
+        return may_ask
 
     async def pending_answer(self, message: Message, call_next: Next[Routed]) -> Routed:
         """Answer what the conversation waits for: a yes or no to a question, a value for a slot."""

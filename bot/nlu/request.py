@@ -10,6 +10,7 @@ context) are kept. Skills still get the whole text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.core.parse import Entity, Parser, ParseResult
 
@@ -34,7 +35,7 @@ _ASKING = re.compile(
 )
 
 _HOW = re.compile(
-    r"\b(?:how (?:do|can|should|would|does) (?:i|we|you|one|it)|how to|how (?:long|often|many|much)|"
+    r"\b(?:how (?:do|can|should|would|does) (?:i|we|you|u|one|it)|how to|how (?:long|often|many|much)|"
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
     r"what (?:do|should) (?:i|we) do|is there (?:a|an) (?:way|button|setting|guide|option)|"
@@ -75,8 +76,13 @@ def request_parts(text: str, limit: int) -> list[str]:
     return parts
 
 
-async def parse_request(parser: Parser, text: str, limit: int) -> ParseResult:
-    """The parse that best says what ``text`` asks for (see the module doc); its ``text`` is the part used."""
+async def parse_request(parser: Parser, text: str, limit: int,
+                        may_ask: Callable[[str], bool] | None = None) -> ParseResult:
+    """The parse that best says what ``text`` asks for (see the module doc); its ``text`` is the part used.
+
+    ``may_ask`` says whether the person may ask for an intent: a part read as one they may not ("i want to post
+    an update everyone can see" from someone who cannot announce) never stands for the message.
+    """
     whole = await parser.parse(text[:limit])
     best, best_score = whole, _score(whole, whole["text"])
     if len(text.split()) < 2 * MIN_WORDS:
@@ -84,6 +90,8 @@ async def parse_request(parser: Parser, text: str, limit: int) -> ParseResult:
     for part in request_parts(text, limit):
         parsed = await parser.parse(part)
         score = _score(parsed, part)
+        if may_ask is not None and not may_ask(str((parsed.get("intent") or {}).get("name") or "")):
+            continue
         if score > best_score + (GAIN if best is whole else 0.0):
             best, best_score = parsed, score
     if best is whole:

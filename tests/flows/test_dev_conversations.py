@@ -1,4 +1,4 @@
-"""The working conversation tests (data/eval/dev, fresh and fresh2), run like `helpdesk test` through the
+"""The working conversation tests (data/eval/dev, fresh, fresh2 and fresh3), run like `helpdesk test` through the
 console chat. The test half (data/eval/test) is never run here: it is scored once, at the end of a piece of work.
 
 The whole set is the target; the suite holds the number that pass, so it can only go up, and a handful of
@@ -29,12 +29,12 @@ PASSING_TODAY = (
 )
 
 
-PASSING_AT_LEAST = {"dev": 72, "fresh": 54, "fresh2": 43}
+PASSING_AT_LEAST = {"dev": 72, "fresh": 54, "fresh2": 44, "fresh3": 36}
 """How many conversations of each working set pass. dev: 74 conversations, 53 passed when issue 14 first
 landed, 68 after its second session. fresh: 56 conversations written in the third session by writers who saw
 neither intents/ nor the bot's failures, 44 passed before anything was tuned on them. fresh2: 48 more, written
-later in that session by two new writers, 42 passed before anything was tuned on them (README, "Evaluation
-data")."""
+later in that session by two new writers, 42 passed before anything was tuned on them. fresh3: 40 that need a
+technician, written later still, 34 passed before anything was tuned on them (README, "Evaluation data")."""
 
 
 def _played(folder: str, parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
@@ -55,6 +55,12 @@ def dev_report(parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory)
 def fresh2_report(parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
     """Every conversation of the second fresh working set played once, with the shared trained parser."""
     return _played("fresh2", parser, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def fresh3_report(parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """Every conversation of the third fresh working set played once, with the shared trained parser."""
+    return _played("fresh3", parser, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -90,4 +96,9 @@ def test_the_fresh_set_does_not_fall_back(fresh_report: Report) -> None:
 def test_the_second_fresh_set_does_not_fall_back(fresh2_report: Report) -> None:
     """The same for the second fresh working set."""
     _holds(fresh2_report, PASSING_AT_LEAST["fresh2"])
+
+
+def test_the_third_fresh_set_does_not_fall_back(fresh3_report: Report) -> None:
+    """The same for the third fresh working set (conversations that need a technician)."""
+    _holds(fresh3_report, PASSING_AT_LEAST["fresh3"])
 

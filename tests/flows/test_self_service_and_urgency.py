@@ -223,13 +223,15 @@ async def test_an_ordinary_problem_stays_normal(chat: Chat, bot: Bot) -> None:
 
 
 async def test_a_hand_off_carries_the_urgency_its_words_signal(desk: Chat) -> None:
-    """Asking for a person while residents wait at the counter: the technicians see why it is urgent, and the
-    employee is told; an ordinary call-back request carries no urgency."""
+    """Asking for a person while residents wait at the counter: the technicians see why it is urgent, the
+    employee is told and gets the urgent ticket's preview; an ordinary call-back request carries no urgency."""
     lines = await desk.say(ANN, "need someone on the phone right away, the card machine at the billing counter "
                                 "died and residents are lined up")
     alert = texts(lines, to="technicians")
     assert "asked to talk to a person" in alert and "Urgency: urgent" in alert and "counter" in alert
     assert "marked it urgent" in texts(lines, to=ANN)
+    assert "Submit" in [b["label"] for line in lines for b in line["buttons"]]
+    assert "Urgency: urgent" in texts(lines, to=ANN)
     calm = await desk.say(ANN, "can somebody call me about my laptop when you have a sec")
     assert "asked to talk to a person" in texts(calm, to="technicians")
     assert "Urgency" not in texts(calm, to="technicians") and "marked it" not in texts(calm, to=ANN)

@@ -95,3 +95,21 @@ async def test_a_correction_is_read_with_the_message_before(chat: Chat) -> None:
     lines = await chat.say(ANN, "no wait its the docking station, the monitors are fine")
     shown = texts(lines)
     assert "Here is the ticket" in shown and "flickering" in shown and "docking station" in shown
+
+
+async def test_an_unclear_problem_with_residents_waiting_is_an_urgent_ticket(doubtful: Bot) -> None:
+    """Below the threshold, a problem report the signal reader reads as public-facing work stopped goes to
+    the urgent ticket preview (the ticket intent is confirmed by urgency) instead of a list of choices."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "the case system wont open at the court clerk window and people are lined up")
+    assert "Urgency: urgent" in texts(lines) and "Submit" in labels(lines)
+
+
+async def test_a_part_the_person_may_not_ask_for_does_not_stand_for_the_message(chat: Chat) -> None:
+    """"I want to post an update everyone can see" reads as an announcement, which only technicians make: from
+    an employee, the part is passed over and the whole message is read (a how-to question about Teams)."""
+    lines = await chat.say(ANN, "our section just moved over to teams and im lost. i want to post an update that "
+                                "the whole team can see, not a private message. how do i do that")
+    assert "only technicians" not in texts(lines)
+    assert "*Teams basics" in texts(lines)
+
