@@ -129,8 +129,8 @@ class Accounts(Skill):
                               "temporary password instead?",
                               choices=(("reset", "Reset the password"), ("cancel", "Cancel")))
                 return
-        if target == ctx.employee.email:
-            await ctx.show_guide()  # the self-service reset, or "it unlocks by itself": the card stays one click away
+        if target == ctx.employee.email:  # the self-service reset, or "it unlocks by itself"; the card stays below
+            await ctx.show_guide(about="Reset my password" if action == "reset_password" else "Unlock my account")
         verb = "reset the password of" if action == "reset_password" else "unlock"
         system = str(ctx.slots.get("system") or "")
         signal = ctx.signal()

@@ -115,7 +115,7 @@ class Engine(Protocol):
         """The skills ``employee`` may use that have something to say about themselves."""
         ...
 
-    async def show_guide(self, turn: Turn) -> bool:
+    async def show_guide(self, turn: Turn, about: str = "") -> bool:
         """Show the guide that surely covers ``turn``'s message, beside what the turn goes on to do."""
         ...
 
@@ -292,11 +292,12 @@ class Context:
         )
         return Button(encode_action(StartIntent(intent)), label)
 
-    async def show_guide(self) -> bool:
+    async def show_guide(self, about: str = "") -> bool:
         """Show the guide that surely covers the message, as self-service beside what this skill does next (a
         jammed copier, a forgotten password), with "That fixed it", which drops what the conversation waits
-        for; False when no guide surely does."""
-        return await self.engine.show_guide(self.turn)
+        for; False when no guide surely does. ``about`` says what the guide should be about ("Reset my
+        password"), when the message may name other things too."""
+        return await self.engine.show_guide(self.turn, about)
 
     async def last_message(self) -> str:
         """The person's latest message in this conversation (what a click on an offered choice answers)."""

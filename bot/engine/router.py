@@ -79,9 +79,9 @@ class Router:
         await self._run(turn, skill, intent, dict(slots or {}))
         return skill.name
 
-    async def show_guide(self, turn: Turn) -> bool:
+    async def show_guide(self, turn: Turn, about: str = "") -> bool:
         """Show the guide that surely covers ``turn``'s message, beside what the turn goes on to do."""
-        return await self.understanding.show_guide(turn)
+        return await self.understanding.show_guide(turn, about)
 
     async def _begin(self, start: IntentStart) -> str:
         turn, intent, filled = start.turn, start.intent, start.slots

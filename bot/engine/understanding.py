@@ -96,16 +96,17 @@ class Understanding:
                  if intent and intent != guides and (offer_any or self.guide_first(intent)) else {})
         return await self.start(turn, guides, offer)
 
-    async def show_guide(self, turn: Turn) -> bool:
+    async def show_guide(self, turn: Turn, about: str = "") -> bool:
         """Show the guide that surely covers the message, as a self-service answer beside the request the
         message makes ("the copier keeps jamming", "is the K drive down", "i cant remember my password"): the
         request still goes on. Only a sure guide (the knowledge base's own gate): a likely one is too often
         about something else. False when none, and for a click (a button offered beside a guide must not show
-        it again)."""
+        it again). ``about`` names what the guide should be about ("Reset my password"), so that a message
+        that also names Munis or a PIN still finds the password guide."""
         guides = self.guides
         if guides is None or turn.is_click:
             return False
-        hit = self.services.kb.best_of(turn.text, turn.request)
+        hit = self.services.kb.best_of(f"{about}: {turn.text}" if about else turn.text, turn.request)
         if hit is None:
             return False
         await self.show(turn, guides, {"beside": hit.article.id})

@@ -76,3 +76,13 @@ async def test_a_likely_guide_is_answered_with_the_next_ones_beside_it(chat: Cha
     lines = await chat.say(ANN, "how do i grab a room for the budget workshop next week, about 20 people")
     assert "*Book a conference room in Outlook*" in lines[0]["text"]
     assert labels(lines)[:2] == ["Yes, that helped", "No"] and len(labels(lines)) > 2
+
+
+async def test_the_guide_beside_a_reset_is_about_the_password(chat: Chat) -> None:
+    """A reset request that also names a PIN or a computer code still gets the password guide, not the
+    voicemail one: the account skill says what the guide should be about."""
+    lines = await chat.say(ANN, "forgot my pin thing, the one i use for the computer and email both. could someone "
+                                "reset it so i can get back in")
+    assert "*Reset a forgotten password yourself*" in lines[0]["text"]
+    assert labels(lines)[-2:] == ["Yes", "No"]
+
