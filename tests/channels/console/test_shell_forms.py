@@ -57,12 +57,13 @@ async def test_cancel_drops_the_form(bot: Bot) -> None:
 
 
 async def test_buttons_are_numbered_per_conversation_and_markdown_is_rendered(bot: Bot) -> None:
-    """The employee's Yes is [1] and the technicians' Approve is [t1]: each number clicks in its own
-    conversation, so the employee's 1 never reaches the technicians' card; replies show no raw Markdown."""
-    console = TypingConsole(["I forgot my password", "1", "1", "/as tom@city.example", "t1", "/quit"])
+    """The self-service guide's buttons are [1] and [2], the employee's Yes is [3] and the technicians' Approve
+    is [t1]: each number clicks in its own conversation, so the employee's 3 never reaches the technicians'
+    card; replies show no raw Markdown."""
+    console = TypingConsole(["I forgot my password", "3", "1", "/as tom@city.example", "t1", "/quit"])
     await run_interactive(bot, "employee@city.example", console)
     output = console.output
-    assert "[1] Yes" in output and "[2] No" in output
+    assert "[1] That fixed it" in output and "[3] Yes" in output and "[4] No" in output
     assert "[t1] Approve" in output and "[t2] Deny" in output
     assert "Approved by tom@city.example" in output
     [approval] = bot.db.call(lambda s: list(s.exec(select(Approval)).all()))
