@@ -77,8 +77,7 @@ class Understanding:
         """The message asks how or why ("how do i reset it myself", "why does it keep locking", "what do i
         do") and a guide likely answers it, as for a how-to question (``kb_answer_confidence``)."""
         return (self.guides is not None and (asks_how(turn.request) or asks_how(turn.text))
-                and self.services.kb.best_of(turn.text, turn.request,
-                                             floor=self.services.settings.kb_answer_confidence) is not None)
+                and self.guide_likely(turn, reading=True))
 
     def guide_likely(self, turn: Turn, *, reading: bool = False) -> bool:
         """A guide surely answers the message, or likely does (the how-to skill's own floor,
