@@ -102,7 +102,8 @@ async def score(split: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Score understanding on data/eval through the console bot.")
-    parser.add_argument("--split", choices=("dev", "test", "fresh", "fresh2", "fresh3"), default="dev")
+    splits = sorted(folder.name for folder in (ROOT / "data" / "eval").iterdir() if folder.is_dir())
+    parser.add_argument("--split", choices=splits, default="dev")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     figures = asyncio.run(score(args.split))
