@@ -19,7 +19,7 @@ from bot.core.errors import (
 from bot.core.inbound import record_id
 from bot.core.messages import TECHNICIANS, Button, Employee, Field, Form, FormInput, Reply, Turn, user_address
 from bot.core.redaction import hidden
-from bot.core.text import neutralise_mentions
+from bot.core.text import neutralise_mentions, summary_of
 from bot.core.timewords import parse_window
 from bot.engine.context import Context
 from bot.engine.skill import Fallback, Intent, Prompt, Role, Skill, Slot
@@ -89,5 +89,6 @@ __all__ = [
     "parse_window",
     "read_composer",
     "record_id",
+    "summary_of",
     "temporary_password",
 ]

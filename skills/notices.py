@@ -32,6 +32,7 @@ from bot.sdk import (
     neutralise_mentions,
     parse_window,
     read_composer,
+    summary_of,
 )
 
 __all__ = ["Notices", "composer_inputs", "neutralise_mentions", "prefill"]
@@ -46,6 +47,15 @@ _KIND_WORDS = (
     ("outage", re.compile(r"\b(down|outage|offline|not working|unavailable|out of service|degraded|issues?)\b",
                           re.I)),
 )
+_ASKS_STATUS = re.compile(
+    r"\?|\b(?:is|are|was) (?:it|there|the|our|your|everything|\w+) (?:\w+ )?(?:down|out|up|working|broken)\b|"
+    r"\b(?:any ?(?:one|body)|others?|every ?(?:one|body)) (?:else|too|also)\b|\bjust (?:me|us|my|our)\b|"
+    r"\b(?:are|is) (?:you|it|IT|anyone|someone) (?:guys )?(?:aware|already|working|looking|on it)|"
+    r"\b(?:do|did) (?:you|y'?all|u) (?:know|guys know|hear)|\bknown (?:issue|problem|outage)|"
+    r"\b(?:any|what'?s the) (?:news|word|update|eta)\b|\bwondering\b",
+    re.IGNORECASE,
+)
+"""How a message asks whether something is down, rather than telling that it is ("no dial tone on the 3rd floor")."""
 TECHNICIAN_ACTIONS = frozenset({"compose", "send", "edit", "discard", "cancel", "update", "followup", "resolve",
                                 "resolved", "who", "announce_outage", "phish_notice"})
 
@@ -158,15 +168,31 @@ class Notices(Skill):
         await ctx.show_guide()  # nothing known to be down: the guide may fix it here and now
         await ctx.outcomes.answered(ctx.employee.email)
         what = ctx.system_name(system) if system else "any system"
-        await ctx.reply(f"I don't know of any problem with {what} right now. If it isn't working for you, "
-                        "I can report it to the IT team.",
-                        buttons=(ctx.button("outage_report", system, "Report it"),))
+        if _ASKS_STATUS.search(ctx.turn.text) or ctx.turn.is_click:
+            await ctx.reply(f"I don't know of any problem with {what} right now. If it isn't working for you, "
+                            "I can report it to the IT team.",
+                            buttons=(ctx.button("outage_report", system, "Report it"),))
+            return
+        words = ctx.turn.text
+        fields = [Field("Summary", summary_of(words)), Field("Urgency", "high")]
+        if system:
+            fields.insert(1, Field("System", what))
+        if summary_of(words) != words.strip():
+            fields.append(Field("Description", words[:500] + ("…" if len(words) > 500 else "")))
+        await ctx.confirm(f"I don't know of any problem with {what} right now, so this may be new. Here is the "
+                          "report I'll send to the IT team:", "outage_report", {"system": system, "words": words},
+                          fields=tuple(fields), yes="Submit", no="Not now")
 
-    async def _report_outage(self, ctx: Context, system: str) -> None:
+    async def _report_outage(self, ctx: Context, system: str, words: str = "") -> None:
+        """File the high-urgency ticket of an outage report, count the report, and alert the technicians when
+        enough people report the same system. ``words`` is the report previewed (its summary is the ticket's);
+        after "Report it", the question asked goes in the description."""
         email = ctx.employee.email
+        asked = "" if words else await ctx.last_message()
+        known = f"Reported through the helpdesk bot; no outage notice was known for {system or 'it'}."
         key, reference = await ctx.file_ticket(
-            summary=f"{system or 'Something'} seems to be down",
-            description=f"Reported through the helpdesk bot; no outage notice was known for {system or 'it'}.",
+            summary=summary_of(words) if words else f"{system or 'Something'} seems to be down",
+            description=f"{known}\n\nThey wrote: {words or asked}" if words or asked else known,
             system=system, urgency="high",
         )
         reporters, alert = await ctx.notices.record_report(system, email, key)
@@ -230,9 +256,13 @@ class Notices(Skill):
                         "To be safe, change your password now.", buttons=(offer,))
 
     async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
-        """The phishing follow-up question."""
+        """The phishing follow-up question, or the preview of an outage report."""
         if action == "phishing_exposed":
             await self._phishing_answer(ctx, data, yes)
+        elif action == "outage_report" and yes:
+            await self._report_outage(ctx, str(data.get("system") or ""), str(data.get("words") or ""))
+        elif action == "outage_report":
+            await ctx.reply("OK, nothing was sent. If it keeps happening, tell me and I'll report it.")
 
     # Composing ----------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from bot.sdk import (
     UserFacingError,
     encode_action,
     record_id,
+    summary_of,
 )
 
 __all__ = ["Tickets"]
@@ -49,23 +50,12 @@ _TAKE = re.compile(rf"^\s*(?:i'?ll\s+take|take|assign(?:\s+me)?|grab)\s+(?:ticke
 _RESOLVE = re.compile(rf"^\s*(?:resolve|close|mark)\s+(?:ticket\s+)?{_KEY}(?:\s+(?:as\s+)?(?:resolved|done|fixed))?"
                       rf"\s*[:\-,]?\s*(?P<note>.*)$", re.IGNORECASE | re.DOTALL)
 _QUEUE = re.compile(r"\b(?:open|all|unassigned|new)\s+tickets\b|\bticket\s+queue\b|\bthe\s+queue\b", re.IGNORECASE)
-SUMMARY_CHARS = 120
 
 
 def _has_substance(text: str) -> bool:
     """True when the message says what the problem is, not only 'open a ticket'."""
     words = re.findall(r"[a-z']+", text.lower())
     return len([w for w in words if w not in _FILLER]) >= 2
-
-
-def summary_of(text: str) -> str:
-    """A one-line summary: the first sentence or line, cut at a word near ``SUMMARY_CHARS``."""
-    first = " ".join(text.strip().split("\n", 1)[0].split())
-    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
-    if len(sentence) <= SUMMARY_CHARS:
-        return sentence
-    cut = sentence.rfind(" ", 0, SUMMARY_CHARS)
-    return sentence[: cut if cut > 40 else SUMMARY_CHARS].rstrip(",;:") + "…"
 
 
 def urgency_of(text: str) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["deletions", "fold_case", "neutralise_bidi", "neutralise_mentions", "slack_markup_as_text",
-           "within_one_edit"]
+__all__ = ["SUMMARY_CHARS", "deletions", "fold_case", "neutralise_bidi", "neutralise_mentions", "slack_markup_as_text",
+           "summary_of", "within_one_edit"]
 
 
 def fold_case(text: str) -> str:
@@ -87,3 +87,17 @@ def slack_markup_as_text(text: str) -> str:
         return mark + (label or target.split("^")[0])
 
     return _SLACK_REFERENCE.sub(reference, _SLACK_LINK.sub(link, text))
+
+
+SUMMARY_CHARS = 120
+"""How long a one-line summary of a message may be."""
+
+
+def summary_of(text: str) -> str:
+    """A one-line summary: the first sentence or line, cut at a word near ``SUMMARY_CHARS``."""
+    first = " ".join(text.strip().split("\n", 1)[0].split())
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    if len(sentence) <= SUMMARY_CHARS:
+        return sentence
+    cut = sentence.rfind(" ", 0, SUMMARY_CHARS)
+    return sentence[: cut if cut > 40 else SUMMARY_CHARS].rstrip(",;:") + "…"

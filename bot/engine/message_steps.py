@@ -20,8 +20,9 @@ from bot.engine.context import Context, Engine, Services
 from bot.engine.fallback import Fallbacks
 from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
+from bot.engine.skill import Fallback
 from bot.engine.understanding import Understanding, top
-from bot.nlu.request import parse_request
+from bot.nlu.request import asks_desk_to_act, parse_request
 from bot.store import utcnow
 
 __all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
@@ -74,7 +75,8 @@ class MessageSteps:
     def chain(self) -> Sequence[Step[Message, Routed]]:
         """The steps, in the order a message meets them."""
         return (self.not_empty, self.length_check, self.thread_routing, self.read, self.pending_answer,
-                self.stray_yes_no, self.follow_up, self.fallback, self.close_call, self.guide_first)
+                self.stray_yes_no, self.follow_up, self.fallback, self.close_call, self.asked_to_act,
+                self.guide_first)
 
     def _sure(self, message: Message, *intents: str) -> bool:
         intent, confidence = top(message.turn.parse)
@@ -189,6 +191,15 @@ class MessageSteps:
             await self.fallbacks.clarify(turn, close)
             return "clarify", "router"
         return await call_next()
+
+    async def asked_to_act(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A message read as a how-to question that asks the desk to do it ("can someone put the pdf program on
+        my computer") is a request: the ticket preview, with a guide that surely covers it shown first."""
+        turn = message.turn
+        ticket = self.skills.fallback(Fallback.TICKET)
+        if ticket is None or top(turn.parse)[0] != self.understanding.guides or not asks_desk_to_act(turn.text):
+            return await call_next()
+        return ticket, await self.dispatcher.start(turn, ticket)
 
     async def guide_first(self, message: Message, call_next: Next[Routed]) -> Routed:
         """A how or why question a guide answers gets the guide, the intent read offered beside it."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from bot.core.parse import Entity, Parser, ParseResult
 
-__all__ = ["asks_how", "parse_request", "request_parts"]
+__all__ = ["asks_how", "asks_desk_to_act", "parse_request", "request_parts"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
 """Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
@@ -53,6 +53,21 @@ _BOT_ACTS = re.compile(
     r"\bfor me\b",
     re.IGNORECASE,
 )
+_DESK_ACTS = re.compile(
+    r"\b(?:can|could|would|will) (?:you|someone|somebody|u|one of you|anyone|anybody)(?: guys)?(?: please)? "
+    r"(?!help|tell|show|explain|send me|point|let me know|walk|teach)\w+|"
+    r"\bneed (?:you|someone|somebody|one of you) to\b|\bwould it be possible to (?:get|have)\b|"
+    r"\b(?:get|have) (?:me|him|her|them|us|it) (?:added|set up|installed|put on|access)",
+    re.IGNORECASE,
+)
+_LEARNING = re.compile(r"\b(?:how|explain|instructions|steps|guide|is there a|where (?:do|can|is)|what)\b",
+                       re.IGNORECASE)
+
+
+def asks_desk_to_act(text: str) -> bool:
+    """Whether ``text`` asks the desk to do something for the person ("can someone put the pdf program on my
+    computer", "could you get me added") rather than to tell or show them how."""
+    return bool(_DESK_ACTS.search(text)) and not _LEARNING.search(text)
 
 
 def asks_how(text: str) -> bool:
@@ -92,6 +107,8 @@ async def parse_request(parser: Parser, text: str, limit: int,
         score = _score(parsed, part)
         if may_ask is not None and not may_ask(str((parsed.get("intent") or {}).get("name") or "")):
             continue
+        if not _among(whole, parsed):
+            continue
         if score > best_score + (GAIN if best is whole else 0.0):
             best, best_score = parsed, score
     if best is whole:
@@ -104,6 +121,11 @@ def _score(parse: ParseResult, text: str) -> float:
     if not intent.get("name") or intent["name"] in NOT_A_REQUEST:
         return 0.0
     return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0)
+
+
+def _among(whole: ParseResult, part: ParseResult, top: int = 3) -> bool:
+    name = (part.get("intent") or {}).get("name")
+    return name in [r["name"] for r in whole.get("intent_ranking", [])[:top]]
 
 
 def _merged(whole: list[Entity], part: list[Entity]) -> list[Entity]:

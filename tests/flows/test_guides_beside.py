@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.store import Approval, KbQuery
+from bot.store import Approval, KbQuery, OutageReport, Ticket
 from tests.support import Chat, button, texts
 
 ANN = "ann@city.example"
@@ -86,3 +86,28 @@ async def test_the_guide_beside_a_reset_is_about_the_password(chat: Chat) -> Non
     assert "*Reset a forgotten password yourself*" in lines[0]["text"]
     assert labels(lines)[-2:] == ["Yes", "No"]
 
+
+
+async def test_a_report_that_something_is_broken_for_many_previews_the_outage_report(chat: Chat, bot: Bot) -> None:
+    """Telling (not asking) that something is down, with nothing known to be down: the report with the person's
+    own words as a preview, Submit files the high-urgency ticket and counts the report; "Not now" sends nothing."""
+    report = ("none of the desk phones on the 3rd floor have had a dial tone since about 7:45, planning and code "
+              "enforcement both, calls just ring out")
+    lines = await chat.say(ANN, "none of the desk phones have a dial tone, the whole 3rd floor")
+    assert "don't know of any problem" in texts(lines) and labels(lines)[-2:] == ["Submit", "Not now"]
+    dropped = await chat.click(ANN, button(lines, "Not now"))
+    assert "nothing was sent" in texts(dropped)
+    lines = await chat.say(ANN, report)
+    filed = await chat.click(ANN, button(lines, "Submit"))
+    assert "reported it to the IT team" in texts(filed) and "Outage report from" in texts(filed, to="technicians")
+    (ticket,) = bot.db.call(lambda s: s.exec(select(Ticket)).all())
+    assert ticket.urgency == "high" and "7:45" in ticket.description
+    assert len(bot.db.call(lambda s: s.exec(select(OutageReport)).all())) == 1
+
+
+async def test_report_it_after_an_outage_question_keeps_the_question(chat: Chat, bot: Bot) -> None:
+    """"Report it" under "is the vpn down?" files the ticket with what the person wrote, for the technician."""
+    lines = await chat.say(ANN, "is the vpn down? it kicks me off every 5 minutes since lunch")
+    await chat.click(ANN, button(lines, "Report it"))
+    (ticket,) = bot.db.call(lambda s: s.exec(select(Ticket)).all())
+    assert ticket.summary.endswith("seems to be down") and "every 5 minutes" in ticket.description

@@ -113,3 +113,26 @@ async def test_a_part_the_person_may_not_ask_for_does_not_stand_for_the_message(
     assert "only technicians" not in texts(lines)
     assert "*Teams basics" in texts(lines)
 
+
+
+async def test_a_vague_part_does_not_outvote_the_whole_message(chat: Chat) -> None:
+    """"Could someone get it put on for him?" alone reads as a wish to talk to a person; read with the rest it is
+    a software request. A part stands for the message only with a reading the whole also has in its top three."""
+    lines = await chat.say(ANN, "marcus on our plan review team still doesnt have bluebeam on his laptop and the "
+                                "big reviews start thursday. everyone else in inspections has it. could someone get "
+                                "it put on for him when you get a chance? thanks")
+    assert "talk to a person" not in texts(lines, to="technicians")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+
+
+async def test_a_how_to_reading_that_asks_the_desk_to_act_is_a_request(chat: Chat, bot: Bot) -> None:
+    """"Can someone put the pdf program on my computer" reads as a how-to question, but asks the desk to do it:
+    the ticket preview, one click to file. "Can someone tell me how ..." stays a guide."""
+    lines = await chat.say(ANN, "can someone put the pdf program that lets me fill in and sign forms on my "
+                                "computer, mine only opens them. my supervisor ok'd it")
+    assert "Here is the ticket" in texts(lines)
+    filed = await chat.click(ANN, button(lines, "Submit"))
+    assert "HELP-1" in texts(filed)
+    assert [t.summary for t in bot.db.call(lambda s: s.exec(select(Ticket)).all())][0].startswith("can someone")
+    lines = await chat.say(ANN, "can someone tell me how to set an out of office reply in outlook")
+    assert "*Turn on an out-of-office reply" in texts(lines) and "Submit" not in labels(lines)

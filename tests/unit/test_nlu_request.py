@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.request import asks_how, request_parts
+from bot.nlu.request import asks_desk_to_act, asks_how, request_parts
 
 
 @pytest.mark.parametrize("text", [
@@ -47,3 +47,25 @@ def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
                           "another one", 300)
     assert "we moved offices last week" in parts
     assert "how do i add another one" in parts
+
+
+@pytest.mark.parametrize("text", [
+    "can someone put the pdf program on my computer",
+    "could somebody get me added to the billing adjustments folder",
+    "would it be possible to get me added?",
+    "need someone to move our six computers to the 4th floor",
+    "could one of you set me up with the same access she had",
+])
+def test_asking_the_desk_to_do_it(text: str) -> None:
+    assert asks_desk_to_act(text)
+
+
+@pytest.mark.parametrize("text", [
+    "can someone tell me how to set my out of office",
+    "could you explain how the badge copiers work",
+    "how do i add a printer",
+    "the copier is jammed again",
+    "can someone help me understand the password rules",
+])
+def test_asking_to_learn_or_telling_a_problem(text: str) -> None:
+    assert not asks_desk_to_act(text)
