@@ -25,6 +25,9 @@ GAIN = 0.08
 """How much surer the parser must be of a part than of the whole message for the part to win."""
 ASKING_BONUS = 0.04
 """A part that asks (a question mark, "how do i", "can someone") is preferred a little."""
+OTHERS_BONUS = 0.3
+"""A part read as an outage question that asks whether others have it too ("anybody else seeing this") is the
+question the message asks, over the symptom told beside it ("munis wont open the timesheet screen")."""
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+-{1,2}\s+")
 _CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)", re.IGNORECASE)
@@ -34,6 +37,11 @@ _ASKING = re.compile(
     re.IGNORECASE,
 )
 
+_OTHERS = re.compile(
+    r"\b(?:any ?(?:one|body)|every ?(?:one|body)|some ?(?:one|body)|others?|people) (?:else|too|as well)\b|"
+    r"\bis it (?:just )?(?:my|our) (?:computer|pc|laptop|end|machine)\b",
+    re.IGNORECASE,
+)
 _HOW = re.compile(
     r"\b(?:how (?:do|can|should|would|does) (?:i|we|you|u|one|it)|how to|how (?:long|often|many|much)|"
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
@@ -113,6 +121,8 @@ async def parse_request(parser: Parser, text: str, limit: int,
             best, best_score = parsed, score
     if best is whole:
         return whole
+    if _OTHERS.search(best["text"]):  # "anybody else, or is it my computer": the system is the one the symptom names
+        return {**best, "entities": _merged(best["entities"], whole["entities"])}
     return {**best, "entities": _merged(whole["entities"], best["entities"])}
 
 
@@ -120,7 +130,8 @@ def _score(parse: ParseResult, text: str) -> float:
     intent = parse.get("intent") or {}
     if not intent.get("name") or intent["name"] in NOT_A_REQUEST:
         return 0.0
-    return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0)
+    others = OTHERS_BONUS if intent["name"] == "outage_status" and _OTHERS.search(text) else 0.0
+    return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + others
 
 
 def _among(whole: ParseResult, part: ParseResult, top: int = 3) -> bool:
@@ -128,7 +139,8 @@ def _among(whole: ParseResult, part: ParseResult, top: int = 3) -> bool:
     return name in [r["name"] for r in whole.get("intent_ranking", [])[:top]]
 
 
-def _merged(whole: list[Entity], part: list[Entity]) -> list[Entity]:
-    """The part's entities, then those of the whole it lacks (a system named in the context)."""
-    have = {entity["entity"] for entity in part}
-    return [*part, *(entity for entity in whole if entity["entity"] not in have)]
+def _merged(second: list[Entity], first: list[Entity]) -> list[Entity]:
+    """The ``first`` entities (the part's), then those of ``second`` (the whole's: a system named in the
+    context) of kinds ``first`` lacks."""
+    have = {entity["entity"] for entity in first}
+    return [*first, *(entity for entity in second if entity["entity"] not in have)]

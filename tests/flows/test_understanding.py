@@ -136,3 +136,10 @@ async def test_a_how_to_reading_that_asks_the_desk_to_act_is_a_request(chat: Cha
     assert [t.summary for t in bot.db.call(lambda s: s.exec(select(Ticket)).all())][0].startswith("can someone")
     lines = await chat.say(ANN, "can someone tell me how to set an out of office reply in outlook")
     assert "*Turn on an out-of-office reply" in texts(lines) and "Submit" not in labels(lines)
+
+
+async def test_asking_whether_others_have_it_too_is_an_outage_question(chat: Chat) -> None:
+    """A symptom, then "anybody else seeing this": the question is whether it is down, not a new ticket."""
+    lines = await chat.say(ANN, "munis wont open the timesheet screen, it just spins and payroll cutoff is at "
+                                "noon. anybody else seeing this or is it my computer")
+    assert "don't know of any problem with Munis" in texts(lines) and "Report it" in labels(lines)
