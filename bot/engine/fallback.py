@@ -110,14 +110,18 @@ class Fallbacks:
         await self._reply(turn, text, tuple(buttons))
 
     def _likeliest(self, turn: Turn) -> list[str]:
-        """The likeliest reading that a skill handles and this person may start, above the offer floor (it may
-        be one the fallback offers by itself, such as the ticket), or none."""
+        """The two likeliest readings that a skill handles and this person may start, above the offer floor (one
+        may be the fallback offers by itself, such as the ticket), best first."""
         assert turn.employee is not None
+        floor = self.services.settings.nlu_offer_floor
+        likeliest: list[str] = []
         for scored in ranking_of(turn.parse):
             skill = self.skills.by_intent.get(scored["name"])
             if skill is not None and skill.allows(turn.employee, scored["name"]):
-                return [scored["name"]] if scored["confidence"] >= self.services.settings.nlu_offer_floor else []
-        return []
+                if scored["confidence"] < floor or len(likeliest) == READINGS_OFFERED:
+                    break
+                likeliest.append(scored["name"])
+        return likeliest
 
     def _offers(self, part: Fallback) -> list[Button]:
         """The button of the intent that declares ``part`` in the fallback (none if no skill does)."""

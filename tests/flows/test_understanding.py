@@ -143,3 +143,11 @@ async def test_asking_whether_others_have_it_too_is_an_outage_question(chat: Cha
     lines = await chat.say(ANN, "munis wont open the timesheet screen, it just spins and payroll cutoff is at "
                                 "noon. anybody else seeing this or is it my computer")
     assert "don't know of any problem with Munis" in texts(lines) and "Report it" in labels(lines)
+
+
+async def test_public_safety_work_stopped_settles_a_doubt_in_second_place(chat: Chat) -> None:
+    """Unsure between an outage question (first) and a problem report (second): the words say patrol officers
+    cannot work, which confirms the ticket, so the urgent preview comes instead of a list of choices."""
+    lines = await chat.say(ANN, "the mdt in unit 412 keeps dropping its connection every few minutes, officers on "
+                                "that car end up running plates over the radio")
+    assert "Urgency: urgent" in texts(lines) and "Submit" in labels(lines)
