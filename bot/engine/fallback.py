@@ -87,6 +87,10 @@ class Fallbacks:
         if readings and howto_read and understanding.guide_likely(turn, reading=True):
             await understanding.answer_with_guide(turn, readings[0], offer_any=True)  # the guide, the reading beside
             return
+        ticket = self._clear_lead(turn, Fallback.TICKET)
+        if ticket is not None:  # a problem told, read as one though not surely: the preview asks before filing
+            await self.start(turn, ticket, None)
+            return
         misses += 1
         await self.services.conversations.save(
             turn, misses=misses,
@@ -122,6 +126,19 @@ class Fallbacks:
                     break
                 likeliest.append(scored["name"])
         return likeliest
+
+    def _clear_lead(self, turn: Turn, part: Fallback) -> str | None:
+        """The intent that declares ``part`` in the fallback, when it is the likeliest reading, above
+        ``nlu_offer_over_guide`` and clear of the next by ``nlu_ambiguity_margin``; else None."""
+        intent = self.skills.fallback(part)
+        ranking = [r for r in ranking_of(turn.parse) if r["name"] in self.skills.by_intent]
+        if intent is None or not ranking or ranking[0]["name"] != intent:
+            return None
+        settings = self.services.settings
+        first = float(ranking[0]["confidence"])
+        second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+        return intent if first >= settings.nlu_offer_over_guide and first - second >= settings.nlu_ambiguity_margin \
+            else None
 
     def _offers(self, part: Fallback) -> list[Button]:
         """The button of the intent that declares ``part`` in the fallback (none if no skill does)."""

@@ -51,7 +51,8 @@ _HOW = re.compile(
     r"is it (?:ok|okay|alright|safe|allowed) to|am i allowed to|are we allowed to|"
     r"what (?:do|should|can) (?:i|we) (?:need to |have to )?do|what (?:happens|now)\b|who do i (?:tell|call|notify|"
     r"contact|report)|do i (?:just )?(?:wait|have to|need to)|should i (?:be worried|worry|wait|report)|"
-    r"is (?:it|this|that) normal|is it gone|can i get it back|"
+    r"is (?:it|this|that) normal|is it gone|can i get it back|where do i (?:even )?start|"
+    r"what(?:'s| is| does) the process|what process|who (?:has|needs) to (?:ask|request|approve)|"
     r"(?:what'?s|what is) the (?:best|right|proper|correct|easiest|quickest) way|"
     r"can i (?:fix|sort|do|reset|change|unlock) (?:it|this|that)(?: myself| on my own| without)|without calling)\b",
     re.IGNORECASE,

@@ -44,8 +44,7 @@ async def test_every_unclear_message_has_a_way_forward(doubtful: Bot) -> None:
                  "copier says replace toner where is it", "cant get into the timesheets since friday"):
         lines = await chat.say(ANN, text)
         assert lines and all(line["buttons"] for line in lines if line["to"] == ANN), text
-    lines = await chat.say(ANN, "the blue box under my desk beeps every few minutes")
-    preview = await chat.click(ANN, button(lines, "Open a ticket"))
+    preview = await chat.say(ANN, "the blue box under my desk beeps every few minutes")  # clearly a problem told
     assert "Summary: the blue box under my desk beeps every few minutes" in texts(preview)
     done = await chat.click(ANN, button(preview, "Submit"))
     assert "HELP-1" in texts(done, to=ANN)
@@ -151,3 +150,13 @@ async def test_public_safety_work_stopped_settles_a_doubt_in_second_place(chat: 
     lines = await chat.say(ANN, "the mdt in unit 412 keeps dropping its connection every few minutes, officers on "
                                 "that car end up running plates over the radio")
     assert "Urgency: urgent" in texts(lines) and "Submit" in labels(lines)
+
+
+async def test_an_unsure_problem_report_with_a_clear_lead_gets_the_preview(doubtful: Bot) -> None:
+    """Below the threshold, a problem the NLU reads as one well ahead of anything else (and no guide likely
+    covers) gets the ticket preview, which itself asks before filing, instead of a list of choices."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "spilled my coffee on the keyboard this morning and now half the keys type the "
+                                "wrong letter or nothing. parks admin office, desk by the window")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+    assert doubtful.db.call(lambda s: s.exec(select(Ticket)).all()) == []
