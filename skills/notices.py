@@ -214,8 +214,10 @@ class Notices(Skill):
         signal = ctx.signal()
         if signal is not None and not (signal.security and signal.confidence >= SURE):
             signal = None  # a phishing report is already a security report: only a sure reading changes its course
-        if signal is not None and signal.label.name != "compromise":
-            await ctx.hand_over("security_incident")  # someone posing as staff, a lost device: no email advice
+        if signal is not None:
+            # Someone posing as staff, a lost device, or the link already clicked: the urgent security report,
+            # sent on the employee's Submit like every other.
+            await ctx.hand_over("security_incident")
             return
         await ctx.reply(
             "Thank you for checking. Here is what to do:\n"
@@ -224,10 +226,6 @@ class Notices(Skill):
             f"Forward it as an attachment to {ctx.settings.security_email}, then delete it.\n"
             "3. If it claims to be from someone you know, call them on a number you already have."
         )
-        if signal is not None:
-            # The message already says the link was clicked or the password typed: alert now, no question.
-            await self._phishing_answer(ctx, {"report": turn.text[:1000]}, True)
-            return
         await ctx.confirm("Did you click a link, open an attachment or type your password?", "phishing_exposed",
                           {"report": turn.text[:1000]})
 

@@ -157,13 +157,16 @@ async def test_not_a_security_matter_sends_nothing_and_leaves_a_way_forward(chat
     assert button(lines, "Open a normal ticket") and button(lines, "Talk to a person")
 
 
-async def test_a_phishing_report_that_says_the_password_was_typed_alerts_without_asking(chat: Chat,
-                                                                                       bot: Bot) -> None:
-    """When the message already says the password went into the fake page, there is no "did you click?"."""
+async def test_a_phishing_report_that_says_the_password_was_typed_is_the_urgent_security_report(chat: Chat,
+                                                                                              bot: Bot) -> None:
+    """When the message already says the password went into the fake page, there is no "did you click?": the
+    urgent security report comes at once, and it is sent on Submit like every other (nothing without a click)."""
     lines = await chat.say(ANN, "that email about my paycheck had a link, i logged in on the page it opened and "
                                 "only then saw the address was not ours")
+    assert "Did you click" not in texts(lines) and "Urgency: urgent" in texts(lines)
+    assert "URGENT security" not in texts(lines, to="technicians") and tickets(bot) == []
+    lines = await chat.click(ANN, button(lines, "Submit"))
     assert "URGENT security" in texts(lines, to="technicians")
-    assert "Did you click" not in texts(lines)
     assert button(lines, "Reset my password now")
     assert [t.urgency for t in tickets(bot)] == ["urgent"]
 
