@@ -22,6 +22,7 @@ from bot.nlu.request import asks_desk_to_act, asks_how, request_parts
     "emptied my deleted items, is it gone for good",
     "whats the best way to send a big file to the county",
     "forgot my password, can i fix it without calling anyone",
+    "the form has social security numbers on it, is there a safe way to email it to the state",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
