@@ -56,6 +56,12 @@ _ASKS_STATUS = re.compile(
     re.IGNORECASE,
 )
 """How a message asks whether something is down, rather than telling that it is ("no dial tone on the 3rd floor")."""
+_ACTED = re.compile(
+    r"\bi (?:already |just |even )?(?:did it|did that|clicked|opened (?:it|the)|bought|paid|"
+    r"sent (?:it|them|the|him|her)|typed|entered|put in|logged in|signed in|gave (?:it|them|him|her)|replied with)\b",
+    re.IGNORECASE,
+)
+"""How a report says the person already did what the scam asked (a security signal it carries is then enough)."""
 TECHNICIAN_ACTIONS = frozenset({"compose", "send", "edit", "discard", "cancel", "update", "followup", "resolve",
                                 "resolved", "who", "announce_outage", "phish_notice"})
 
@@ -212,7 +218,8 @@ class Notices(Skill):
 
     async def _phishing(self, turn: Turn, ctx: Context) -> None:
         signal = ctx.signal()
-        if signal is not None and not (signal.security and signal.confidence >= SURE):
+        acted = _ACTED.search(turn.text) is not None
+        if signal is not None and not (signal.security and (signal.confidence >= SURE or acted)):
             signal = None  # a phishing report is already a security report: only a sure reading changes its course
         if signal is not None:
             # Someone posing as staff, a lost device, or the link already clicked: the urgent security report,

@@ -30,7 +30,7 @@ PASSING_TODAY = (
 )
 
 
-PASSING_AT_LEAST = {"dev": 72, "fresh": 53, "fresh2": 45, "fresh3": 40, "fresh4": 51}
+PASSING_AT_LEAST = {"dev": 72, "fresh": 54, "fresh2": 45, "fresh3": 40, "fresh4": 51}
 """How many conversations of each working set pass. dev: 74 conversations, 53 passed when issue 14 first
 landed, 68 after its second session. fresh: 56 conversations written in the third session by writers who saw
 neither intents/ nor the bot's failures, 44 passed before anything was tuned on them. fresh2: 48 more, written

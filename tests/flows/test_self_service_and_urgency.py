@@ -239,3 +239,13 @@ async def test_a_hand_off_carries_the_urgency_its_words_signal(desk: Chat) -> No
     assert "asked to talk to a person" in texts(calm, to="technicians")
     assert "Urgency" not in texts(calm, to="technicians") and "marked it" not in texts(calm, to=ANN)
 
+
+
+async def test_a_scam_already_paid_is_the_urgent_security_report(chat: Chat, bot: Bot) -> None:
+    """A phishing report that says the person already did what the scam asked (bought the gift cards) is no
+    longer a question of "did you click?": the security reading it carries is enough for the urgent report."""
+    lines = await chat.say(ANN, "pretty sure i got played. a text that looked like it came from the parks director "
+                                "said to pick up three target gift cards for the volunteers and send photos of the "
+                                "backs, i bought them at lunch and sent the pictures before i thought about it")
+    assert "Did you click" not in texts(lines) and "Urgency: urgent" in texts(lines)
+    assert tickets(bot) == []
