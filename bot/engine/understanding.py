@@ -105,7 +105,9 @@ class Understanding:
         guides = self.guides
         if guides is None or turn.is_click:
             return False
-        hit = self.services.kb.best_of(f"{about}: {turn.text}" if about else turn.text, turn.request)
+        kb = self.services.kb
+        hit = (kb.best_of(f"{about}: {turn.text}", turn.request, among=2) if about
+               else kb.best_of(turn.text, turn.request))
         if hit is None:
             return False
         await self.show(turn, guides, {"beside": hit.article.id})

@@ -73,8 +73,8 @@ async def test_a_security_report_shows_no_guide_of_its_own(chat: Chat) -> None:
 async def test_a_likely_guide_is_answered_with_the_next_ones_beside_it(chat: Chat) -> None:
     """A how-to question the judge finds likely but not sure gets the likeliest guide, with the next ones as
     buttons, instead of a list to choose from, also when the NLU is unsure what the message is."""
-    lines = await chat.say(ANN, "how do i grab a room for the budget workshop next week, about 20 people")
-    assert "*Book a conference room in Outlook*" in lines[0]["text"]
+    lines = await chat.say(ANN, "whats the it process when a clerk quits")  # the judge: 0.55
+    assert "*IT checklist when an employee leaves" in lines[0]["text"]
     assert labels(lines)[:2] == ["Yes, that helped", "No"] and len(labels(lines)) > 2
 
 

@@ -7,25 +7,43 @@ import math
 import numpy as np
 
 from bot.integrations.kb.index import _Index
-from bot.integrations.kb.tuning import ANSWER_COVERAGE, ANSWER_SCORE, JUDGE_BIAS, JUDGE_COSINE, JUDGE_COVERAGE
+from bot.integrations.kb.tuning import (
+    ANSWER_COVERAGE,
+    ANSWER_SCORE,
+    JUDGE_BIAS,
+    JUDGE_COSINE,
+    JUDGE_COVERAGE,
+    JUDGE_MATCHED,
+)
 from bot.integrations.kb.words import _Concept
 
-__all__ = ["confidence"]
+__all__ = ["confidence", "judge_features"]
 
 
 def confidence(index: _Index, own: list[_Concept], row: int, scores: np.ndarray,
                cosine: np.ndarray | None) -> float:
-    """The judge: how sure it is that article ``row`` answers. By words only, the older gate as 1 or 0."""
-    coverage = _coverage(index, own, row)
+    """The judge: how sure it is that article ``row`` answers, from the meaning (cosine), the share of the
+    question's informative words the article has (coverage) and how much information those words carry (a
+    vague "the thing on my desk is doing the thing again" shares one common word with many articles). By words
+    only, the older gate as 1 or 0."""
+    matched, total = _matched(index, own, row)
+    coverage = matched / total if total else 0.0
     if cosine is None:
         return float(scores[row] >= ANSWER_SCORE and coverage >= ANSWER_COVERAGE)
-    return 1.0 / (1.0 + math.exp(-(JUDGE_COSINE * cosine[row] + JUDGE_COVERAGE * coverage + JUDGE_BIAS)))
+    logit = JUDGE_COSINE * cosine[row] + JUDGE_COVERAGE * coverage + JUDGE_MATCHED * math.log1p(matched) + JUDGE_BIAS
+    return 1.0 / (1.0 + math.exp(-logit))
 
 
-def _coverage(index: _Index, own: list[_Concept], row: int) -> float:
-    """The IDF-weighted share of the question's words that the article has (itself or a synonym)."""
+def judge_features(index: _Index, own: list[_Concept], row: int, cosine: np.ndarray) -> tuple[float, float, float]:
+    """What the judge reads of article ``row``: cosine, coverage and log(1 + matched IDF) (for refitting it)."""
+    matched, total = _matched(index, own, row)
+    return float(cosine[row]), matched / total if total else 0.0, math.log1p(matched)
+
+
+def _matched(index: _Index, own: list[_Concept], row: int) -> tuple[float, float]:
+    """The IDF of the question's words that the article has (itself or a synonym), and of all of them."""
     if not own:
-        return 0.0
+        return 0.0, 0.0
     n = len(index.articles)
     terms = index.terms[row]
     total = matched = 0.0
@@ -34,4 +52,4 @@ def _coverage(index: _Index, own: list[_Concept], row: int) -> float:
         total += idf
         if concept.token in terms or not concept.also.isdisjoint(terms):
             matched += idf
-    return matched / total if total else 0.0
+    return matched, total

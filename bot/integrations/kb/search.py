@@ -228,21 +228,25 @@ class KnowledgeBase:
         return [Hit(index.articles[row], float(scores[row]), confidence(index, own, row, scores, cosine))
                 for row in _top(scores, limit)]
 
-    def best(self, question: str, *, systems: tuple[str, ...] = (), floor: float | None = None) -> Hit | None:
+    def best(self, question: str, *, systems: tuple[str, ...] = (), floor: float | None = None,
+             among: int = 1) -> Hit | None:
         """The top hit when the judge says it answers the question (confidence >= ``floor``, by default
-        ``ANSWER_CONFIDENCE``), else None (no bad guess)."""
-        hits = self.search(question, systems=systems, limit=1)
-        if not hits or hits[0].confidence < (ANSWER_CONFIDENCE if floor is None else floor):
+        ``ANSWER_CONFIDENCE``), else None (no bad guess). With ``among``, the surest of that many top hits (for
+        a question whose words lean on what it is about: "Reset my password: ... doesnt meet requirements")."""
+        hits = self.search(question, systems=systems, limit=among)
+        hit = max(hits, key=lambda h: h.confidence) if hits else None
+        if hit is None or hit.confidence < (ANSWER_CONFIDENCE if floor is None else floor):
             return None
-        return hits[0]
+        return hit
 
-    def best_of(self, *questions: str, systems: tuple[str, ...] = (), floor: float | None = None) -> Hit | None:
+    def best_of(self, *questions: str, systems: tuple[str, ...] = (), floor: float | None = None,
+                among: int = 1) -> Hit | None:
         """The answer to the first of ``questions`` that the judge says has one (confidence >= ``floor``), or
         None. Callers pass the whole message first and the request found in it second: the context around a
         request often names the guide better than the request alone ("the screens in chambers ... how do i get
         my laptop on them"), and a request alone can be too short to judge ("anyone else having this")."""
         for text in dict.fromkeys(questions):
-            if text and (hit := self.best(text, systems=systems, floor=floor)) is not None:
+            if text and (hit := self.best(text, systems=systems, floor=floor, among=among)) is not None:
                 return hit
         return None
 
