@@ -43,7 +43,8 @@ _OTHERS = re.compile(
     re.IGNORECASE,
 )
 _HOW = re.compile(
-    r"\b(?:how (?:do|can|should|would|does) (?:i|we|you|u|one|it)|how to|how (?:long|often|many|much)|"
+    r"\b(?:(?:how|hwo) (?:else )?(?:do|can|should|would|does) (?:i|we|you|u|one|it)|(?:how|hwo) to|"
+    r"how (?:long|often|many|much)|"
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
     r"what (?:do|should) (?:i|we) do|is there (?:a|an) (?:\w+ )?(?:way|button|setting|guide|option)|"

@@ -23,6 +23,8 @@ from bot.nlu.request import asks_desk_to_act, asks_how, request_parts
     "whats the best way to send a big file to the county",
     "forgot my password, can i fix it without calling anyone",
     "the form has social security numbers on it, is there a safe way to email it to the state",
+    "no report button in my outlook, how else do i send in a scam email",
+    "hwo do i turn on the out of office",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
