@@ -108,8 +108,10 @@ class Settings(BaseSettings):
     kb_base_url: str | None = None
     kb_answer_confidence: float = Field(0.4, ge=0.0, le=1.0)
     """The least confidence a guide needs to be the answer to a message read (or half read, or asking how) as
-    a how-to question. A guide shown beside another request needs the knowledge base's own stricter gate
-    (``ANSWER_CONFIDENCE``, 0.6)."""
+    a how-to question."""
+    kb_beside_confidence: float = Field(0.75, ge=0.0, le=1.0)
+    """The least confidence a guide needs to be shown beside another request (a ticket preview, the offer to
+    reset, an outage report): a wrong guide there is noise before what the person asked for."""
     kb_offer_confidence: float = Field(0.3, ge=0.0, le=1.0)
     """The least confidence (``Hit.confidence``, the knowledge base's judge) a guide needs to be offered as a
     button for an unclear message."""

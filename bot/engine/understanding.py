@@ -98,16 +98,16 @@ class Understanding:
     async def show_guide(self, turn: Turn, about: str = "") -> bool:
         """Show the guide that surely covers the message, as a self-service answer beside the request the
         message makes ("the copier keeps jamming", "is the K drive down", "i cant remember my password"): the
-        request still goes on. Only a sure guide (the knowledge base's own gate): a likely one is too often
-        about something else. False when none, and for a click (a button offered beside a guide must not show
+        request still goes on. Only a guide the judge is sure of (``kb_beside_confidence``): a likely one is too
+        often about something else. False when none, and for a click (a button offered beside a guide must not show
         it again). ``about`` names what the guide should be about ("Reset my password"), so that a message
         that also names Munis or a PIN still finds the password guide."""
         guides = self.guides
         if guides is None or turn.is_click:
             return False
-        kb = self.services.kb
-        hit = (kb.best_of(f"{about}: {turn.text}", turn.request, among=2) if about
-               else kb.best_of(turn.text, turn.request))
+        kb, floor = self.services.kb, self.services.settings.kb_beside_confidence
+        hit = (kb.best_of(f"{about}: {turn.text}", turn.request, floor=floor, among=2) if about
+               else kb.best_of(turn.text, turn.request, floor=floor))
         if hit is None:
             return False
         await self.show(turn, guides, {"beside": hit.article.id})
