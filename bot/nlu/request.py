@@ -137,6 +137,8 @@ def _score(parse: ParseResult, text: str) -> float:
 
 
 def _among(whole: ParseResult, part: ParseResult, top: int = 3) -> bool:
+    """Whether the whole message has the part's reading among its ``top`` readings (a vague part such as "could
+    someone get it put on for him" alone reads as a wish to talk to a person)."""
     name = (part.get("intent") or {}).get("name")
     return name in [r["name"] for r in whole.get("intent_ranking", [])[:top]]
 
