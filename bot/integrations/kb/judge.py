@@ -26,11 +26,11 @@ def confidence(index: _Index, own: list[_Concept], row: int, scores: np.ndarray,
     question's informative words the article has (coverage) and how much information those words carry (a
     vague "the thing on my desk is doing the thing again" shares one common word with many articles). By words
     only, the older gate as 1 or 0."""
-    matched, total = _matched(index, own, row)
-    coverage = matched / total if total else 0.0
     if cosine is None:
-        return float(scores[row] >= ANSWER_SCORE and coverage >= ANSWER_COVERAGE)
-    logit = JUDGE_COSINE * cosine[row] + JUDGE_COVERAGE * coverage + JUDGE_MATCHED * math.log1p(matched) + JUDGE_BIAS
+        matched, total = _matched(index, own, row)
+        return float(scores[row] >= ANSWER_SCORE and total > 0 and matched / total >= ANSWER_COVERAGE)
+    cos, coverage, information = judge_features(index, own, row, cosine)
+    logit = JUDGE_COSINE * cos + JUDGE_COVERAGE * coverage + JUDGE_MATCHED * information + JUDGE_BIAS
     return 1.0 / (1.0 + math.exp(-logit))
 
 
