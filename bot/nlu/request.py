@@ -25,6 +25,10 @@ GAIN = 0.08
 """How much surer the parser must be of a part than of the whole message for the part to win."""
 ASKING_BONUS = 0.04
 """A part that asks (a question mark, "how do i", "can someone") is preferred a little."""
+REFUSE_OVER = 0.8
+"""A reading the person may not ask for (an announcement, from someone who is not a technician) stands, to be
+refused, only when the parser is surer than this ("announce email maintenance saturday"); below, the message is
+read without it ("got the reminder email again, mine runs out friday": a password question, not a notice)."""
 OTHERS_BONUS = 0.3
 """A part read as an outage question that asks whether others have it too ("anybody else seeing this") is the
 question the message asks, over the symptom told beside it ("munis wont open the timesheet screen")."""
@@ -109,6 +113,8 @@ async def parse_request(parser: Parser, text: str, limit: int,
     an update everyone can see" from someone who cannot announce) never stands for the message.
     """
     whole = await parser.parse(text[:limit])
+    if may_ask is not None:
+        whole = _askable(whole, may_ask)
     best, best_score = whole, _score(whole, whole["text"])
     if len(text.split()) < 2 * MIN_WORDS:
         return whole
@@ -134,6 +140,17 @@ def _score(parse: ParseResult, text: str) -> float:
         return 0.0
     others = OTHERS_BONUS if intent["name"] == "outage_status" and _OTHERS.search(text) else 0.0
     return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + others
+
+
+def _askable(parse: ParseResult, may_ask: Callable[[str], bool]) -> ParseResult:
+    """``parse`` without the readings the person may not ask for, unless the first of them is surer than
+    ``REFUSE_OVER`` (then it stands, and is refused with a reason)."""
+    intent = parse.get("intent") or {}
+    name = str(intent.get("name") or "")
+    if not name or may_ask(name) or float(intent.get("confidence") or 0.0) > REFUSE_OVER:
+        return parse
+    ranking = [r for r in parse.get("intent_ranking", []) if may_ask(r["name"])]
+    return {**parse, "intent": ranking[0], "intent_ranking": ranking} if ranking else parse
 
 
 def _among(whole: ParseResult, part: ParseResult, top: int = 3) -> bool:

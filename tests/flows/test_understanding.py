@@ -113,6 +113,18 @@ async def test_a_part_the_person_may_not_ask_for_does_not_stand_for_the_message(
     assert "*Teams basics" in texts(lines)
 
 
+async def test_a_whole_reading_the_person_may_not_ask_for_gives_way_unless_sure(chat: Chat) -> None:
+    """A message an unsure parser reads first as an announcement is, from an employee, read without that reading:
+    a reminder that the password runs out gets the change-password guide, not a refusal. A clear "announce ..."
+    is still refused."""
+    lines = await chat.say(ANN, "got the reminder email again, mine runs out friday. i'm at my desk in city hall and "
+                                "would rather pick a new one now than deal with it over the weekend")
+    assert "only technicians" not in texts(lines)
+    assert "*Change your password" in texts(lines)
+    lines = await chat.say(ANN, "announce email maintenance saturday 6am to 10am")
+    assert "only technicians can do that" in texts(lines)
+
+
 
 async def test_a_vague_part_does_not_outvote_the_whole_message(chat: Chat) -> None:
     """"Could someone get it put on for him?" alone reads as a wish to talk to a person; read with the rest it is
