@@ -20,15 +20,13 @@ class Reports(Skill):
     name = "reports"
     summary = ""  # not offered in "help": it is for managers
     intents: ClassVar[tuple[Intent, ...]] = (
-        Intent("manager_report", label="How is the helpdesk doing?", offered=False, is_request=False),
+        Intent("manager_report", role="manager", label="How is the helpdesk doing?", offered=False,
+               is_request=False),
     )
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
-        """Answer a manager with this month's (last month's, this week's) figures; tell anyone else politely."""
-        if not ctx.settings.is_manager(ctx.employee.email):
-            await ctx.reply("The helpdesk figures and reports are for the IT managers. If you need them, "
-                            "ask your IT manager to add you to the list of managers.")
-            return
+        """Answer a manager with this month's (last month's, this week's) figures (the intent's role lets only
+        managers in)."""
         timezone = ctx.settings.timezone
         if _WEEK.search(turn.text):
             period = Period.last_days(7, ctx.now())

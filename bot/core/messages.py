@@ -45,6 +45,8 @@ class Employee:
     display_name: str = ""
     department: str = ""
     is_technician: bool = False
+    is_manager: bool = False
+    """One of ``HELPDESK_MANAGERS``, who may see the helpdesk's figures."""
 
     @property
     def name(self) -> str:

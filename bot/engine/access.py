@@ -13,8 +13,12 @@ from bot.engine.chain import Next
 from bot.engine.context import Services
 from bot.engine.fallback import Fallbacks
 from bot.engine.registry import SkillRegistry
+from bot.engine.skill import Role
 
 __all__ = ["IntentStart", "StartFilters"]
+
+_WHO: dict[Role, str] = {"employee": "employees", "technician": "technicians",
+                         "manager": "the IT managers"}
 
 
 @dataclass
@@ -46,10 +50,11 @@ class StartFilters:
         turn, intent = start.turn, start.intent
         skill = self.skills.by_intent[intent]
         assert turn.employee is not None
-        if not skill.allows(turn.employee, intent):
+        declared = skill.intent(intent)
+        if declared is not None and not skill.allows(turn.employee, intent):
             await self.services.audit.record(turn.email, f"{skill.name}.{intent}", outcome="refused",
-                                             detail="requires the technician role")
-            text = f"Sorry, only technicians can do that ({self.skills.label(intent, None)})."
+                                             detail=f"requires the {declared.role} role")
+            text = f"Sorry, only {_WHO[declared.role]} can do that ({self.skills.label(intent, None)})."
             await self.services.delivery.deliver(Reply(text), origin=turn)
             return skill.name
         return await call_next()

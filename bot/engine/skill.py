@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ROUTER_INTENTS", "Fallback", "Intent", "Prompt", "Role", "Skill", "Slot", "check_intents", "load_skills"]
 
-Role = Literal["employee", "technician"]
+Role = Literal["employee", "technician", "manager"]
 
 ROUTER_INTENTS = frozenset({"affirm", "deny", "out_of_scope"})
 """Intents the router answers itself: yes, no, and the fallback."""
@@ -130,7 +130,8 @@ class Skill:
     def allows(self, employee: Employee, intent: str | None = None) -> bool:
         """True when ``employee`` may use ``intent`` (or, with no intent, any of this skill's)."""
         chosen = [self.intent(intent)] if intent else list(self.intents)
-        return any(i is not None and (i.role == "employee" or employee.is_technician) for i in chosen)
+        return any(i is not None and (i.role == "employee" or (i.role == "technician" and employee.is_technician)
+                                      or (i.role == "manager" and employee.is_manager)) for i in chosen)
 
     async def handle(self, turn: Turn, ctx: Context) -> None:
         """Act on a message whose intent this skill handles; ``ctx.intent`` says which."""

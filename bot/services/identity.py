@@ -112,4 +112,5 @@ class IdentityService:
             display_name=record.display_name,
             department=record.department,
             is_technician=technician or self.settings.is_technician(record.email),
+            is_manager=self.settings.is_manager(record.email),
         )

@@ -73,4 +73,4 @@ async def test_a_manager_asks_how_we_are_doing_in_chat(desk: Chat) -> None:
     assert "Dashboard: http://127.0.0.1:3000/dashboard?month=2026-11" in answer
     assert "Monthly report: http://127.0.0.1:3000/dashboard/report?month=2026-11" in answer
     refused = texts(await desk.say("ann@city.example", "what are our helpdesk numbers this month"))
-    assert "for the IT managers" in refused and "conversations" not in refused
+    assert "only the IT managers" in refused and "conversations" not in refused
