@@ -12,7 +12,7 @@ from bot.core.parse import ranking_of
 from bot.core.pending import ClarifyPending
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
-from bot.engine.skill import Fallback
+from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.engine.understanding import Starter, Understanding, top
 
 __all__ = ["MISSES_BEFORE_HUMAN", "Fallbacks"]
@@ -83,7 +83,7 @@ class Fallbacks:
         if guides is not None and top_reading < settings.nlu_offer_over_guide and understanding.guide_likely(turn):
             await self.start(turn, guides, None)
             return
-        howto_read = guides in [r["name"] for r in ranking_of(turn.parse)[:2]]
+        howto_read = guides in [r["name"] for r in ranking_of(turn.parse) if r["name"] not in ROUTER_INTENTS][:2]
         if readings and howto_read and understanding.guide_likely(turn, reading=True):
             await understanding.answer_with_guide(turn, readings[0], offer_any=True)  # the guide, the reading beside
             return

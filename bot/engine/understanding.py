@@ -17,8 +17,8 @@ __all__ = ["Starter", "Understanding", "top"]
 
 FOLLOW_UP_WORDS = 14
 _FOLLOW_UP = re.compile(
-    r"^\W*(?:sorry|oops|no+|nope|nah|actually|i meant|i mean|meant|not that|the other|what about|also|and|"
-    r"same|it'?s the|its the|wrong)\b", re.IGNORECASE)
+    r"^\W*(?:(?:ok(?:ay)?|alright)\W+)?(?:sorry|oops|no+|nope|nah|actually|i meant|i mean|meant|not that|"
+    r"the other|what about|also|and|same|it'?s the|its the|wrong)\b", re.IGNORECASE)
 """How a message that corrects or continues the previous one starts."""
 
 Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]

@@ -43,7 +43,7 @@ _ASKING = re.compile(
 
 _OTHERS = re.compile(
     r"\b(?:any ?(?:one|body)|every ?(?:one|body)|some ?(?:one|body)|others?|people) (?:else|too|as well)\b|"
-    r"\bis it (?:just )?(?:my|our) (?:computer|pc|laptop|end|machine)\b",
+    r"\bis it (?:just )?(?:my|our) (?:computer|pc|laptop|tablet|ipad|phone|device|end|machine)\b",
     re.IGNORECASE,
 )
 _HOW = re.compile(

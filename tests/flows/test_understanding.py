@@ -172,3 +172,22 @@ async def test_an_unsure_problem_report_with_a_clear_lead_gets_the_preview(doubt
                                 "wrong letter or nothing. parks admin office, desk by the window")
     assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
     assert doubtful.db.call(lambda s: s.exec(select(Ticket)).all()) == []
+
+
+async def test_an_ok_what_about_follow_up_is_read_with_the_question_before(chat: Chat) -> None:
+    """After an outage question, "ok what about accela, same thing there" asks the same of another system: read
+    with the message before, it is an outage question too."""
+    await chat.say(ANN, "is munis down for anyone else? the timesheet page wont load")
+    lines = await chat.say(ANN, "ok what about accela, same thing there")
+    assert "Here is the ticket" not in texts(lines) and "ticket" not in texts(lines).lower().split("report it")[0]
+    assert "don't know of any problem" in texts(lines) and "Report it" in labels(lines)
+
+
+async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
+    """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
+    lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
+                                "anyone else on the streets crew seeing that or is it my tablet")
+    assert "don't know of any problem" in texts(lines) and "Report it" in labels(lines)
+    assert "Submit this and I alert the IT security team" not in texts(lines)
+
+
