@@ -26,9 +26,10 @@ GAIN = 0.08
 ASKING_BONUS = 0.04
 """A part that asks (a question mark, "how do i", "can someone") is preferred a little."""
 REFUSE_OVER = 0.8
-"""A reading the person may not ask for (an announcement, from someone who is not a technician) stands, to be
-refused, only when the parser is surer than this ("announce email maintenance saturday"); below, the message is
-read without it ("got the reminder email again, mine runs out friday": a password question, not a notice)."""
+"""A reading the person may not ask for (an announcement from someone who is not a technician, the helpdesk's figures
+from someone who is not a manager) stands, to be refused, only when the parser is surer than this ("announce email
+maintenance saturday"); below, the message is read without it ("got the reminder email again, mine runs out
+friday": a password question, not a notice)."""
 OTHERS_BONUS = 0.3
 """A part read as an outage question that asks whether others have it too ("anybody else seeing this") is the
 question the message asks, over the symptom told beside it ("munis wont open the timesheet screen")."""
@@ -110,7 +111,8 @@ async def parse_request(parser: Parser, text: str, limit: int,
     """The parse that best says what ``text`` asks for (see the module doc); its ``text`` is the part used.
 
     ``may_ask`` says whether the person may ask for an intent: a part read as one they may not ("i want to post
-    an update everyone can see" from someone who cannot announce) never stands for the message.
+    an update everyone can see" from someone who cannot announce) never stands for the message, and such a reading of
+    the whole message gives way to the next unless the parser is surer than ``REFUSE_OVER``.
     """
     whole = await parser.parse(text[:limit])
     if may_ask is not None:
