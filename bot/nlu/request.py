@@ -30,6 +30,9 @@ REFUSE_OVER = 0.8
 from someone who is not a manager) stands, to be refused, only when the parser is surer than this ("announce email
 maintenance saturday"); below, the message is read without it ("got the reminder email again, mine runs out
 friday": a password question, not a notice)."""
+AMONG_FLOOR = 0.08
+"""How sure of a part's reading the whole message must be, among its top three, for the part to stand for it: "i need
+someone to look at it on your end" alone reads as a wish for a person (0.92), the whole report around it only 0.03."""
 OTHERS_BONUS = 0.3
 """A part read as an outage question that asks whether others have it too ("anybody else seeing this") is the
 question the message asks, over the symptom told beside it ("munis wont open the timesheet screen")."""
@@ -156,10 +159,10 @@ def _askable(parse: ParseResult, may_ask: Callable[[str], bool]) -> ParseResult:
 
 
 def _among(whole: ParseResult, part: ParseResult, top: int = 3) -> bool:
-    """Whether the whole message has the part's reading among its ``top`` readings (a vague part such as "could
-    someone get it put on for him" alone reads as a wish to talk to a person)."""
+    """Whether the whole message has the part's reading among its ``top`` readings, at ``AMONG_FLOOR`` or more (a
+    vague part such as "could someone get it put on for him" alone reads as a wish to talk to a person)."""
     name = (part.get("intent") or {}).get("name")
-    return name in [r["name"] for r in whole.get("intent_ranking", [])[:top]]
+    return name in [r["name"] for r in whole.get("intent_ranking", [])[:top] if r["confidence"] >= AMONG_FLOOR]
 
 
 def _merged(second: list[Entity], first: list[Entity]) -> list[Entity]:

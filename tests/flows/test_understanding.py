@@ -191,3 +191,13 @@ async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat)
     assert "Submit this and I alert the IT security team" not in texts(lines)
 
 
+
+
+async def test_a_part_the_whole_barely_reads_so_does_not_stand_for_it(chat: Chat) -> None:
+    """"i need someone to look at it on your end" alone reads as a wish for a person; the report around it makes
+    that reading almost nil for the whole message, so the whole stands: the ticket preview, not a hand-off."""
+    lines = await chat.say(ANN, "since this morning the gis viewer gives a blank map and error 503 on every parcel "
+                                "search, tried two browsers and a coworkers pc. council packet is due at 4 so i need "
+                                "someone to look at it on your end")
+    assert "asked to talk to a person" not in texts(lines, to="technicians")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
