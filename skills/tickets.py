@@ -58,6 +58,9 @@ def _has_substance(text: str) -> bool:
     return len([w for w in words if w not in _FILLER]) >= 2
 
 
+_URGENCIES = ("low", "normal", "high", "urgent")
+
+
 def urgency_of(text: str) -> str:
     """``high`` when the words say it is urgent, ``low`` when they say it is not, else ``normal``."""
     if _URGENT.search(text):
@@ -148,7 +151,7 @@ class Tickets(Skill):
             return
         await self._preview(ctx, data)
 
-    async def _preview(self, ctx: Context, data: dict[str, Any]) -> None:
+    async def _preview(self, ctx: Context, data: dict[str, Any], lead: str = "") -> None:
         fields = [Field("Summary", data["summary"]), Field("Urgency", data["urgency"])]
         if data.get("why"):
             fields.append(Field("Why", data["why"]))
@@ -157,8 +160,25 @@ class Tickets(Skill):
         if data["description"].strip() != data["summary"].strip():
             fields.append(Field("Description", data["description"][:500]
                                 + ("…" if len(data["description"]) > 500 else "")))
-        await ctx.confirm("Here is the ticket I'll open for you. Submit it, or edit it first?", "submit", data,
+        await ctx.confirm(f"{lead} Here is the ticket I'll open for you. Submit it, or edit it first?".lstrip(),
+                          "submit", data,
                           fields=tuple(fields), yes="Submit", no="Edit")
+
+    async def on_more(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any]) -> bool:
+        """More words while the preview waits ("today it shows error 500 ... i need someone to look at it") go into
+        the draft's description, and the preview is shown again, as urgent as the surer of the two readings."""
+        if action != "submit":
+            return False
+        description = f"{data['description']}\n{turn.text}"
+        signal = ctx.signal(description)
+        if signal is not None and signal.security:
+            return False  # a security matter read on its own goes to the security report
+        urgency = max(data["urgency"], signal.label.urgency if signal else urgency_of(description),
+                      key=_URGENCIES.index)
+        await self._preview(ctx, {**data, "description": description, "urgency": urgency,
+                                  "why": data.get("why") or (signal.note if signal else ""),
+                                  "system": data["system"] or _entity(turn, "system")}, lead="I've added that.")
+        return True
 
     async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
         """Submit the previewed ticket (or edit it), or add to the existing one."""

@@ -7,6 +7,7 @@ fallback, a close call, a guide first; whatever is left starts the intent read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,10 @@ Routed = tuple[str, str]
 """How a turn was routed, for the metrics: the intent read (or what stood for it) and the skill (or step)."""
 
 YES_NO = ("affirm", "deny")
+_GOES_ON = re.compile(
+    r"^\W*(?:and|also|plus|oh|btw|ps|forgot|one more thing|now|today|still|same|it|its|it'?s|this|that|they|"
+    r"there)\b", re.IGNORECASE)
+"""How a message that goes on from the one before starts (it makes little sense alone)."""
 
 
 class Dispatcher(Engine, Protocol):
@@ -40,6 +45,10 @@ class Dispatcher(Engine, Protocol):
 
     async def confirm(self, turn: Turn, pending: ConfirmPending, yes: bool) -> None:
         """Give the answer to a yes-or-no question to the skill that asked it."""
+        ...
+
+    async def more(self, turn: Turn, pending: ConfirmPending) -> bool:
+        """Give a message that adds to a pending yes-or-no question to the skill that asked it; True when taken."""
         ...
 
     async def fill_slot(self, turn: Turn, pending: SlotPending, value: str) -> str:
@@ -144,6 +153,8 @@ class MessageSteps:
             if self._sure(message, *YES_NO):
                 await self.dispatcher.confirm(turn, pending, top(turn.parse)[0] == "affirm")
                 return str(top(turn.parse)[0]), pending.skill
+            if self._adds_to(message, pending) and await self.dispatcher.more(turn, pending):
+                return "more", pending.skill
             await self.services.conversations.save(turn, pending=None)
         elif isinstance(pending, SlotPending):
             if self._sure(message, "deny"):
@@ -152,6 +163,15 @@ class MessageSteps:
                 return "deny", "router"
             return str(pending.intent), await self.dispatcher.fill_slot(turn, pending, message.text)
         return await call_next()
+
+    def _adds_to(self, message: Message, pending: ConfirmPending) -> bool:
+        """The message goes on from the one before ("today it shows error 500 ...", "and now it also ...") and is
+        read as nothing surely, or first as something the skill that waits for a yes or no handles. Anything else (a
+        new problem told from the start, a sure wish for a person or question) is read on its own."""
+        intent = top(message.turn.parse)[0]
+        waiting = self.skills.by_name.get(pending.skill)
+        return (not message.turn.is_click and _GOES_ON.search(message.text) is not None and waiting is not None
+                and (not self.understanding.confident(message.turn.parse) or waiting.intent(str(intent)) is not None))
 
     async def stray_yes_no(self, message: Message, call_next: Next[Routed]) -> Routed:
         """A yes or no when nothing waits for one."""

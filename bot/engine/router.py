@@ -202,6 +202,21 @@ class Router:
         ctx = Context(self.services, self, turn, skill)
         await guard(ctx, skill.on_confirm(turn, ctx, pending.action, pending.data, yes))
 
+    async def more(self, turn: Turn, pending: ConfirmPending) -> bool:
+        """Give a message that adds to a pending yes-or-no question to the skill that asked it; True when taken."""
+        skill = self.skills_by_name.get(pending.skill)
+        if skill is None:
+            return False
+        ctx = Context(self.services, self, turn, skill)
+        taken = False
+
+        async def offer() -> None:
+            nonlocal taken
+            taken = await skill.on_more(turn, ctx, pending.action, pending.data)
+
+        await guard(ctx, offer())
+        return taken
+
     async def _pending(self, turn: Turn) -> Pending | None:
         """What the turn's conversation waits for, if anything."""
         return decode_pending((await self.services.conversations.load(turn)).pending)

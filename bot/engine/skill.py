@@ -140,6 +140,12 @@ class Skill:
     async def on_confirm(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any], yes: bool) -> None:
         """The employee answered a ``ctx.confirm`` question."""
 
+    async def on_more(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any]) -> bool:
+        """The employee wrote more instead of answering a ``ctx.confirm`` question about ``action``, and the message
+        asks for nothing else (the router checks). True when the skill took it as more of the same (a detail added
+        to a draft); False lets the message be read on its own."""
+        return False
+
     async def on_click(self, turn: Turn, ctx: Context, action: str, argument: str) -> None:
         """A click on a button made with ``ctx.button(action, argument, label)``."""
 

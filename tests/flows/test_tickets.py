@@ -93,3 +93,26 @@ async def test_a_very_long_message_keeps_everything(chat: Chat, bot: Bot) -> Non
 async def test_unknown_ticket(chat: Chat) -> None:
     """A key that does not exist is said plainly."""
     assert "I can't find a ticket of yours called HELP-404" in texts(await chat.say(ANN, "any update on HELP-404?"))
+
+
+async def test_more_words_under_the_preview_go_into_the_draft(chat: Chat, bot: Bot) -> None:
+    """Context first, the problem second: the second message, which asks for nothing else, is added to the draft
+    and the preview shown again; Submit files one ticket with both."""
+    first = "the label printer at the evidence counter prints every barcode twice since the update last night"
+    lines = await chat.say(ANN, first)
+    assert "Here is the ticket" in texts(lines)
+    more = "and now it also cuts the labels in half, we have a stack of property bags waiting on it"
+    lines = await chat.say(ANN, more)
+    assert "added that" in texts(lines) and "cuts the labels in half" in texts(lines)
+    await chat.click(ANN, button(lines, "Submit"))
+    ticket = bot.db.call(lambda s: s.exec(select(Ticket)).one())
+    assert first in ticket.description and more in ticket.description
+
+
+async def test_a_clear_wish_for_a_person_under_the_preview_is_a_hand_off(chat: Chat, bot: Bot) -> None:
+    """Under a waiting preview, "just have a person call me" is not more of the draft: the technicians are told."""
+    await chat.say(ANN, "the label printer at the evidence counter prints every barcode twice since last night")
+    lines = await chat.say(ANN, "forget the form, i just want a real person to call me about it")
+    assert "added that" not in texts(lines)
+    assert "asked to talk to a person" in texts(lines, to="technicians")
+    assert bot.db.call(lambda s: s.exec(select(Ticket)).all()) == []
