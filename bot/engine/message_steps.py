@@ -214,10 +214,12 @@ class MessageSteps:
 
     async def asked_to_act(self, message: Message, call_next: Next[Routed]) -> Routed:
         """A message read as a how-to question that asks the desk to do it ("can someone put the pdf program on
-        my computer") is a request: the ticket preview, with a guide that surely covers it shown first."""
+        my computer"), or that tells a need a guide says to ask IT for ("she starts on the 14th and needs a
+        computer"), is a request: the ticket preview, with a guide that surely covers it shown first."""
         turn = message.turn
         ticket = self.skills.fallback(Fallback.TICKET)
-        if ticket is None or top(turn.parse)[0] != self.understanding.guides or not asks_desk_to_act(turn.text):
+        if ticket is None or top(turn.parse)[0] != self.understanding.guides or not (
+                asks_desk_to_act(turn.text) or self.understanding.guide_to_request(turn)):
             return await call_next()
         return ticket, await self.dispatcher.start(turn, ticket)
 

@@ -86,6 +86,15 @@ class Understanding:
         floor = self.services.settings.kb_answer_confidence if reading or asks_how(turn.text) else None
         return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
 
+    def guide_to_request(self, turn: Turn) -> bool:
+        """A guide the judge is sure of (``kb_beside_confidence``) tells how to ask IT for what the message needs,
+        and the message tells the need rather than asks how ("she starts on the 14th and needs a computer, email
+        and munis")."""
+        if asks_how(turn.text):
+            return False
+        hit = self.services.kb.best_of(turn.text, turn.request, floor=self.services.settings.kb_beside_confidence)
+        return hit is not None and hit.article.request
+
     async def answer_with_guide(self, turn: Turn, intent: str, *, offer_any: bool = False) -> str:
         """Answer with the guide; ``intent`` (when it is one to offer beside a guide, or any with ``offer_any``)
         is a button under it."""

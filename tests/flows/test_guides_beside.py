@@ -111,3 +111,15 @@ async def test_report_it_after_an_outage_question_keeps_the_question(chat: Chat,
     await chat.click(ANN, button(lines, "Report it"))
     (ticket,) = bot.db.call(lambda s: s.exec(select(Ticket)).all())
     assert ticket.summary.endswith("seems to be down") and "every 5 minutes" in ticket.description
+
+
+async def test_a_need_told_that_a_guide_says_to_ask_it_for_gets_the_preview(chat: Chat, bot: Bot) -> None:
+    """A supervisor tells what a new hire needs: the new-hire guide (a guide that says to ask IT, ``request: true``)
+    comes first, the ticket preview right under it, and Submit files it. Asking how to do it gets the guide alone."""
+    lines = await chat.say(ANN, "we have a new account clerk starting in utility billing on the 2nd and nothing is "
+                                "set up for him yet, he needs a pc, an email address and munis cashiering")
+    assert "*New-hire IT checklist for supervisors*" in texts(lines) and "Submit" in labels(lines)
+    await chat.click(ANN, button(lines, "Submit"))
+    assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
+    lines = await chat.say(ANN, "how do i get a computer and accounts set up for someone starting next month")
+    assert "*New-hire IT checklist for supervisors*" in texts(lines) and "Submit" not in labels(lines)

@@ -29,6 +29,9 @@ class Article:
     url: str | None = None
     path: str = ""
     questions: tuple[str, ...] = ()
+    request: bool = False
+    """The guide tells how to ask IT for something (a new hire's setup, door access, software): a message that tells
+    the need rather than asks how gets the ticket preview beside it (front matter ``request: true``)."""
 
     def first_steps(self, count: int = 4) -> list[str]:
         """The first numbered steps, for a short answer."""
@@ -93,4 +96,5 @@ def parse_article(path: Path) -> Article:
         url=str(meta["url"]) if meta.get("url") else None,
         path=str(path),
         questions=_string_list(meta, "questions", path, text),
+        request=meta.get("request") is True,
     )
