@@ -152,8 +152,10 @@ def test_best_of_takes_the_first_reading_with_an_answer_and_guesses_nothing(real
 
 
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
+    """Each article lists a handful of the ways staff ask for it (3 to 10): enough to be found in their words, not
+    so many that it becomes a list of paraphrases of the evaluation data."""
     assert real_kb.errors == [] and len(real_kb.articles) == len(list(real_kb.folder.glob("*.md")))
-    assert all(3 <= len(a.questions) <= 6 for a in real_kb.articles)
+    assert all(3 <= len(a.questions) <= 10 for a in real_kb.articles)
 
 
 # -- loading ---------------------------------------------------------------------------------------
