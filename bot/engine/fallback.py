@@ -64,8 +64,9 @@ class Fallbacks:
         return readings[:READINGS_OFFERED]
 
     async def unsure(self, turn: Turn, misses: int) -> None:
-        """A message the NLU is not sure of. Never a dead end: a likely guide is answered; otherwise the
-        likeliest readings and the nearest guides are offered, always with a ticket and a person."""
+        """A message the NLU is not sure of. Never a dead end: a problem told with a clear ticket lead gets the
+        preview (under a guide that surely covers it); else a likely guide is answered; otherwise the likeliest
+        readings and the nearest guides are offered, always with a ticket and a person."""
         settings = self.services.settings
         understanding = self.understanding
         readings = self._readings(turn)
@@ -79,6 +80,10 @@ class Fallbacks:
         if confirmed is not None:  # the signal reader settles it: a security matter, public-facing work stopped
             await self.start(turn, confirmed, None)
             return
+        ticket = self._clear_lead(turn, Fallback.TICKET)
+        if ticket is not None and not understanding.guide_answers(turn):
+            await self.start(turn, ticket, None)  # a problem told, read as one though not surely: the preview asks,
+            return                                # under a guide that surely covers it
         guides = understanding.guides
         if guides is not None and top_reading < settings.nlu_offer_over_guide and understanding.guide_likely(turn):
             await self.start(turn, guides, None)
@@ -86,10 +91,6 @@ class Fallbacks:
         howto_read = guides in [r["name"] for r in ranking_of(turn.parse) if r["name"] not in ROUTER_INTENTS][:2]
         if readings and howto_read and understanding.guide_likely(turn, reading=True):
             await understanding.answer_with_guide(turn, readings[0], offer_any=True)  # the guide, the reading beside
-            return
-        ticket = self._clear_lead(turn, Fallback.TICKET)
-        if ticket is not None:  # a problem told, read as one though not surely: the preview asks before filing
-            await self.start(turn, ticket, None)
             return
         misses += 1
         await self.services.conversations.save(

@@ -201,3 +201,13 @@ async def test_a_part_the_whole_barely_reads_so_does_not_stand_for_it(chat: Chat
                                 "someone to look at it on your end")
     assert "asked to talk to a person" not in texts(lines, to="technicians")
     assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+
+
+async def test_an_unsure_problem_report_a_guide_covers_gets_the_guide_and_the_preview(doubtful: Bot) -> None:
+    """Below the threshold, a problem told (not asked how) with a clear ticket lead that a guide also covers: the
+    guide first and the ticket preview under it, instead of the guide alone with nothing to file."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "munis gives me an error that the posting period is closed whenever i enter the "
+                                "quarterly adjustments, our accountant says it is open")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+    assert "*Sign in to Munis" in texts(lines)
