@@ -59,6 +59,7 @@ def _has_substance(text: str) -> bool:
 
 
 _URGENCIES = ("low", "normal", "high", "urgent")
+"""The urgencies of a ticket, least first."""
 
 
 def urgency_of(text: str) -> str:
@@ -167,14 +168,14 @@ class Tickets(Skill):
     async def on_more(self, turn: Turn, ctx: Context, action: str, data: dict[str, Any]) -> bool:
         """More words while the preview waits ("today it shows error 500 ... i need someone to look at it") go into
         the draft's description, and the preview is shown again, as urgent as the surer of the two readings."""
-        if action != "submit":
-            return False
-        description = f"{data['description']}\n{turn.text}"
+        description = f"{data.get('description', '')}\n{turn.text}"
+        if action != "submit" or len(description) > ctx.settings.max_message_chars:
+            return False  # a draft as long as the longest message is read no further
         signal = ctx.signal(description)
         if signal is not None and signal.security:
             return False  # a security matter read on its own goes to the security report
-        urgency = max(data["urgency"], signal.label.urgency if signal else urgency_of(description),
-                      key=_URGENCIES.index)
+        urgency = max(str(data.get("urgency")), signal.label.urgency if signal else urgency_of(description),
+                      key=lambda u: _URGENCIES.index(u) if u in _URGENCIES else 1)
         await self._preview(ctx, {**data, "description": description, "urgency": urgency,
                                   "why": data.get("why") or (signal.note if signal else ""),
                                   "system": data["system"] or _entity(turn, "system")}, lead="I've added that.")

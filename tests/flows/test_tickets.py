@@ -116,3 +116,12 @@ async def test_a_clear_wish_for_a_person_under_the_preview_is_a_hand_off(chat: C
     assert "added that" not in texts(lines)
     assert "asked to talk to a person" in texts(lines, to="technicians")
     assert bot.db.call(lambda s: s.exec(select(Ticket)).all()) == []
+
+
+async def test_a_draft_grows_no_longer_than_the_longest_message(chat: Chat, bot: Bot) -> None:
+    """More words that would make the draft longer than a message may be are read on their own, not added."""
+    await chat.say(ANN, "the label printer at the evidence counter prints every barcode twice since last night")
+    long_more = "and also " + "it jams again " * 1_424
+    assert len(long_more) <= bot.settings.max_message_chars
+    lines = await chat.say(ANN, long_more)
+    assert "added that" not in texts(lines)
