@@ -89,8 +89,10 @@ class Fallbacks:
             await self.start(turn, guides, None)
             return
         howto_read = guides in [r["name"] for r in ranking_of(turn.parse) if r["name"] not in ROUTER_INTENTS][:2]
-        if readings and howto_read and understanding.guide_likely(turn, reading=True):
-            await understanding.answer_with_guide(turn, readings[0], offer_any=True)  # the guide, the reading beside
+        if (guides is not None and howto_read and (readings or top_reading < settings.nlu_offer_over_guide)
+                and understanding.guide_likely(turn, reading=True)):
+            beside = readings[0] if readings else guides  # the guide, the other reading (if any) beside it
+            await understanding.answer_with_guide(turn, beside, offer_any=True)
             return
         misses += 1
         await self.services.conversations.save(
