@@ -7,7 +7,6 @@ fallback, a close call, a guide first; whatever is left starts the intent read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from bot.engine.fallback import Fallbacks
 from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import Fallback
-from bot.engine.understanding import Understanding, top
+from bot.engine.understanding import Understanding, goes_on, top
 from bot.nlu.request import asks_desk_to_act, parse_request
 from bot.store import utcnow
 
@@ -34,10 +33,6 @@ Routed = tuple[str, str]
 """How a turn was routed, for the metrics: the intent read (or what stood for it) and the skill (or step)."""
 
 YES_NO = ("affirm", "deny")
-_GOES_ON = re.compile(
-    r"^\W*(?:and|also|plus|oh|btw|ps|forgot|one more thing|now|today|still|same|it|its|it'?s|this|that|they|"
-    r"there)\b", re.IGNORECASE)
-"""How a message that goes on from the one before starts (it makes little sense alone)."""
 
 
 class Dispatcher(Engine, Protocol):
@@ -170,7 +165,7 @@ class MessageSteps:
         new problem told from the start, a sure wish for a person or question) is read on its own."""
         intent = top(message.turn.parse)[0]
         waiting = self.skills.by_name.get(pending.skill)
-        return (not message.turn.is_click and _GOES_ON.search(message.text) is not None and waiting is not None
+        return (not message.turn.is_click and goes_on(message.text) and waiting is not None
                 and (not self.understanding.confident(message.turn.parse) or waiting.intent(str(intent)) is not None))
 
     async def stray_yes_no(self, message: Message, call_next: Next[Routed]) -> Routed:

@@ -13,13 +13,17 @@ from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import asks_how, parse_request
 
-__all__ = ["Starter", "Understanding", "top"]
+__all__ = ["Starter", "Understanding", "goes_on", "top"]
 
 FOLLOW_UP_WORDS = 14
 _FOLLOW_UP = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|alright)\W+)?(?:sorry|oops|no+|nope|nah|actually|i meant|i mean|meant|not that|"
     r"the other|what about|also|and|same|it'?s the|its the|wrong)\b", re.IGNORECASE)
 """How a message that corrects or continues the previous one starts."""
+_GOES_ON = re.compile(
+    r"^\W*(?:and|also|plus|oh|btw|ps|forgot|one more thing|now|today|still|same|it|its|it'?s|this|that|they|"
+    r"there)\b", re.IGNORECASE)
+"""How a message that adds to the one before starts ("today it shows error 500", "and now it also ...")."""
 
 Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
 """Start an intent for a turn (with slots filled); answers the name of the skill that ran."""
@@ -31,6 +35,11 @@ def top(parse: ParseResult | None) -> tuple[str | None, float]:
     if not intent:
         return None, 0.0
     return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def goes_on(text: str) -> bool:
+    """The message adds to the one before rather than starting anew: it makes little sense alone."""
+    return _GOES_ON.search(text) is not None
 
 
 class Understanding:

@@ -28,8 +28,8 @@ ASKING_BONUS = 0.04
 REFUSE_OVER = 0.8
 """A reading the person may not ask for (an announcement from someone who is not a technician, the helpdesk's figures
 from someone who is not a manager) stands, to be refused, only when the parser is surer than this ("announce email
-maintenance saturday"); below, the message is read without it ("got the reminder email again, mine runs out
-friday": a password question, not a notice)."""
+maintenance saturday"); below, the message is read without it ("i want to send a note to everyone in billing about
+the new printer codes", 0.55: a way on from the next reading, not a refusal)."""
 AMONG_FLOOR = 0.08
 """How sure of a part's reading the whole message must be, among its top three, for the part to stand for it: "i need
 someone to look at it on your end" alone reads as a wish for a person (0.92), the whole report around it only 0.03."""

@@ -3,11 +3,18 @@ click away (issue 14). End to end through the console channel."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from sqlmodel import select
 
 from bot.app import Bot
+from bot.core.settings import PROJECT_ROOT
+from bot.nlu import EmbeddedParser
 from bot.store import Approval, KbQuery, OutageReport, Ticket
-from tests.support import Chat, button, texts
+from tests.support import Chat, button, make_settings, running_bot, texts
 
 ANN = "ann@city.example"
 TOM = "tom@city.example"
@@ -113,13 +120,31 @@ async def test_report_it_after_an_outage_question_keeps_the_question(chat: Chat,
     assert ticket.summary.endswith("seems to be down") and "every 5 minutes" in ticket.description
 
 
-async def test_a_need_told_that_a_guide_says_to_ask_it_for_gets_the_preview(chat: Chat, bot: Bot) -> None:
-    """A supervisor tells what a new hire needs: the new-hire guide (a guide that says to ask IT, ``request: true``)
-    comes first, the ticket preview right under it, and Submit files it. Asking how to do it gets the guide alone."""
-    lines = await chat.say(ANN, "we have a new account clerk starting in utility billing on the 2nd and nothing is "
-                                "set up for him yet, he needs a pc, an email address and munis cashiering")
-    assert "*New-hire IT checklist for supervisors*" in texts(lines) and "Submit" in labels(lines)
-    await chat.click(ANN, button(lines, "Submit"))
-    assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
-    lines = await chat.say(ANN, "how do i get a computer and accounts set up for someone starting next month")
-    assert "*New-hire IT checklist for supervisors*" in texts(lines) and "Submit" not in labels(lines)
+@pytest.fixture
+def request_kb(database_url: str, parser: EmbeddedParser, tmp_path: Path) -> Iterator[tuple[Bot, Path]]:
+    """A bot on a copy of three real articles, one of them a guide to asking IT for something (``request: true``);
+    a guide shown beside a request from confidence 0.5, since a three-article index judges lower than the whole."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    for name in ("request-new-hardware.md", "outlook-out-of-office.md", "vpn-from-home.md"):
+        shutil.copy(PROJECT_ROOT / "data" / "kb" / name, folder / name)
+    with running_bot(make_settings(database_url, kb_dir=folder, kb_beside_confidence=0.5), nlu=parser) as instance:
+        yield instance, folder
+
+
+async def test_a_need_told_that_a_guide_says_to_ask_it_for_gets_the_preview(request_kb: tuple[Bot, Path]) -> None:
+    """A need told, read as a how-to question, that a guide with ``request: true`` covers: the guide first, the
+    ticket preview right under it. Without the flag, the same message gets the guide alone; asking how always
+    does."""
+    bot, folder = request_kb
+    chat = Chat(bot)
+    need = "i'd really like a second monitor, i spend all day flipping between munis and email on one small screen"
+    lines = await chat.say(ANN, need)
+    assert "*Request new hardware" in texts(lines) and "Submit" in labels(lines)
+    lines = await chat.say(TOM, "how do i ask for a second monitor for my desk")
+    assert "*Request new hardware" in texts(lines) and "Submit" not in labels(lines)
+    article = folder / "request-new-hardware.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("request: true\n", ""), encoding="utf-8")
+    assert bot.reload_kb_if_changed() is True
+    lines = await chat.say("bob@city.example", need)
+    assert "*Request new hardware" in texts(lines) and "Submit" not in labels(lines)

@@ -110,9 +110,10 @@ async def test_more_words_under_the_preview_go_into_the_draft(chat: Chat, bot: B
 
 
 async def test_a_clear_wish_for_a_person_under_the_preview_is_a_hand_off(chat: Chat, bot: Bot) -> None:
-    """Under a waiting preview, "just have a person call me" is not more of the draft: the technicians are told."""
+    """Under a waiting preview, "and honestly i just want a person to call me" goes on from the message before, but
+    is a clear wish for a person, not more of the draft: the technicians are told."""
     await chat.say(ANN, "the label printer at the evidence counter prints every barcode twice since last night")
-    lines = await chat.say(ANN, "forget the form, i just want a real person to call me about it")
+    lines = await chat.say(ANN, "and honestly i just want a real person to call me about it")
     assert "added that" not in texts(lines)
     assert "asked to talk to a person" in texts(lines, to="technicians")
     assert bot.db.call(lambda s: s.exec(select(Ticket)).all()) == []

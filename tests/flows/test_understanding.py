@@ -114,16 +114,13 @@ async def test_a_part_the_person_may_not_ask_for_does_not_stand_for_the_message(
 
 
 async def test_a_whole_reading_the_person_may_not_ask_for_gives_way_unless_sure(chat: Chat) -> None:
-    """A message an unsure parser reads first as an announcement is, from an employee, read without that reading:
-    a reminder that the password runs out gets the change-password guide, not a refusal. A clear "announce ..."
-    is still refused."""
-    lines = await chat.say(ANN, "got the reminder email again, mine runs out friday. i'm at my desk in city hall and "
-                                "would rather pick a new one now than deal with it over the weekend")
+    """A message the parser reads first as an announcement, but not surely (0.55), is from an employee read without
+    that reading: no refusal, and a way on from the next reading. A clear "announce ..." is still refused."""
+    lines = await chat.say(ANN, "i want to send a note to everyone in billing about the new printer codes")
     assert "only technicians" not in texts(lines)
-    assert "*Change your password" in texts(lines)
+    assert lines and all(line["buttons"] for line in lines if line["to"] == ANN)
     lines = await chat.say(ANN, "announce email maintenance saturday 6am to 10am")
     assert "only technicians can do that" in texts(lines)
-
 
 
 async def test_a_vague_part_does_not_outvote_the_whole_message(chat: Chat) -> None:
@@ -191,16 +188,6 @@ async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat)
     assert "Submit this and I alert the IT security team" not in texts(lines)
 
 
-
-
-async def test_a_part_the_whole_barely_reads_so_does_not_stand_for_it(chat: Chat) -> None:
-    """"i need someone to look at it on your end" alone reads as a wish for a person; the report around it makes
-    that reading almost nil for the whole message, so the whole stands: the ticket preview, not a hand-off."""
-    lines = await chat.say(ANN, "since this morning the gis viewer gives a blank map and error 503 on every parcel "
-                                "search, tried two browsers and a coworkers pc. council packet is due at 4 so i need "
-                                "someone to look at it on your end")
-    assert "asked to talk to a person" not in texts(lines, to="technicians")
-    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
 
 
 async def test_an_unsure_problem_report_a_guide_covers_gets_the_guide_and_the_preview(doubtful: Bot) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.request import asks_desk_to_act, asks_how, request_parts
+from bot.core.parse import IntentScore, ParseResult
+from bot.nlu.request import AMONG_FLOOR, _among, asks_desk_to_act, asks_how, request_parts
 
 
 @pytest.mark.parametrize("text", [
@@ -72,3 +73,22 @@ def test_asking_the_desk_to_do_it(text: str) -> None:
 ])
 def test_asking_to_learn_or_telling_a_problem(text: str) -> None:
     assert not asks_desk_to_act(text)
+
+
+def _parse(text: str, *ranking: tuple[str, float]) -> ParseResult:
+    scores: list[IntentScore] = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return {"text": text, "intent": scores[0], "entities": [], "intent_ranking": scores}
+
+
+def test_a_part_needs_its_reading_in_the_whole_above_the_floor() -> None:
+    """"i need someone to look at it on your end" alone is a wish for a person (0.92); the whole report around it
+    reads that at 0.03, third: not enough for the part to stand for the message. At the floor or above, it may."""
+    part = _parse("i need someone to look at it on your end", ("human_handoff", 0.92), ("open_ticket", 0.04))
+    barely = _parse("the report spins then shows error 500 ... i need someone to look at it on your end",
+                    ("open_ticket", 0.61), ("outage_status", 0.23), ("human_handoff", 0.03))
+    assert not _among(barely, part)
+    read = _parse(barely["text"], ("open_ticket", 0.61), ("human_handoff", AMONG_FLOOR), ("outage_status", 0.02))
+    assert _among(read, part)
+    fourth = _parse(barely["text"], ("open_ticket", 0.5), ("outage_status", 0.2), ("howto", 0.15),
+                    ("human_handoff", 0.1))
+    assert not _among(fourth, part)
