@@ -77,7 +77,9 @@ class Intent:
     conversation on the manager's dashboard."""
     confirmed_by: str = ""
     """A kind of signal (``security``) that, read in the same message by the signal reader, confirms this
-    intent when it is only the likeliest reading: two independent readers agreeing is enough to start it."""
+    intent when it is only the likeliest reading: two independent readers agreeing is enough to start it.
+    ``others`` is confirmed by a message that asks whether others have the same trouble ("and so has the person
+    next to me")."""
     guide_first: bool = False
     """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
     guide surely answers it, the router answers with the guide and offers this intent as a button."""

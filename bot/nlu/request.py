@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.core.parse import Entity, Parser, ParseResult
+from bot.core.parse import Entity, IntentScore, Parser, ParseResult
 
-__all__ = ["asks_how", "asks_desk_to_act", "parse_request", "request_parts"]
+__all__ = ["asks_about_others", "asks_how", "asks_desk_to_act", "parse_request", "request_parts"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
 """Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
@@ -47,9 +47,16 @@ _ASKING = re.compile(
 
 _OTHERS = re.compile(
     r"\b(?:any ?(?:one|body)|every ?(?:one|body)|some ?(?:one|body)|others?|people) (?:else|too|as well)\b|"
-    r"\bis it (?:just )?(?:my|our) (?:computer|pc|laptop|tablet|ipad|phone|device|end|machine)\b",
+    r"\bis it (?:just )?(?:my|our) (?:computer|pc|laptop|tablet|ipad|phone|device|end|machine)\b|"
+    r"(?:\band|,) (?:so|neither|nor) (?:has|have|does|do|did|is|are|was|can) (?:the (?:person|guy|lady|gal|woman|man|"
+    r"one|rest|whole|other)|my (?:co-?workers?|neighbou?rs?|partners?|boss|supervisor|desk ?mates?|team)|"
+    r"every(?:one|body)|\w+'s\b|\w+ (?:next to|across|beside|in|at|on) )|"
+    r"\b(?:has|sees|seeing) the (?:exact |very )?same (?:thing|problem|issue|error)\b|"
+    r"\b(?:system|city|building|department|office)[ -]?wide\b",
     re.IGNORECASE,
 )
+"""Asking whether others have it too: "anybody else", "is it just my pc", "and so has the person next to me",
+"ray has the exact same thing", "system wide?"."""
 _HOW = re.compile(
     r"\b(?:(?:how|hwo) (?:else )?(?:do|can|should|would|does) (?:i|we|you|u|one|it)|(?:how|hwo) to|"
     r"how (?:long|often|many|much)|"
@@ -88,6 +95,11 @@ def asks_desk_to_act(text: str) -> bool:
     return bool(_DESK_ACTS.search(text)) and not _LEARNING.search(text)
 
 
+def asks_about_others(text: str) -> bool:
+    """Whether ``text`` asks or tells whether others have the same trouble (the way staff ask "is it down")."""
+    return _OTHERS.search(text) is not None
+
+
 def asks_how(text: str) -> bool:
     """Whether ``text`` asks how or why something works or is done (to learn, or to do it oneself), rather
     than asking the desk to act ("can you reset it", "please unlock me")."""
@@ -120,6 +132,9 @@ async def parse_request(parser: Parser, text: str, limit: int,
     whole = await parser.parse(text[:limit])
     if may_ask is not None:
         whole = _askable(whole, may_ask)
+    told = _others_told(whole)
+    if told is not whole:
+        return told
     best, best_score = whole, _score(whole, whole["text"])
     if len(text.split()) < 2 * MIN_WORDS:
         return whole
@@ -145,6 +160,20 @@ def _score(parse: ParseResult, text: str) -> float:
         return 0.0
     others = OTHERS_BONUS if intent["name"] == "outage_status" and _OTHERS.search(text) else 0.0
     return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + others
+
+
+def _others_told(whole: ParseResult) -> ParseResult:
+    """A whole message that tells others have the same trouble ("and so has the guy at the next desk") and has
+    the outage reading among its top three (``AMONG_FLOOR``) asks whether something is down: that reading comes
+    first, ``OTHERS_BONUS`` surer, over the symptom's own reading as a problem to report."""
+    ranking = whole.get("intent_ranking", [])
+    first = (whole.get("intent") or {}).get("name")
+    outage = next((r for r in ranking[:3] if r["name"] == "outage_status" and r["confidence"] >= AMONG_FLOOR), None)
+    if outage is None or first == "outage_status" or not _OTHERS.search(whole["text"]):
+        return whole
+    lifted = IntentScore(name="outage_status", confidence=min(1.0, float(outage["confidence"]) + OTHERS_BONUS))
+    rest = [r for r in ranking if r["name"] != "outage_status"]
+    return {**whole, "intent": lifted, "intent_ranking": [lifted, *rest]}
 
 
 def _askable(parse: ParseResult, may_ask: Callable[[str], bool]) -> ParseResult:

@@ -180,6 +180,30 @@ async def test_an_ok_what_about_follow_up_is_read_with_the_question_before(chat:
     assert "don't know of any problem" in texts(lines) and "Report it" in labels(lines)
 
 
+@pytest.mark.parametrize("text", [
+    "energov wont let me attach photos to the inspection since this morning, dwayne across the hall has the exact "
+    "same problem",
+    "accela keeps timing out whenever i open a permit record. gina across the hall has the exact same thing",
+])
+async def test_telling_that_others_have_it_too_is_an_outage_question(chat: Chat, text: str) -> None:
+    """A symptom, then that a coworker has it too ("so has the guy at the next desk", "has the exact same
+    thing"): staff ask whether it is down this way, so the outage answer comes (with its "Report it"), although the
+    symptom alone reads as a problem to report: no known outage, so the report to send, one click away."""
+    lines = await chat.say(ANN, text)
+    assert "don't know of any problem" in texts(lines) and "Here is the report" in texts(lines)
+    assert "Here is the ticket" not in texts(lines)
+
+
+async def test_an_unsure_outage_reading_is_confirmed_by_others_having_it_too(doubtful: Bot) -> None:
+    """Below the threshold, the outage reading first and the message telling that a coworker has the same trouble:
+    the two agree, so the outage answer comes instead of a list of choices."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "the phones at the transfer station have no dial tone since 7 and neither does "
+                                "dale's in the scale house, is something going on")
+    assert "don't know of any problem" in texts(lines)
+    assert "I'm not completely sure what you need" not in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "

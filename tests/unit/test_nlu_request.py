@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.parse import IntentScore, ParseResult
-from bot.nlu.request import AMONG_FLOOR, _among, asks_desk_to_act, asks_how, request_parts
+from bot.nlu.request import AMONG_FLOOR, _among, asks_about_others, asks_desk_to_act, asks_how, request_parts
 
 
 @pytest.mark.parametrize("text", [
@@ -92,3 +92,20 @@ def test_a_part_needs_its_reading_in_the_whole_above_the_floor() -> None:
     fourth = _parse(barely["text"], ("open_ticket", 0.5), ("outage_status", 0.2), ("howto", 0.15),
                     ("human_handoff", 0.1))
     assert not _among(fourth, part)
+
+
+@pytest.mark.parametrize(("text", "others"), [
+    ("anybody else getting kicked out of munis", True),
+    ("i tried it twice and so has the person next to me", True),
+    ("no dial tone here and neither does marco's across the hall", True),
+    ("the clerk beside me has the exact same thing", True),
+    ("is this a city wide thing?", True),
+    ("my outlook crawls and so is my supervisor's", True),
+    ("the copier is jammed, so is the printer next to it", False),
+    ("i have the same problem as last week", False),
+    ("so does that mean i need a new laptop", False),
+    ("the other two phones in the office are fine so its just mine", False),
+])
+def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
+    """Staff ask whether something is down by telling that others have it too, not only by asking "anybody else"."""
+    assert asks_about_others(text) is others
