@@ -22,7 +22,7 @@ from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import Fallback
 from bot.engine.understanding import Understanding, goes_on, top
-from bot.nlu.request import asks_desk_to_act, parse_request
+from bot.nlu.request import parse_request
 from bot.store import utcnow
 
 __all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
@@ -213,8 +213,7 @@ class MessageSteps:
         computer"), is a request: the ticket preview, with a guide that surely covers it shown first."""
         turn = message.turn
         ticket = self.skills.fallback(Fallback.TICKET)
-        if ticket is None or top(turn.parse)[0] != self.understanding.guides or not (
-                asks_desk_to_act(turn.text) or self.understanding.guide_to_request(turn)):
+        if ticket is None or top(turn.parse)[0] != self.understanding.guides or not self.understanding.asked_to_act(turn):
             return await call_next()
         return ticket, await self.dispatcher.start(turn, ticket)
 

@@ -11,7 +11,7 @@ from bot.core.parse import Parser, ParseResult
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
-from bot.nlu.request import asks_about_others, asks_how, parse_request
+from bot.nlu.request import asks_about_others, asks_desk_to_act, asks_how, parse_request
 
 __all__ = ["Starter", "Understanding", "goes_on", "top"]
 
@@ -97,6 +97,11 @@ class Understanding:
         question among others (``reading``)."""
         floor = self.services.settings.kb_answer_confidence if reading or asks_how(turn.text) else None
         return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
+
+    def asked_to_act(self, turn: Turn) -> bool:
+        """The message asks the desk to do something for the person ("could you get me added"), or tells a need a
+        guide says to ask IT for: a request to file, even when it reads as a how-to question."""
+        return asks_desk_to_act(turn.text) or self.guide_to_request(turn)
 
     def guide_to_request(self, turn: Turn) -> bool:
         """A guide the judge is sure of (``kb_beside_confidence``) tells how to ask IT for what the message needs,

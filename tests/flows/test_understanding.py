@@ -204,6 +204,16 @@ async def test_an_unsure_outage_reading_is_confirmed_by_others_having_it_too(dou
     assert "I'm not completely sure what you need" not in texts(lines)
 
 
+async def test_an_unsure_how_to_reading_that_asks_the_desk_to_act_is_a_request(doubtful: Bot) -> None:
+    """Below the threshold, read first as a how-to question but asking the desk to do it ("would you be able to give
+    me access"): the ticket preview, under the guide that covers it, not the guide alone with nothing to file."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "the planning commission inbox is where applicants write in, i cover it while jo is "
+                                "out but outlook doesnt show it. would you be able to give me access to it and send as")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+    assert "*Open a shared or department mailbox" in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
