@@ -211,9 +211,9 @@ class MessageSteps:
         """A message read as a how-to question that asks the desk to do it ("can someone put the pdf program on
         my computer"), or that tells a need a guide says to ask IT for ("she starts on the 14th and needs a
         computer"), is a request: the ticket preview, with a guide that surely covers it shown first."""
-        turn = message.turn
+        turn, understanding = message.turn, self.understanding
         ticket = self.skills.fallback(Fallback.TICKET)
-        if ticket is None or top(turn.parse)[0] != self.understanding.guides or not self.understanding.asked_to_act(turn):
+        if ticket is None or top(turn.parse)[0] != understanding.guides or not understanding.asked_to_act(turn):
             return await call_next()
         return ticket, await self.dispatcher.start(turn, ticket)
 
