@@ -21,8 +21,8 @@ from bot.engine.fallback import Fallbacks
 from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import Fallback
-from bot.engine.understanding import Understanding, goes_on, top
-from bot.nlu.request import parse_request
+from bot.engine.understanding import FOLLOW_UP_WORDS, Understanding, goes_on, top
+from bot.nlu.request import asks_how, parse_request
 from bot.store import utcnow
 
 __all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
@@ -61,6 +61,8 @@ class Message:
     """What the conversation waited for when the message came."""
     previous: str = ""
     """The previous message, when recent enough for this one to refer to it."""
+    previous_intent: str = ""
+    """The intent the previous message started (with ``previous``), if it started one."""
     misses: int = 0
 
 
@@ -130,8 +132,9 @@ class MessageSteps:
         state = await conversations.load(turn)
         message.pending = decode_pending(state.pending)
         message.previous = state.last_text if _recent(state.updated_at) else ""
+        message.previous_intent = (state.last_intent or "") if message.previous else ""
         message.misses = state.misses
-        await conversations.save(turn, last_text=message.text[:2000])
+        await conversations.save(turn, last_text=message.text[:2000], last_intent="")
         return await call_next()
 
     def _may_ask(self, turn: Turn) -> Callable[[str], bool]:
@@ -176,10 +179,27 @@ class MessageSteps:
         return str(top(message.turn.parse)[0]), "router"
 
     async def follow_up(self, message: Message, call_next: Next[Routed]) -> Routed:
-        """A short correction or continuation is read together with the previous message."""
-        if message.previous:
-            await self.understanding.read_with(message.turn, message.previous)
+        """A short correction or continuation is read together with the previous message; a longer one that tells
+        more of the problem a guide was just given for means the guide did not settle it."""
+        if not message.previous:
+            return await call_next()
+        ticket = self.skills.fallback(Fallback.TICKET)
+        if ticket is not None and self._guide_not_enough(message):
+            slots = {"summary": message.previous[:200], "description": f"{message.previous}\n{message.text}"}
+            return ticket, await self.dispatcher.start(message.turn, ticket, slots)
+        await self.understanding.read_with(message.turn, message.previous)
         return await call_next()
+
+    def _guide_not_enough(self, message: Message) -> bool:
+        """After a guide, the message goes on telling the problem ("and now it does it with the AP folder too, ...")
+        rather than asking anything, and is read as a how-to question, a problem or nothing sure."""
+        turn, understanding = message.turn, self.understanding
+        intent = top(turn.parse)[0]
+        return (message.previous_intent == understanding.guides and not turn.is_click and goes_on(message.text)
+                and len(message.text.split()) > FOLLOW_UP_WORDS and "?" not in message.text
+                and not asks_how(message.text)
+                and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))
+                     or not understanding.confident(turn.parse)))
 
     async def fallback(self, message: Message, call_next: Next[Routed]) -> Routed:
         """A message not understood surely enough gets the fallback (never a dead end)."""

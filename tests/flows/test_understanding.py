@@ -214,6 +214,21 @@ async def test_an_unsure_how_to_reading_that_asks_the_desk_to_act_is_a_request(d
     assert "*Open a shared or department mailbox" in texts(lines)
 
 
+async def test_telling_more_of_the_problem_after_its_guide_offers_the_ticket_with_both(bot: Bot, chat: Chat) -> None:
+    """A problem gets its guide; the next message goes on telling it ("and now it does it on the H drive too ...")
+    without asking anything: the guide did not settle it, so the ticket preview comes with both messages, and
+    Submit files them as one ticket."""
+    first = "my s drive keeps disconnecting when i save the budget workbook, it says the network name is no longer there"
+    lines = await chat.say(ANN, first)
+    assert "*Find and reconnect your S drive" in texts(lines) and "Submit" not in labels(lines)
+    more = "and now it does it on the H drive too, i rebooted twice and i still lose whatever i typed each time"
+    lines = await chat.say(ANN, more)
+    assert "Here is the ticket" in texts(lines) and "*Find and reconnect" not in texts(lines)
+    await chat.click(ANN, button(lines, "Submit"))
+    [ticket] = bot.db.call(lambda s: s.exec(select(Ticket)).all())
+    assert ticket.summary.startswith("my s drive keeps disconnecting") and more in ticket.description
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
