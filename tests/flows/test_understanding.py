@@ -218,7 +218,7 @@ async def test_telling_more_of_the_problem_after_its_guide_offers_the_ticket_wit
     """A problem gets its guide; the next message goes on telling it ("and now it does it on the H drive too ...")
     without asking anything: the guide did not settle it, so the ticket preview comes with both messages, and
     Submit files them as one ticket."""
-    first = "my s drive keeps disconnecting when i save the budget workbook, it says the network name is no longer there"
+    first = "my s drive keeps disconnecting when i save the budget workbook, says the network name is no longer there"
     lines = await chat.say(ANN, first)
     assert "*Find and reconnect your S drive" in texts(lines) and "Submit" not in labels(lines)
     more = "and now it does it on the H drive too, i rebooted twice and i still lose whatever i typed each time"
