@@ -151,13 +151,15 @@ class Understanding:
         return []
 
     async def read_with(self, turn: Turn, previous: str) -> bool:
-        """Read a short follow-up ("sorry, I meant the other printer") together with the previous message.
+        """Read a follow-up together with the previous message: a short one that starts like a correction or a
+        continuation ("sorry, I meant the other printer"), or any that is not understood alone ("they're at the
+        county building though, does that change how i do it").
 
-        Only a message that starts like a correction or a continuation; True when together they are
-        understood, and then the turn carries the joined text and its parse.
+        True when together they are understood, and then the turn carries the joined text and its parse.
         """
         text = turn.text.strip()
-        if len(text.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(text):
+        short = len(text.split()) <= FOLLOW_UP_WORDS and _FOLLOW_UP.search(text) is not None
+        if not short and (self.confident(turn.parse) or turn.is_click):
             return False
         joined = f"{previous.strip()}\n{text}"
         parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars)

@@ -36,6 +36,8 @@ class ReplayRasa:
         self.fail_next = 0
         self.garbage = False
         self.calls = 0
+        self.asked: list[str] = []
+        """The texts asked about, in order (those of a refused or failed call too)."""
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -72,6 +74,7 @@ class ReplayRasa:
         if self.garbage:
             return web.Response(text="<html>proxy error</html>", content_type="text/html")
         body = await request.json()
+        self.asked.append(str(body.get("text")))
         answer = self.data["responses"].get(body.get("text"))
         if answer is None:
             return web.json_response({"status": "failure", "message": "not recorded", "code": 404}, status=404)

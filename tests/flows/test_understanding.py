@@ -229,6 +229,15 @@ async def test_telling_more_of_the_problem_after_its_guide_offers_the_ticket_wit
     assert ticket.summary.startswith("my s drive keeps disconnecting") and more in ticket.description
 
 
+async def test_a_follow_up_not_understood_alone_is_read_with_the_message_before(chat: Chat) -> None:
+    """After the out-of-office guide, "people outside the city dont need all that detail in theirs" means little
+    alone (and does not start like a correction): read with the question before, it is about the same reply, so the
+    same guide comes, not one about sharing files with people outside the city."""
+    await chat.say(ANN, "how do i turn on my out of office, im gone all next week for training")
+    lines = await chat.say(ANN, "people outside the city dont need all that detail in theirs")
+    assert "*Turn on an out-of-office reply" in texts(lines) and "*Share files" not in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
