@@ -58,8 +58,9 @@ _OTHERS = re.compile(
 """Asking whether others have it too: "anybody else", "is it just my pc", "and so has the person next to me",
 "ray has the exact same thing", "system wide?"."""
 _HOW = re.compile(
-    r"\b(?:(?:how|hwo) (?:else )?(?:do|can|should|would|does) (?:i|we|you|u|one|it)|(?:how|hwo) to|"
-    r"how (?:long|often|many|much)|"
+    r"\b(?:(?:how|hwo) (?:else )?(?:do|can|should|would|does|will) (?:i|we|you|u|one|it|someone|they|people|he|she|"
+    r"the|a|an|my|our|your|their|his|her)\b|"
+    r"(?:how|hwo) to|how (?:long|often|many|much)|what (?:does|do) (?:\w+ ){1,12}mean\b|"
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
     r"what (?:do|should) (?:i|we) do|is there (?:a|an) (?:\w+ )?(?:way|button|setting|guide|option)|"
@@ -74,7 +75,7 @@ _HOW = re.compile(
     re.IGNORECASE,
 )
 _BOT_ACTS = re.compile(
-    r"\b(?:can|could|would|will) (?:you|someone|somebody|u)\b|\bplease\b|\bneed (?:you|someone) to\b|"
+    r"(?<!how )\b(?:can|could|would|will) (?:you|someone|somebody|u)\b|\bplease\b|\bneed (?:you|someone) to\b|"
     r"\bfor me\b",
     re.IGNORECASE,
 )

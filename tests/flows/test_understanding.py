@@ -238,6 +238,15 @@ async def test_a_follow_up_not_understood_alone_is_read_with_the_message_before(
     assert "*Turn on an out-of-office reply" in texts(lines) and "*Share files" not in texts(lines)
 
 
+async def test_how_will_someone_and_what_does_it_mean_are_questions_to_learn(chat: Chat) -> None:
+    """"how will someone outside ..." and "what does ... mean" ask to learn: the guide, not the urgent security
+    report or the phishing advice their words might suggest."""
+    lines = await chat.say(ANN, "how will the adjuster at the insurance company open the encrypted email i send her?")
+    assert "*Send an encrypted email" in texts(lines) and "alert the IT security team" not in texts(lines)
+    lines = await chat.say(ANN, "what does the yellow external tag at the top of some of my emails mean?")
+    assert "*How to spot a phishing email" in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "

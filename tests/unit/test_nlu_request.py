@@ -26,6 +26,8 @@ from bot.nlu.request import AMONG_FLOOR, _among, asks_about_others, asks_desk_to
     "the form has social security numbers on it, is there a safe way to email it to the state",
     "no report button in my outlook, how else do i send in a scam email",
     "hwo do i turn on the out of office",
+    "how will the adjuster at the insurance company open the encrypted email i send",
+    "what does the red external tag at the top of some messages mean",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
