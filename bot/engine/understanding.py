@@ -161,6 +161,8 @@ class Understanding:
         short = len(text.split()) <= FOLLOW_UP_WORDS and _FOLLOW_UP.search(text) is not None
         if not short and (self.confident(turn.parse) or turn.is_click):
             return False
+        if self.confident(turn.parse) and top(turn.parse)[0] == self.guides and self.services.kb.best(text):
+            return False  # "also how do i let kim see my calendar": a question of its own, a guide answers it
         joined = f"{previous.strip()}\n{text}"
         parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars)
         if not self.confident(parse):

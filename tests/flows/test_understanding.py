@@ -247,6 +247,14 @@ async def test_how_will_someone_and_what_does_it_mean_are_questions_to_learn(cha
     assert "*How to spot a phishing email" in texts(lines)
 
 
+async def test_a_new_question_that_starts_with_also_is_not_joined_to_the_one_before(chat: Chat) -> None:
+    """"also how do i let my coworker see my calendar" starts like a continuation, but a guide answers it alone: it
+    gets its own guide, not the out-of-office guide again (what reading it with the message before gave)."""
+    await chat.say(ANN, "how do i turn on automatic replies, out all next week")
+    lines = await chat.say(ANN, "also how do i let my coworker see my calendar while im gone")
+    assert "*Share your Outlook calendar" in texts(lines) and "*Turn on an out-of-office" not in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
