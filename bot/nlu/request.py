@@ -4,7 +4,8 @@ The whole message is parsed, and so is each of its sentences and clauses. A
 part wins over the whole only when the parser is clearly surer of it and it
 asks for something (not a greeting or a thank-you); its intent then stands
 for the message, while the entities of the whole (a system named in the
-context) are kept. Skills still get the whole text.
+context) are kept. When some parts ask (a question mark, "can someone", "is there"),
+only those may win: the rest is context. Skills still get the whole text.
 """
 
 from __future__ import annotations
@@ -139,7 +140,9 @@ async def parse_request(parser: Parser, text: str, limit: int,
     best, best_score = whole, _score(whole, whole["text"])
     if len(text.split()) < 2 * MIN_WORDS:
         return whole
-    for part in request_parts(text, limit):
+    parts = request_parts(text, limit)
+    asking = [part for part in parts if _ASKING.search(part)]
+    for part in asking or parts:  # when some parts ask, the others are context ("150 requests in it with deadlines")
         parsed = await parser.parse(part)
         score = _score(parsed, part)
         if may_ask is not None and not may_ask(str((parsed.get("intent") or {}).get("name") or "")):

@@ -255,6 +255,16 @@ async def test_a_new_question_that_starts_with_also_is_not_joined_to_the_one_bef
     assert "*Share your Outlook calendar" in texts(lines) and "*Turn on an out-of-office" not in texts(lines)
 
 
+async def test_when_a_message_asks_the_request_is_the_part_that_asks(chat: Chat) -> None:
+    """Context, then a question: "... there are about 150 requests in it with deadlines on them" alone reads as asking
+    about one's tickets, but the message asks "any chance of getting it back?": only the parts that ask may stand
+    for it, so the guide to bring deleted mail back comes, not "You have no open tickets"."""
+    lines = await chat.say(ANN, "tidied up my mailbox yesterday and deleted the folder with all our open permit "
+                                "requests, then emptied the deleted items too. there are about 150 requests in it "
+                                "with deadlines on them. any chance of getting it back?")
+    assert "*Get back an email or folder you deleted" in texts(lines) and "no open tickets" not in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
