@@ -11,7 +11,7 @@ from bot.core.parse import Parser, ParseResult
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
-from bot.nlu.request import asks_about_others, asks_desk_to_act, asks_how, parse_request
+from bot.nlu.request import CUES, asks_desk_to_act, asks_how, parse_request
 
 __all__ = ["Starter", "Understanding", "goes_on", "top"]
 
@@ -74,11 +74,11 @@ class Understanding:
         return declared is not None and declared.guide_first
 
     def confirmed(self, turn: Turn, intent: str) -> bool:
-        """The message carries what confirms ``intent``: the signal reader reads the kind of signal declared, or,
-        for ``others``, the message asks whether others have the same trouble."""
+        """The message carries what confirms ``intent``: the signal reader reads the kind of signal declared, or the
+        words carry the cue declared (``bot.nlu.request.CUES``: others have it too, a request made earlier)."""
         declared = self.skills.declared(intent)
-        if declared is not None and declared.confirmed_by == "others":
-            return asks_about_others(turn.text)
+        if declared is not None and declared.confirmed_by in CUES:
+            return CUES[declared.confirmed_by](turn.text)
         reader = self.services.signals()
         if declared is None or not declared.confirmed_by or reader is None:
             return False

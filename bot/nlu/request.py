@@ -37,6 +37,8 @@ someone to look at it on your end" alone reads as a wish for a person (0.92), th
 OTHERS_BONUS = 0.3
 """A part read as an outage question that asks whether others have it too ("anybody else seeing this") is the
 question the message asks, over the symptom told beside it ("munis wont open the timesheet screen")."""
+CUE_LIFT = 0.3
+"""How much surer a reading becomes when the message carries its cue (see ``CUES``)."""
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+-{1,2}\s+")
 _CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)", re.IGNORECASE)
@@ -58,6 +60,15 @@ _OTHERS = re.compile(
 )
 """Asking whether others have it too: "anybody else", "is it just my pc", "and so has the person next to me",
 "ray has the exact same thing", "system wide?"."""
+_EARLIER = re.compile(
+    r"\b(?:put|sent|submitted|opened|filed|logged|entered|made|called|emailed|reported)(?: in| out)? "
+    r"(?:a |an |the |my |our )?(?:ticket|request|work order|call|report|it|this|that)\b|"
+    r"\b(?:called|emailed|wrote|messaged) (?:in |you )?about\b", re.IGNORECASE)
+_WAITING = re.compile(
+    r"\b(?:ha(?:ve|s)n'?t heard|havent heard|not heard|never heard|heard nothing|no (?:word|update|news|reply|answer|"
+    r"response)|any (?:news|update|word)|still (?:waiting|no|nothing)|nothing yet|(?:nobody|no one|no-one) (?:has )?"
+    r"(?:came|come|called|contacted|gotten back|got back|replied|responded|shown up|showed up))\b", re.IGNORECASE)
+"""Telling of a request made earlier and still waiting: "put in a ticket last week ... havent heard a thing"."""
 _HOW = re.compile(
     r"\b(?:(?:how|hwo) (?:else )?(?:do|can|should|would|does|will) (?:i|we|you|u|one|it|someone|they|people|he|she|"
     r"the|a|an|my|our|your|their|his|her)\b|"
@@ -102,6 +113,18 @@ def asks_about_others(text: str) -> bool:
     return _OTHERS.search(text) is not None
 
 
+def asks_after_earlier(text: str) -> bool:
+    """Whether ``text`` tells of a request made earlier that is still waiting ("put in a ticket last week about the
+    monitor, havent heard a thing"): it asks after that request, not for a new one."""
+    return _EARLIER.search(text) is not None and _WAITING.search(text) is not None
+
+
+CUES: dict[str, Callable[[str], bool]] = {"others": asks_about_others, "earlier": asks_after_earlier}
+"""What a message can tell beside its intent that settles a reading (see ``Intent.confirmed_by``)."""
+CUED = {"outage_status": "others", "ticket_status": "earlier"}
+"""The readings a cue lifts over the message's own first reading (see ``parse_request``)."""
+
+
 def asks_how(text: str) -> bool:
     """Whether ``text`` asks how or why something works or is done (to learn, or to do it oneself), rather
     than asking the desk to act ("can you reset it", "please unlock me")."""
@@ -134,9 +157,9 @@ async def parse_request(parser: Parser, text: str, limit: int,
     whole = await parser.parse(text[:limit])
     if may_ask is not None:
         whole = _askable(whole, may_ask)
-    told = _others_told(whole)
-    if told is not whole:
-        return told
+    cued = _cued(whole)
+    if cued is not whole:
+        return cued
     best, best_score = whole, _score(whole, whole["text"])
     if len(text.split()) < 2 * MIN_WORDS:
         return whole
@@ -166,18 +189,20 @@ def _score(parse: ParseResult, text: str) -> float:
     return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + others
 
 
-def _others_told(whole: ParseResult) -> ParseResult:
-    """A whole message that tells others have the same trouble ("and so has the guy at the next desk") and has
-    the outage reading among its top three (``AMONG_FLOOR``) asks whether something is down: that reading comes
-    first, ``OTHERS_BONUS`` surer, over the symptom's own reading as a problem to report."""
+def _cued(whole: ParseResult) -> ParseResult:
+    """A whole message whose words carry the cue of a reading among its top three (``AMONG_FLOOR``): telling that
+    others have the same trouble for the outage question ("and so has the guy at the next desk"), telling of a
+    request made earlier and still waiting for the question about one's tickets. That reading comes first,
+    ``CUE_LIFT`` surer, over the message's own first reading (a problem to report)."""
     ranking = whole.get("intent_ranking", [])
     first = (whole.get("intent") or {}).get("name")
-    outage = next((r for r in ranking[:3] if r["name"] == "outage_status" and r["confidence"] >= AMONG_FLOOR), None)
-    if outage is None or first == "outage_status" or not _OTHERS.search(whole["text"]):
-        return whole
-    lifted = IntentScore(name="outage_status", confidence=min(1.0, float(outage["confidence"]) + OTHERS_BONUS))
-    rest = [r for r in ranking if r["name"] != "outage_status"]
-    return {**whole, "intent": lifted, "intent_ranking": [lifted, *rest]}
+    for intent, cue in CUED.items():
+        found = next((r for r in ranking[:3] if r["name"] == intent and r["confidence"] >= AMONG_FLOOR), None)
+        if found is None or first == intent or not CUES[cue](whole["text"]):
+            continue
+        lifted = IntentScore(name=intent, confidence=min(1.0, float(found["confidence"]) + CUE_LIFT))
+        return {**whole, "intent": lifted, "intent_ranking": [lifted, *(r for r in ranking if r["name"] != intent)]}
+    return whole
 
 
 def _askable(parse: ParseResult, may_ask: Callable[[str], bool]) -> ParseResult:

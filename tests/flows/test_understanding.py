@@ -265,6 +265,17 @@ async def test_when_a_message_asks_the_request_is_the_part_that_asks(chat: Chat)
     assert "*Get back an email or folder you deleted" in texts(lines) and "no open tickets" not in texts(lines)
 
 
+async def test_telling_of_a_ticket_made_earlier_that_still_waits_asks_after_it(bot: Bot, chat: Chat) -> None:
+    """"opened a ticket friday about the plotter ... still no word from anyone" tells the problem again, but asks
+    after the ticket already open: the status of one's tickets comes, not a preview of a second ticket."""
+    lines = await chat.say(ANN, "please open a ticket, the plotter in engineering smears every sheet it prints")
+    await chat.click(ANN, button(lines, "Submit"))
+    lines = await chat.say(ANN, "opened a ticket friday about the plotter in engineering smearing every sheet it "
+                                "prints and streaking the plans, still no word from anyone")
+    assert "HELP-1" in texts(lines) and "Here is the ticket" not in texts(lines)
+    assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "

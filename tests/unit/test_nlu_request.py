@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.core.parse import IntentScore, ParseResult
-from bot.nlu.request import AMONG_FLOOR, _among, asks_about_others, asks_desk_to_act, asks_how, request_parts
+from bot.nlu.request import (
+    AMONG_FLOOR,
+    _among,
+    asks_about_others,
+    asks_after_earlier,
+    asks_desk_to_act,
+    asks_how,
+    request_parts,
+)
 
 
 @pytest.mark.parametrize("text", [
@@ -111,3 +119,17 @@ def test_a_part_needs_its_reading_in_the_whole_above_the_floor() -> None:
 def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     """Staff ask whether something is down by telling that others have it too, not only by asking "anybody else"."""
     assert asks_about_others(text) is others
+
+
+@pytest.mark.parametrize(("text", "earlier"), [
+    ("put in a ticket monday about the label printer, havent heard a thing", True),
+    ("i called about my scanner yesterday and nobody has gotten back to me", True),
+    ("submitted a request for a second monitor two weeks ago, any update?", True),
+    ("reported it to you guys on friday and still nothing", True),
+    ("the printer is jammed again, still no luck after turning it off and on", False),
+    ("i reported it yesterday", False),
+    ("havent heard back from the vendor about the new copier", False),
+])
+def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool) -> None:
+    """A request made earlier (put in, called about, reported it) and still waiting (no word, havent heard)."""
+    assert asks_after_earlier(text) is earlier
