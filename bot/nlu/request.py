@@ -75,7 +75,7 @@ _HOW = re.compile(
     r"(?:how|hwo) to|how (?:long|often|many|much)|what (?:does|do) (?:\w+ ){1,12}mean\b|"
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
-    r"what (?:do|should) (?:i|we) do|is there (?:a|an) (?:\w+ )?(?:way|button|setting|guide|option)|"
+    r"what (?:do|should) (?:i|we) do|what (?:can|should|could) (?:i|we) (?:check|try|look at|look for)|is there (?:a|an) (?:\w+ )?(?:way|button|setting|guide|option)|"
     r"where (?:do|can|should) (?:i|we) (?:find|get|go|see)|what are the signs|myself|on my own|by myself|"
     r"is it (?:ok|okay|alright|safe|allowed) to|am i allowed to|are we allowed to|"
     r"what (?:do|should|can) (?:i|we) (?:need to |have to )?do|what (?:happens|now)\b|who do i (?:tell|call|notify|"

@@ -36,6 +36,7 @@ from bot.nlu.request import (
     "hwo do i turn on the out of office",
     "how will the adjuster at the insurance company open the encrypted email i send",
     "what does the red external tag at the top of some messages mean",
+    "the copier prints every page with a grey streak, what should i check before calling",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
