@@ -14,6 +14,7 @@ from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.engine.understanding import Starter, Understanding, top
+from bot.nlu.request import asks_how
 
 __all__ = ["MISSES_BEFORE_HUMAN", "Fallbacks"]
 
@@ -144,6 +145,8 @@ class Fallbacks:
         settings = self.services.settings
         first = float(ranking[0]["confidence"])
         second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+        if len(ranking) > 1 and ranking[1]["name"] == self.understanding.guides and not asks_how(turn.text):
+            second = 0.0  # a problem told, not asked how: the guide comes beside the preview when it surely covers it
         return intent if first >= settings.nlu_offer_over_guide and first - second >= settings.nlu_ambiguity_margin \
             else None
 

@@ -276,6 +276,18 @@ async def test_telling_of_a_ticket_made_earlier_that_still_waits_asks_after_it(b
     assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
 
 
+async def test_a_problem_told_read_as_a_ticket_just_ahead_of_a_how_to_gets_the_preview(doubtful: Bot) -> None:
+    """Below the threshold, a problem told (not asked how) read first as a ticket and second, close behind, as a
+    how-to question: the ticket preview, under the guide that surely covers it, not the guide alone with nothing to
+    file (the margin between two readings is for readings that ask different things)."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "code enforcement. i can log into accela fine but i only see cases read only, cant "
+                                "add notes or close anything out, the others on my team can. think my role got set up "
+                                "wrong when i transferred in june")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+    assert "*Sign in to Accela" in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
