@@ -63,7 +63,8 @@ _OTHERS = re.compile(
 _EARLIER = re.compile(
     r"\b(?:put|sent|submitted|opened|filed|logged|entered|made|called|emailed|reported)(?: in| out)? "
     r"(?:a |an |the |my |our )?(?:ticket|request|work order|call|report|it|this|that)\b|"
-    r"\b(?:called|emailed|wrote|messaged) (?:in |you )?about\b", re.IGNORECASE)
+    r"\b(?:called|emailed|wrote|messaged) (?:in |you )?about\b|\b(?:put|sent|turned) (?:something|one) in\b",
+    re.IGNORECASE)
 _WAITING = re.compile(
     r"\b(?:ha(?:ve|s)n'?t heard|havent heard|not heard|never heard|heard nothing|no (?:word|update|news|reply|answer|"
     r"response)|any (?:news|update|word)|still (?:waiting|no|nothing)|nothing yet|(?:nobody|no one|no-one) (?:has )?"

@@ -127,6 +127,7 @@ def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     ("i called about my scanner yesterday and nobody has gotten back to me", True),
     ("submitted a request for a second monitor two weeks ago, any update?", True),
     ("reported it to you guys on friday and still nothing", True),
+    ("monday i put something in about the scanner and nobody has come by", True),
     ("the printer is jammed again, still no luck after turning it off and on", False),
     ("i reported it yesterday", False),
     ("havent heard back from the vendor about the new copier", False),
