@@ -77,7 +77,8 @@ class Accounts(Skill):
     examples = ("I forgot my password",)
     intents: ClassVar[tuple[Intent, ...]] = (Intent("reset_password", label="Reset my password", guide_first=True),
                                                Intent("unlock_account", label="Unlock my account", guide_first=True),
-                                               Intent("change_password", label="Change my password myself"))
+                                               Intent("change_password", label="Change my password myself",
+                                                      self_service=True))
     quick_actions: ClassVar[tuple[Button, ...]] = (
         Button(encode_action(StartIntent("reset_password")), "Reset my password", "primary"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (

@@ -77,6 +77,11 @@ class Fallbacks:
                 and understanding.guide_answers(turn):
             await understanding.answer_with_guide(turn, readings[0])  # "why does it keep locking": guide, unlock beside
             return
+        declared = self.skills.declared(readings[0]) if readings else None
+        if declared is not None and declared.self_service and top_reading >= settings.nlu_offer_over_guide \
+                and asks_how(turn.text):
+            await self.start(turn, readings[0], None)  # "swap it for a new one myself": nothing done for them
+            return
         confirmed = next((i for i in (*readings[:1], *self._likeliest(turn)) if understanding.confirmed(turn, i)), None)
         if confirmed is not None:  # the signal reader settles it: a security matter, public-facing work stopped
             await self.start(turn, confirmed, None)

@@ -84,6 +84,10 @@ class Intent:
     guide_first: bool = False
     """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
     guide surely answers it, the router answers with the guide and offers this intent as a button."""
+    self_service: bool = False
+    """It only answers, with what the person can do themselves (a guide, the self-service page): on an unsure
+    reading of a message that asks how ("i'd like to swap it for a new one myself"), the router starts it rather than
+    asking which reading was meant."""
     fallback: Fallback = Fallback.NONE
     """Its part in the answer to a message the router does not understand (never offered as a reading then)."""
     fallback_label: str = ""

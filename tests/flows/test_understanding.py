@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.nlu import EmbeddedParser
-from bot.store import KbQuery, Ticket
+from bot.store import Approval, KbQuery, Ticket
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts
 
 ANN = "ann@city.example"
@@ -286,6 +286,18 @@ async def test_a_problem_told_read_as_a_ticket_just_ahead_of_a_how_to_gets_the_p
                                 "wrong when i transferred in june")
     assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
     assert "*Sign in to Accela" in texts(lines)
+
+
+async def test_an_unsure_self_service_reading_that_asks_how_is_answered(doubtful: Bot) -> None:
+    """Below the threshold, read first as changing one's own password (which only answers: the guide, the
+    self-service page, a reset by a technician as a button) and the message asks to do it oneself: that answer
+    comes at once, with no approval (a close second reading, such as a reset, used to get a list of choices)."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "i think the guy fixing the copier watched me type my password in, id like to change "
+                                "it to something new myself right away")
+    assert "You can do this yourself" in texts(lines) and "Reset it for me instead" in labels(lines)
+    assert "I'm not completely sure" not in texts(lines) and "Which did you mean" not in texts(lines)
+    assert doubtful.db.call(lambda s: s.exec(select(Approval)).all()) == []
 
 
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
