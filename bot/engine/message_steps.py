@@ -21,7 +21,7 @@ from bot.engine.fallback import Fallbacks
 from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import Fallback
-from bot.engine.understanding import FOLLOW_UP_WORDS, Understanding, goes_on, top
+from bot.engine.understanding import FOLLOW_UP_WORDS, Understanding, goes_on, top, tried_it
 from bot.nlu.request import asks_how, parse_request
 from bot.store import utcnow
 
@@ -192,10 +192,12 @@ class MessageSteps:
 
     def _guide_not_enough(self, message: Message) -> bool:
         """After a guide, the message goes on telling the problem ("and now it does it with the AP folder too, ...")
-        rather than asking anything, and is read as a how-to question, a problem or nothing sure."""
+        or says the steps did not settle it ("tried adding it like it says and outlook tells me ..."), rather than
+        asking anything, and is read as a how-to question, a problem or nothing sure."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0]
-        return (message.previous_intent == understanding.guides and not turn.is_click and goes_on(message.text)
+        return (message.previous_intent == understanding.guides and not turn.is_click
+                and (goes_on(message.text) or tried_it(message.text))
                 and len(message.text.split()) > FOLLOW_UP_WORDS and "?" not in message.text
                 and not asks_how(message.text)
                 and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))

@@ -13,7 +13,7 @@ from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_desk_to_act, asks_how, parse_request
 
-__all__ = ["Starter", "Understanding", "goes_on", "top"]
+__all__ = ["Starter", "Understanding", "goes_on", "top", "tried_it"]
 
 FOLLOW_UP_WORDS = 14
 _FOLLOW_UP = re.compile(
@@ -25,6 +25,12 @@ _GOES_ON = re.compile(
     r"there)\b", re.IGNORECASE)
 """How a message that adds to the one before starts ("today it shows error 500", "and now it also ...")."""
 
+_TRIED = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|well|yeah|yes)\W+)?(?:i )?(?:tried|did|followed) (?:that|it|this|those|them|all that|"
+    r"adding|doing|the steps|what (?:it|you) said|everything)\b|\b(?:did(?:n'?t| not)|does(?:n'?t| not)) (?:work|help|"
+    r"fix)\b|\bno luck\b", re.IGNORECASE)
+"""How a message that says the guide before it did not settle it reads ("tried adding it like it says and ...")."""
+
 Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
 """Start an intent for a turn (with slots filled); answers the name of the skill that ran."""
 
@@ -35,6 +41,11 @@ def top(parse: ParseResult | None) -> tuple[str | None, float]:
     if not intent:
         return None, 0.0
     return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def tried_it(text: str) -> bool:
+    """The message says the steps given before were tried, or did not work."""
+    return _TRIED.search(text) is not None
 
 
 def goes_on(text: str) -> bool:

@@ -300,6 +300,17 @@ async def test_an_unsure_self_service_reading_that_asks_how_is_answered(doubtful
     assert doubtful.db.call(lambda s: s.exec(select(Approval)).all()) == []
 
 
+async def test_saying_the_guide_did_not_settle_it_offers_the_ticket(chat: Chat) -> None:
+    """After a guide, "tried adding it like it says but outlook says i dont have permission ..." tells that its
+    steps did not settle it (without starting like a continuation): the ticket preview with both messages."""
+    lines = await chat.say(ANN, "how do i get the permits shared mailbox to show up in my outlook")
+    assert "*Open a shared or department mailbox" in texts(lines)
+    lines = await chat.say(ANN, "tried adding it like it says but outlook tells me i dont have permission to open "
+                                "that mailbox, so somebody has to give me access to it first")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+    assert "permits shared mailbox" in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
