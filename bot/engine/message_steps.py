@@ -240,12 +240,21 @@ class MessageSteps:
         return ticket, await self.dispatcher.start(turn, ticket)
 
     async def guide_first(self, message: Message, call_next: Next[Routed]) -> Routed:
-        """A how or why question a guide answers gets the guide, the intent read offered beside it."""
+        """A how or why question a guide answers gets the guide, the intent read offered beside it; when the words
+        confirm that intent (a security matter the signal reader reads), the request itself, and the guide below."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0] or ""
-        if understanding.guide_first(intent) and understanding.guide_answers(turn):
-            return str(understanding.guides), await understanding.answer_with_guide(turn, intent)
-        return await call_next()
+        if not (understanding.guide_first(intent) and understanding.guide_answers(turn)):
+            return await call_next()
+        guides = str(understanding.guides)
+        if intent not in (guides, self.skills.fallback(Fallback.TICKET)) and understanding.confirmed(turn, intent):
+            # "my laptop was stolen last night, what do i need to do now": the matter is real, so the request comes
+            # as it would without the question, and the guide answers the question below it
+            started = await self.dispatcher.start(turn, intent)
+            if understanding.guide_sure(turn):  # never a half-matched guide below an urgent report
+                await understanding.show(turn, guides, None)
+            return intent, started
+        return guides, await understanding.answer_with_guide(turn, intent)
 
     async def start_intent(self, message: Message) -> Routed:
         """The end of the chain: start the intent read."""

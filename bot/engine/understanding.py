@@ -114,6 +114,11 @@ class Understanding:
         guide says to ask IT for: a request to file, even when it reads as a how-to question."""
         return asks_desk_to_act(turn.text) or self.guide_to_request(turn)
 
+    def guide_sure(self, turn: Turn) -> bool:
+        """A guide the judge is sure of (``kb_beside_confidence``) answers the message."""
+        floor = self.services.settings.kb_beside_confidence
+        return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
+
     def guide_to_request(self, turn: Turn) -> bool:
         """A guide the judge is sure of (``kb_beside_confidence``) tells how to ask IT for what the message needs,
         and the message tells the need rather than asks how ("she starts on the 14th and needs a computer, email

@@ -311,6 +311,17 @@ async def test_saying_the_guide_did_not_settle_it_offers_the_ticket(chat: Chat) 
     assert "permits shared mailbox" in texts(lines)
 
 
+async def test_a_real_security_matter_asked_about_gets_the_report_and_the_guide(chat: Chat) -> None:
+    """"my city laptop was stolen last night ... what do i do now" asks how, but the signal reader reads a real
+    security matter: the urgent report comes at once (sent on Submit), and the guide answers the question below it,
+    instead of the guide with the report one more click away."""
+    lines = await chat.say(ANN, "somebody broke into my car at the rec center lot last night and grabbed my backpack "
+                                "with my city laptop in it, police report is filed. what do i do now")
+    assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
+    assert "*Report a lost or stolen laptop" in texts(lines)
+    assert texts(lines).index("This sounds urgent") < texts(lines).index("*Report a lost or stolen laptop")
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "
