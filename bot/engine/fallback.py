@@ -90,9 +90,9 @@ class Fallbacks:
         if ticket is not None and not understanding.guide_answers(turn):
             await self.start(turn, ticket, None)  # a problem told, read as one though not surely: the preview asks,
             return                                # under a guide that surely covers it
-        ticket = self.skills.fallback(Fallback.TICKET)
-        if ticket is not None and top(turn.parse)[0] == understanding.guides and understanding.asked_to_act(turn):
-            await self.start(turn, ticket, None)  # "could you get me added": a request, though read as a how-to
+        filing = self.skills.fallback(Fallback.TICKET)
+        if filing is not None and top(turn.parse)[0] == understanding.guides and understanding.asked_to_act(turn):
+            await self.start(turn, filing, None)  # "could you get me added": a request, though read as a how-to
             return
         guides = understanding.guides
         if guides is not None and top_reading < settings.nlu_offer_over_guide and understanding.guide_likely(turn):

@@ -127,7 +127,7 @@ class MessageSteps:
         """Parse the message and load the conversation's state; remember the message as the latest."""
         turn = message.turn
         turn.parse = await parse_request(self.nlu(), message.text, self.services.settings.nlu_max_chars,
-                                         may_ask=self._may_ask(turn))
+                                         may_ask=self._may_ask(turn), cues=self.understanding.cues)
         conversations = self.services.conversations
         state = await conversations.load(turn)
         message.pending = decode_pending(state.pending)
@@ -179,8 +179,9 @@ class MessageSteps:
         return str(top(message.turn.parse)[0]), "router"
 
     async def follow_up(self, message: Message, call_next: Next[Routed]) -> Routed:
-        """A short correction or continuation is read together with the previous message; a longer one that tells
-        more of the problem a guide was just given for means the guide did not settle it."""
+        """A follow-up is read together with the previous message (``Understanding.read_with``); after a guide, a
+        longer message that tells more of the problem, or says the steps did not settle it, gets the ticket preview
+        with both messages."""
         if not message.previous:
             return await call_next()
         ticket = self.skills.fallback(Fallback.TICKET)

@@ -66,6 +66,12 @@ class Understanding:
         self.show = show
 
     @property
+    def cues(self) -> dict[str, Callable[[str], bool]]:
+        """The intents a cue of the words confirms (``confirmed_by`` one of ``bot.nlu.request.CUES``), with it."""
+        return {declared.name: CUES[declared.confirmed_by] for skill in self.skills.by_name.values()
+                for declared in skill.intents if declared.confirmed_by in CUES}
+
+    @property
     def guides(self) -> str | None:
         """The intent that answers with a guide, if a loaded skill declares it."""
         return self.skills.fallback(Fallback.GUIDES)
@@ -180,7 +186,7 @@ class Understanding:
         if self.confident(turn.parse) and top(turn.parse)[0] == self.guides and self.services.kb.best(text):
             return False  # "also how do i let kim see my calendar": a question of its own, a guide answers it
         joined = f"{previous.strip()}\n{text}"
-        parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars)
+        parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars, cues=self.cues)
         if not self.confident(parse):
             return False
         turn.text, turn.parse = joined, parse

@@ -11,11 +11,12 @@ only those may win: the rest is context. Skills still get the whole text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from bot.core.parse import Entity, IntentScore, Parser, ParseResult
 
-__all__ = ["asks_about_others", "asks_how", "asks_desk_to_act", "parse_request", "request_parts"]
+__all__ = ["CUES", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_how", "parse_request",
+           "request_parts"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
 """Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
@@ -123,8 +124,6 @@ def asks_after_earlier(text: str) -> bool:
 
 CUES: dict[str, Callable[[str], bool]] = {"others": asks_about_others, "earlier": asks_after_earlier}
 """What a message can tell beside its intent that settles a reading (see ``Intent.confirmed_by``)."""
-CUED = {"outage_status": "others", "ticket_status": "earlier"}
-"""The readings a cue lifts over the message's own first reading (see ``parse_request``)."""
 
 
 def asks_how(text: str) -> bool:
@@ -148,18 +147,19 @@ def request_parts(text: str, limit: int) -> list[str]:
     return parts
 
 
-async def parse_request(parser: Parser, text: str, limit: int,
-                        may_ask: Callable[[str], bool] | None = None) -> ParseResult:
+async def parse_request(parser: Parser, text: str, limit: int, may_ask: Callable[[str], bool] | None = None,
+                        cues: Mapping[str, Callable[[str], bool]] | None = None) -> ParseResult:
     """The parse that best says what ``text`` asks for (see the module doc); its ``text`` is the part used.
 
     ``may_ask`` says whether the person may ask for an intent: a part read as one they may not ("i want to post
     an update everyone can see" from someone who cannot announce) never stands for the message, and such a reading of
-    the whole message gives way to the next unless the parser is surer than ``REFUSE_OVER``.
+    the whole message gives way to the next unless the parser is surer than ``REFUSE_OVER``. ``cues`` maps an intent
+    to the cue of the words that lifts it over the message's own first reading (see ``_cued``).
     """
     whole = await parser.parse(text[:limit])
     if may_ask is not None:
         whole = _askable(whole, may_ask)
-    cued = _cued(whole)
+    cued = _cued(whole, cues or {})
     if cued is not whole:
         return cued
     best, best_score = whole, _score(whole, whole["text"])
@@ -191,16 +191,16 @@ def _score(parse: ParseResult, text: str) -> float:
     return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + others
 
 
-def _cued(whole: ParseResult) -> ParseResult:
+def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> ParseResult:
     """A whole message whose words carry the cue of a reading among its top three (``AMONG_FLOOR``): telling that
     others have the same trouble for the outage question ("and so has the guy at the next desk"), telling of a
     request made earlier and still waiting for the question about one's tickets. That reading comes first,
     ``CUE_LIFT`` surer, over the message's own first reading (a problem to report)."""
     ranking = whole.get("intent_ranking", [])
     first = (whole.get("intent") or {}).get("name")
-    for intent, cue in CUED.items():
+    for intent, cue in cues.items():
         found = next((r for r in ranking[:3] if r["name"] == intent and r["confidence"] >= AMONG_FLOOR), None)
-        if found is None or first == intent or not CUES[cue](whole["text"]):
+        if found is None or first == intent or not cue(whole["text"]):
             continue
         lifted = IntentScore(name=intent, confidence=min(1.0, float(found["confidence"]) + CUE_LIFT))
         return {**whole, "intent": lifted, "intent_ranking": [lifted, *(r for r in ranking if r["name"] != intent)]}

@@ -1,4 +1,4 @@
-"""The working conversation tests (data/eval/dev and fresh to fresh7), run like `helpdesk test`
+"""The working conversation tests (data/eval/dev and fresh to fresh9), run like `helpdesk test`
 through the console chat. The test half (data/eval/test) is never run here: it is scored once, at the end of a
 piece of work.
 
@@ -30,8 +30,8 @@ PASSING_TODAY = (
 )
 
 
-PASSING_AT_LEAST = {"dev": 73, "fresh": 54, "fresh2": 47, "fresh3": 40, "fresh4": 51, "fresh5": 39, "fresh6": 51,
-                    "fresh7": 42}
+PASSING_AT_LEAST = {"dev": 73, "fresh": 54, "fresh2": 47, "fresh3": 40, "fresh4": 52, "fresh5": 39, "fresh6": 55,
+                    "fresh7": 43, "fresh8": 53, "fresh9": 50}
 """How many conversations of each working set pass. dev: 74 conversations, 53 passed when issue 14 first
 landed, 68 after its second session. fresh: 56 conversations written in the third session by writers who saw
 neither intents/ nor the bot's failures, 44 passed before anything was tuned on them. fresh2: 48 more, written
@@ -40,7 +40,9 @@ technician, written later still, 34 passed before anything was tuned on them. fr
 session by three new writers, 44 passed before anything was tuned on them. fresh5: 40 written later in that
 session by a new writer, 39 passed before anything was tuned on them. fresh6: 56 written in the fifth session by
 three new writers, 43 passed before anything was tuned on them. fresh7: 44 written later in that session by two new
-writers, 40 passed before anything was tuned on them (README, "Evaluation data")."""
+writers, 40 passed before anything was tuned on them. fresh8: 56 written in the sixth session by three new writers,
+45 passed before anything was tuned on them. fresh9: 56 written later in that session by three more, 46 passed before
+anything was tuned on them (README, "Evaluation data")."""
 
 
 def _played(folder: str, parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
