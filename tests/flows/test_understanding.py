@@ -186,9 +186,9 @@ async def test_an_ok_what_about_follow_up_is_read_with_the_question_before(chat:
     "accela keeps timing out whenever i open a permit record. gina across the hall has the exact same thing",
 ])
 async def test_telling_that_others_have_it_too_is_an_outage_question(chat: Chat, text: str) -> None:
-    """A symptom, then that a coworker has it too ("so has the guy at the next desk", "has the exact same
-    thing"): staff ask whether it is down this way, so the outage answer comes (with its "Report it"), although the
-    symptom alone reads as a problem to report: no known outage, so the report to send, one click away."""
+    """A symptom, then that a coworker has it too ("has the exact same problem"): staff ask whether it is down this
+    way, so the outage answer comes, although the symptom alone reads as a problem to report: nothing is known to be
+    down, so the outage report to send, one click away, and no ticket preview."""
     lines = await chat.say(ANN, text)
     assert "don't know of any problem" in texts(lines) and "Here is the report" in texts(lines)
     assert "Here is the ticket" not in texts(lines)
