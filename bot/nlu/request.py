@@ -35,11 +35,10 @@ the new printer codes", 0.55: a way on from the next reading, not a refusal)."""
 AMONG_FLOOR = 0.08
 """How sure of a part's reading the whole message must be, among its top three, for the part to stand for it: "i need
 someone to look at it on your end" alone reads as a wish for a person (0.92), the whole report around it only 0.03."""
-OTHERS_BONUS = 0.3
-"""A part read as an outage question that asks whether others have it too ("anybody else seeing this") is the
-question the message asks, over the symptom told beside it ("munis wont open the timesheet screen")."""
 CUE_LIFT = 0.3
-"""How much surer a reading becomes when the message carries its cue (see ``CUES``)."""
+"""How much surer a reading becomes when the text carries its cue (see ``CUES``): a part read as an outage question
+that asks whether others have it too ("anybody else seeing this") is the question the message asks, over the symptom
+told beside it ("munis wont open the timesheet screen")."""
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+-{1,2}\s+")
 _CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)", re.IGNORECASE)
@@ -156,20 +155,21 @@ async def parse_request(parser: Parser, text: str, limit: int, may_ask: Callable
     the whole message gives way to the next unless the parser is surer than ``REFUSE_OVER``. ``cues`` maps an intent
     to the cue of the words that lifts it over the message's own first reading (see ``_cued``).
     """
+    cues = cues or {}
     whole = await parser.parse(text[:limit])
     if may_ask is not None:
         whole = _askable(whole, may_ask)
-    cued = _cued(whole, cues or {})
+    cued = _cued(whole, cues)
     if cued is not whole:
         return cued
-    best, best_score = whole, _score(whole, whole["text"])
+    best, best_score = whole, _score(whole, whole["text"], cues)
     if len(text.split()) < 2 * MIN_WORDS:
         return whole
     parts = request_parts(text, limit)
     asking = [part for part in parts if _ASKING.search(part)]
     for part in asking or parts:  # when some parts ask, the others are context ("150 requests in it with deadlines")
         parsed = await parser.parse(part)
-        score = _score(parsed, part)
+        score = _score(parsed, part, cues)
         if may_ask is not None and not may_ask(str((parsed.get("intent") or {}).get("name") or "")):
             continue
         if not _among(whole, parsed):
@@ -183,12 +183,13 @@ async def parse_request(parser: Parser, text: str, limit: int, may_ask: Callable
     return {**best, "entities": _merged(whole["entities"], best["entities"])}
 
 
-def _score(parse: ParseResult, text: str) -> float:
+def _score(parse: ParseResult, text: str, cues: Mapping[str, Callable[[str], bool]]) -> float:
     intent = parse.get("intent") or {}
     if not intent.get("name") or intent["name"] in NOT_A_REQUEST:
         return 0.0
-    others = OTHERS_BONUS if intent["name"] == "outage_status" and _OTHERS.search(text) else 0.0
-    return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + others
+    cue = cues.get(intent["name"])
+    lift = CUE_LIFT if cue is not None and cue(text) else 0.0
+    return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + lift
 
 
 def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> ParseResult:
