@@ -80,7 +80,8 @@ class Intent:
     intent when it is only the likeliest reading: two independent readers agreeing is enough to start it.
     Or a cue of the words (``bot.nlu.request.CUES``): ``others``, the message tells that others have the same
     trouble ("and so has the person next to me"); ``earlier``, it tells of a request made earlier that still waits
-    ("put in a ticket last week, havent heard a thing")."""
+    ("put in a ticket last week, havent heard a thing"); ``person``, it wishes for someone to come by, call or sit
+    with them ("if somebody could come take a look")."""
     guide_first: bool = False
     """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
     guide surely answers it, the router answers with the guide and offers this intent as a button."""

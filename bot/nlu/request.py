@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 
 from bot.core.parse import Entity, IntentScore, Parser, ParseResult
 
-__all__ = ["CUES", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_how", "parse_request",
-           "request_parts"]
+__all__ = ["CUES", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_for_person", "asks_how",
+           "parse_request", "request_parts"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
 """Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
@@ -40,6 +40,11 @@ CUE_LIFT = 0.3
 that asks whether others have it too ("anybody else seeing this") is the question the message asks, over the symptom
 told beside it ("munis wont open the timesheet screen")."""
 
+CUE_AMONG = 4
+"""How far down the whole message's readings a cued reading may be: a request made earlier is often told with the
+problem it was about, so the problem reads first ("put something in last thursday about the plotter ... where does
+that stand": the question about one's tickets comes fourth, at 0.10)."""
+
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+-{1,2}\s+")
 _CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)", re.IGNORECASE)
 _ASKING = re.compile(
@@ -49,7 +54,8 @@ _ASKING = re.compile(
 )
 
 _OTHERS = re.compile(
-    r"\b(?:any ?(?:one|body)|every ?(?:one|body)|some ?(?:one|body)|others?|people) (?:else|too|as well)\b|"
+    r"\b(?:any ?(?:one|body)|some ?(?:one|body)|others?|people) (?:else|too|as well)\b|"
+    r"\bevery ?(?:one|body) (?:too|as well)\b|"
     r"\bis it (?:just )?(?:my|our) (?:computer|pc|laptop|tablet|ipad|phone|device|end|machine)\b|"
     r"(?:\band|,) (?:so|neither|nor) (?:has|have|does|do|did|is|are|was|can) (?:the (?:person|guy|lady|gal|woman|man|"
     r"one|rest|whole|other)|my (?:co-?workers?|neighbou?rs?|partners?|boss|supervisor|desk ?mates?|team)|"
@@ -63,13 +69,30 @@ _OTHERS = re.compile(
 _EARLIER = re.compile(
     r"\b(?:put|sent|submitted|opened|filed|logged|entered|made|called|emailed|reported)(?: in| out)? "
     r"(?:a |an |the |my |our )?(?:ticket|request|work order|call|report|it|this|that)\b|"
-    r"\b(?:called|emailed|wrote|messaged) (?:in |you )?about\b|\b(?:put|sent|turned) (?:something|one) in\b",
+    r"\b(?:called|emailed|wrote|messaged) (?:in |you )?about\b|\b(?:put|sent|turned) (?:something|one) in\b|\bput in (?:something|one)\b",
     re.IGNORECASE)
 _WAITING = re.compile(
     r"\b(?:ha(?:ve|s)n'?t heard|havent heard|not heard|never heard|heard nothing|no (?:word|update|news|reply|answer|"
     r"response)|any (?:news|update|word)|still (?:waiting|no|nothing)|nothing yet|(?:nobody|no one|no-one) (?:has )?"
-    r"(?:came|come|called|contacted|gotten back|got back|replied|responded|shown up|showed up))\b", re.IGNORECASE)
+    r"(?:came|come|called|contacted|gotten back|got back|replied|responded|shown up|showed up))\b|\bnothing since\b|"
+    r"\bwhere (?:does|do|did) (?:that|it|this|things) (?:stand|end up)\b", re.IGNORECASE)
 """Telling of a request made earlier and still waiting: "put in a ticket last week ... havent heard a thing"."""
+_PERSON = re.compile(
+    r"\b(?:some|any)(?:one|body|1)(?: (?:could|can|would|to|just))? (?:come|swing|stop|drop|pop|walk|run) "
+    r"(?:by|over|up|down|out|in|and|take|have)\b|\bcome (?:take|have) a look\b|"
+    r"\b(?:i'?d|i would|id|would) (?:much |honestly |really )?rather (?:have |get )?"
+    r"(?:some(?:one|body)|a (?:person|human|tech|real)|talk|speak|call|go over|walk|sit|show)\b|"
+    r"\b(?:sit|go through (?:it|this)|go over (?:it|this)) with me\b|"
+    r"\b(?:if|when|whenever) (?:any|some)(?:one|body) has (?:a (?:few|couple|sec|second|minute)|five|ten|5|10|a) ?"
+    r"(?:minutes?|mins?|secs?)?\b|"
+    r"\b(?:easier|quicker|faster|simpler) (?:to|if (?:i|we|someone|somebody)) (?:explain|show|talk|call|walk)|"
+    r"\b(?:take|takes|taking) (?:me )?(?:\w+ ){0,2}(?:messages|forever|ages|too long) to (?:explain|type|write)|"
+    r"\bthan (?:type|typing|write|writing|explain|explaining) (?:it|this|all)\b|"
+    r"\b(?:to|please|pls|you|u|someone|somebody|anyone|anybody|can|could|just) (?:call|ring|phone) me\b|"
+    r"\bgive me a (?:call|ring)\b",
+    re.IGNORECASE)
+"""Wishing for a person rather than a chat: "if somebody could come take a look", "id rather somebody sit with me",
+"my desk is 555-0147 if anyone has five minutes", "it would take me twenty messages to explain"."""
 _HOW = re.compile(
     r"\b(?:(?:how|hwo) (?:else )?(?:do|can|should|would|does|will) (?:i|we|you|u|one|it|someone|they|people|he|she|"
     r"the|a|an|my|our|your|their|his|her)\b|"
@@ -121,7 +144,13 @@ def asks_after_earlier(text: str) -> bool:
     return _EARLIER.search(text) is not None and _WAITING.search(text) is not None
 
 
-CUES: dict[str, Callable[[str], bool]] = {"others": asks_about_others, "earlier": asks_after_earlier}
+def asks_for_person(text: str) -> bool:
+    """Whether ``text`` wishes for a person to call, come by or sit with them, rather than go on in the chat."""
+    return _PERSON.search(text) is not None
+
+
+CUES: dict[str, Callable[[str], bool]] = {"others": asks_about_others, "earlier": asks_after_earlier,
+                                          "person": asks_for_person}
 """What a message can tell beside its intent that settles a reading (see ``Intent.confirmed_by``)."""
 
 
@@ -193,14 +222,15 @@ def _score(parse: ParseResult, text: str, cues: Mapping[str, Callable[[str], boo
 
 
 def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> ParseResult:
-    """A whole message whose words carry the cue of a reading among its top three (``AMONG_FLOOR``): telling that
-    others have the same trouble for the outage question ("and so has the guy at the next desk"), telling of a
-    request made earlier and still waiting for the question about one's tickets. That reading comes first,
+    """A whole message whose words carry the cue of a reading among its first ``CUE_AMONG`` (``AMONG_FLOOR``):
+    telling that others have the same trouble for the outage question ("and so has the guy at the next desk"),
+    telling of a request made earlier and still waiting for the question about one's tickets, wishing for someone to
+    come by or call for the wish to talk to a person. That reading comes first,
     ``CUE_LIFT`` surer, over the message's own first reading (a problem to report)."""
     ranking = whole.get("intent_ranking", [])
     first = (whole.get("intent") or {}).get("name")
     for intent, cue in cues.items():
-        found = next((r for r in ranking[:3] if r["name"] == intent and r["confidence"] >= AMONG_FLOOR), None)
+        found = next((r for r in ranking[:CUE_AMONG] if r["name"] == intent and r["confidence"] >= AMONG_FLOOR), None)
         if found is None or first == intent or not cue(whole["text"]):
             continue
         lifted = IntentScore(name=intent, confidence=min(1.0, float(found["confidence"]) + CUE_LIFT))

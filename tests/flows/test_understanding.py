@@ -276,6 +276,29 @@ async def test_telling_of_a_ticket_made_earlier_that_still_waits_asks_after_it(b
     assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
 
 
+async def test_an_earlier_request_told_with_its_problem_asks_after_it(bot: Bot, chat: Chat) -> None:
+    """"put in something about the plotter ... nothing since. where does that stand?": the problem comes first in the
+    words, and the question about one's tickets is read further down, but the words tell of a request made earlier
+    that still waits, so the status comes, not a list of choices."""
+    lines = await chat.say(ANN, "please open a ticket, the plotter in engineering leaves streaks down the plans")
+    await chat.click(ANN, button(lines, "Submit"))
+    lines = await chat.say(ANN, "last monday i put in something about the big plotter in engineering leaving streaks "
+                                "down the plans, nothing since. where does that stand?")
+    assert "HELP-1" in texts(lines) and "not completely sure" not in texts(lines)
+    assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
+
+
+async def test_a_wish_for_a_person_told_after_the_problem_reaches_the_technicians(chat: Chat) -> None:
+    """The trouble first, then "id rather somebody walk through it with me than type it all out here": an unsure
+    reading as a wish to talk to a person, which the words confirm, so the technicians are told at once rather than
+    the employee getting a guide about something else."""
+    lines = await chat.say(ANN, "our new timekeeping kiosk at the yard logs people under the wrong crew and its a whole "
+                                "tangle of settings, id rather somebody walk through it with me than type it all out "
+                                "here. at my desk till 4")
+    assert "asked to talk to a person" in texts(lines, to="technicians")
+    assert "New-hire IT checklist" not in texts(lines)
+
+
 async def test_a_problem_told_read_as_a_ticket_just_ahead_of_a_how_to_gets_the_preview(doubtful: Bot) -> None:
     """Below the threshold, a problem told (not asked how) read first as a ticket and second, close behind, as a
     how-to question: the ticket preview, under the guide that surely covers it, not the guide alone with nothing to

@@ -11,6 +11,7 @@ from bot.nlu.request import (
     asks_about_others,
     asks_after_earlier,
     asks_desk_to_act,
+    asks_for_person,
     asks_how,
     request_parts,
 )
@@ -116,6 +117,7 @@ def test_a_part_needs_its_reading_in_the_whole_above_the_floor() -> None:
     ("i have the same problem as last week", False),
     ("so does that mean i need a new laptop", False),
     ("the other two phones in the office are fine so its just mine", False),
+    ("everyone else in the office can print to it, only mine says offline", False),
 ])
 def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     """Staff ask whether something is down by telling that others have it too, not only by asking "anybody else"."""
@@ -128,6 +130,7 @@ def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     ("submitted a request for a second monitor two weeks ago, any update?", True),
     ("reported it to you guys on friday and still nothing", True),
     ("monday i put something in about the scanner and nobody has come by", True),
+    ("last week i put in something about the plotter, nothing since. where does that stand?", True),
     ("the printer is jammed again, still no luck after turning it off and on", False),
     ("i reported it yesterday", False),
     ("havent heard back from the vendor about the new copier", False),
@@ -135,3 +138,18 @@ def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
 def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool) -> None:
     """A request made earlier (put in, called about, reported it) and still waiting (no word, havent heard)."""
     assert asks_after_earlier(text) is earlier
+
+
+@pytest.mark.parametrize(("text", "person"), [
+    ("im in the annex till noon if somebody could swing by and have a look", True),
+    ("honestly id rather somebody walk me through it than keep typing", True),
+    ("my extension is 4410 if anybody has a few minutes today", True),
+    ("it would take me a dozen messages to explain all of it", True),
+    ("can someone call me at the water plant, no computer out here", True),
+    ("residents call me all day about their bills and the screen keeps freezing", False),
+    ("i would rather keep my old laptop than get the new one", False),
+    ("someone came by yesterday and swapped the toner, still streaky", False),
+])
+def test_wishing_for_a_person(text: str, person: bool) -> None:
+    """A wish for someone to come by, call or sit with them, told beside the trouble rather than asked outright."""
+    assert asks_for_person(text) is person
