@@ -82,7 +82,9 @@ class Fallbacks:
                 and asks_how(turn.text):
             await self.start(turn, readings[0], None)  # "swap it for a new one myself": nothing done for them
             return
-        confirmed = next((i for i in (*readings[:1], *self._likeliest(turn)) if understanding.confirmed(turn, i)), None)
+        # the first reading even when it is not one to offer: a wish for a person the words confirm
+        candidates = (top(turn.parse)[0] or "", *readings[:1], *self._likeliest(turn))
+        confirmed = next((i for i in candidates if understanding.confirmed(turn, i)), None)
         if confirmed is not None:  # the signal reader settles it: a security matter, public-facing work stopped
             await self.start(turn, confirmed, None)
             return

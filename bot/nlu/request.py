@@ -69,7 +69,8 @@ _OTHERS = re.compile(
 _EARLIER = re.compile(
     r"\b(?:put|sent|submitted|opened|filed|logged|entered|made|called|emailed|reported)(?: in| out)? "
     r"(?:a |an |the |my |our )?(?:ticket|request|work order|call|report|it|this|that)\b|"
-    r"\b(?:called|emailed|wrote|messaged) (?:in |you )?about\b|\b(?:put|sent|turned) (?:something|one) in\b|\bput in (?:something|one)\b",
+    r"\b(?:called|emailed|wrote|messaged) (?:in |you )?about\b|\b(?:put|sent|turned) (?:something|one) in\b|"
+    r"\bput in (?:something|one)\b",
     re.IGNORECASE)
 _WAITING = re.compile(
     r"\b(?:ha(?:ve|s)n'?t heard|havent heard|not heard|never heard|heard nothing|no (?:word|update|news|reply|answer|"
