@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core.messages import Turn
-from bot.core.parse import Parser, ParseResult
+from bot.core.parse import Parser, ParseResult, entities_of
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_desk_to_act, asks_how, parse_request
 
-__all__ = ["Starter", "Understanding", "goes_on", "top", "tried_it"]
+__all__ = ["Starter", "Understanding", "goes_on", "systems_of", "top", "tried_it"]
 
 FOLLOW_UP_WORDS = 14
 _FOLLOW_UP = re.compile(
@@ -26,9 +26,9 @@ _GOES_ON = re.compile(
 """How a message that adds to the one before starts ("today it shows error 500", "and now it also ...")."""
 
 _TRIED = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|so|well|yeah|yes)\W+)?(?:i )?(?:tried|did|followed) (?:that|it|this|those|them|all that|"
-    r"adding|doing|the steps|what (?:it|you) said|everything)\b|\b(?:did(?:n'?t| not)|does(?:n'?t| not)) (?:work|help|"
-    r"fix)\b|\bno luck\b", re.IGNORECASE)
+    r"^\W*(?:(?:ok(?:ay)?|so|well|yeah|yes)\W+)?(?:i )?(?:tried|did|followed) (?:exactly |just )?"
+    r"(?:that|it|this|those|them|all that|adding|doing|the steps|what (?:it|you) said|everything)\b|"
+    r"\b(?:did(?:n'?t| not)|does(?:n'?t| not)) (?:work|help|fix)\b|\bno luck\b", re.IGNORECASE)
 """How a message that says the guide before it did not settle it reads ("tried adding it like it says and ...")."""
 
 Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
@@ -41,6 +41,11 @@ def top(parse: ParseResult | None) -> tuple[str | None, float]:
     if not intent:
         return None, 0.0
     return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def systems_of(turn: Turn) -> tuple[str, ...]:
+    """The system the message names (its first ``system`` entity), as the how-to skill boosts guides about it."""
+    return next(((str(e["value"]),) for e in entities_of(turn.parse) if e["entity"] == "system"), ())
 
 
 def tried_it(text: str) -> bool:
@@ -128,11 +133,15 @@ class Understanding:
     def guide_to_request(self, turn: Turn) -> bool:
         """A guide the judge is sure of (``kb_beside_confidence``) tells how to ask IT for what the message needs,
         and the message tells the need rather than asks how ("she starts on the 14th and needs a computer, email
-        and munis")."""
+        and munis"). The guide is the best for the message, or the best about the system it names, as the how-to
+        skill would find it ("... needs to read and answer from the inspections scheduling inbox": the shared mailbox
+        guide, which says access is asked of IT)."""
         if asks_how(turn.text):
             return False
-        hit = self.services.kb.best_of(turn.text, turn.request, floor=self.services.settings.kb_beside_confidence)
-        return hit is not None and hit.article.request
+        floor = self.services.settings.kb_beside_confidence
+        hits = (self.services.kb.best_of(turn.text, turn.request, systems=systems, floor=floor)
+                for systems in dict.fromkeys(((), systems_of(turn))))
+        return any(hit is not None and hit.article.request for hit in hits)
 
     async def answer_with_guide(self, turn: Turn, intent: str, *, offer_any: bool = False) -> str:
         """Answer with the guide; ``intent`` (when it is one to offer beside a guide, or any with ``offer_any``)

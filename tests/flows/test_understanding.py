@@ -334,6 +334,28 @@ async def test_saying_the_guide_did_not_settle_it_offers_the_ticket(chat: Chat) 
     assert "permits shared mailbox" in texts(lines)
 
 
+async def test_saying_the_steps_were_done_exactly_offers_the_ticket(chat: Chat) -> None:
+    """"ok did exactly that ... nothing has come to my inbox, tried it twice" after the scanning guide: the steps
+    were followed and did not settle it, so the ticket preview, not the same guide again."""
+    lines = await chat.say(ANN, "how do i scan something to my email on the copier")
+    assert "*Scan a document to your email" in texts(lines)
+    lines = await chat.say(ANN, "ok did exactly that, badge, scan, send to me, start. its been half an hour and nothing "
+                                "has come to my inbox or junk folder, tried it twice")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+    assert "*Scan a document to your email" not in texts(lines)
+
+
+async def test_a_supervisor_telling_someone_needs_a_department_inbox_gets_the_preview(chat: Chat) -> None:
+    """A supervisor tells that a coworker now needs to read and answer from a department inbox: the shared mailbox
+    guide says access is asked of IT (``request: true``), so the ticket preview comes under it, not the guide
+    alone with nothing to file."""
+    lines = await chat.say(ANN, "keisha reyes moved over from the cashier window and as of monday she handles the "
+                                "permits inbox that gary used to answer, she needs to be able to read and reply from "
+                                "it like he did. i am her supervisor, code enforcement")
+    assert "*Open a shared or department mailbox" in texts(lines)
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+
+
 async def test_a_real_security_matter_asked_about_gets_the_report_and_the_guide(chat: Chat) -> None:
     """"my city laptop was stolen last night ... what do i do now" asks how, but the signal reader reads a real
     security matter: the urgent report comes at once (sent on Submit), and the guide answers the question below it,
