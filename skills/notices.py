@@ -99,7 +99,8 @@ class Notices(Skill):
     examples = ("is email down?", "I got a weird email asking for my password")
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("outage_status", slots=(Slot("system", "", entity="system", required=False),),
-               label="Is something down?", label_about="Is {system} down?", confirmed_by="others"),
+               label="Is something down?", label_about="Is {system} down?", confirmed_by="others",
+               asked_again=True),
         Intent("report_phishing", label="Report a suspicious email", guide_first=True),
         Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),),
                label="Send an announcement", is_request=False),

@@ -105,7 +105,7 @@ class Tickets(Skill):
                confirmed_by="urgency",
                fallback=Fallback.TICKET, fallback_label="Open a ticket"),
         Intent("ticket_status", slots=(Slot("ticket_key", "", entity="ticket_key", required=False),),
-               label="Check on my tickets", confirmed_by="earlier"),
+               label="Check on my tickets", confirmed_by="earlier", asked_again=True),
     )
     quick_actions: ClassVar[tuple[Button, ...]] = (Button(encode_action(StartIntent("open_ticket")), "Open a ticket"),)
     prompts: ClassVar[tuple[Prompt, ...]] = (

@@ -14,14 +14,14 @@ from typing import Protocol
 
 from bot.core.messages import Button, Reply, Turn
 from bot.core.parse import Parser
-from bot.core.pending import ConfirmPending, Pending, SlotPending, decode_pending
+from bot.core.pending import ClarifyPending, ConfirmPending, Pending, SlotPending, decode_pending
 from bot.engine.chain import Next, Step
 from bot.engine.context import Context, Engine, Services
 from bot.engine.fallback import Fallbacks
 from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import Fallback
-from bot.engine.understanding import FOLLOW_UP_WORDS, Understanding, goes_on, top, tried_it
+from bot.engine.understanding import FOLLOW_UP_WORDS, Understanding, goes_on, refers_back, top, tried_it
 from bot.nlu.request import asks_how, parse_request
 from bot.store import utcnow
 
@@ -184,12 +184,24 @@ class MessageSteps:
         with both messages."""
         if not message.previous:
             return await call_next()
+        declared = self.skills.declared(self._asked_before(message))
+        if declared is not None and declared.asked_again and refers_back(message.text) and not message.turn.is_click:
+            self.understanding.read_as(message.turn, declared.name)  # "ok and the payment site too?"
+            return declared.name, await self.dispatcher.start(message.turn, declared.name)
         ticket = self.skills.fallback(Fallback.TICKET)
         if ticket is not None and self._guide_not_enough(message):
             slots = {"summary": message.previous[:200], "description": f"{message.previous}\n{message.text}"}
             return ticket, await self.dispatcher.start(message.turn, ticket, slots)
         await self.understanding.read_with(message.turn, message.previous)
         return await call_next()
+
+    @staticmethod
+    def _asked_before(message: Message) -> str:
+        """What the previous message asked: the intent it started, else the likeliest reading offered for it."""
+        pending = message.pending
+        if message.previous_intent or not isinstance(pending, ClarifyPending) or not pending.options:
+            return message.previous_intent
+        return pending.options[0]
 
     def _guide_not_enough(self, message: Message) -> bool:
         """After a guide, the message goes on telling the problem ("and now it does it with the AP folder too, ...")

@@ -89,6 +89,10 @@ class Intent:
     """It only answers, with what the person can do themselves (a guide, the self-service page): on an unsure
     reading of a message that asks how ("i'd like to swap it for a new one myself"), the router starts it rather than
     asking which reading was meant."""
+    asked_again: bool = False
+    """It answers a question about something named (is it down, where is my ticket): a short follow-up that refers
+    back to it ("ok and the payment site too?", "its the one about the redaction software") asks the same question
+    again, about what the follow-up names."""
     fallback: Fallback = Fallback.NONE
     """Its part in the answer to a message the router does not understand (never offered as a reading then)."""
     fallback_label: str = ""

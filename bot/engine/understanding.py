@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core.messages import Turn
-from bot.core.parse import Parser, ParseResult, entities_of
+from bot.core.parse import IntentScore, Parser, ParseResult, entities_of, ranking_of
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_desk_to_act, asks_how, parse_request
 
-__all__ = ["Starter", "Understanding", "goes_on", "systems_of", "top", "tried_it"]
+__all__ = ["Starter", "Understanding", "goes_on", "refers_back", "systems_of", "top", "tried_it"]
 
 FOLLOW_UP_WORDS = 14
 _FOLLOW_UP = re.compile(
@@ -33,6 +33,17 @@ _TRIED = re.compile(
 
 Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
 """Start an intent for a turn (with slots filled); answers the name of the skill that ran."""
+
+
+_REFERS_BACK = re.compile(
+    r"\b(?:it'?s|its|it is) the one (?:about|for|with|from|i|we|that)\b|\b(?:too|as well|also)\s*\?", re.IGNORECASE)
+"""How a follow-up refers back to what the previous message asked about ("its the one about the plotter", "and
+the payment site too?")."""
+
+
+def refers_back(text: str) -> bool:
+    """The message refers back to the question before it, about something it names."""
+    return _REFERS_BACK.search(text) is not None
 
 
 def top(parse: ParseResult | None) -> tuple[str | None, float]:
@@ -180,6 +191,15 @@ class Understanding:
         if first["confidence"] - second["confidence"] < margin and second["name"] in self.skills.by_intent:
             return [first["name"], second["name"]]
         return []
+
+    def read_as(self, turn: Turn, intent: str) -> None:
+        """Read the turn as ``intent`` first (what the context says it asks), the parser's own readings after it."""
+        ranking = ranking_of(turn.parse)
+        own = next((r for r in ranking if r["name"] == intent), None)
+        reading = IntentScore(name=intent, confidence=float(own["confidence"]) if own else 0.0)
+        turn.parse = ParseResult(text=turn.parse["text"] if turn.parse else turn.text, intent=reading,
+                                 entities=entities_of(turn.parse),
+                                 intent_ranking=[reading, *(r for r in ranking if r is not own)])
 
     async def read_with(self, turn: Turn, previous: str) -> bool:
         """Read a follow-up together with the previous message: a short one that starts like a correction or a

@@ -356,6 +356,24 @@ async def test_a_supervisor_telling_someone_needs_a_department_inbox_gets_the_pr
     assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
 
 
+async def test_a_follow_up_asking_the_same_about_another_system_is_asked_again(chat: Chat) -> None:
+    """After an outage question, "ok and the permits site too? ..." asks the same question about another system,
+    although alone it reads as a problem to report: the outage answer again, no ticket preview."""
+    await chat.say(ANN, "accela is crawling for me and the two inspectors next to me, is something going on with it?")
+    lines = await chat.say(ANN, "ok and the online permit portal too? people at the counter say it wont load on "
+                                "their phones either")
+    assert "don't know of any problem" in texts(lines) and "Here is the ticket" not in texts(lines)
+
+
+async def test_naming_the_request_after_choices_asks_after_it(chat: Chat) -> None:
+    """"checking in on something i sent a while back" gets choices, the status of one's tickets first; "its the one
+    about the label printer ..." then names which request: the status comes, not a guide about label printers."""
+    lines = await chat.say(ANN, "checking in on something i sent you a while back")
+    assert "Check on my tickets" in labels(lines)
+    lines = await chat.say(ANN, "its the one about the label printer at the animal shelter front desk, from last week")
+    assert "no open tickets" in texts(lines) and "*" not in texts(lines)
+
+
 async def test_a_real_security_matter_asked_about_gets_the_report_and_the_guide(chat: Chat) -> None:
     """"my city laptop was stolen last night ... what do i do now" asks how, but the signal reader reads a real
     security matter: the urgent report comes at once (sent on Submit), and the guide answers the question below it,
