@@ -22,7 +22,7 @@ from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import Fallback
 from bot.engine.understanding import FOLLOW_UP_WORDS, Understanding, goes_on, refers_back, top, tried_it
-from bot.nlu.request import asks_how, parse_request
+from bot.nlu.request import asks_for_person, asks_how, parse_request
 from bot.store import utcnow
 
 __all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
@@ -179,15 +179,21 @@ class MessageSteps:
         return str(top(message.turn.parse)[0]), "router"
 
     async def follow_up(self, message: Message, call_next: Next[Routed]) -> Routed:
-        """A follow-up is read together with the previous message (``Understanding.read_with``); after a guide, a
-        longer message that tells more of the problem, or says the steps did not settle it, gets the ticket preview
-        with both messages."""
+        """A follow-up is read together with the previous message (``Understanding.read_with``). One that refers
+        back to a question asked about something named ("and the payment site too?") asks it again. After a guide, a
+        wish for a person ("if somebody could stop by") reaches the technicians, and a longer message that tells more
+        of the problem, or says the steps did not settle it, gets the ticket preview with both messages."""
         if not message.previous:
             return await call_next()
         declared = self.skills.declared(self._asked_before(message))
         if declared is not None and declared.asked_again and refers_back(message.text) and not message.turn.is_click:
             self.understanding.read_as(message.turn, declared.name)  # "ok and the payment site too?"
             return declared.name, await self.dispatcher.start(message.turn, declared.name)
+        person = self.skills.fallback(Fallback.PERSON)
+        if person is not None and message.previous_intent == self.understanding.guides \
+                and asks_for_person(message.text) and not message.turn.is_click:
+            self.understanding.read_as(message.turn, person)  # the steps given, "if somebody could stop by ..."
+            return person, await self.dispatcher.start(message.turn, person)
         ticket = self.skills.fallback(Fallback.TICKET)
         if ticket is not None and self._guide_not_enough(message):
             slots = {"summary": message.previous[:200], "description": f"{message.previous}\n{message.text}"}

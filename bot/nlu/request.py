@@ -84,6 +84,7 @@ _PERSON = re.compile(
     r"\b(?:i'?d|i would|id|would) (?:much |honestly |really )?rather (?:have |get )?"
     r"(?:some(?:one|body)|a (?:person|human|tech|real)|talk|speak|call|go over|walk|sit|show)\b|"
     r"\b(?:sit|go through (?:it|this)|go over (?:it|this)) with me\b|"
+    r"\b(?:some(?:one|body)|a (?:person|tech)) (?:here |right here )?(?:beside|next to) me\b|"
     r"\b(?:if|when|whenever) (?:any|some)(?:one|body) has (?:a (?:few|couple|sec|second|minute)|five|ten|5|10|a) ?"
     r"(?:minutes?|mins?|secs?)?\b|"
     r"\b(?:easier|quicker|faster|simpler) (?:to|if (?:i|we|someone|somebody)) (?:explain|show|talk|call|walk)|"

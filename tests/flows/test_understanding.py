@@ -292,9 +292,9 @@ async def test_a_wish_for_a_person_told_after_the_problem_reaches_the_technician
     """The trouble first, then "id rather somebody walk through it with me than type it all out here": an unsure
     reading as a wish to talk to a person, which the words confirm, so the technicians are told at once rather than
     the employee getting a guide about something else."""
-    lines = await chat.say(ANN, "our new timekeeping kiosk at the yard logs people under the wrong crew and its a whole "
-                                "tangle of settings, id rather somebody walk through it with me than type it all out "
-                                "here. at my desk till 4")
+    lines = await chat.say(ANN, "our new timekeeping kiosk at the yard logs people under the wrong crew and its a "
+                                "whole tangle of settings, id rather somebody walk through it with me than type it all "
+                                "out here. at my desk till 4")
     assert "asked to talk to a person" in texts(lines, to="technicians")
     assert "New-hire IT checklist" not in texts(lines)
 
@@ -339,8 +339,8 @@ async def test_saying_the_steps_were_done_exactly_offers_the_ticket(chat: Chat) 
     were followed and did not settle it, so the ticket preview, not the same guide again."""
     lines = await chat.say(ANN, "how do i scan something to my email on the copier")
     assert "*Scan a document to your email" in texts(lines)
-    lines = await chat.say(ANN, "ok did exactly that, badge, scan, send to me, start. its been half an hour and nothing "
-                                "has come to my inbox or junk folder, tried it twice")
+    lines = await chat.say(ANN, "ok did exactly that, badge, scan, send to me, start. its been half an hour and "
+                                "nothing has come to my inbox or junk folder, tried it twice")
     assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
     assert "*Scan a document to your email" not in texts(lines)
 
@@ -372,6 +372,18 @@ async def test_naming_the_request_after_choices_asks_after_it(chat: Chat) -> Non
     assert "Check on my tickets" in labels(lines)
     lines = await chat.say(ANN, "its the one about the label printer at the animal shelter front desk, from last week")
     assert "no open tickets" in texts(lines) and "*" not in texts(lines)
+
+
+async def test_wishing_for_a_person_after_a_guide_reaches_the_technicians(chat: Chat) -> None:
+    """After the docking guide, "did the steps ... now the right one is black ... if somebody could stop by": the
+    steps were tried and a person is wished for, so the technicians are told, not the same guide again."""
+    lines = await chat.say(ANN, "how do i get my laptop to use both monitors at my desk as separate screens")
+    assert "*Use a docking station" in texts(lines)
+    lines = await chat.say(ANN, "went through the display settings part, now the left one copies my laptop and the "
+                                "right one is black. if somebody could stop by the permit counter for five minutes "
+                                "that would help a lot")
+    assert "asked to talk to a person" in texts(lines, to="technicians")
+    assert "*Use a docking station" not in texts(lines)
 
 
 async def test_a_real_security_matter_asked_about_gets_the_report_and_the_guide(chat: Chat) -> None:

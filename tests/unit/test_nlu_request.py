@@ -146,6 +146,7 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("my extension is 4410 if anybody has a few minutes today", True),
     ("it would take me a dozen messages to explain all of it", True),
     ("can someone call me at the water plant, no computer out here", True),
+    ("it would go better with somebody right here beside me for a few minutes", True),
     ("residents call me all day about their bills and the screen keeps freezing", False),
     ("i would rather keep my old laptop than get the new one", False),
     ("someone came by yesterday and swapped the toner, still streaky", False),
