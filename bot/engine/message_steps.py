@@ -163,13 +163,16 @@ class MessageSteps:
         return await call_next()
 
     def _adds_to(self, message: Message, pending: ConfirmPending) -> bool:
-        """The message goes on from the one before ("today it shows error 500 ...", "and now it also ...") and is
-        read as nothing surely, or first as something the skill that waits for a yes or no handles. Anything else (a
-        new problem told from the start, a sure wish for a person or question) is read on its own."""
-        intent = top(message.turn.parse)[0]
+        """The message goes on from the one before ("today it shows error 500 ...", "and now it also ...", "just tried
+        the backup pc too ...") and is read as nothing surely, as a question no guide answers, or first as something
+        the skill that waits for a yes or no handles. Anything else (a new problem told from the start, a sure wish
+        for a person or question) is read on its own."""
+        turn, understanding = message.turn, self.understanding
+        intent = top(turn.parse)[0]
         waiting = self.skills.by_name.get(pending.skill)
-        return (not message.turn.is_click and goes_on(message.text) and waiting is not None
-                and (not self.understanding.confident(message.turn.parse) or waiting.intent(str(intent)) is not None))
+        unanswered = intent == understanding.guides and not understanding.guide_likely(turn, reading=True)
+        return (not turn.is_click and (goes_on(message.text) or tried_it(message.text)) and waiting is not None
+                and (not understanding.confident(turn.parse) or unanswered or waiting.intent(str(intent)) is not None))
 
     async def stray_yes_no(self, message: Message, call_next: Next[Routed]) -> Routed:
         """A yes or no when nothing waits for one."""

@@ -386,6 +386,20 @@ async def test_wishing_for_a_person_after_a_guide_reaches_the_technicians(chat: 
     assert "*Use a docking station" not in texts(lines)
 
 
+async def test_telling_what_was_tried_while_a_preview_waits_adds_to_it(bot: Bot, chat: Chat) -> None:
+    """While the ticket preview waits, "just tried the spare pc in the back too and its the same blank screen" tells
+    more of the same problem (read alone it is a how-to question no guide answers): it goes into the draft, and
+    Submit files one ticket with both messages."""
+    lines = await chat.say(ANN, "since the update last night the cad workstation in dispatch shows a blank white "
+                                "window when we open the mapping program, so we cant see unit locations")
+    assert "Here is the ticket" in texts(lines)
+    lines = await chat.say(ANN, "just tried the spare pc in the back too and its the same blank screen on that one")
+    assert "I've added that" in texts(lines)
+    await chat.click(ANN, button(lines, "Submit"))
+    tickets = bot.db.call(lambda s: s.exec(select(Ticket)).all())
+    assert len(tickets) == 1 and "spare pc in the back" in tickets[0].description
+
+
 async def test_a_real_security_matter_asked_about_gets_the_report_and_the_guide(chat: Chat) -> None:
     """"my city laptop was stolen last night ... what do i do now" asks how, but the signal reader reads a real
     security matter: the urgent report comes at once (sent on Submit), and the guide answers the question below it,
