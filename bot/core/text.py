@@ -93,10 +93,18 @@ SUMMARY_CHARS = 120
 """How long a one-line summary of a message may be."""
 
 
+_GREETING = re.compile(
+    r"^(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b[^.!?]*|[\w'&/ -]{1,40} here|"
+    r"this is [^.!?]{1,60})[.!?]*$", re.IGNORECASE)
+"""A first sentence that only greets or says who is writing ("Traffic ops here.", "Hi all,", "This is payroll.")."""
+
+
 def summary_of(text: str) -> str:
-    """A one-line summary: the first sentence or line, cut at a word near ``SUMMARY_CHARS``."""
+    """A one-line summary: the first sentence or line that says more than a greeting or who is writing, cut at a
+    word near ``SUMMARY_CHARS``."""
     first = " ".join(text.strip().split("\n", 1)[0].split())
-    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    sentences = re.split(r"(?<=[.!?])\s", first)
+    sentence = next((s for s in sentences[:-1] if not _GREETING.match(s)), sentences[-1])
     if len(sentence) <= SUMMARY_CHARS:
         return sentence
     cut = sentence.rfind(" ", 0, SUMMARY_CHARS)

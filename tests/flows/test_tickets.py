@@ -90,6 +90,17 @@ async def test_a_very_long_message_keeps_everything(chat: Chat, bot: Bot) -> Non
     assert ticket.description == message
 
 
+async def test_the_summary_skips_who_is_writing(chat: Chat, bot: Bot) -> None:
+    """"Parks maintenance here. the pc in the mower shed ...": the summary is the first sentence that tells the
+    problem, not the one that says who is writing; the description keeps both."""
+    message = "Parks maintenance here. the pc in the mower shed wont turn on since the storm last night"
+    lines = await chat.say(ANN, message)
+    assert "Summary: the pc in the mower shed wont turn on since the storm last night" in texts(lines)
+    await chat.click(ANN, button(lines, "Submit"))
+    ticket = bot.db.call(lambda s: s.exec(select(Ticket)).one())
+    assert ticket.summary.startswith("the pc in the mower shed") and ticket.description == message
+
+
 async def test_unknown_ticket(chat: Chat) -> None:
     """A key that does not exist is said plainly."""
     assert "I can't find a ticket of yours called HELP-404" in texts(await chat.say(ANN, "any update on HELP-404?"))
