@@ -46,6 +46,7 @@ from bot.integrations.kb.index import _correct, _Field, _Index, _top, _VectorCac
 from bot.integrations.kb.judge import confidence
 from bot.integrations.kb.thesaurus import _THESAURUS
 from bot.integrations.kb.tuning import (
+    AMONG_MARGIN,
     ANSWER_CONFIDENCE,
     DENSE_FLOOR,
     DENSE_WEIGHT,
@@ -232,9 +233,13 @@ class KnowledgeBase:
              among: int = 1) -> Hit | None:
         """The top hit when the judge says it answers the question (confidence >= ``floor``, by default
         ``ANSWER_CONFIDENCE``), else None (no bad guess). With ``among``, the surest of that many top hits (for
-        a question whose words lean on what it is about: "Reset my password: ... doesnt meet requirements")."""
+        a question whose words lean on what it is about: "Reset my password: ... doesnt meet requirements"), the
+        first one keeping a near tie (``AMONG_MARGIN``)."""
         hits = self.search(question, systems=systems, limit=among)
-        hit = max(hits, key=lambda h: h.confidence) if hits else None
+        hit = hits[0] if hits else None
+        for other in hits[1:]:
+            if hit is not None and other.confidence > hit.confidence + AMONG_MARGIN:
+                hit = other
         if hit is None or hit.confidence < (ANSWER_CONFIDENCE if floor is None else floor):
             return None
         return hit

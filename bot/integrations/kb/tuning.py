@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "AMONG_MARGIN",
     "ANSWER_CONFIDENCE",
     "ANSWER_COVERAGE",
     "ANSWER_SCORE",
@@ -59,3 +60,10 @@ JUDGE_COSINE, JUDGE_COVERAGE, JUDGE_MATCHED, JUDGE_BIAS = 5.05, 0.83, 1.71, -5.1
 # and 2 of bench/kb_retrieval.py's 40 off-topic questions.
 ANSWER_CONFIDENCE = 0.6
 OFFER_CONFIDENCE = 0.3
+
+AMONG_MARGIN = 0.005
+"""How much surer the judge must be of a lower hit for it to replace the first one when choosing among the top hits
+(``KnowledgeBase.best(among=...)``), so that a near tie, which the last digits of the encoder can flip from one
+machine to the next, keeps the first hit of the fused ranking. "Reset my password: forgot my pin thing ... for the
+computer": the password guide (0.9591, first) keeps its place against the voicemail one (0.9600); "... it keeps
+rejecting my new password": the password rules (0.902) still replace the self-service reset (0.893)."""
