@@ -40,6 +40,11 @@ CUE_LIFT = 0.3
 that asks whether others have it too ("anybody else seeing this") is the question the message asks, over the symptom
 told beside it ("munis wont open the timesheet screen")."""
 
+_PERSONISH = re.compile(
+    r"\b(?:human|person|people|some(?:one|body)|any(?:one|body)|tech(?:nician)?s?|you|u|guys?|folks?|staff|"
+    r"(?<![-\w])call|phone|ring|rang|rings|ringing|cell|mobile|extension|number|visit|come|stop|talk|speak|chat|explain|voice|"
+    r"show|bot)\b", re.IGNORECASE)
+
 CUE_AMONG = 4
 """How far down the whole message's readings a cued reading may be: a request made earlier is often told with the
 problem it was about, so the problem reads first ("put something in last thursday about the plotter ... where does
@@ -203,7 +208,7 @@ async def parse_request(parser: Parser, text: str, limit: int, may_ask: Callable
         score = _score(parsed, part, cues)
         if may_ask is not None and not may_ask(str((parsed.get("intent") or {}).get("name") or "")):
             continue
-        if not _among(whole, parsed):
+        if not _among(whole, parsed) or not _names_a_person(parsed, part, cues):
             continue
         if score > best_score + (GAIN if best is whole else 0.0):
             best, best_score = parsed, score
@@ -238,6 +243,13 @@ def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> Pars
         lifted = IntentScore(name=intent, confidence=min(1.0, float(found["confidence"]) + CUE_LIFT))
         return {**whole, "intent": lifted, "intent_ranking": [lifted, *(r for r in ranking if r["name"] != intent)]}
     return whole
+
+
+def _names_a_person(parse: ParseResult, part: str, cues: Mapping[str, Callable[[str], bool]]) -> bool:
+    """Whether a part read as the wish for a person names one, or a way to reach one ("I'm the on-call operator this
+    whole week", a part of a report of a broken phone, alone reads as that wish at 0.79)."""
+    cue = cues.get(str((parse.get("intent") or {}).get("name") or ""))
+    return cue is not asks_for_person or _PERSONISH.search(part) is not None
 
 
 def _askable(parse: ParseResult, may_ask: Callable[[str], bool]) -> ParseResult:

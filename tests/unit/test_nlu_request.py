@@ -8,6 +8,7 @@ from bot.core.parse import IntentScore, ParseResult
 from bot.nlu.request import (
     AMONG_FLOOR,
     _among,
+    _names_a_person,
     asks_about_others,
     asks_after_earlier,
     asks_desk_to_act,
@@ -104,6 +105,21 @@ def test_a_part_needs_its_reading_in_the_whole_above_the_floor() -> None:
     fourth = _parse(barely["text"], ("open_ticket", 0.5), ("outage_status", 0.2), ("howto", 0.15),
                     ("human_handoff", 0.1))
     assert not _among(fourth, part)
+
+
+@pytest.mark.parametrize(("part", "names"), [
+    ("I'm the duty supervisor at the plant this whole weekend", False),
+    ("Dana Ortiz, parks marine unit", False),
+    ("would be nice if those rang on my city cell instead", True),
+    ("easier to go over by voice", True),
+    ("can i talk to an actual human", True),
+])
+def test_a_part_read_as_a_wish_for_a_person_names_one(part: str, names: bool) -> None:
+    """A clause read alone as the wish for a person stands for the message only when it names a person or a way to
+    reach one: "I'm the duty supervisor this weekend", told beside a broken phone, is context, not that wish."""
+    read = _parse(part, ("human_handoff", 0.79), ("open_ticket", 0.1))
+    assert _names_a_person(read, part, {"human_handoff": asks_for_person}) is names
+    assert _names_a_person(_parse(part, ("open_ticket", 0.79)), part, {"human_handoff": asks_for_person})
 
 
 @pytest.mark.parametrize(("text", "others"), [
