@@ -39,14 +39,18 @@ Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
 
 
 _REFERS_BACK = re.compile(
-    r"\b(?:it'?s|its|it is) the one (?:about|for|with|from|i|we|that)\b|\b(?:too|as well|also)\s*\?", re.IGNORECASE)
+    r"\b(?:it'?s|its|it is) the one (?:about|for|with|from|i|we|that)\b|"
+    r"^\W*(?:(?:ok(?:ay)?|so)\W+)?(?:and|what about|how about)\b[^?]*\b(?:too|as well|also)\s*\?", re.IGNORECASE)
 """How a follow-up refers back to what the previous message asked about ("its the one about the plotter", "and
 the payment site too?")."""
+_ASKS_ANEW = re.compile(r"\b(?:can|could) (?:i|we) (?:get|have|borrow|order)\b|\b(?:can|could|would|will) "
+                        r"(?:you|u|someone|somebody)\b|\bi (?:need|want|would like)\b", re.IGNORECASE)
+"""A follow-up that asks for something of its own ("and can i get a second monitor too?")."""
 
 
 def refers_back(text: str) -> bool:
-    """The message refers back to the question before it, about something it names."""
-    return _REFERS_BACK.search(text) is not None
+    """The message refers back to the question before it, about something it names, and asks nothing of its own."""
+    return _REFERS_BACK.search(text) is not None and _ASKS_ANEW.search(text) is None
 
 
 def top(parse: ParseResult | None) -> tuple[str | None, float]:
@@ -217,6 +221,8 @@ class Understanding:
             return False
         if self.confident(turn.parse) and top(turn.parse)[0] == self.guides and self.services.kb.best(text):
             return False  # "also how do i let kim see my calendar": a question of its own, a guide answers it
+        if self.confident(turn.parse) and _ASKS_ANEW.search(text):
+            return False  # "and can i get a second monitor too?": a request of its own, understood alone
         joined = f"{previous.strip()}\n{text}"
         parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars, cues=self.cues)
         if not self.confident(parse):

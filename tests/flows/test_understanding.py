@@ -365,6 +365,14 @@ async def test_a_follow_up_asking_the_same_about_another_system_is_asked_again(c
     assert "don't know of any problem" in texts(lines) and "Here is the ticket" not in texts(lines)
 
 
+async def test_a_follow_up_asking_for_something_of_its_own_is_not_asked_again(chat: Chat) -> None:
+    """After "any update on my tickets?", "and can i get a second monitor for my desk too?" starts like a
+    follow-up but asks for something of its own: the ticket preview for it, not the list of tickets again."""
+    await chat.say(ANN, "any update on my tickets?")
+    lines = await chat.say(ANN, "and can i get a second monitor for my desk too?")
+    assert "Here is the ticket" in texts(lines) and "no open tickets" not in texts(lines)
+
+
 async def test_naming_the_request_after_choices_asks_after_it(chat: Chat) -> None:
     """"checking in on something i sent a while back" gets choices, the status of one's tickets first; "its the one
     about the label printer ..." then names which request: the status comes, not a guide about label printers."""
