@@ -24,7 +24,7 @@ from bot.core.timewords import parse_window
 from bot.engine.context import Context
 from bot.engine.skill import Fallback, Intent, Prompt, Role, Skill, Slot
 from bot.integrations.directory import DirectoryAccount
-from bot.integrations.kb import Article
+from bot.integrations.kb import Article, Hit
 from bot.integrations.tickets import TicketView
 from bot.nlu.signals import SURE, Signal
 from bot.services.account_requests import CODE_TTL
@@ -73,6 +73,7 @@ __all__ = [
     "Draft",
     "Escalation",
     "Figures",
+    "Hit",
     "Period",
     "Signal",
     "TicketView",

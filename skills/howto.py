@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 from bot.sdk import (
@@ -10,6 +11,7 @@ from bot.sdk import (
     Context,
     Fallback,
     Field,
+    Hit,
     Intent,
     Prompt,
     Skill,
@@ -23,6 +25,9 @@ from bot.sdk import (
 )
 
 __all__ = ["HowTo", "article_answer"]
+
+FOLLOWING_WINDOW = timedelta(minutes=30)
+"""How recent the guide before a question must be for the question to be read as one about it."""
 
 
 def article_answer(ctx: Context, article: Article) -> tuple[str, tuple[Field, ...]]:
@@ -58,7 +63,8 @@ class HowTo(Skill):
             await self._beside(ctx, question, beside)
             return
         systems = (str(ctx.slots["system"]),) if ctx.slots.get("system") else ()
-        hit = ctx.kb.best_of(question, turn.request, systems=systems, floor=ctx.settings.kb_answer_confidence)
+        hit = await self._following(ctx, turn)
+        hit = hit or ctx.kb.best_of(question, turn.request, systems=systems, floor=ctx.settings.kb_answer_confidence)
         if hit is None:
             await ctx.questions.record(question, ctx.employee.email, None)
             nearest = [h for h in ctx.kb.search(question, systems=systems)
@@ -80,6 +86,18 @@ class HowTo(Skill):
                            for h in ctx.kb.search(question, systems=systems)
                            if h.article.id != hit.article.id and h.confidence >= ctx.settings.kb_offer_confidence)[:2]
         await self._answer(ctx, question, hit.article, extra)
+
+    async def _following(self, ctx: Context, turn: Turn) -> Hit | None:
+        """A question asked just after a guide that no guide answers alone, read as a question about that guide's
+        topic ("Turn on an out-of-office reply: will it turn itself off when i am back"), when the judge is sure of
+        the answer: such a question names no topic, and read with the message before, that message's context
+        leads."""
+        question = turn.follow_up or turn.text
+        if ctx.kb.best(question) is not None:
+            return None  # a question a guide answers alone ("also how do i let kim see my calendar")
+        last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOWING_WINDOW)
+        given = next((a for a in ctx.kb.articles if a.id == last), None)
+        return ctx.kb.best(f"{given.title}: {question}") if given is not None else None
 
     async def _answer(self, ctx: Context, question: str, article: Article, extra: tuple[Button, ...] = ()) -> None:
         """Answer with ``article``, ask whether it helped, and show ``extra`` (what the router offers beside

@@ -147,7 +147,8 @@ class Turn:
     (the values by input name, all strings). ``thread_id`` is the platform's own
     thread (a Slack thread ts); ``thread_key`` is the ``key`` of the bot message
     this message replies under, when the channel knows it (the router hands such
-    a reply to the skill that owns the key).
+    a reply to the skill that owns the key). ``follow_up`` is the message alone when
+    the router reads it together with the one before (``text`` is then both).
     """
 
     channel: str
@@ -162,6 +163,7 @@ class Turn:
     parse: ParseResult | None = None
     form: dict[str, str] | None = None
     raw: dict[str, object] = field(default_factory=dict)
+    follow_up: str = ""
 
     @property
     def is_click(self) -> bool:

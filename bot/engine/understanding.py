@@ -227,5 +227,5 @@ class Understanding:
         parse = await parse_request(self.nlu(), joined, self.services.settings.nlu_max_chars, cues=self.cues)
         if not self.confident(parse):
             return False
-        turn.text, turn.parse = joined, parse
+        turn.follow_up, turn.text, turn.parse = text, joined, parse
         return True

@@ -76,6 +76,13 @@ class QuestionLog:
 
         return await self.db.run(add)
 
+    async def last_article(self, asked_by: str, since: datetime) -> str | None:
+        """The article last given to ``asked_by`` since ``since``, if any."""
+        query = (select(KbQuery.article_id).where(col(KbQuery.asked_by) == asked_by, col(KbQuery.asked_at) >= since,
+                                                  col(KbQuery.article_id).is_not(None))
+                 .order_by(col(KbQuery.id).desc()).limit(1))
+        return await self.db.run(lambda session: session.exec(query).first())
+
     async def feedback(self, query_id: int, asked_by: str, helpful: bool) -> KbQuery | None:
         """Record "did this help?" from the person who asked, once.
 

@@ -408,6 +408,27 @@ async def test_telling_what_was_tried_while_a_preview_waits_adds_to_it(bot: Bot,
     assert len(tickets) == 1 and "spare pc in the back" in tickets[0].description
 
 
+async def test_a_question_no_guide_answers_alone_is_read_about_the_guide_before(chat: Chat) -> None:
+    """After the out-of-office guide, "will it switch itself off when im back on the 20th" names no topic, and no
+    guide answers it alone: read as a question about the guide just given, the same guide answers it, where before
+    it got a list of other guides."""
+    lines = await chat.say(ANN, "im at a training in denver all next week and the vendors email me constantly. how "
+                                "do i get outlook to send them something back saying im away")
+    assert "*Turn on an out-of-office reply" in texts(lines)
+    lines = await chat.say(ANN, "will it switch itself off when im back on the 20th or do i have to remember to do "
+                                "that")
+    assert "*Turn on an out-of-office reply" in texts(lines) and "not sure I have the right guide" not in texts(lines)
+
+
+async def test_doing_the_same_from_home_is_asked_about_the_guide_before(chat: Chat) -> None:
+    """After the change-password answer, "can i also do that from home on my laptop tonight" is about changing the
+    password, not about working from home in general: the change-password guide again, not the remote-work tips."""
+    await chat.say(ANN, "that little box by the clock keeps saying my password runs out in 3 days, id rather change "
+                        "it myself now")
+    lines = await chat.say(ANN, "can i also do that from home on my laptop tonight")
+    assert "*Change your password" in texts(lines) and "Security tips for working from home" not in texts(lines)
+
+
 async def test_a_real_security_matter_asked_about_gets_the_report_and_the_guide(chat: Chat) -> None:
     """"my city laptop was stolen last night ... what do i do now" asks how, but the signal reader reads a real
     security matter: the urgent report comes at once (sent on Submit), and the guide answers the question below it,
