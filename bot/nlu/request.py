@@ -66,7 +66,8 @@ _OTHERS = re.compile(
     r"one|rest|whole|other)|my (?:co-?workers?|neighbou?rs?|partners?|boss|supervisor|desk ?mates?|team)|"
     r"every(?:one|body)|\w+'s\b|\w+ (?:next to|across|beside|in|at|on) )|"
     r"\b(?:has|sees|seeing) the (?:exact |very )?same (?:thing|problem|issue|error)\b|"
-    r"\b(?:system|city|building|department|office)[ -]?wide\b",
+    r"\b(?:system|city|building|department|office)[ -]?wide\b|"
+    r"\b(?:something|anything) (?:going on |wrong )?(?:on|at) (?:your|you guys'?|the city'?s?) (?:side|end)\b",
     re.IGNORECASE,
 )
 """Asking whether others have it too: "anybody else", "is it just my pc", "and so has the person next to me",
@@ -90,6 +91,7 @@ _PERSON = re.compile(
     r"(?:some(?:one|body)|a (?:person|human|tech|real)|talk|speak|call|go over|walk|sit|show)\b|"
     r"\b(?:sit|go through (?:it|this)|go over (?:it|this)) with me\b|"
     r"\b(?:some(?:one|body)|a (?:person|tech)) (?:here |right here )?(?:beside|next to) me\b|"
+    r"\bone of (?:your|the|you) (?:people|techs?|technicians|guys|folks|staff)\b|\b(?:work on|look at) it with me\b|"
     r"\b(?:if|when|whenever) (?:any|some)(?:one|body) has (?:a (?:few|couple|sec|second|minute)|five|ten|5|10|a) ?"
     r"(?:minutes?|mins?|secs?)?\b|"
     r"\b(?:easier|quicker|faster|simpler) (?:to|if (?:i|we|someone|somebody)) (?:explain|show|talk|call|walk)|"
@@ -196,7 +198,7 @@ async def parse_request(parser: Parser, text: str, limit: int, may_ask: Callable
     if may_ask is not None:
         whole = _askable(whole, may_ask)
     cued = _cued(whole, cues)
-    if cued is not whole:
+    if cued is not None:
         return cued
     best, best_score = whole, _score(whole, whole["text"], cues)
     if len(text.split()) < 2 * MIN_WORDS:
@@ -228,21 +230,25 @@ def _score(parse: ParseResult, text: str, cues: Mapping[str, Callable[[str], boo
     return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + lift
 
 
-def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> ParseResult:
+def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> ParseResult | None:
     """A whole message whose words carry the cue of a reading among its first ``CUE_AMONG`` (``AMONG_FLOOR``):
     telling that others have the same trouble for the outage question ("and so has the guy at the next desk"),
     telling of a request made earlier and still waiting for the question about one's tickets, wishing for someone to
-    come by or call for the wish to talk to a person. That reading comes first,
-    ``CUE_LIFT`` surer, over the message's own first reading (a problem to report)."""
+    come by or call for the wish to talk to a person. That reading comes first, ``CUE_LIFT`` surer, over the
+    message's own first reading (a problem to report); when it is the first reading already, the whole message
+    stands for itself, no part outvoting it ("munis just spins ... wondering if its something on your side").
+    None when no cue settles the reading."""
     ranking = whole.get("intent_ranking", [])
     first = (whole.get("intent") or {}).get("name")
     for intent, cue in cues.items():
         found = next((r for r in ranking[:CUE_AMONG] if r["name"] == intent and r["confidence"] >= AMONG_FLOOR), None)
-        if found is None or first == intent or not cue(whole["text"]):
+        if found is None or not cue(whole["text"]):
             continue
+        if first == intent:
+            return whole
         lifted = IntentScore(name=intent, confidence=min(1.0, float(found["confidence"]) + CUE_LIFT))
         return {**whole, "intent": lifted, "intent_ranking": [lifted, *(r for r in ranking if r["name"] != intent)]}
-    return whole
+    return None
 
 
 def _names_a_person(parse: ParseResult, part: str, cues: Mapping[str, Callable[[str], bool]]) -> bool:

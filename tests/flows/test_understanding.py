@@ -194,6 +194,16 @@ async def test_telling_that_others_have_it_too_is_an_outage_question(chat: Chat,
     assert "Here is the ticket" not in texts(lines)
 
 
+async def test_a_first_reading_its_words_confirm_is_not_outvoted_by_a_part(chat: Chat) -> None:
+    """"... munis just spins on the sign in page, same in chrome and edge. wondering if its something on your side
+    today": read first as an outage question, and the words ask whether the trouble is on the desk's side, so a
+    clause read as a how-to question (the sign-in guide) does not stand for the message: the outage answer."""
+    lines = await chat.say(ANN, "trying to approve the seasonal crew hours before the 5pm cutoff and munis just spins "
+                                "on the sign in page, same in chrome and edge. wondering if its something on your "
+                                "side today")
+    assert "don't know of any problem with Munis" in texts(lines)
+
+
 async def test_an_unsure_outage_reading_is_confirmed_by_others_having_it_too(doubtful: Bot) -> None:
     """Below the threshold, the outage reading first and the message telling that a coworker has the same trouble:
     the two agree, so the outage answer comes instead of a list of choices."""

@@ -134,6 +134,8 @@ def test_a_part_read_as_a_wish_for_a_person_names_one(part: str, names: bool) ->
     ("so does that mean i need a new laptop", False),
     ("the other two phones in the office are fine so its just mine", False),
     ("everyone else in the office can print to it, only mine says offline", False),
+    ("munis spins at sign in, wondering if its something on your side today", True),
+    ("i need someone to look at it on your end", False),
 ])
 def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     """Staff ask whether something is down by telling that others have it too, not only by asking "anybody else"."""
@@ -162,6 +164,7 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("my extension is 4410 if anybody has a few minutes today", True),
     ("it would take me a dozen messages to explain all of it", True),
     ("can someone call me at the water plant, no computer out here", True),
+    ("done with the checklists, id just like one of your techs to work on it with me", True),
     ("it would go better with somebody right here beside me for a few minutes", True),
     ("residents call me all day about their bills and the screen keeps freezing", False),
     ("i would rather keep my old laptop than get the new one", False),
