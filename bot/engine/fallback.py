@@ -88,7 +88,7 @@ class Fallbacks:
         if confirmed is not None:  # the signal reader settles it: a security matter, public-facing work stopped
             await self.start(turn, confirmed, None)
             return
-        ticket = self._clear_lead(turn, Fallback.TICKET)
+        ticket = self._clear_lead(turn, Fallback.TICKET) or self._told_behind_a_guide(turn)
         if ticket is not None and not understanding.guide_answers(turn):
             await self.start(turn, ticket, None)  # a problem told, read as one though not surely: the preview asks,
             return                                # under a guide that surely covers it
@@ -157,6 +157,18 @@ class Fallbacks:
             second = 0.0  # a problem told, not asked how: the guide comes beside the preview when it surely covers it
         return intent if first >= settings.nlu_offer_over_guide and first - second >= settings.nlu_ambiguity_margin \
             else None
+
+    def _told_behind_a_guide(self, turn: Turn) -> str | None:
+        """The ticket intent, when a problem or need is told (not asked how, no question mark) and read first as a
+        how-to question with the ticket close behind (``nlu_ambiguity_margin``): the preview then comes, under the
+        guide that surely covers it, rather than the guide alone with nothing to file."""
+        intent = self.skills.fallback(Fallback.TICKET)
+        ranking = [r for r in ranking_of(turn.parse) if r["name"] in self.skills.by_intent]
+        if intent is None or len(ranking) < 2 or asks_how(turn.text) or "?" in turn.text:
+            return None
+        first, second = ranking[0], ranking[1]
+        close = first["confidence"] - second["confidence"] < self.services.settings.nlu_ambiguity_margin
+        return intent if first["name"] == self.understanding.guides and second["name"] == intent and close else None
 
     def _offers(self, part: Fallback) -> list[Button]:
         """The button of the intent that declares ``part`` in the fallback (none if no skill does)."""

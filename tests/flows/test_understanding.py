@@ -321,6 +321,15 @@ async def test_a_problem_told_read_as_a_ticket_just_ahead_of_a_how_to_gets_the_p
     assert "*Sign in to Accela" in texts(lines)
 
 
+async def test_a_problem_told_read_as_a_how_to_just_ahead_of_a_ticket_gets_the_preview(doubtful: Bot) -> None:
+    """Below the threshold, a problem told (not asked how) read first as a how-to question and second, close behind,
+    as a ticket: the ticket preview under the guide, not the guide alone with nothing to file."""
+    chat = Chat(doubtful)
+    lines = await chat.say(ANN, "the scanner on the permit counter saves everything as one giant pdf now instead of "
+                                "separate files since the update last week")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+
+
 async def test_an_unsure_self_service_reading_that_asks_how_is_answered(doubtful: Bot) -> None:
     """Below the threshold, read first as changing one's own password (which only answers: the guide, the
     self-service page, a reset by a technician as a button) and the message asks to do it oneself: that answer
