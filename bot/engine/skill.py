@@ -90,7 +90,7 @@ class Intent:
     reading of a message that asks how ("i'd like to swap it for a new one myself"), the router starts it rather than
     asking which reading was meant."""
     asked_again: bool = False
-    """It answers a question about something named (is it down, where is my ticket): a short follow-up that refers
+    """It answers a question about something named (is it down, where is my ticket): a follow-up that refers
     back to it ("ok and the payment site too?", "its the one about the redaction software") asks the same question
     again, about what the follow-up names."""
     fallback: Fallback = Fallback.NONE

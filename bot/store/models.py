@@ -248,7 +248,7 @@ class KbQuery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     question: str = Field(sa_column=Column(Text, nullable=False))
     article_id: str | None = Field(default=None, max_length=200)
-    asked_by: str = Field(max_length=320)
+    asked_by: str = Field(max_length=320, index=True)
     outcome: str = Field(default="answered", index=True, max_length=16)
     asked_at: datetime = Field(default_factory=utcnow)
 

@@ -275,26 +275,23 @@ async def test_when_a_message_asks_the_request_is_the_part_that_asks(chat: Chat)
     assert "*Get back an email or folder you deleted" in texts(lines) and "no open tickets" not in texts(lines)
 
 
-async def test_telling_of_a_ticket_made_earlier_that_still_waits_asks_after_it(bot: Bot, chat: Chat) -> None:
+@pytest.mark.parametrize(("text", "not_shown"), [
+    ("opened a ticket friday about the plotter in engineering smearing every sheet it prints and streaking the plans, "
+     "still no word from anyone", "Here is the ticket"),
+    ("last monday i put in something about the big plotter in engineering leaving streaks down the plans, nothing "
+     "since. where does that stand?", "not completely sure"),
+])
+async def test_telling_of_a_request_made_earlier_that_still_waits_asks_after_it(bot: Bot, chat: Chat, text: str,
+                                                                               not_shown: str) -> None:
     """"opened a ticket friday about the plotter ... still no word from anyone" tells the problem again, but asks
-    after the ticket already open: the status of one's tickets comes, not a preview of a second ticket."""
+    after the ticket already open: the status of one's tickets comes, not a preview of a second ticket. In "put in
+    something about the plotter ... nothing since. where does that stand?" the problem comes first and the question
+    about one's tickets is read only fourth, but the words tell of a request that still waits: the status again,
+    not a list of choices."""
     lines = await chat.say(ANN, "please open a ticket, the plotter in engineering smears every sheet it prints")
     await chat.click(ANN, button(lines, "Submit"))
-    lines = await chat.say(ANN, "opened a ticket friday about the plotter in engineering smearing every sheet it "
-                                "prints and streaking the plans, still no word from anyone")
-    assert "HELP-1" in texts(lines) and "Here is the ticket" not in texts(lines)
-    assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
-
-
-async def test_an_earlier_request_told_with_its_problem_asks_after_it(bot: Bot, chat: Chat) -> None:
-    """"put in something about the plotter ... nothing since. where does that stand?": the problem comes first in the
-    words, and the question about one's tickets is read further down, but the words tell of a request made earlier
-    that still waits, so the status comes, not a list of choices."""
-    lines = await chat.say(ANN, "please open a ticket, the plotter in engineering leaves streaks down the plans")
-    await chat.click(ANN, button(lines, "Submit"))
-    lines = await chat.say(ANN, "last monday i put in something about the big plotter in engineering leaving streaks "
-                                "down the plans, nothing since. where does that stand?")
-    assert "HELP-1" in texts(lines) and "not completely sure" not in texts(lines)
+    lines = await chat.say(ANN, text)
+    assert "HELP-1" in texts(lines) and not_shown not in texts(lines)
     assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
 
 
