@@ -23,6 +23,7 @@ from bot.core.text import neutralise_mentions, summary_of
 from bot.core.timewords import parse_window
 from bot.engine.context import Context
 from bot.engine.skill import Fallback, Intent, Prompt, Role, Skill, Slot
+from bot.engine.understanding import FOLLOW_UP_WINDOW
 from bot.integrations.directory import DirectoryAccount
 from bot.integrations.kb import Article, Hit
 from bot.integrations.tickets import TicketView
@@ -79,6 +80,7 @@ __all__ = [
     "TicketView",
     # Constants
     "CODE_TTL",
+    "FOLLOW_UP_WINDOW",
     "KINDS",
     "SURE",
     # Helpers

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import ClassVar
 
 from bot.sdk import (
+    FOLLOW_UP_WINDOW,
     Article,
     Button,
     Context,
@@ -25,9 +25,6 @@ from bot.sdk import (
 )
 
 __all__ = ["HowTo", "article_answer"]
-
-FOLLOWING_WINDOW = timedelta(minutes=30)
-"""How recent the guide before a question must be for the question to be read as one about it."""
 
 
 def article_answer(ctx: Context, article: Article) -> tuple[str, tuple[Field, ...]]:
@@ -95,7 +92,7 @@ class HowTo(Skill):
         question = turn.follow_up or turn.text
         if ctx.kb.best(question) is not None:
             return None  # a question a guide answers alone ("also how do i let kim see my calendar")
-        last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOWING_WINDOW)
+        last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOW_UP_WINDOW)
         given = next((a for a in ctx.kb.articles if a.id == last), None)
         return ctx.kb.best(f"{given.title}: {question}") if given is not None else None
 

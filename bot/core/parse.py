@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, Protocol, TypedDict, runtime_checkable
 
-__all__ = ["Entity", "Example", "IntentScore", "ParseResult", "Parser", "entities_of", "ranking_of"]
+__all__ = ["Entity", "Example", "IntentScore", "ParseResult", "Parser", "entities_of", "ranking_of", "read_first"]
 
 
 class IntentScore(TypedDict):
@@ -75,3 +75,10 @@ def entities_of(parse: ParseResult | None) -> list[Entity]:
 def ranking_of(parse: ParseResult | None) -> list[IntentScore]:
     """The intent ranking of ``parse``, best first ([] for no parse, or one stored without it)."""
     return list(parse.get("intent_ranking", [])) if parse else []
+
+
+def read_first(parse: ParseResult, reading: IntentScore) -> ParseResult:
+    """``parse`` with ``reading`` as its intent and first in its ranking (the parser's own score of that intent
+    dropped, its other readings after it)."""
+    others = [r for r in parse.get("intent_ranking", []) if r["name"] != reading["name"]]
+    return {**parse, "intent": reading, "intent_ranking": [reading, *others]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.core.messages import Button, Reply, Turn
@@ -21,13 +21,20 @@ from bot.engine.fallback import Fallbacks
 from bot.engine.guard import guard
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import Fallback
-from bot.engine.understanding import FOLLOW_UP_WORDS, Understanding, goes_on, refers_back, top, tried_it
+from bot.engine.understanding import (
+    FOLLOW_UP_WINDOW,
+    FOLLOW_UP_WORDS,
+    Understanding,
+    goes_on,
+    refers_back,
+    top,
+    tried_it,
+)
 from bot.nlu.request import asks_for_person, asks_how, parse_request
 from bot.store import utcnow
 
 __all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
 
-FOLLOW_UP_WINDOW = timedelta(minutes=30)
 
 Routed = tuple[str, str]
 """How a turn was routed, for the metrics: the intent read (or what stood for it) and the skill (or step)."""
@@ -171,7 +178,7 @@ class MessageSteps:
         intent = top(turn.parse)[0]
         waiting = self.skills.by_name.get(pending.skill)
         unanswered = intent == understanding.guides and not understanding.guide_likely(turn, reading=True)
-        return (not turn.is_click and (goes_on(message.text) or tried_it(message.text)) and waiting is not None
+        return ((goes_on(message.text) or tried_it(message.text)) and waiting is not None
                 and (not understanding.confident(turn.parse) or unanswered or waiting.intent(str(intent)) is not None))
 
     async def stray_yes_no(self, message: Message, call_next: Next[Routed]) -> Routed:
@@ -189,12 +196,12 @@ class MessageSteps:
         if not message.previous:
             return await call_next()
         declared = self.skills.declared(self._asked_before(message))
-        if declared is not None and declared.asked_again and refers_back(message.text) and not message.turn.is_click:
+        if declared is not None and declared.asked_again and refers_back(message.text):
             self.understanding.read_as(message.turn, declared.name)  # "ok and the payment site too?"
             return declared.name, await self.dispatcher.start(message.turn, declared.name)
         person = self.skills.fallback(Fallback.PERSON)
         if person is not None and message.previous_intent == self.understanding.guides \
-                and asks_for_person(message.text) and not message.turn.is_click:
+                and asks_for_person(message.text):
             self.understanding.read_as(message.turn, person)  # the steps given, "if somebody could stop by ..."
             return person, await self.dispatcher.start(message.turn, person)
         ticket = self.skills.fallback(Fallback.TICKET)
@@ -218,7 +225,7 @@ class MessageSteps:
         asking anything, and is read as a how-to question, a problem or nothing sure."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0]
-        return (message.previous_intent == understanding.guides and not turn.is_click
+        return (message.previous_intent == understanding.guides
                 and (goes_on(message.text) or tried_it(message.text))
                 and len(message.text.split()) > FOLLOW_UP_WORDS and "?" not in message.text
                 and not asks_how(message.text)

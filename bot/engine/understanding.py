@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from bot.core.messages import Turn
-from bot.core.parse import IntentScore, Parser, ParseResult, entities_of, ranking_of
+from bot.core.parse import IntentScore, Parser, ParseResult, entities_of, ranking_of, read_first
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_desk_to_act, asks_how, parse_request
 
-__all__ = ["Starter", "Understanding", "goes_on", "refers_back", "systems_of", "top", "tried_it"]
+__all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "goes_on", "refers_back", "systems_of", "top", "tried_it"]
 
 FOLLOW_UP_WORDS = 14
+FOLLOW_UP_WINDOW = timedelta(minutes=30)
+"""How recent the previous message (or guide) must be for a message to be read as following it."""
 _FOLLOW_UP = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|alright)\W+)?(?:sorry|oops|no+|nope|nah|actually|i meant|i mean|meant|not that|"
     r"the other|what about|also|and|same|it'?s the|its the|wrong)\b", re.IGNORECASE)
@@ -201,12 +204,9 @@ class Understanding:
 
     def read_as(self, turn: Turn, intent: str) -> None:
         """Read the turn as ``intent`` first (what the context says it asks), the parser's own readings after it."""
-        ranking = ranking_of(turn.parse)
-        own = next((r for r in ranking if r["name"] == intent), None)
-        reading = IntentScore(name=intent, confidence=float(own["confidence"]) if own else 0.0)
-        turn.parse = ParseResult(text=turn.parse["text"] if turn.parse else turn.text, intent=reading,
-                                 entities=entities_of(turn.parse),
-                                 intent_ranking=[reading, *(r for r in ranking if r is not own)])
+        assert turn.parse is not None  # the read step parsed it
+        own = next((r["confidence"] for r in ranking_of(turn.parse) if r["name"] == intent), 0.0)
+        turn.parse = read_first(turn.parse, IntentScore(name=intent, confidence=float(own)))
 
     async def read_with(self, turn: Turn, previous: str) -> bool:
         """Read a follow-up together with the previous message: a short one that starts like a correction or a
@@ -217,7 +217,7 @@ class Understanding:
         """
         text = turn.text.strip()
         short = len(text.split()) <= FOLLOW_UP_WORDS and _FOLLOW_UP.search(text) is not None
-        if not short and (self.confident(turn.parse) or turn.is_click):
+        if not short and self.confident(turn.parse):
             return False
         if self.confident(turn.parse) and top(turn.parse)[0] == self.guides and self.services.kb.best(text):
             return False  # "also how do i let kim see my calendar": a question of its own, a guide answers it

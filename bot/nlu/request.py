@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from bot.core.parse import Entity, IntentScore, Parser, ParseResult
+from bot.core.parse import Entity, IntentScore, Parser, ParseResult, read_first
 
 __all__ = ["CUES", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_for_person", "asks_how",
            "parse_request", "request_parts"]
@@ -246,8 +246,7 @@ def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> Pars
             continue
         if first == intent:
             return whole
-        lifted = IntentScore(name=intent, confidence=min(1.0, float(found["confidence"]) + CUE_LIFT))
-        return {**whole, "intent": lifted, "intent_ranking": [lifted, *(r for r in ranking if r["name"] != intent)]}
+        return read_first(whole, IntentScore(name=intent, confidence=min(1.0, float(found["confidence"]) + CUE_LIFT)))
     return None
 
 
