@@ -56,6 +56,8 @@ from bot.integrations.kb.tuning import (
     SYNONYM_WEIGHT,
     SYSTEM_BOOST,
     THESAURUS_WEIGHT,
+    TIE_CONFIDENCE,
+    TIE_SCORE,
 )
 from bot.integrations.kb.words import (
     _APOSTROPHE,
@@ -234,12 +236,16 @@ class KnowledgeBase:
         """The top hit when the judge says it answers the question (confidence >= ``floor``, by default
         ``ANSWER_CONFIDENCE``), else None (no bad guess). With ``among``, the surest of that many top hits (for
         a question whose words lean on what it is about: "Reset my password: ... doesnt meet requirements"), the
-        first one keeping a near tie (``AMONG_MARGIN``)."""
-        hits = self.search(question, systems=systems, limit=among)
+        first one keeping a near tie (``AMONG_MARGIN``). Without, of two hits tied in the ranking (``TIE_SCORE``), the
+        one the judge is clearly surer of (``TIE_CONFIDENCE``)."""
+        hits = self.search(question, systems=systems, limit=max(among, 2))
         hit = hits[0] if hits else None
-        for other in hits[1:]:
+        for other in hits[1:among]:
             if hit is not None and other.confidence > hit.confidence + AMONG_MARGIN:
                 hit = other
+        if among == 1 and len(hits) > 1 and hit is not None and hits[0].score - hits[1].score <= TIE_SCORE \
+                and hits[1].confidence >= hit.confidence + TIE_CONFIDENCE:
+            hit = hits[1]  # a tie in the ranking, which the judge breaks
         if hit is None or hit.confidence < (ANSWER_CONFIDENCE if floor is None else floor):
             return None
         return hit
