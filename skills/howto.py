@@ -94,7 +94,16 @@ class HowTo(Skill):
             return None  # a question a guide answers alone ("also how do i let kim see my calendar")
         last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOW_UP_WINDOW)
         given = next((a for a in ctx.kb.articles if a.id == last), None)
-        return ctx.kb.best(f"{given.title}: {question}") if given is not None else None
+        if given is None:
+            return None
+        about = f"{given.title}: {question}"
+        alone = ctx.kb.best(question, floor=ctx.settings.kb_answer_confidence)
+        if alone is not None and alone.article.id != given.id:  # "does the new one need special characters": the
+            beside = ctx.kb.search(about, limit=2)                # rules, next to the guide on changing it
+            lead = next((h for h in beside if h.article.id == alone.article.id), None)
+            if lead is not None and lead.confidence >= ctx.settings.kb_beside_confidence:
+                return lead
+        return ctx.kb.best(about)
 
     async def _answer(self, ctx: Context, question: str, article: Article, extra: tuple[Button, ...] = ()) -> None:
         """Answer with ``article``, ask whether it helped, and show ``extra`` (what the router offers beside

@@ -30,7 +30,7 @@ from bot.engine.understanding import (
     top,
     tried_it,
 )
-from bot.nlu.request import asks_for_person, asks_how, parse_request
+from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_for_person, asks_how, parse_request
 from bot.store import utcnow
 
 __all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
@@ -204,8 +204,12 @@ class MessageSteps:
                 and asks_for_person(message.text):
             self.understanding.read_as(message.turn, person)  # the steps given, "if somebody could stop by ..."
             return person, await self.dispatcher.start(message.turn, person)
+        guides = self.understanding.guides
+        if guides is not None and self._asks_after_guide(message):
+            self.understanding.read_as(message.turn, guides)  # "will they need some special program to open it"
+            return guides, await self.dispatcher.start(message.turn, guides)
         ticket = self.skills.fallback(Fallback.TICKET)
-        if ticket is not None and self._guide_not_enough(message):
+        if ticket is not None and self._guide_not_enough(message) and not await self._another_guide(message):
             slots = {"summary": message.previous[:200], "description": f"{message.previous}\n{message.text}"}
             return ticket, await self.dispatcher.start(message.turn, ticket, slots)
         await self.understanding.read_with(message.turn, message.previous)
@@ -219,6 +223,28 @@ class MessageSteps:
             return message.previous_intent
         return pending.options[0]
 
+    def _asks_after_guide(self, message: Message) -> bool:
+        """After a guide, the message asks a question ("does the invite give him anything to dial", "could she plug
+        into the jack instead?") that asks the desk for nothing, carries no cue (others too, a person, a request
+        made earlier) and says nothing of trying the steps, and is read as a how-to question, a problem or nothing
+        sure: it asks about what the guide was about, which the how-to skill answers."""
+        turn, understanding, text = message.turn, self.understanding, message.text
+        intent = top(turn.parse)[0]
+        return (understanding.answers_with_guide(message.previous_intent) and asks_a_question(text)
+                and not asks_desk_to_act(text) and not tried_it(text) and not any(cue(text) for cue in CUES.values())
+                and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))
+                     or not understanding.confident(turn.parse)))
+
+    async def _another_guide(self, message: Message) -> bool:
+        """A guide other than the one just given answers the message alone: it tells a need of its own ("also my
+        paralegal needs to see my calendar and put hearings on it"), not more of the same problem."""
+        turn = message.turn
+        hit = self.services.kb.best(turn.text)
+        if hit is None or turn.employee is None:
+            return False
+        since = self.services.clock() - FOLLOW_UP_WINDOW
+        return hit.article.id != await self.services.questions.last_article(turn.employee.email, since)
+
     def _guide_not_enough(self, message: Message) -> bool:
         """After a guide, the message goes on telling the problem ("and now it does it with the AP folder too, ...")
         or says the steps did not settle it ("tried adding it like it says and outlook tells me ..."), rather than
@@ -227,7 +253,7 @@ class MessageSteps:
         intent = top(turn.parse)[0]
         return (message.previous_intent == understanding.guides
                 and (goes_on(message.text) or tried_it(message.text))
-                and len(message.text.split()) > FOLLOW_UP_WORDS and "?" not in message.text
+                and len(message.text.split()) > FOLLOW_UP_WORDS and not asks_a_question(message.text)
                 and not asks_how(message.text)
                 and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))
                      or not understanding.confident(turn.parse)))

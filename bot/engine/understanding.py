@@ -43,9 +43,15 @@ Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
 
 _REFERS_BACK = re.compile(
     r"\b(?:it'?s|its|it is) the one (?:about|for|with|from|i|we|that)\b|"
-    r"^\W*(?:(?:ok(?:ay)?|so)\W+)?(?:and|what about|how about)\b[^?]*\b(?:too|as well|also)\s*\?", re.IGNORECASE)
+    r"^\W*(?:(?:ok(?:ay)?|so)\W+)?(?:and|what about|how about)\b[^?]*\b(?:too|as well|also)\s*\?|"
+    r"^\W*(?:(?:ok(?:ay)?|so)\W+)?(?:and|what about|how about) (?!(?:how|why|what|when|where|who|which|is|are|"
+    r"does|do|did|can|could|will|would|should|if|then)\b)(?:\w+ ){0,4}\w+\s*\?", re.IGNORECASE)
 """How a follow-up refers back to what the previous message asked about ("its the one about the plotter", "and
-the payment site too?")."""
+the payment site too?", "and the S drive? the rate tables folder wont open either")."""
+_ALSO = re.compile(r"^\W*(?:(?:ok(?:ay)?|oh|and|so)\W+)?(?:also|plus|one more thing|another thing)\b",
+                   re.IGNORECASE)
+"""How a message that adds something of its own starts ("also when im out in the yard id like calls to ring my
+cell")."""
 _ASKS_ANEW = re.compile(r"\b(?:can|could) (?:i|we) (?:get|have|borrow|order)\b|\b(?:can|could|would|will) "
                         r"(?:you|u|someone|somebody)\b|\bi (?:need|want|would like)\b", re.IGNORECASE)
 """A follow-up that asks for something of its own ("and can i get a second monitor too?")."""
@@ -115,6 +121,12 @@ class Understanding:
             return True
         declared = self.skills.declared(intent)
         return declared is not None and declared.guide_first
+
+    def answers_with_guide(self, intent: str) -> bool:
+        """Whether ``intent`` answers with a guide: the how-to intent, or one declared ``self_service`` (changing
+        one's own password: its guide and the self-service page)."""
+        declared = self.skills.declared(intent)
+        return intent == self.guides or (declared is not None and declared.self_service)
 
     def confirmed(self, turn: Turn, intent: str) -> bool:
         """The message carries what confirms ``intent``: the signal reader reads the kind of signal declared, or the
@@ -219,8 +231,9 @@ class Understanding:
         short = len(text.split()) <= FOLLOW_UP_WORDS and _FOLLOW_UP.search(text) is not None
         if not short and self.confident(turn.parse):
             return False
-        if self.confident(turn.parse) and top(turn.parse)[0] == self.guides and self.services.kb.best(text):
-            return False  # "also how do i let kim see my calendar": a question of its own, a guide answers it
+        asked_alone = self.confident(turn.parse) and top(turn.parse)[0] == self.guides
+        if (asked_alone or _ALSO.search(text)) and self.services.kb.best(text):
+            return False  # "also how do i let kim see my calendar": a question or need of its own, a guide answers it
         if self.confident(turn.parse) and _ASKS_ANEW.search(text):
             return False  # "and can i get a second monitor too?": a request of its own, understood alone
         joined = f"{previous.strip()}\n{text}"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 
 from bot.core.parse import Entity, IntentScore, Parser, ParseResult, read_first
 
-__all__ = ["CUES", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_for_person", "asks_how",
-           "parse_request", "request_parts"]
+__all__ = ["CUES", "asks_a_question", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_for_person",
+           "asks_how", "parse_request", "request_parts"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
 """Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
@@ -134,6 +134,21 @@ _DESK_ACTS = re.compile(
 )
 _LEARNING = re.compile(r"\b(?:how|explain|instructions|steps|guide|is there a|where (?:do|can|is)|what)\b",
                        re.IGNORECASE)
+
+
+_QUESTION = re.compile(
+    r"\?|(?:^\W*|[,;.:]\s*|\b(?:so|and|also|but|or|ok|okay|then|now)\s+)(?:will|would|does|do|is|are|can|"
+    r"could|should|what|which|where|when|who|why|how)\s+(?:it|this|that|they|he|she|i|we|you|there|the|a|an|my|our|"
+    r"his|her|their|these|those|them|people|anyone|anybody|someone|somebody)\b|"
+    r"(?:^\W*|\b(?:so|and|also|but|or|ok|okay|then|now)\s+)(?:is|are) (?:\w+ ){1,6}(?:allowed|permitted|ok|okay|"
+    r"required|possible|supported)\W*$",
+    re.IGNORECASE)
+
+
+def asks_a_question(text: str) -> bool:
+    """Whether ``text`` asks something (a question mark, or a clause put as a question without one: "does the invite
+    give him anything to dial", "..., will it take that")."""
+    return _QUESTION.search(text) is not None
 
 
 def asks_desk_to_act(text: str) -> bool:

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
+from bot.engine.understanding import refers_back
 from bot.nlu import EmbeddedParser
 from bot.store import Approval, KbQuery, Ticket
 from tests.support import Chat, Clock, button, make_settings, running_bot, texts
@@ -474,3 +475,46 @@ async def test_an_unsure_problem_report_a_guide_covers_gets_the_guide_and_the_pr
                                 "quarterly adjustments, our accountant says it is open")
     assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
     assert "*Sign in to Munis" in texts(lines)
+
+
+@pytest.mark.parametrize(("text", "back"), [
+    ("ok and the payment site too?", True),
+    ("and the S drive? the budget folder wont load either", True),
+    ("what about the phones?", True),
+    ("and how do i do that?", False),
+    ("and can i get a second monitor too?", False),
+])
+def test_a_follow_up_that_only_names_something_else_refers_back(text: str, back: bool) -> None:
+    """"and the S drive? ..." names another thing and asks nothing of its own: the question before, asked again about
+    it; "and how do i do that?" asks a question of its own."""
+    assert refers_back(text) is back
+
+
+async def test_a_question_about_a_detail_after_a_guide_stays_with_the_guide(chat: Chat) -> None:
+    """After the encryption guide, "will the prosecutor need some kind of program ... or not" asks about a detail of
+    it; alone it reads as a problem to report, so it got a ticket preview. The same guide answers it."""
+    lines = await chat.say(ANN, "i need to email a police report with a juveniles name in it to the county "
+                                "prosecutor, how do i make sure its encrypted")
+    assert "*Send an encrypted email" in texts(lines)
+    lines = await chat.say(ANN, "will the prosecutor need some kind of program on their computers to open it or not")
+    assert "*Send an encrypted email" in texts(lines) and "Here is the ticket" not in texts(lines)
+
+
+async def test_a_question_after_changing_ones_password_gets_the_rules(chat: Chat) -> None:
+    """After the change-password answer, "i usually keep the same word and bump the number ..., will it accept that"
+    asks what a new password may be: the password rules, not the change-password steps again."""
+    lines = await chat.say(ANN, "my windows password expires friday and im in the office today, can i just change it "
+                                "myself? how")
+    assert "*Change your password" in texts(lines)
+    lines = await chat.say(ANN, "i usually keep the same word and bump the number at the end by one, will it accept "
+                                "that")
+    assert "*City password rules" in texts(lines)
+
+
+async def test_a_need_of_its_own_after_a_guide_gets_its_guide_not_the_preview(chat: Chat) -> None:
+    """After the out-of-office guide, "also my assistant has to be able to see my schedule ..." goes on like more of
+    the same problem, but another guide answers it alone: that guide, not a ticket for the absence."""
+    await chat.say(ANN, "out for surgery the next two weeks, how do i set outlook to tell people im away")
+    lines = await chat.say(ANN, "also my assistant has to be able to see my schedule and book appointments on it while "
+                                "im gone")
+    assert "*Share your Outlook calendar" in texts(lines) and "Here is the ticket" not in texts(lines)

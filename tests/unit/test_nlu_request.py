@@ -9,6 +9,7 @@ from bot.nlu.request import (
     AMONG_FLOOR,
     _among,
     _names_a_person,
+    asks_a_question,
     asks_about_others,
     asks_after_earlier,
     asks_desk_to_act,
@@ -173,3 +174,19 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
 def test_wishing_for_a_person(text: str, person: bool) -> None:
     """A wish for someone to come by, call or sit with them, told beside the trouble rather than asked outright."""
     assert asks_for_person(text) is person
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("will the auditors need anything special on their end to open it or does it just open", True),
+    ("and the reviewer from the state only has a desk phone, does the invite have a number to dial in", True),
+    ("i always just add the year at the end of my old one, will it let me do that", True),
+    ("so are symbols like the pound sign allowed", True),
+    ("is there a limit on how many people can be in one", True),
+    ("ok did it just like it said, hit send, nothing came through", False),
+    ("also my deputy needs to open my calendar and add meetings on it", False),
+    ("the label printer is ok now but the big one still jams", False),
+])
+def test_asking_a_question_with_or_without_a_question_mark(text: str, question: bool) -> None:
+    """A clause put as a question, with no question mark ("..., will it let me do that"), asks something; a statement
+    that drops its subject ("ok did it just like it said") does not."""
+    assert asks_a_question(text) is question
