@@ -32,10 +32,12 @@ _TRIED = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|so|well|yeah|yes)\W+)?(?:i )?(?:tried|did|followed) (?:exactly |just )?"
     r"(?:that|it|this|those|them|all that|adding|doing|the steps|what (?:it|you) said|everything)\b|"
     r"\b(?:did(?:n'?t| not)|does(?:n'?t| not)) (?:work|help|fix)\b|\bno luck\b|"
-    r"^\W*(?:i )?(?:just |also |already )?tried (?:the|a|another|my|restarting|rebooting|logging|signing|unplugging)\b",
+    r"^\W*(?:i )?(?:just |also |already )?tried (?:the|a|another|my|restarting|rebooting|logging|signing|unplugging)\b|"
+    r"\bstill (?:nothing|the same|no (?:luck|change|difference))\b",
     re.IGNORECASE)
 """How a message that says the guide before it did not settle it reads ("tried adding it like it says and ..."), or
-that tells what was tried since ("just tried the backup pc too and its the same")."""
+that tells what was tried since ("just tried the backup pc too and its the same", "looked in junk and scanned again,
+still nothing")."""
 
 Starter = Callable[[Turn, str, "dict[str, Any] | None"], Awaitable[str]]
 """Start an intent for a turn (with slots filled); answers the name of the skill that ran."""
