@@ -87,7 +87,7 @@ _WAITING = re.compile(
 _PERSON = re.compile(
     r"\b(?:some|any)(?:one|body|1)(?: (?:could|can|would|to|just))? (?:come|swing|stop|drop|pop|walk|run) "
     r"(?:by|over|up|down|out|in|and|take|have)\b|\bcome (?:take|have) a look\b|"
-    r"\b(?:i'?d|i would|id|would) (?:much |honestly |really )?rather (?:have |get )?"
+    r"\b(?:i'?d|i would|id|would) (?:much |honestly |really |just )?rather (?:just )?(?:have |get )?"
     r"(?:some(?:one|body)|a (?:person|human|tech|real)|talk|speak|call|go over|walk|sit|show)\b|"
     r"\b(?:sit|go through (?:it|this)|go over (?:it|this)) with me\b|"
     r"\b(?:some(?:one|body)|a (?:person|tech)) (?:here |right here )?(?:beside|next to) me\b|"
@@ -257,7 +257,9 @@ def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> Pars
     first = (whole.get("intent") or {}).get("name")
     for intent, cue in cues.items():
         found = next((r for r in ranking[:CUE_AMONG] if r["name"] == intent and r["confidence"] >= AMONG_FLOOR), None)
-        if found is None or not cue(whole["text"]):
+        if found is None and cue is asks_for_person:  # the words alone say it: "id just like one of your people to
+            found = next((r for r in ranking if r["name"] == intent), IntentScore(name=intent, confidence=0.0))
+        if found is None or not cue(whole["text"]):                       # work on it with me"
             continue
         if first == intent:
             return whole
