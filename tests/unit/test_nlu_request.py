@@ -7,7 +7,9 @@ import pytest
 from bot.core.parse import IntentScore, ParseResult
 from bot.nlu.request import (
     AMONG_FLOOR,
+    CUE_AMONG,
     _among,
+    _cued,
     _names_a_person,
     asks_a_question,
     asks_about_others,
@@ -167,6 +169,7 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("can someone call me at the water plant, no computer out here", True),
     ("done with the checklists, id just like one of your techs to work on it with me", True),
     ("it would go better with somebody right here beside me for a few minutes", True),
+    ("she set it up last year, id rather just talk to her if shes in today", True),
     ("residents call me all day about their bills and the screen keeps freezing", False),
     ("i would rather keep my old laptop than get the new one", False),
     ("someone came by yesterday and swapped the toner, still streaky", False),
@@ -190,3 +193,19 @@ def test_asking_a_question_with_or_without_a_question_mark(text: str, question: 
     """A clause put as a question, with no question mark ("..., will it let me do that"), asks something; a statement
     that drops its subject ("ok did it just like it said") does not."""
     assert asks_a_question(text) is question
+
+
+def test_a_wish_for_a_person_in_words_is_read_first_wherever_the_parser_ranks_it() -> None:
+    """"... im done with the checklists, id just like one of your people to work on it with me": the parser ranks the
+    wish for a person below its first four readings, or not at all; the words say it, so it comes first. Another
+    cue (others have it too) still needs its reading among the first ``CUE_AMONG``."""
+    text = "third time this week the plotter goes offline, id just like one of your people to work on it with me"
+    others = [(name, 0.1) for name in ("outage_status", "howto", "open_ticket", "greet")]
+    assert len(others) == CUE_AMONG
+    read = _cued(_parse(text, *others, ("human_handoff", 0.02)), {"human_handoff": asks_for_person})
+    assert read is not None and read["intent"]["name"] == "human_handoff"
+    unranked = _cued(_parse(text, *others), {"human_handoff": asks_for_person})
+    assert unranked is not None and unranked["intent"]["name"] == "human_handoff"
+    told = "the plotter is down for the whole office and so has the person next to me"
+    ahead = [(name, 0.1) for name in ("howto", "open_ticket", "greet", "thanks")]
+    assert _cued(_parse(told, *ahead, ("outage_status", 0.09)), {"outage_status": asks_about_others}) is None
