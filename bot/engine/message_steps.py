@@ -295,11 +295,14 @@ class MessageSteps:
         return ticket, await self.dispatcher.start(turn, ticket)
 
     async def guide_first(self, message: Message, call_next: Next[Routed]) -> Routed:
-        """A how or why question a guide answers gets the guide, the intent read offered beside it; when the words
-        confirm that intent (a security matter the signal reader reads), the request itself, and the guide below."""
+        """A how or why question a guide answers gets the guide, the intent read offered beside it, and so does a
+        message read as such an intent only in a part, when its skill says so (``Intent.guide_over_a_part``); when
+        the words confirm that intent (a security matter the signal reader reads), the request itself, and the guide
+        below."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0] or ""
-        if not (understanding.guide_first(intent) and understanding.guide_answers(turn)):
+        if not (understanding.guide_first(intent)
+                and (understanding.guide_answers(turn) or understanding.guide_over_a_part(turn, intent))):
             return await call_next()
         guides = str(understanding.guides)
         if intent not in (guides, self.skills.fallback(Fallback.TICKET)) and understanding.confirmed(turn, intent):

@@ -85,6 +85,11 @@ class Intent:
     guide_first: bool = False
     """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
     guide surely answers it, the router answers with the guide and offers this intent as a button."""
+    guide_over_a_part: bool = False
+    """When only a part of a longer message reads as this intent ("got access to the billing inbox, confirmation email
+    and everything, but my replies go out under my name": the part about the email reads as a phishing report) and a
+    guide the judge is sure of answers the whole message, the router answers with the guide and offers this intent
+    as a button (unless the signal reader is sure of a security matter)."""
     self_service: bool = False
     """It only answers, with what the person can do themselves (a guide, the self-service page): on an unsure
     reading of a message that asks how ("i'd like to swap it for a new one myself"), the router starts it rather than

@@ -13,6 +13,7 @@ from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_desk_to_act, asks_how, parse_request
+from bot.nlu.signals import SURE
 
 __all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "goes_on", "refers_back", "systems_of", "top", "tried_it"]
 
@@ -141,6 +142,17 @@ class Understanding:
             return False
         signal = reader.read(turn.text)
         return signal is not None and signal.label.kind == declared.confirmed_by
+
+    def guide_over_a_part(self, turn: Turn, intent: str) -> bool:
+        """``intent`` is declared ``guide_over_a_part``, only a part of the message reads as it ("... confirmation
+        email and everything"), no security matter is read surely (``SURE``), and a guide the judge is sure of
+        (``kb_beside_confidence``) answers the message: the guide comes first, the intent beside it."""
+        declared, reader = self.skills.declared(intent), self.services.signals()
+        if declared is None or not declared.guide_over_a_part or turn.parse is None \
+                or turn.parse.get("text") == turn.text:
+            return False
+        signal = reader.read(turn.text) if reader is not None else None
+        return not (signal is not None and signal.security and signal.confidence >= SURE) and self.guide_sure(turn)
 
     def guide_answers(self, turn: Turn) -> bool:
         """The message asks how or why ("how do i reset it myself", "why does it keep locking", "what do i

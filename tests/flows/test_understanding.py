@@ -518,3 +518,22 @@ async def test_a_need_of_its_own_after_a_guide_gets_its_guide_not_the_preview(ch
     lines = await chat.say(ANN, "also my assistant has to be able to see my schedule and book appointments on it while "
                                 "im gone")
     assert "*Share your Outlook calendar" in texts(lines) and "Here is the ticket" not in texts(lines)
+
+
+async def test_a_phishing_reading_of_one_part_gives_way_to_a_sure_guide(chat: Chat) -> None:
+    """"... got the confirmation email and all, but when i answer people from it my own name shows": the part about
+    the email reads as a phishing report, the message is about a shared mailbox. The guide comes, the phishing report
+    one click away beside it, not the phishing advice and its question."""
+    lines = await chat.say(ANN, "they gave me access to the parks reservations inbox yesterday, got the confirmation "
+                                "email and all, but when i answer people from it my own name shows on the reply")
+    assert "*Open a shared or department mailbox" in texts(lines) and "Report a suspicious email" in labels(lines)
+    assert "Did you click a link" not in texts(lines)
+
+
+async def test_a_sure_security_matter_in_a_part_is_not_turned_into_a_guide(chat: Chat) -> None:
+    """"... an email 'from me' asking them to switch their bank account ... i never sent that": read as a phishing
+    report in a part, but the signal reader is sure someone poses as staff: the urgent report, not a guide."""
+    lines = await chat.say(ANN, "finance here. the fuel vendor just phoned to check on an email supposedly from me "
+                                "telling them to change the bank account we pay them at. it came from a gmail with my "
+                                "name. i never wrote that")
+    assert "alert the IT security team" in texts(lines) and "Submit" in labels(lines)
