@@ -42,6 +42,8 @@ from bot.nlu.request import (
     "how will the adjuster at the insurance company open the encrypted email i send",
     "what does the red external tag at the top of some messages mean",
     "the copier prints every page with a grey streak, what should i check before calling",
+    "the work tablet slid off the boat ramp into the reservoir, now what",
+    "my laptop bag got stolen from the car, what am i supposed to do first",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
