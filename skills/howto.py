@@ -85,13 +85,14 @@ class HowTo(Skill):
         await self._answer(ctx, question, hit.article, extra)
 
     async def _following(self, ctx: Context, turn: Turn) -> Hit | None:
-        """A question asked just after a guide that no guide answers alone, read as a question about that guide's
-        topic ("Turn on an out-of-office reply: will it turn itself off when i am back"), when the judge is sure of
-        the answer: such a question names no topic, and read with the message before, that message's context
-        leads."""
+        """A question asked just after a guide that no guide surely answers alone (``kb_beside_confidence``), read as a
+        question about that guide's topic ("Turn on an out-of-office reply: will it shut itself off when i come back",
+        which alone half matches the guide on restarts), when the judge is sure of the answer: such a question names
+        no topic, and read with the message before, that message's context leads. A detail whose own likely guide
+        ranks next to the one just given goes to it (the password rules, after changing one's password)."""
         question = turn.follow_up or turn.text
-        if ctx.kb.best(question) is not None:
-            return None  # a question a guide answers alone ("also how do i let kim see my calendar")
+        if ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence) is not None:
+            return None  # a question a guide surely answers alone ("also how do i let kim see my calendar")
         last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOW_UP_WINDOW)
         given = next((a for a in ctx.kb.articles if a.id == last), None)
         if given is None:

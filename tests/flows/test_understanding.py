@@ -537,3 +537,4 @@ async def test_a_sure_security_matter_in_a_part_is_not_turned_into_a_guide(chat:
                                 "telling them to change the bank account we pay them at. it came from a gmail with my "
                                 "name. i never wrote that")
     assert "alert the IT security team" in texts(lines) and "Submit" in labels(lines)
+
