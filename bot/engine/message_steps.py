@@ -248,15 +248,18 @@ class MessageSteps:
     def _guide_not_enough(self, message: Message) -> bool:
         """After a guide, the message goes on telling the problem ("and now it does it with the AP folder too, ...")
         or says the steps did not settle it ("tried adding it like it says and outlook tells me ..."), rather than
-        asking anything, and is read as a how-to question, a problem or nothing sure."""
+        asking anything, and is read as a how-to question, a problem or nothing sure; or says the steps were tried and
+        is read as anything its words do not confirm ("did exactly that, badged in, hit send": not a security matter)."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0]
+        tried = tried_it(message.text)
         return (message.previous_intent == understanding.guides
-                and (goes_on(message.text) or tried_it(message.text))
+                and (goes_on(message.text) or tried)
                 and len(message.text.split()) > FOLLOW_UP_WORDS and not asks_a_question(message.text)
                 and not asks_how(message.text)
                 and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))
-                     or not understanding.confident(turn.parse)))
+                     or not understanding.confident(turn.parse)
+                     or (tried and not understanding.confirmed(turn, str(intent)))))
 
     async def fallback(self, message: Message, call_next: Next[Routed]) -> Routed:
         """A message not understood surely enough gets the fallback (never a dead end)."""
