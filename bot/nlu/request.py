@@ -67,11 +67,13 @@ _OTHERS = re.compile(
     r"every(?:one|body)|\w+'s\b|\w+ (?:next to|across|beside|in|at|on) )|"
     r"\b(?:has|sees|seeing) the (?:exact |very )?same (?:thing|problem|issue|error)\b|"
     r"\b(?:system|city|building|department|office)[ -]?wide\b|"
+    r"\ball (?:the|our|of the|of our) (?:\w+ ){0,2}(?:phones|computers|pcs|printers|screens|monitors|laptops|"
+    r"terminals|registers)\b[^.?!]*\b(?:at once|same time|all at once)\b|"
     r"\b(?:something|anything) (?:going on |wrong )?(?:on|at) (?:your|you guys'?|the city'?s?) (?:side|end)\b",
     re.IGNORECASE,
 )
 """Asking whether others have it too: "anybody else", "is it just my pc", "and so has the person next to me",
-"ray has the exact same thing", "system wide?"."""
+"ray has the exact same thing", "system wide?", "all the desk phones on the 3rd floor went dark at once"."""
 _EARLIER = re.compile(
     r"\b(?:put|sent|submitted|opened|filed|logged|entered|made|called|emailed|reported)(?: in| out)? "
     r"(?:a |an |the |my |our )?(?:ticket|request|work order|call|report|it|this|that)\b|"

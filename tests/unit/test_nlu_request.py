@@ -141,6 +141,8 @@ def test_a_part_read_as_a_wish_for_a_person_names_one(part: str, names: bool) ->
     ("everyone else in the office can print to it, only mine says offline", False),
     ("munis spins at sign in, wondering if its something on your side today", True),
     ("i need someone to look at it on your end", False),
+    ("all the registers at the pool front desk froze at the same time", True),
+    ("all the files in my documents folder are gone", False),
 ])
 def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     """Staff ask whether something is down by telling that others have it too, not only by asking "anybody else"."""
