@@ -248,8 +248,9 @@ class MessageSteps:
     def _guide_not_enough(self, message: Message) -> bool:
         """After a guide, the message goes on telling the problem ("and now it does it with the AP folder too, ...")
         or says the steps did not settle it ("tried adding it like it says and outlook tells me ..."), rather than
-        asking anything, and is read as a how-to question, a problem or nothing sure; or says the steps were tried and
-        is read as anything its words do not confirm ("did exactly that, badged in, hit send": not a security matter)."""
+        asking anything, and is read as a how-to question, a problem or nothing sure; or says the steps were tried
+        and is read as anything its words do not confirm ("did exactly that, badged in, hit send": no security
+        matter)."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0]
         tried = tried_it(message.text)

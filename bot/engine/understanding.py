@@ -148,8 +148,8 @@ class Understanding:
         email and everything"), no security matter is read surely (``SURE``), and a guide the judge is sure of
         (``kb_beside_confidence``) answers the message: the guide comes first, the intent beside it."""
         declared, reader = self.skills.declared(intent), self.services.signals()
-        if declared is None or not declared.guide_over_a_part or turn.parse is None \
-                or turn.parse.get("text") == turn.text:
+        whole = turn.text[:self.services.settings.nlu_max_chars]
+        if declared is None or not declared.guide_over_a_part or turn.parse is None or turn.parse.get("text") == whole:
             return False
         signal = reader.read(turn.text) if reader is not None else None
         return not (signal is not None and signal.security and signal.confidence >= SURE) and self.guide_sure(turn)

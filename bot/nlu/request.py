@@ -260,9 +260,10 @@ def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> Pars
     first = (whole.get("intent") or {}).get("name")
     for intent, cue in cues.items():
         found = next((r for r in ranking[:CUE_AMONG] if r["name"] == intent and r["confidence"] >= AMONG_FLOOR), None)
-        if found is None and cue is asks_for_person:  # the words alone say it: "id just like one of your people to
+        if found is None and cue is asks_for_person:
+            # a wish for a person needs no rank, its words say it: "id just like one of your people to work on it"
             found = next((r for r in ranking if r["name"] == intent), IntentScore(name=intent, confidence=0.0))
-        if found is None or not cue(whole["text"]):                       # work on it with me"
+        if found is None or not cue(whole["text"]):
             continue
         if first == intent:
             return whole

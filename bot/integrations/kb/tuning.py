@@ -4,8 +4,6 @@ from __future__ import annotations
 
 __all__ = [
     "AMONG_MARGIN",
-    "TIE_CONFIDENCE",
-    "TIE_SCORE",
     "ANSWER_CONFIDENCE",
     "ANSWER_COVERAGE",
     "ANSWER_SCORE",
@@ -24,6 +22,8 @@ __all__ = [
     "SYNONYM_WEIGHT",
     "SYSTEM_BOOST",
     "THESAURUS_WEIGHT",
+    "TIE_CONFIDENCE",
+    "TIE_SCORE",
 ]
 
 # Field weights of the summed bm25s scores; the weights of the words a question
