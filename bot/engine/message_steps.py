@@ -173,12 +173,13 @@ class MessageSteps:
         """The message goes on from the one before ("today it shows error 500 ...", "and now it also ...", "just tried
         the backup pc too ...") and is read as nothing surely, as a question no guide answers, or first as something
         the skill that waits for a yes or no handles. Anything else (a new problem told from the start, a sure wish
-        for a person or question) is read on its own."""
+        for a person or question, a question a guide surely answers) is read on its own."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0]
         waiting = self.skills.by_name.get(pending.skill)
         unanswered = intent == understanding.guides and not understanding.guide_likely(turn, reading=True)
-        return ((goes_on(message.text) or tried_it(message.text)) and waiting is not None
+        asked = asks_a_question(message.text) and understanding.guide_sure(turn)  # "... is that in there too"
+        return ((goes_on(message.text) or tried_it(message.text)) and waiting is not None and not asked
                 and (not understanding.confident(turn.parse) or unanswered or waiting.intent(str(intent)) is not None))
 
     async def stray_yes_no(self, message: Message, call_next: Next[Routed]) -> Routed:

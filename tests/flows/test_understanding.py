@@ -538,3 +538,14 @@ async def test_a_sure_security_matter_in_a_part_is_not_turned_into_a_guide(chat:
                                 "name. i never wrote that")
     assert "alert the IT security team" in texts(lines) and "Submit" in labels(lines)
 
+
+
+async def test_a_question_a_guide_answers_is_not_added_to_a_waiting_preview(chat: Chat) -> None:
+    """While the preview for "print permit does nothing in accela" waits, "also the inspectors say todays inspections
+    dont show up on their tablets ..., is that covered in there too" starts like more of the problem but asks a
+    question the Accela guide surely answers: the guide, not "I've added that"."""
+    await chat.say(ANN, "when i hit print on a building permit in accela nothing happens at all, no error, this is the "
+                        "front counter pc")
+    lines = await chat.say(ANN, "also the inspectors say todays inspections dont show up on their tablets when they get "
+                                "to the site, is that covered in there too")
+    assert "*Sign in to Accela" in texts(lines) and "I've added that" not in texts(lines)
