@@ -93,10 +93,12 @@ class Fallbacks:
             await self.start(turn, ticket, None)  # a problem told, read as one though not surely: the preview asks,
             return                                # under a guide that surely covers it
         filing = self.skills.fallback(Fallback.TICKET)
-        if filing is not None and top(turn.parse)[0] in (understanding.guides, filing, "out_of_scope") \
-                and understanding.asked_to_act(turn):
-            await self.start(turn, filing, None)  # "could you get me added": a request, though read as a how-to,
-            return                                # or a need told that a guide says to ask IT for, read as not IT
+        first, sure = top(turn.parse)
+        not_it = first == "out_of_scope" and sure < settings.nlu_threshold and understanding.guide_to_request(turn)
+        asked = first in (understanding.guides, filing) and understanding.asked_to_act(turn)
+        if filing is not None and (asked or not_it):
+            await self.start(turn, filing, None)  # "could you get me added": a request, though read as a how-to; a
+            return                                # need told that a guide says to ask IT for, read unsurely as not IT
         guides = understanding.guides
         if guides is not None and top_reading < settings.nlu_offer_over_guide and understanding.guide_likely(turn):
             await self.start(turn, guides, None)
