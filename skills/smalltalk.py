@@ -20,7 +20,8 @@ class SmallTalk(Skill):
         Intent("goodbye", label="Goodbye", offered=False, is_request=False),
         Intent("thanks", label="Thanks", offered=False, is_request=False),
         Intent("help", label="What can you do?", offered=False, is_request=False),
-        Intent("human_handoff", label="Talk to a person", fallback=Fallback.PERSON, confirmed_by="person"),
+        Intent("human_handoff", label="Talk to a person", fallback=Fallback.PERSON, confirmed_by="person",
+               guide_unless_cued=True),
     )
     prompts: ClassVar[tuple[Prompt, ...]] = (
         Prompt("What can you do?", "what can you do", "help", "What I can do for you", 80),

@@ -306,6 +306,8 @@ class MessageSteps:
         below."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0] or ""
+        if understanding.guide_unless_cued(turn, intent):  # "is there a number people can call into my meeting"
+            return str(understanding.guides), await understanding.answer_with_guide(turn, intent, offer_any=True)
         if not (understanding.guide_first(intent)
                 and (understanding.guide_answers(turn) or understanding.guide_over_a_part(turn, intent))):
             return await call_next()

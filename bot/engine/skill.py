@@ -90,6 +90,10 @@ class Intent:
     and everything, but my replies go out under my name": the part about the email reads as a phishing report) and a
     guide the judge is sure of answers the whole message, the router answers with the guide and offers this intent
     as a button (unless the signal reader is sure of a security matter)."""
+    guide_unless_cued: bool = False
+    """When the words do not carry this intent's cue (``confirmed_by``, say ``person``) and a guide the judge is sure of
+    answers the message ("is there a phone number people can call into my teams meeting", read as a wish to talk to
+    a person for its phone words), the router answers with the guide and offers this intent as a button."""
     self_service: bool = False
     """It only answers, with what the person can do themselves (a guide, the self-service page): on an unsure
     reading of a message that asks how ("i'd like to swap it for a new one myself"), the router starts it rather than

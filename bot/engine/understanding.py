@@ -12,7 +12,7 @@ from bot.core.parse import IntentScore, Parser, ParseResult, entities_of, rankin
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
-from bot.nlu.request import CUES, asks_desk_to_act, asks_how, parse_request
+from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_how, parse_request
 from bot.nlu.signals import SURE
 
 __all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "goes_on", "refers_back", "systems_of", "top", "tried_it"]
@@ -153,6 +153,14 @@ class Understanding:
             return False
         signal = reader.read(turn.text) if reader is not None else None
         return not (signal is not None and signal.security and signal.confidence >= SURE) and self.guide_sure(turn)
+
+    def guide_unless_cued(self, turn: Turn, intent: str) -> bool:
+        """``intent`` is declared ``guide_unless_cued``, the words do not carry its cue, and a guide the judge is sure
+        of (``kb_beside_confidence``) answers the message: the guide comes first, the intent beside it."""
+        declared = self.skills.declared(intent)
+        return (declared is not None and declared.guide_unless_cued and declared.confirmed_by in CUES
+                and not CUES[declared.confirmed_by](turn.text) and (asks_a_question(turn.text) or asks_how(turn.text))
+                and self.guide_sure(turn))
 
     def guide_answers(self, turn: Turn) -> bool:
         """The message asks how or why ("how do i reset it myself", "why does it keep locking", "what do i

@@ -89,6 +89,9 @@ _WAITING = re.compile(
 _PERSON = re.compile(
     r"\b(?:some|any)(?:one|body|1)(?: (?:could|can|would|to|just))? (?:come|swing|stop|drop|pop|walk|run) "
     r"(?:by|over|up|down|out|in|and|take|have)\b|\bcome (?:take|have) a look\b|"
+    r"\b(?:a|one of your|your|an it) (?:tech|technician|person|guy)s? (?:could |can |would |to |might )?"
+    r"(?:come|stop|swing|drop|pop|run) (?:by|over|in|up|down)\b|"
+    r"\b(?:wouldn'?t|would not|dont|don'?t) (?:even )?know where to (?:begin|start) (?:describing|explaining)\b|"
     r"\b(?:i'?d|i would|id|would) (?:much |honestly |really |just )?rather (?:just )?(?:have |get )?"
     r"(?:some(?:one|body)|a (?:person|human|tech|real)|talk|speak|call|go over|walk|sit|show)\b|"
     r"\b(?:sit|go through (?:it|this)|go over (?:it|this)) with me\b|"

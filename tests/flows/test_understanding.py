@@ -546,6 +546,19 @@ async def test_a_question_a_guide_answers_is_not_added_to_a_waiting_preview(chat
     question the Accela guide surely answers: the guide, not "I've added that"."""
     await chat.say(ANN, "when i hit print on a building permit in accela nothing happens at all, no error, this is the "
                         "front counter pc")
-    lines = await chat.say(ANN, "also the inspectors say todays inspections dont show up on their tablets when they get "
-                                "to the site, is that covered in there too")
+    lines = await chat.say(ANN, "also the inspectors say todays inspections dont show up on their tablets when they "
+                                "get to the site, is that covered in there too")
     assert "*Sign in to Accela" in texts(lines) and "I've added that" not in texts(lines)
+
+
+async def test_a_question_read_as_a_wish_for_a_person_for_its_phone_words_gets_the_guide(chat: Chat) -> None:
+    """"is there a phone number folks can dial into my teams meeting with?" reads as a wish to talk to a person (its
+    phone words), but no wish for a person is told and the Teams guide surely answers it: the guide, with "Talk to a
+    person" beside it; the technicians are not bothered. A wish for a person told in words still reaches them."""
+    lines = await chat.say(ANN, "is there a phone number folks can dial into my teams meeting with? two of the "
+                                "commissioners only have a landline")
+    assert "*Schedule a Teams meeting" in texts(lines) and "Talk to a person" in labels(lines)
+    assert "asked to talk to a person" not in texts(lines, to="technicians")
+    lines = await chat.say(ANN, "would a technician be able to drop by the library annex tomorrow? the plotter and two "
+                                "workstations all misbehave and i dont know where to start explaining it")
+    assert "asked to talk to a person" in texts(lines, to="technicians")
