@@ -96,6 +96,7 @@ _PERSON = re.compile(
     r"(?:some(?:one|body)|a (?:person|human|tech|real)|talk|speak|call|go over|walk|sit|show)\b|"
     r"\b(?:sit|go through (?:it|this)|go over (?:it|this)) with me\b|"
     r"\b(?:some(?:one|body)|a (?:person|tech)) (?:here |right here )?(?:beside|next to) me\b|"
+    r"(?<!was )(?<!were )(?<!be )(?<!that )(?<!really )(?<!actually )"  # "was that really one of you guys" asks who
     r"\bone of (?:your|the|you) (?:people|techs?|technicians|guys|folks|staff)\b|\b(?:work on|look at) it with me\b|"
     r"\b(?:if|when|whenever) (?:any|some)(?:one|body) has (?:a (?:few|couple|sec|second|minute)|five|ten|5|10|a) ?"
     r"(?:minutes?|mins?|secs?)?\b|"
@@ -113,7 +114,9 @@ _HOW = re.compile(
     r"(?:how|hwo) to|how (?:long|often|many|much)|what (?:does|do) (?:\w+ ){1,12}mean\b|"
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
-    r"what (?:do|should) (?:i|we) do|what (?:can|should|could) (?:i|we) (?:check|try|look at|look for)|"
+    r"what (?:do|should) (?:i|we) do|what (?:should|could|can|do) (?:i|we) (?:be )?(?:check|try|look)ing\b|"
+    r"what (?:does|do|is) (?:it|they|the (?:system|screen|thing|box)|this) (?:even )?"
+    r"(?:want|need|expect|accept|looking for)\b|what (?:can|should|could) (?:i|we) (?:check|try|look at|look for)|"
     r"is there (?:a|an) (?:\w+ )?(?:way|button|setting|guide|option)|"
     r"where (?:do|can|should) (?:i|we) (?:find|get|go|see)|what are the signs|myself|on my own|by myself|"
     r"is it (?:ok|okay|alright|safe|allowed) to|am i allowed to|are we allowed to|"
@@ -146,6 +149,9 @@ _QUESTION = re.compile(
     r"\?|(?:^\W*|[,;.:]\s*|\b(?:so|and|also|but|or|ok|okay|then|now)\s+)(?:will|would|does|do|is|are|can|"
     r"could|should|what|which|where|when|who|why|how)\s+(?:it|this|that|they|he|she|i|we|you|there|the|a|an|my|our|"
     r"his|her|their|these|those|them|people|anyone|anybody|someone|somebody)\b|"
+    r"(?:^\W*|[,;.:]\s*|\b(?:so|and|also|but|or|ok|okay|then|now)\s+)(?:what|which|where|when|who|why|how)\s+"
+    r"(?:does|do|did|is|are|was|were|can|could|should|would|will)\s+(?:it|this|that|they|he|she|i|we|you|there|the|"
+    r"my|our)\b|"
     r"(?:^\W*|\b(?:so|and|also|but|or|ok|okay|then|now)\s+)(?:is|are) (?:\w+ ){1,6}(?:allowed|permitted|ok|okay|"
     r"required|possible|supported)\W*$",
     re.IGNORECASE)

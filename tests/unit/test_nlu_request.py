@@ -44,6 +44,8 @@ from bot.nlu.request import (
     "the copier prints every page with a grey streak, what should i check before calling",
     "the work tablet slid off the boat ramp into the reservoir, now what",
     "my laptop bag got stolen from the car, what am i supposed to do first",
+    "typed a new password with a capital and a number in it and it still says no. what does it even want",
+    "ok and if it turns out its just us what should i be checking on our end first",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
@@ -180,6 +182,8 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("residents call me all day about their bills and the screen keeps freezing", False),
     ("i would rather keep my old laptop than get the new one", False),
     ("someone came by yesterday and swapped the toner, still streaky", False),
+    ("a caller said he was from it and got her code, not sure that was really one of you guys", False),
+    ("someone claiming to be one of your techs asked me for my password, was that one of your people", False),
 ])
 def test_wishing_for_a_person(text: str, person: bool) -> None:
     """A wish for someone to come by, call or sit with them, told beside the trouble rather than asked outright."""
@@ -192,6 +196,8 @@ def test_wishing_for_a_person(text: str, person: bool) -> None:
     ("i always just add the year at the end of my old one, will it let me do that", True),
     ("so are symbols like the pound sign allowed", True),
     ("is there a limit on how many people can be in one", True),
+    ("the box on the screen keeps saying no. what does it want from me", True),
+    ("ok so where do they go to get the code", True),
     ("ok did it just like it said, hit send, nothing came through", False),
     ("also my deputy needs to open my calendar and add meetings on it", False),
     ("the label printer is ok now but the big one still jams", False),
