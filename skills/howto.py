@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from bot.sdk import (
@@ -25,6 +26,13 @@ from bot.sdk import (
 )
 
 __all__ = ["HowTo", "article_answer"]
+
+_UNDOES_IT = re.compile(
+    r"\b(?:stop|undo|cancel|reverse|remove|disable|end)(?:ping|ing|s)? (?:it|that|this|them)\b(?! from)|"
+    r"\b(?:turn|shut|switch|take|set|put|change)(?:ting|ing|s)? (?:it|that|this|them|everything) (?:off|back)\b|"
+    r"\bmake (?:it|that|them) stop\b|\bgo(?:ing)? back to (?:normal|how it was)\b", re.IGNORECASE)
+"""A follow-up that asks how to undo what the guide before it set up, without naming it ("and when im back in the
+office how do i stop it", "how do i shut that off"): it is about that guide, whatever else its words name."""
 
 
 def article_answer(ctx: Context, article: Article) -> tuple[str, tuple[Field, ...]]:
@@ -91,13 +99,16 @@ class HowTo(Skill):
         no topic, and read with the message before, that message's context leads. A detail whose own likely guide
         ranks next to the one just given goes to it (the password rules, after changing one's password)."""
         question = turn.follow_up or turn.text
-        if ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence) is not None:
+        undoes = _UNDOES_IT.search(question) is not None
+        if not undoes and ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence) is not None:
             return None  # a question a guide surely answers alone ("also how do i let kim see my calendar")
         last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOW_UP_WINDOW)
         given = next((a for a in ctx.kb.articles if a.id == last), None)
         if given is None:
             return None
         about = f"{given.title}: {question}"
+        if undoes:
+            return next((hit for hit in ctx.kb.search(about, limit=5) if hit.article.id == given.id), None)
         alone = ctx.kb.best(question, floor=ctx.settings.kb_answer_confidence)
         if alone is not None and alone.article.id != given.id:  # "does the new one need special characters": the
             beside = ctx.kb.search(about, limit=2)                # rules, next to the guide on changing it
