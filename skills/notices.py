@@ -100,7 +100,7 @@ class Notices(Skill):
     intents: ClassVar[tuple[Intent, ...]] = (
         Intent("outage_status", slots=(Slot("system", "", entity="system", required=False),),
                label="Is something down?", label_about="Is {system} down?", confirmed_by="others",
-               asked_again=True),
+               asked_again=True, problem_follows=True),
         Intent("report_phishing", label="Report a suspicious email", guide_first=True, guide_over_a_part=True),
         Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),),
                label="Send an announcement", is_request=False),

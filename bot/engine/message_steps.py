@@ -25,6 +25,7 @@ from bot.engine.understanding import (
     FOLLOW_UP_WINDOW,
     FOLLOW_UP_WORDS,
     Understanding,
+    carries_on,
     goes_on,
     refers_back,
     top,
@@ -210,7 +211,8 @@ class MessageSteps:
             self.understanding.read_as(message.turn, guides)  # "will they need some special program to open it"
             return guides, await self.dispatcher.start(message.turn, guides)
         ticket = self.skills.fallback(Fallback.TICKET)
-        if ticket is not None and self._guide_not_enough(message) and not await self._another_guide(message):
+        if ticket is not None and (self._problem_after_answer(message) or (
+                self._guide_not_enough(message) and not await self._another_guide(message))):
             slots = {"summary": message.previous[:200], "description": f"{message.previous}\n{message.text}"}
             return ticket, await self.dispatcher.start(message.turn, ticket, slots)
         await self.understanding.read_with(message.turn, message.previous)
@@ -246,6 +248,19 @@ class MessageSteps:
         since = self.services.clock() - FOLLOW_UP_WINDOW
         return hit.article.id != await self.services.questions.last_article(turn.employee.email, since)
 
+    def _problem_after_answer(self, message: Message) -> bool:
+        """After an answer a problem may follow (``Intent.problem_follows``: "is the records system down" and it is
+        not known to be), the message starts like a continuation ("ok so nothing posted about it ...") and is read as
+        a problem to report, or as nothing surely, and asks nothing ("ok what about the payment page" asks again): the
+        report goes on from the question."""
+        declared = self.skills.declared(message.previous_intent)
+        intent = top(message.turn.parse)[0]
+        text = message.text
+        return (declared is not None and declared.problem_follows and carries_on(text)
+                and not asks_a_question(text) and not asks_how(text)
+                and (intent == self.skills.fallback(Fallback.TICKET)
+                     or not self.understanding.confident(message.turn.parse)))
+
     def _guide_not_enough(self, message: Message) -> bool:
         """After a guide, the message goes on telling the problem ("and now it does it with the AP folder too, ...")
         or says the steps did not settle it ("tried adding it like it says and outlook tells me ..."), rather than
@@ -277,6 +292,9 @@ class MessageSteps:
         turn, understanding = message.turn, self.understanding
         assert turn.parse is not None
         close = understanding.close_call(turn.parse)
+        person = self.skills.fallback(Fallback.PERSON)
+        if person in close and understanding.confirmed(turn, person):  # "... if somebody has a minute to talk me
+            return person, await self.dispatcher.start(turn, person)     # through it instead": the wish decides
         asked = understanding.guide_answers(turn) and any(understanding.guide_first(i) for i in close)
         if close and (asked or (understanding.guides in close and understanding.guide_likely(turn, reading=True))):
             guides = str(understanding.guides)

@@ -102,6 +102,10 @@ class Intent:
     """It answers a question about something named (is it down, where is my ticket): a follow-up that refers
     back to it ("ok and the payment site too?", "its the one about the redaction software") asks the same question
     again, about what the follow-up names."""
+    problem_follows: bool = False
+    """Its answer may end in "not known to be down: report it?": a problem told right after it, starting like a
+    continuation ("ok so nothing posted about it. we have four people in the lobby waiting ..."), goes on from the
+    question, and the ticket preview carries both messages, the question first."""
     fallback: Fallback = Fallback.NONE
     """Its part in the answer to a message the router does not understand (never offered as a reading then)."""
     fallback_label: str = ""

@@ -15,7 +15,8 @@ from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_how, parse_request
 from bot.nlu.signals import SURE
 
-__all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "goes_on", "refers_back", "systems_of", "top", "tried_it"]
+__all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "carries_on", "goes_on", "refers_back", "systems_of", "top",
+           "tried_it"]
 
 FOLLOW_UP_WORDS = 14
 FOLLOW_UP_WINDOW = timedelta(minutes=30)
@@ -28,6 +29,9 @@ _GOES_ON = re.compile(
     r"^\W*(?:and|also|plus|oh|btw|ps|forgot|one more thing|now|today|still|same|it|its|it'?s|this|that|they|"
     r"there)\b", re.IGNORECASE)
 """How a message that adds to the one before starts ("today it shows error 500", "and now it also ...")."""
+_CARRIES_ON = re.compile(r"^\W*(?:ok(?:ay)?|k|so|well|alright|right|hmm+|then)\b(?!\W+(?:what|how) about\b)",
+                         re.IGNORECASE)
+"""How the next turn of a conversation starts ("ok so nothing posted about it", "well then ...")."""
 
 _TRIED = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|so|well|yeah|yes)\W+)?(?:i )?(?:tried|did|followed) (?:exactly |just )?"
@@ -81,6 +85,11 @@ def systems_of(turn: Turn) -> tuple[str, ...]:
 def tried_it(text: str) -> bool:
     """The message says the steps given before were tried, or did not work."""
     return _TRIED.search(text) is not None
+
+
+def carries_on(text: str) -> bool:
+    """The message starts like the next turn of a conversation ("ok so ...", "well ...") or adds to the one before."""
+    return _CARRIES_ON.search(text) is not None or goes_on(text)
 
 
 def goes_on(text: str) -> bool:

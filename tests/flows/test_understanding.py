@@ -562,3 +562,62 @@ async def test_a_question_read_as_a_wish_for_a_person_for_its_phone_words_gets_t
     lines = await chat.say(ANN, "would a technician be able to drop by the library annex tomorrow? the plotter and two "
                                 "workstations all misbehave and i dont know where to start explaining it")
     assert "asked to talk to a person" in texts(lines, to="technicians")
+
+
+async def test_a_refused_new_password_and_what_does_it_want_gets_the_rules(chat: Chat) -> None:
+    """"... it still says no. what does it even want" asks what the password must be, with no question mark: the
+    password rules answer it (they say why a capital and a number are not enough), where the problem report read
+    first made a ticket preview."""
+    lines = await chat.say(ANN, "made a new pasword like it asked and it wont take it, has a capital and a number and "
+                                "it still says no. what does it even want")
+    assert "*City password rules" in texts(lines) and "Here is the ticket" not in texts(lines)
+
+
+async def test_asking_how_to_stop_it_after_a_guide_gets_that_guide(chat: Chat) -> None:
+    """After the call-forwarding guide, "and when im back in the office friday how do i turn it off" names no topic
+    of its own ("it" is the forwarding); read alone its words are surely about an out-of-office reply, but it asks
+    how to undo what the guide set up, so the same guide answers."""
+    lines = await chat.say(ANN, "heading out to the treatment plant for two days of audits, how do i have my desk "
+                                "line ring my city cell")
+    assert "*Forward your desk phone" in texts(lines)
+    lines = await chat.say(ANN, "and when im back in the office friday how do i turn it off")
+    assert "*Forward your desk phone" in texts(lines) and "*Turn on an out-of-office" not in texts(lines)
+
+
+async def test_a_wish_for_a_person_in_words_settles_a_close_call(database_url: str, parser: EmbeddedParser,
+                                                                clock: Clock) -> None:
+    """On a bot that calls every pair of readings a close call and acts from 0.3, "... outlook keeps popping up
+    asking for my password ... if somebody has a minute to talk me through it instead" reads as a wish for a person
+    and as a how-to question a guide answers: the wish is said in words, so the technicians are told, not the guide
+    shown."""
+    settings = make_settings(database_url, nlu_ambiguity_margin=1.0, nlu_threshold=0.3)
+    with running_bot(settings, nlu=parser, clock=clock) as wavering:
+        chat = Chat(wavering)
+        lines = await chat.say(ANN, "sorry, ive typed this out three times. outlook keeps popping up asking for my "
+                                    "password. im at 555-0144 till 4 if somebody has a minute to talk me through it "
+                                    "instead")
+    assert "asked to talk to a person" in texts(lines, to="technicians")
+    assert "Did this help?" not in texts(lines)
+
+
+async def test_asking_whether_a_caller_was_really_one_of_you_is_a_security_matter(chat: Chat) -> None:
+    """"not sure that was really one of you guys" asks who called, it wishes for no person: a caller posing as IT who
+    got an authenticator code gets the urgent security report, not a hand-off."""
+    lines = await chat.say(ANN, "a guy phoned the clerks counter saying he was from city it and got marta to read him "
+                                "the code off her authenticator app, then her email logged her out. not sure that "
+                                "was really one of you guys")
+    assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
+    assert "asked to talk to a person" not in texts(lines, to="technicians")
+
+
+async def test_a_problem_told_after_no_known_outage_carries_the_question(chat: Chat) -> None:
+    """"is the permit system down ...": nothing is known. "ok so nothing posted. three contractors are standing at the
+    counter ..." goes on from it: the ticket preview carries both messages, the question as the summary, and is
+    urgent for the people waiting, where alone it read "ok so nothing posted." at normal urgency."""
+    lines = await chat.say(ANN, "is the permit system down for everyone or only us at the east counter? none of us "
+                                "can pull up a record")
+    assert "Report it" in labels(lines)
+    lines = await chat.say(ANN, "ok so nothing posted. three contractors are standing at the counter waiting on "
+                                "permits and we cant print a single one")
+    assert "Summary: is the permit system down" in texts(lines) and "Urgency: urgent" in texts(lines)
+    assert "three contractors" in texts(lines)
