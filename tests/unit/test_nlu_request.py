@@ -46,6 +46,7 @@ from bot.nlu.request import (
     "my laptop bag got stolen from the car, what am i supposed to do first",
     "typed a new password with a capital and a number in it and it still says no. what does it even want",
     "ok and if it turns out its just us what should i be checking on our end first",
+    "the branch is open sundays, is there some way the clerks can get back in themselves if they get stuck",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)

@@ -84,7 +84,7 @@ _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("automatic replies out of office leave", ("on vacation", "on leave", "maternity leave", "paternity leave",
                                                "medical leave", "going away", "off next week")),
     ("change password expiring", ("expires", "expired", "about to expire")),
-    ("forgot reset", ("forgotten", "cant remember", "dont remember")),
+    ("forgot reset", ("forgotten", "cant remember", "dont remember", "forget", "forgets", "forgetting")),
     ("password rules requirements", ("characters", "special character", "symbols", "complexity", "strong password",
                                      "good password")),
     ("cache old page refresh", ("outdated", "not updating", "still shows old", "old version of the page")),
