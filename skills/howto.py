@@ -33,6 +33,10 @@ _UNDOES_IT = re.compile(
     r"\bmake (?:it|that|them) stop\b|\bgo(?:ing)? back to (?:normal|how it was)\b", re.IGNORECASE)
 """A follow-up that asks how to undo what the guide before it set up, without naming it ("and when im back in the
 office how do i stop it", "how do i shut that off"): it is about that guide, whatever else its words name."""
+_THEM = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|well|oh)\W+)?(?:(?:some|most|all|a few|one|two|both|none) of )?"
+                   r"(?:they|them|those)\b", re.IGNORECASE)
+"""A follow-up that starts by pointing back at the people the message before was about ("some of them said last
+time ...", "they wrote back ...")."""
 
 
 def article_answer(ctx: Context, article: Article) -> tuple[str, tuple[Field, ...]]:
@@ -99,16 +103,20 @@ class HowTo(Skill):
         no topic, and read with the message before, that message's context leads. A detail whose own likely guide
         ranks next to the one just given goes to it (the password rules, after changing one's password)."""
         question = turn.follow_up or turn.text
-        undoes = _UNDOES_IT.search(question) is not None
-        if not undoes and ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence) is not None:
+        undoes, back = _UNDOES_IT.search(question) is not None, _THEM.search(question) is not None
+        sure = ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence)
+        if sure is not None and not (undoes or back):
             return None  # a question a guide surely answers alone ("also how do i let kim see my calendar")
         last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOW_UP_WINDOW)
         given = next((a for a in ctx.kb.articles if a.id == last), None)
         if given is None:
             return None
         about = f"{given.title}: {question}"
+        again = next((hit for hit in ctx.kb.search(about, limit=5) if hit.article.id == given.id), None)
         if undoes:
-            return next((hit for hit in ctx.kb.search(about, limit=5) if hit.article.id == given.id), None)
+            return again
+        if sure is not None:  # "some of them said the sign in page never came up": the guide read with it, if surer
+            return again if again is not None and again.confidence > sure.confidence else None
         alone = ctx.kb.best(question, floor=ctx.settings.kb_answer_confidence)
         if alone is not None and alone.article.id != given.id:  # "does the new one need special characters": the
             beside = ctx.kb.search(about, limit=2)                # rules, next to the guide on changing it

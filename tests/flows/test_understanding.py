@@ -621,3 +621,15 @@ async def test_a_problem_told_after_no_known_outage_carries_the_question(chat: C
                                 "permits and we cant print a single one")
     assert "Summary: is the permit system down" in texts(lines) and "Urgency: urgent" in texts(lines)
     assert "three contractors" in texts(lines)
+
+
+async def test_some_of_them_after_a_guide_is_about_the_people_of_that_guide(chat: Chat) -> None:
+    """After the guest Wi-Fi guide for a class of visitors, "a couple of them said the sign in page never showed up on
+    their phones" points back at those visitors; alone its words are surely about setting up MFA, but the guest Wi-Fi
+    guide read with it is surer still, so it answers again."""
+    lines = await chat.say(ANN, "twelve volunteers are coming in thursday for the tax help clinic with their own "
+                                "laptops, which wifi do they use")
+    assert "*Get visitors and personal devices on guest Wi-Fi" in texts(lines)
+    lines = await chat.say(ANN, "some of them said last time the sign in page never popped up on their phones")
+    assert "*Get visitors and personal devices on guest Wi-Fi" in texts(lines)
+    assert "*Set up multi-factor authentication" not in texts(lines)
