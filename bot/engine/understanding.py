@@ -163,6 +163,24 @@ class Understanding:
         signal = reader.read(turn.text) if reader is not None else None
         return not (signal is not None and signal.security and signal.confidence >= SURE) and self.guide_sure(turn)
 
+    async def about_guide_given(self, turn: Turn) -> bool:
+        """After a guide, the message reads as an intent declared ``guide_over_a_part``, no security matter is read
+        surely (``SURE``), and the judge is sure (``kb_beside_confidence``) of the guide just given read with the
+        message: "their paralegal wrote back that she got a link and a request for a code rather than the agreement"
+        reads as a phishing report for its link and code, but it is about the encrypted email the guide explained."""
+        declared, reader = self.skills.declared(top(turn.parse)[0] or ""), self.services.signals()
+        if declared is None or not declared.guide_over_a_part or turn.employee is None:
+            return False
+        signal = reader.read(turn.text) if reader is not None else None
+        if signal is not None and signal.security and signal.confidence >= SURE:
+            return False
+        since = self.services.clock() - FOLLOW_UP_WINDOW
+        given = await self.services.questions.last_article(turn.employee.email, since)
+        title = next((article.title for article in self.services.kb.articles if article.id == given), None)
+        hit = self.services.kb.best(f"{title}: {turn.text}", floor=self.services.settings.kb_beside_confidence) \
+            if title else None
+        return hit is not None and hit.article.id == given
+
     def guide_unless_cued(self, turn: Turn, intent: str) -> bool:
         """``intent`` is declared ``guide_unless_cued``, the words do not carry its cue, and a guide the judge is sure
         of (``kb_beside_confidence``) answers the message: the guide comes first, the intent beside it."""
