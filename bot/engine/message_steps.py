@@ -207,7 +207,10 @@ class MessageSteps:
             self.understanding.read_as(message.turn, person)  # the steps given, "if somebody could stop by ..."
             return person, await self.dispatcher.start(message.turn, person)
         guides = self.understanding.guides
-        if guides is not None and self._asks_after_guide(message):
+        guided = (self.understanding.answers_with_guide(message.previous_intent)
+                  or await self._guide_beside_previous(message))
+        if guides is not None and guided and (self._asks_after_guide(message)
+                                              or await self.understanding.about_guide_given(message.turn)):
             self.understanding.read_as(message.turn, guides)  # "will they need some special program to open it"
             return guides, await self.dispatcher.start(message.turn, guides)
         ticket = self.skills.fallback(Fallback.TICKET)
@@ -226,15 +229,26 @@ class MessageSteps:
             return message.previous_intent
         return pending.options[0]
 
+    async def _guide_beside_previous(self, message: Message) -> bool:
+        """A guide was shown beside the request the previous message made, of an intent offered beside a guide
+        (``Intent.guide_first``): "This guide often fixes that ...", the password rules beside the reset offered for
+        "keeps rejecting every new password i try"."""
+        declared, employee = self.skills.declared(message.previous_intent), message.turn.employee
+        if declared is None or not declared.guide_first or employee is None:
+            return False  # an outage answer's guide is for the symptom: "any idea how long?" asks of the outage
+        since = self.services.clock() - FOLLOW_UP_WINDOW
+        return await self.services.questions.answered(employee.email, message.previous, since)
+
     def _asks_after_guide(self, message: Message) -> bool:
-        """After a guide, the message asks a question ("does the invite give him anything to dial", "could she plug
-        into the jack instead?") that asks the desk for nothing, carries no cue (others too, a person, a request
-        made earlier) and says nothing of trying the steps, and is read as a how-to question, a problem or nothing
-        sure: it asks about what the guide was about, which the how-to skill answers."""
+        """After a guide (the previous message's answer, or shown beside it), the message asks a question ("does the
+        invite give him anything to dial", "could she plug into the jack instead?", "can it have spaces in it then")
+        that asks the desk for nothing, carries no cue (others too, a person, a request made earlier) and says nothing
+        of trying the steps, and is read as a how-to question, a problem or nothing sure: it asks about what the guide
+        was about, which the how-to skill answers."""
         turn, understanding, text = message.turn, self.understanding, message.text
         intent = top(turn.parse)[0]
-        return (understanding.answers_with_guide(message.previous_intent) and asks_a_question(text)
-                and not asks_desk_to_act(text) and not tried_it(text) and not any(cue(text) for cue in CUES.values())
+        return (asks_a_question(text) and not asks_desk_to_act(text) and not tried_it(text)
+                and not any(cue(text) for cue in CUES.values())
                 and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))
                      or not understanding.confident(turn.parse)))
 

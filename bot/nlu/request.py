@@ -139,6 +139,7 @@ _DESK_ACTS = re.compile(
     r"\b(?:can|could|would|will) (?:you|someone|somebody|u|one of you|anyone|anybody)(?: guys)?(?: please)? "
     r"(?!help|tell|show|explain|send me|point|let me know|walk|teach)\w+|"
     r"\bneed (?:you|someone|somebody|one of you) to\b|\bwould it be possible to (?:get|have)\b|"
+    r"\b(?:can|could|would) (?:that|this|it) be (?:arranged|done|set up|sorted|granted|added|given)\b|"
     r"\b(?:get|have) (?:me|him|her|them|us|it) (?:added|set up|installed|put on|access)",
     re.IGNORECASE,
 )

@@ -83,6 +83,15 @@ class QuestionLog:
                  .order_by(col(KbQuery.id).desc()).limit(1))
         return await self.db.run(lambda session: session.exec(query).first())
 
+    async def answered(self, asked_by: str, question: str, since: datetime) -> bool:
+        """Whether the last question ``asked_by`` asked since ``since`` is ``question`` and got an article (a guide
+        shown beside a request counts: it answers the message it was shown for)."""
+        query = (select(KbQuery.question, KbQuery.article_id)
+                 .where(col(KbQuery.asked_by) == asked_by, col(KbQuery.asked_at) >= since)
+                 .order_by(col(KbQuery.id).desc()).limit(1))
+        last = await self.db.run(lambda session: session.exec(query).first())
+        return last is not None and last[1] is not None and last[0].strip() == question[:2000].strip()
+
     async def feedback(self, query_id: int, asked_by: str, helpful: bool) -> KbQuery | None:
         """Record "did this help?" from the person who asked, once.
 

@@ -633,3 +633,25 @@ async def test_some_of_them_after_a_guide_is_about_the_people_of_that_guide(chat
     lines = await chat.say(ANN, "some of them said last time the sign in page never popped up on their phones")
     assert "*Get visitors and personal devices on guest Wi-Fi" in texts(lines)
     assert "*Set up multi-factor authentication" not in texts(lines)
+
+
+async def test_a_question_after_a_guide_shown_beside_a_request_is_about_that_guide(chat: Chat) -> None:
+    """"it turns down every new password i come up with ..." gets the password rules beside the reset offered; "can
+    it have spaces in it then" asks about the rules just shown, where it was read alone as a problem to file."""
+    lines = await chat.say(ANN, "it turns down every new password i come up with, says the requirements arent met. i "
+                                "added a capital and a number")
+    assert "*City password rules" in texts(lines)
+    lines = await chat.say(ANN, "can it have spaces in it then")
+    assert "*City password rules" in texts(lines) and "Here is the ticket" not in texts(lines)
+
+
+async def test_a_link_and_a_code_after_the_encrypted_email_guide_is_about_that_guide(chat: Chat) -> None:
+    """After the encrypted email guide, "the paralegal ... got a link and a request for a code instead of the document"
+    reads as a phishing report for its link and code, but the encrypted email guide read with it is surer: it answers
+    again, rather than the advice on suspicious emails."""
+    lines = await chat.say(ANN, "our attorney has to send a settlement with a claimants social security number to a "
+                                "private firm this afternoon, is there a way to lock it in outlook")
+    assert "*Send an encrypted email" in texts(lines)
+    lines = await chat.say(ANN, "the paralegal on their side has written back to say she got a link and a request for "
+                                "a code instead of the document. should i send it again another way?")
+    assert "*Send an encrypted email" in texts(lines) and "Thank you for checking" not in texts(lines)

@@ -80,6 +80,7 @@ def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
     "would it be possible to get me added?",
     "need someone to move our six computers to the 4th floor",
     "could one of you set me up with the same access she had",
+    "my supervisor has already said yes to it. could that be arranged, please?",
 ])
 def test_asking_the_desk_to_do_it(text: str) -> None:
     assert asks_desk_to_act(text)
