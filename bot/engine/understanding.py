@@ -165,8 +165,8 @@ class Understanding:
 
     async def about_guide_given(self, turn: Turn) -> bool:
         """After a guide, the message reads as an intent declared ``guide_over_a_part``, no security matter is read
-        surely (``SURE``), and the judge is sure (``kb_beside_confidence``) of the guide just given read with the
-        message: "their paralegal wrote back that she got a link and a request for a code rather than the agreement"
+        surely (``SURE``), the guide just given is among the message's own first two, and the judge is sure
+        (``kb_beside_confidence``) of it read with the message: "their paralegal wrote back that she got a link and a request for a code rather than the agreement"
         reads as a phishing report for its link and code, but it is about the encrypted email the guide explained."""
         declared, reader = self.skills.declared(top(turn.parse)[0] or ""), self.services.signals()
         if declared is None or not declared.guide_over_a_part or turn.employee is None:
@@ -176,9 +176,11 @@ class Understanding:
             return False
         since = self.services.clock() - FOLLOW_UP_WINDOW
         given = await self.services.questions.last_article(turn.employee.email, since)
-        title = next((article.title for article in self.services.kb.articles if article.id == given), None)
-        hit = self.services.kb.best(f"{title}: {turn.text}", floor=self.services.settings.kb_beside_confidence) \
-            if title else None
+        kb = self.services.kb
+        title = next((article.title for article in kb.articles if article.id == given), None)
+        if title is None or given not in [hit.article.id for hit in kb.search(turn.text, limit=2)]:
+            return False  # the message alone must lean to that guide too: a title read before anything leads it
+        hit = kb.best(f"{title}: {turn.text}", floor=self.services.settings.kb_beside_confidence)
         return hit is not None and hit.article.id == given
 
     def guide_unless_cued(self, turn: Turn, intent: str) -> bool:

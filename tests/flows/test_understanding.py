@@ -655,3 +655,12 @@ async def test_a_link_and_a_code_after_the_encrypted_email_guide_is_about_that_g
     lines = await chat.say(ANN, "the paralegal on their side has written back to say she got a link and a request for "
                                 "a code instead of the document. should i send it again another way?")
     assert "*Send an encrypted email" in texts(lines) and "Thank you for checking" not in texts(lines)
+
+
+async def test_a_phishing_report_after_an_unrelated_guide_stays_a_phishing_report(chat: Chat) -> None:
+    """After the self-service reset guide shown beside a reset offer, "I got a weird email asking for my password" is
+    a phishing report of its own: the reset guide read with it leads only by its title's words, and the message
+    alone does not lean to it, so the phishing advice comes, not a guide."""
+    await chat.say(ANN, "I forgot my password")
+    lines = await chat.say(ANN, "I got a weird email asking for my password")
+    assert "Thank you for checking" in texts(lines) and "Did this help?" not in texts(lines)
