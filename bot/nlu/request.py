@@ -104,7 +104,9 @@ _PERSON = re.compile(
     r"\b(?:take|takes|taking) (?:me )?(?:\w+ ){0,2}(?:messages|forever|ages|too long) to (?:explain|type|write)|"
     r"\bthan (?:type|typing|write|writing|explain|explaining) (?:it|this|all)\b|"
     r"\b(?:to|please|pls|you|u|someone|somebody|anyone|anybody|can|could|just) (?:call|ring|phone) me\b|"
-    r"\bgive me a (?:call|ring)\b",
+    r"\bgive me a (?:call|ring)\b|\b(?:able|free|around|available) to (?:come|swing|stop|drop|pop|run) "
+    r"(?:by|over|up|down|out|in)\b|\b(?:have to|gotta|got to|need to|needs to) (?:be )?see(?:n)? (?:it |this |them )?"
+    r"in person\b",
     re.IGNORECASE)
 """Wishing for a person rather than a chat: "if somebody could come take a look", "id rather somebody sit with me",
 "my desk is 555-0147 if anyone has five minutes", "it would take me twenty messages to explain"."""
@@ -114,7 +116,8 @@ _HOW = re.compile(
     r"(?:how|hwo) to|how (?:long|often|many|much)|what (?:does|do) (?:\w+ ){1,12}mean\b|"
     r"how can i tell|how (?:do|can) i (?:tell|know)|why (?:does|do|is|am|did|would|wont|won't|cant|can't|"
     r"does|has|have|keeps?)|what (?:causes|makes|are the|is the (?:rule|best|way|process))|"
-    r"what (?:do|should) (?:i|we) do|what (?:should|could|can|do) (?:i|we) (?:be )?(?:check|try|look)ing\b|"
+    r"what (?:do|should) (?:i|we) do|\banything (?:i|we) (?:can|could|should) (?:do|try|check)\b|"
+    r"what (?:should|could|can|do) (?:i|we) (?:be )?(?:check|try|look)ing\b|"
     r"what (?:does|do|is) (?:it|they|the (?:system|screen|thing|box)|this) (?:even )?"
     r"(?:want|need|expect|accept|looking for)\b|what (?:can|should|could) (?:i|we) (?:check|try|look at|look for)|"
     r"is there (?:a|an|any|some) (?:\w+ )?(?:way|button|setting|guide|option)|"

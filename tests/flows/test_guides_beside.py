@@ -148,3 +148,11 @@ async def test_a_need_told_that_a_guide_says_to_ask_it_for_gets_the_preview(requ
     assert bot.reload_kb_if_changed() is True
     lines = await chat.say("bob@city.example", need)
     assert "*Request new hardware" in texts(lines) and "Submit" not in labels(lines)
+
+
+async def test_blank_pages_from_a_printer_get_the_printer_guide_beside_the_preview(chat: Chat) -> None:
+    """"the printer in the mailroom keeps spitting out blank sheets": the printer guide now tells what to do about
+    blank or faded pages (the toner, the tape on a new cartridge), so it is shown before the ticket preview, where
+    only the preview came."""
+    lines = await chat.say(ANN, "the printer in the mailroom keeps spitting out blank sheets")
+    assert "*Printer not printing" in texts(lines) and "Submit" in labels(lines)

@@ -47,6 +47,7 @@ from bot.nlu.request import (
     "typed a new password with a capital and a number in it and it still says no. what does it even want",
     "ok and if it turns out its just us what should i be checking on our end first",
     "the branch is open sundays, is there some way the clerks can get back in themselves if they get stuck",
+    "the reception pc takes forever to open anything, anything i can try before i put a ticket in",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
@@ -179,6 +180,8 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("it would go better with somebody right here beside me for a few minutes", True),
     ("she set it up last year, id rather just talk to her if shes in today", True),
     ("any chance a technician could swing by the clerks office this afternoon", True),
+    ("is whoever does the av in the council chambers able to come by before the 6pm session", True),
+    ("honestly you have to see it in person, the cables behind that rack are a mess", True),
     ("honestly i wouldnt know where to start explaining it in here", True),
     ("a tech came by yesterday and swapped the dock", False),
     ("residents call me all day about their bills and the screen keeps freezing", False),
