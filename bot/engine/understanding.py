@@ -166,8 +166,9 @@ class Understanding:
     async def about_guide_given(self, turn: Turn) -> bool:
         """After a guide, the message reads as an intent declared ``guide_over_a_part``, no security matter is read
         surely (``SURE``), the guide just given is among the message's own first two, and the judge is sure
-        (``kb_beside_confidence``) of it read with the message: "their paralegal wrote back that she got a link and a request for a code rather than the agreement"
-        reads as a phishing report for its link and code, but it is about the encrypted email the guide explained."""
+        (``kb_beside_confidence``) of it read with the message: "their paralegal wrote back that she got a link and a
+        request for a code rather than the agreement" reads as a phishing report for its link and code, but it is
+        about the encrypted email the guide explained."""
         declared, reader = self.skills.declared(top(turn.parse)[0] or ""), self.services.signals()
         if declared is None or not declared.guide_over_a_part or turn.employee is None:
             return False
