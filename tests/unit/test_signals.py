@@ -61,3 +61,18 @@ def test_synonyms_carry_the_names_staff_use(tmp_path: Path) -> None:
                    "    - munis\n", encoding="utf-8")
     with pytest.raises(TrainingDataError, match="synonyms.yml:4: 'display' must be a name"):
         load_training_data(bad)
+
+
+@pytest.mark.parametrize("text", [
+    "I am sorry to report some bad news. After the dedication ceremony at Riverside Park last evening I put my "
+    "handbag down on a picnic table for what could only have been a minute, and when I turned back it was gone. My "
+    "city laptop was in it, with the draft State of the City speech and some confidential HR memos. I filed a police "
+    "report this morning. Please let me know what is needed from me. Joan Pryor, City Clerk's Office, 555-0127",
+    "was helping a resident at the counter in the rec center and when i turned around the bag on my chair wasnt there "
+    "anymore. my work laptop was in it",
+])
+def test_a_loss_told_as_a_story_is_a_security_matter(reader: SignalReader, text: str) -> None:
+    """A device lost with the bag it was in, told as what happened rather than with "lost" or "stolen", and in a
+    long formal letter whose memos and police case read as ordinary before four such letters were examples."""
+    signal = reader.read(text)
+    assert signal is not None and signal.label.name == "lost_device"
