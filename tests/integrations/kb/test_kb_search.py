@@ -327,3 +327,11 @@ def test_article_vectors_are_cached_between_loads(tmp_path: Path, small_kb: Know
     broken = KnowledgeBase(small_kb.folder, cache_dir=cache)
     broken.load()  # a broken cache file is encoded again, not fatal
     assert ids(broken.search("printer jam"))[:1] == ["print"]
+
+
+def test_a_password_that_runs_out_is_the_change_guide_even_when_outlook_tells_of_it(real_kb: KnowledgeBase) -> None:
+    """"my password runs out" is the expiry the change guide covers; Outlook, the system named, boosts the guide on
+    Outlook asking for a password again and again, which ranked first before "runs out" meant expiring."""
+    first = real_kb.search("the little outlook popup says my password runs out friday, can i do it myself now",
+                           systems=("outlook",))[0]
+    assert first.article.id == "change-password"
