@@ -12,7 +12,7 @@ from bot.core.parse import IntentScore, Parser, ParseResult, entities_of, rankin
 from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
-from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_how, parse_request
+from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_how, parse_request, tells_approval
 from bot.nlu.signals import SURE
 
 __all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "carries_on", "goes_on", "refers_back", "systems_of", "top",
@@ -206,9 +206,12 @@ class Understanding:
         return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
 
     def asked_to_act(self, turn: Turn) -> bool:
-        """The message asks the desk to do something for the person ("could you get me added"), or tells a need a
-        guide says to ask IT for: a request to file, even when it reads as a how-to question."""
-        return asks_desk_to_act(turn.text) or self.guide_to_request(turn)
+        """The message asks the desk to do something for the person ("could you get me added"), tells that a
+        supervisor approved it without asking how ("got the ok from my supervisor for bluebeam ... asset tag
+        PW-2231"), or tells a need a guide says to ask IT for: a request to file, even when it reads as a how-to
+        question."""
+        return (asks_desk_to_act(turn.text) or (tells_approval(turn.text) and not asks_how(turn.text))
+                or self.guide_to_request(turn))
 
     def guide_sure(self, turn: Turn) -> bool:
         """A guide the judge is sure of (``kb_beside_confidence``) answers the message."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from bot.core.parse import Entity, IntentScore, Parser, ParseResult, read_first
 
 __all__ = ["CUES", "asks_a_question", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_for_person",
-           "asks_how", "parse_request", "request_parts"]
+           "asks_how", "parse_request", "request_parts", "tells_approval"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
 """Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
@@ -74,6 +74,19 @@ _OTHERS = re.compile(
 )
 """Asking whether others have it too: "anybody else", "is it just my pc", "and so has the person next to me",
 "ray has the exact same thing", "system wide?", "all the desk phones on the 3rd floor went dark at once"."""
+_APPROVED = re.compile(
+    r"\b(?:supervisor|manager|director|boss|chief|captain|sergeant|lieutenant|lead|head)\b[^.?!]{0,40}?"
+    r"\b(?:ok'?d|okayed|okd|approved|signed off|said (?:yes|ok|okay|its fine|it'?s fine)|can confirm)\b|"
+    r"\b(?:got|have|has) the (?:ok|okay|go ahead|go-ahead|green light|approval|sign off|sign-off) from\b|"
+    r"\bapproved (?:a|the|my) (?:license|licence|request|purchase|access)\b", re.IGNORECASE)
+"""Telling that a supervisor approved what is asked for ("got the ok from my supervisor for bluebeam", "my supervisor
+ok'd it and can confirm"): a request for IT to grant it."""
+_ONLY_MINE = re.compile(
+    r"\b(?:every(?:one|body) else|the others|the rest of (?:us|the \w+)|every other \w+)(?: \w+){0,4} "
+    r"(?:is|are|seems?) (?:fine|ok|okay|working|good)\b|\b(?:its|it'?s|it is) only (?:my|mine|me)\b|\bonly (?:my|mine) (?:is|does)\b",
+    re.IGNORECASE)
+"""Telling that only their own machine has it, the others are fine: "everyone else on the floor is fine, its only my
+station" asks nothing about an outage."""
 _EARLIER = re.compile(
     r"\b(?:put|sent|submitted|opened|filed|logged|entered|made|called|emailed|reported)(?: in| out)? "
     r"(?:a |an |the |my |our )?(?:ticket|request|work order|call|report|it|this|that)\b|"
@@ -195,6 +208,11 @@ CUES: dict[str, Callable[[str], bool]] = {"others": asks_about_others, "earlier"
 """What a message can tell beside its intent that settles a reading (see ``Intent.confirmed_by``)."""
 
 
+def tells_approval(text: str) -> bool:
+    """Whether ``text`` tells that a supervisor approved what it asks for: a request for IT to grant it."""
+    return _APPROVED.search(text) is not None
+
+
 def asks_how(text: str) -> bool:
     """Whether ``text`` asks how or why something works or is done (to learn, or to do it oneself), rather
     than asking the desk to act ("can you reset it", "please unlock me")."""
@@ -244,6 +262,8 @@ async def parse_request(parser: Parser, text: str, limit: int, may_ask: Callable
             continue
         if not _among(whole, parsed) or not _names_a_person(parsed, part, cues):
             continue
+        if cues.get(str((parsed.get("intent") or {}).get("name"))) is asks_about_others and _ONLY_MINE.search(text):
+            continue  # "calls are stacking up in the queue ... everyone else is fine, its only my station"
         if score > best_score + (GAIN if best is whole else 0.0):
             best, best_score = parsed, score
     if best is whole:

@@ -17,7 +17,9 @@ from bot.nlu.request import (
     asks_desk_to_act,
     asks_for_person,
     asks_how,
+    parse_request,
     request_parts,
+    tells_approval,
 )
 
 
@@ -227,3 +229,40 @@ def test_a_wish_for_a_person_in_words_is_read_first_wherever_the_parser_ranks_it
     told = "the plotter is down for the whole office and so has the person next to me"
     ahead = [(name, 0.1) for name in ("howto", "open_ticket", "greet", "thanks")]
     assert _cued(_parse(told, *ahead, ("outage_status", 0.09)), {"outage_status": asks_about_others}) is None
+
+
+class _Scripted:
+    """A parser that reads each text as scripted: the whole message one way, a part of it another."""
+
+    def __init__(self, readings: dict[str, ParseResult]) -> None:
+        self.readings = readings
+
+    async def parse(self, text: str) -> ParseResult:
+        return self.readings.get(text, _parse(text, ("out_of_scope", 0.9)))
+
+
+async def test_a_part_read_as_an_outage_question_gives_way_when_only_theirs_has_it() -> None:
+    """"calls are stacking up ..." alone reads as an outage question, surer than the whole report; but "everyone else
+    on the floor is fine, its only my station" says no outage is asked about: the whole report stands."""
+    part = "Calls are stacking up in the queue, 17 residents waiting right now"
+    whole = f"{part}, and the agent app on seat 6 goes white when I click Ready. Everyone else on the floor is fine"
+    parser = _Scripted({whole: _parse(whole, ("open_ticket", 0.52), ("outage_status", 0.16)),
+                        part: _parse(part, ("outage_status", 0.61), ("open_ticket", 0.3))})
+    cues = {"outage_status": asks_about_others}
+    read = await parse_request(parser, whole, 2000, cues=cues)
+    assert read["intent"]["name"] == "open_ticket"
+    anyone = whole.replace("Everyone else on the floor is fine", "And the rest of the room")
+    parser.readings[anyone] = _parse(anyone, ("open_ticket", 0.52), ("outage_status", 0.16))
+    assert (await parse_request(parser, anyone, 2000, cues=cues))["intent"]["name"] == "outage_status"
+
+
+@pytest.mark.parametrize(("text", "approved"), [
+    ("got the ok from my supervisor for bluebeam so i can mark up plans, asset tag PW-2231", True),
+    ("my supervisor ok'd it and can confirm, i get access denied on the grants folder", True),
+    ("our director approved a license for me last week and i cant find it in software center", True),
+    ("my supervisor wants the report by friday and excel keeps crashing", False),
+    ("the manager of the pool asked me to fix the printer", False),
+])
+def test_telling_that_a_supervisor_approved_it(text: str, approved: bool) -> None:
+    """Telling that a supervisor approved what is asked for is a request for IT to grant it."""
+    assert tells_approval(text) is approved
