@@ -83,7 +83,8 @@ _APPROVED = re.compile(
 ok'd it and can confirm"): a request for IT to grant it."""
 _ONLY_MINE = re.compile(
     r"\b(?:every(?:one|body) else|the others|the rest of (?:us|the \w+)|every other \w+)(?: \w+){0,4} "
-    r"(?:is|are|seems?) (?:fine|ok|okay|working|good)\b|\b(?:its|it'?s|it is) only (?:my|mine|me)\b|\bonly (?:my|mine) (?:is|does)\b",
+    r"(?:is|are|seems?) (?:fine|ok|okay|working|good)\b|\b(?:its|it'?s|it is) only (?:my|mine|me)\b|"
+    r"\bonly (?:my|mine) (?:is|does)\b",
     re.IGNORECASE)
 """Telling that only their own machine has it, the others are fine: "everyone else on the floor is fine, its only my
 station" asks nothing about an outage."""
