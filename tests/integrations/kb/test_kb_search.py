@@ -137,6 +137,9 @@ def test_best_returns_none_for_off_topic_questions(real_kb: KnowledgeBase, quest
     # questions say "forget and reconnect")
     ("if one of our staff forgets their password on a saturday can they sort it out without us",
      "self-service-password-reset"),
+    # "trashed", "tossed", "cleaning out my inbox": deleting one's own mail (before: the shared mailbox guide)
+    ("was cleaning out my inbox yesterday and trashed the email with the signed lease in it, i need it",
+     "recover-deleted-email"),
 ])
 def test_best_answers_questions_that_have_an_article(real_kb: KnowledgeBase, question: str, expected: str) -> None:
     hit = real_kb.best(question)
