@@ -664,3 +664,11 @@ async def test_a_phishing_report_after_an_unrelated_guide_stays_a_phishing_repor
     await chat.say(ANN, "I forgot my password")
     lines = await chat.say(ANN, "I got a weird email asking for my password")
     assert "Thank you for checking" in texts(lines) and "Did this help?" not in texts(lines)
+
+
+async def test_what_should_tip_me_off_asks_how_to_spot_a_fake(chat: Chat) -> None:
+    """"what should tip me off that an email ... is a fake" asks how to tell, with no "how": the guide on spotting
+    phishing answers, with the report one click away, rather than the steps for an email already received."""
+    lines = await chat.say(ANN, "what should tip me off that an email from the finance director asking for a wire "
+                                "transfer is a fake")
+    assert "*How to spot a phishing email" in texts(lines) and "Report a suspicious email" in labels(lines)

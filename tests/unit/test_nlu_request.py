@@ -50,6 +50,8 @@ from bot.nlu.request import (
     "ok and if it turns out its just us what should i be checking on our end first",
     "the branch is open sundays, is there some way the clerks can get back in themselves if they get stuck",
     "the reception pc takes forever to open anything, anything i can try before i put a ticket in",
+    "what would tip you off that a message from the chief is not really from him",
+    "any red flags the front desk should watch for with fake invoices",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
