@@ -338,3 +338,13 @@ def test_a_password_that_runs_out_is_the_change_guide_even_when_outlook_tells_of
     first = real_kb.search("the little outlook popup says my password runs out friday, can i do it myself now",
                            systems=("outlook",))[0]
     assert first.article.id == "change-password"
+
+
+def test_the_vpn_guide_counts_as_about_the_shared_drives(real_kb: KnowledgeBase) -> None:
+    """Reaching the S drive from home is the VPN guide's job: it is boosted with the shared-drive guide when a message
+    names the S drive, so "from the house" decides between them rather than the boost alone."""
+    question = "finishing the audit from home thursday and the spreadsheets live on the S drive, what do i need to do"
+    plain = {hit.article.id: hit.score for hit in real_kb.search(question, limit=5)}
+    named = {hit.article.id: hit.score for hit in real_kb.search(question, systems=("shared drive",), limit=5)}
+    assert named["vpn-from-home"] > plain["vpn-from-home"]
+    assert named["shared-drive-mapping"] > plain["shared-drive-mapping"]
