@@ -9,7 +9,7 @@ import pytest
 from bot.core.errors import TrainingDataError
 from bot.core.settings import PROJECT_ROOT
 from bot.nlu import load_training_data
-from bot.nlu.signals import SignalReader
+from bot.nlu.signals import SURE, SignalReader
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,11 @@ def test_a_loss_told_as_a_story_is_a_security_matter(reader: SignalReader, text:
     long formal letter whose memos and police case read as ordinary before four such letters were examples."""
     signal = reader.read(text)
     assert signal is not None and signal.label.name == "lost_device"
+
+
+def test_mail_sent_in_ones_name_after_a_clicked_link_is_a_compromise(reader: SignalReader) -> None:
+    """Told of a coworker, without "hacked": she opened a link, and now people answer emails she never sent; read
+    surely (``SURE``), as a security matter that changes the course of a flow must be."""
+    signal = reader.read("a coworker in records opened a link in an email that looked like it came from the courts "
+                         "yesterday, and this morning people are writing back to emails she never sent")
+    assert signal is not None and signal.label.name == "compromise" and signal.confidence >= SURE
