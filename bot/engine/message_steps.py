@@ -309,6 +309,12 @@ class MessageSteps:
         person = self.skills.fallback(Fallback.PERSON)
         if person in close and understanding.confirmed(turn, person):  # "... if somebody has a minute to talk me
             return person, await self.dispatcher.start(turn, person)     # through it instead": the wish decides
+        matter = next((i for i in close if understanding.confirmed_by_signal(turn, i)), None)
+        if matter is not None:  # "left the membership ipad on the tram ... what do I do?": the report, the guide below
+            started = await self.dispatcher.start(turn, matter)
+            if understanding.guides is not None and understanding.guide_sure(turn):
+                await understanding.show(turn, str(understanding.guides), None)
+            return matter, started
         asked = understanding.guide_answers(turn) and any(understanding.guide_first(i) for i in close)
         if close and (asked or (understanding.guides in close and understanding.guide_likely(turn, reading=True))):
             guides = str(understanding.guides)

@@ -152,6 +152,12 @@ class Understanding:
         signal = reader.read(turn.text)
         return signal is not None and signal.label.kind == declared.confirmed_by
 
+    def confirmed_by_signal(self, turn: Turn, intent: str) -> bool:
+        """``intent`` is confirmed by the signal reader (a security matter read in the message), not by a cue of the
+        words: two independent readers agree on something that must not wait behind a guide."""
+        declared = self.skills.declared(intent)
+        return declared is not None and declared.confirmed_by not in CUES and self.confirmed(turn, intent)
+
     def guide_over_a_part(self, turn: Turn, intent: str) -> bool:
         """``intent`` is declared ``guide_over_a_part``, only a part of the message reads as it ("... confirmation
         email and everything"), no security matter is read surely (``SURE``), and a guide the judge is sure of

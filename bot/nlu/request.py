@@ -101,7 +101,8 @@ _WAITING = re.compile(
     r"\bwhere (?:does|do|did) (?:that|it|this|things) (?:stand|end up)\b", re.IGNORECASE)
 """Telling of a request made earlier and still waiting: "put in a ticket last week ... havent heard a thing"."""
 _PERSON = re.compile(
-    r"\b(?:some|any)(?:one|body|1)(?: (?:could|can|would|to|just))? (?:come|swing|stop|drop|pop|walk|run) "
+    r"\b(?:some|any)(?:one|body|1)(?: from (?:it|the it \w+|your (?:team|office|side|shop)|the help ?desk|tech "
+    r"support))?(?: (?:could|can|would|to|just))? (?:come|swing|stop|drop|pop|walk|run) "
     r"(?:by|over|up|down|out|in|and|take|have)\b|\bcome (?:take|have) a look\b|"
     r"\b(?:a|one of your|your|an it) (?:tech|technician|person|guy)s? (?:could |can |would |to |might )?"
     r"(?:come|stop|swing|drop|pop|run) (?:by|over|in|up|down)\b|"
@@ -117,6 +118,8 @@ _PERSON = re.compile(
     r"\b(?:easier|quicker|faster|simpler) (?:to|if (?:i|we|someone|somebody)) (?:explain|show|talk|call|walk)|"
     r"\b(?:take|takes|taking) (?:me )?(?:\w+ ){0,2}(?:messages|forever|ages|too long) to (?:explain|type|write)|"
     r"\bthan (?:type|typing|write|writing|explain|explaining) (?:it|this|all)\b|"
+    r"\btalk(?:ing)? (?:it|this) through\b|\b(?:would )?beats? typing\b|"
+    r"\btake (?:me )?a novel to (?:type|write|explain)\b|"
     r"\b(?:to|please|pls|you|u|someone|somebody|anyone|anybody|can|could|just) (?:call|ring|phone) me\b|"
     r"\bgive me a (?:call|ring)\b|\b(?:able|free|around|available) to (?:come|swing|stop|drop|pop|run) "
     r"(?:by|over|up|down|out|in)\b|\b(?:have to|gotta|got to|need to|needs to) (?:be )?see(?:n)? (?:it |this |them )?"

@@ -672,3 +672,19 @@ async def test_what_should_tip_me_off_asks_how_to_spot_a_fake(chat: Chat) -> Non
     lines = await chat.say(ANN, "what should tip me off that an email from the finance director asking for a wire "
                                 "transfer is a fake")
     assert "*How to spot a phishing email" in texts(lines) and "Report a suspicious email" in labels(lines)
+
+
+async def test_a_security_matter_the_signal_reader_confirms_settles_a_close_call(database_url: str,
+                                                                                parser: EmbeddedParser,
+                                                                                clock: Clock) -> None:
+    """On a bot that calls every pair of readings a close call, "left the pool's front desk tablet on the city van ...
+    what do I do?" reads about as much as a how-to question as a security matter; the signal reader reads a lost
+    device, so the urgent report comes first and the guide below it, not the guide with the report one click away."""
+    settings = make_settings(database_url, nlu_ambiguity_margin=1.0, nlu_threshold=0.3)
+    with running_bot(settings, nlu=parser, clock=clock) as wavering:
+        lines = await Chat(wavering).say(ANN, "so embarrassing. left the pool's front desk tablet on the city van "
+                                              "yesterday, its not in lost and found and the driver hasnt seen it. its "
+                                              "still signed in to the rec software. what do I do?")
+    assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
+    assert "*Report a lost or stolen" in texts(lines)
+    assert texts(lines).index("This sounds urgent") < texts(lines).index("*Report a lost or stolen")

@@ -186,6 +186,8 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("any chance a technician could swing by the clerks office this afternoon", True),
     ("is whoever does the av in the council chambers able to come by before the 6pm session", True),
     ("honestly you have to see it in person, the cables behind that rack are a mess", True),
+    ("could someone from IT come by the clerks office today, nothing urgent, just want a look at my pc", True),
+    ("its a long story with the export settings, honestly talking it through would beat typing all of it", True),
     ("honestly i wouldnt know where to start explaining it in here", True),
     ("a tech came by yesterday and swapped the dock", False),
     ("residents call me all day about their bills and the screen keeps freezing", False),
