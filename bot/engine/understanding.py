@@ -214,10 +214,20 @@ class Understanding:
     def asked_to_act(self, turn: Turn) -> bool:
         """The message asks the desk to do something for the person ("could you get me added"), tells that a
         supervisor approved it without asking how ("got the ok from my supervisor for bluebeam ... asset tag
-        PW-2231"), or tells a need a guide says to ask IT for: a request to file, even when it reads as a how-to
-        question."""
+        PW-2231"), reports public-facing work stopped, or tells a need a guide says to ask IT for: a request to file,
+        even when it reads as a how-to question."""
         return (asks_desk_to_act(turn.text) or (tells_approval(turn.text) and not asks_how(turn.text))
-                or self.guide_to_request(turn))
+                or self.reports_work_stopped(turn) or self.guide_to_request(turn))
+
+    def reports_work_stopped(self, turn: Turn) -> bool:
+        """The message asks nothing, and the signal reader reads public-facing work stopped (urgency, not security):
+        "comm center, console 4. the select audio drops out every few minutes and the dispatcher loses the first words"
+        is a report to file at once, whatever guide its words half match."""
+        reader = self.services.signals()
+        if reader is None or asks_a_question(turn.text) or asks_how(turn.text):
+            return False
+        signal = reader.read(turn.text)
+        return signal is not None and not signal.security
 
     def guide_sure(self, turn: Turn) -> bool:
         """A guide the judge is sure of (``kb_beside_confidence``) answers the message."""

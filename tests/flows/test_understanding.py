@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
+from bot.core.parse import IntentScore, ParseResult
 from bot.engine.understanding import refers_back
 from bot.nlu import EmbeddedParser
 from bot.store import Approval, KbQuery, Ticket
@@ -688,3 +689,26 @@ async def test_a_security_matter_the_signal_reader_confirms_settles_a_close_call
     assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
     assert "*Report a lost or stolen" in texts(lines)
     assert texts(lines).index("This sounds urgent") < texts(lines).index("*Report a lost or stolen")
+
+
+class _ReadsAsHowTo:
+    """A parser that reads every message as a how-to question (0.7): what the embedded parser did with a part of a
+    dispatcher's report that half matched the MDT guide."""
+
+    name = "reads-as-howto"
+    ready = True
+
+    async def parse(self, text: str) -> ParseResult:
+        scores: list[IntentScore] = [{"name": "howto", "confidence": 0.7}, {"name": "open_ticket", "confidence": 0.2}]
+        return {"text": text, "intent": scores[0], "entities": [], "intent_ranking": scores}
+
+
+async def test_public_safety_work_stopped_read_as_a_question_is_a_report(database_url: str, clock: Clock) -> None:
+    """Read as a how-to question, "comm center, position 6 ... the dispatcher misses the first words of the unit
+    talking" asks nothing, and the signal reader reads a dispatch system affected: the ticket preview, urgent, where
+    a guide its words half match came alone."""
+    with running_bot(make_settings(database_url), nlu=_ReadsAsHowTo(), clock=clock) as reading:
+        lines = await Chat(reading).say(ANN, "Comm center, position 6. On the radio side the select audio cuts out "
+                                             "for a second or two every few minutes and the dispatcher misses the "
+                                             "first words of the unit talking.")
+    assert "Here is the ticket" in texts(lines) and "Urgency: urgent" in texts(lines)
