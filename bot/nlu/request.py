@@ -51,7 +51,8 @@ problem it was about, so the problem reads first ("put something in last thursda
 that stand": the question about one's tickets comes fourth, at 0.10)."""
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+-{1,2}\s+")
-_CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)", re.IGNORECASE)
+_CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)|"
+                     r",\s*(?=(?:can|could|would|will) (?:you|u|someone|somebody|one of you)\b)", re.IGNORECASE)
 _ASKING = re.compile(
     r"\?|\b(?:how (?:do|can|would|should)|can (?:you|someone|somebody|i)|could (?:you|someone|somebody)|"
     r"is (?:there|it|anyone)|does anyone|anybody|what do i|where do i|who do i|need (?:help|someone))\b",

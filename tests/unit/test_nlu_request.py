@@ -270,3 +270,10 @@ async def test_a_part_read_as_an_outage_question_gives_way_when_only_theirs_has_
 def test_telling_that_a_supervisor_approved_it(text: str, approved: bool) -> None:
     """Telling that a supervisor approved what is asked for is a request for IT to grant it."""
     assert tells_approval(text) is approved
+
+
+def test_a_request_put_after_a_comma_is_a_part_of_its_own() -> None:
+    """", can you just unlock me" at the end of a long sentence of context is the request: a part to parse alone."""
+    parts = request_parts("anyway right now im stuck at the sign in screen at the front desk with a line of kids "
+                          "waiting, can you just unlock me", 300)
+    assert "can you just unlock me" in parts
