@@ -1,4 +1,4 @@
-"""The working conversation tests (data/eval/dev and fresh to fresh15), run like `helpdesk test`
+"""The working conversation tests (data/eval/dev and fresh to fresh18), run like `helpdesk test`
 through the console chat. The test half (data/eval/test) is never run here: it is scored once, at the end of a
 piece of work.
 
@@ -31,8 +31,8 @@ PASSING_TODAY = (
 
 
 PASSING_AT_LEAST = {"dev": 73, "fresh": 55, "fresh2": 47, "fresh3": 40, "fresh4": 52, "fresh5": 40, "fresh6": 55,
-                    "fresh7": 43, "fresh8": 54, "fresh9": 52, "fresh10": 58, "fresh11": 56, "fresh12": 57,
-                    "fresh13": 55, "fresh14": 56, "fresh15": 56}
+                    "fresh7": 43, "fresh8": 55, "fresh9": 52, "fresh10": 58, "fresh11": 57, "fresh12": 57,
+                    "fresh13": 55, "fresh14": 57, "fresh15": 58, "fresh16": 58, "fresh17": 57, "fresh18": 56}
 """How many conversations of each working set pass. dev: 74 conversations, 53 passed when issue 14 first
 landed, 68 after its second session. fresh: 56 conversations written in the third session by writers who saw
 neither intents/ nor the bot's failures, 44 passed before anything was tuned on them. fresh2: 48 more, written
@@ -49,7 +49,11 @@ tuned on them. fresh12: 60 written late in that session by two more, 49 passed b
 fresh13: 60 written at the start of the eighth session by three new writers, 48 passed before anything was tuned on
 them. fresh14: 60 written later in that session by three more, 54 passed before anything was tuned on them (the
 session's start commit passes 50). fresh15: 60 written late in that session by two more, 56 passed before anything
-was tuned on them (the start commit passes 51) (README, "Evaluation data")."""
+was tuned on them (the start commit passes 51). fresh16: 60 written at the start of the ninth session by three new
+writers, 48 passed before anything was tuned on them. fresh17: 60 written after that session's first work by three
+more, 52 passed before anything was tuned on them (the start commit passes 52 too). fresh18: 60 written during the
+rest of its work by three more, 50 passed before anything was tuned on them (the start commit passes 50 too)
+(README, "Evaluation data")."""
 
 
 def _played(folder: str, parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
