@@ -95,8 +95,12 @@ SUMMARY_CHARS = 120
 
 _GREETING = re.compile(
     r"^(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b[^.!?]*|[\w'&/ -]{1,40} here|"
-    r"this is [^.!?]{1,60})[.!?]*$", re.IGNORECASE)
-"""A first sentence that only greets or says who is writing ("Traffic ops here.", "Hi all,", "This is payroll.")."""
+    r"this is [^.!?]{1,60}|(?:(?:oh|ok(?:ay)?|um+|uh+|so|sorry|well|ugh+|hmm+|yeah|alright|lol)\W*)+|"
+    r"(?:i'?m |i am )?(?:so )?sorry to (?:bother|trouble) you[^.!?]*|"
+    r"(?:i'?m |i am )?afraid i have (?:some )?(?:bad|unwelcome) news|(?:some )?(?:bad|unwelcome) news,? i'?m afraid)"
+    r"[.!?]*$", re.IGNORECASE)
+"""A first sentence that only greets, says who is writing or clears its throat ("Traffic ops here.", "Hi all,", "This
+is payroll.", "oh.", "ok so.", "Sorry to bother you.", "I am afraid I have some unwelcome news.")."""
 
 
 def summary_of(text: str) -> str:
