@@ -52,7 +52,10 @@ that stand": the question about one's tickets comes fourth, at 0.10)."""
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+-{1,2}\s+")
 _CLAUSE = re.compile(r",\s*(?:but|so|and now|now|and)\s+|\s+(?:but|so)\s+(?=\w+\s+\w+)|"
-                     r",\s*(?=(?:can|could|would|will) (?:you|u|someone|somebody|one of you)\b)", re.IGNORECASE)
+                     r",\s*(?=(?:can|could|would|will) (?:you|u|someone|somebody|one of you)\b"
+                     r"(?![^,.?!]*\b(?:it|this|that|them)\s*(?:[,.?!]|$)))", re.IGNORECASE)
+"""Where a sentence splits into clauses: at "but", "so", "and now", and before ", can you ..." when that clause names
+what to act on ("..., can you just unlock me"; "..., can you fix it" only points back at the rest)."""
 _ASKING = re.compile(
     r"\?|\b(?:how (?:do|can|would|should)|can (?:you|someone|somebody|i)|could (?:you|someone|somebody)|"
     r"is (?:there|it|anyone)|does anyone|anybody|what do i|where do i|who do i|need (?:help|someone))\b",

@@ -273,7 +273,9 @@ def test_telling_that_a_supervisor_approved_it(text: str, approved: bool) -> Non
 
 
 def test_a_request_put_after_a_comma_is_a_part_of_its_own() -> None:
-    """", can you just unlock me" at the end of a long sentence of context is the request: a part to parse alone."""
+    """", can you just unlock me" at the end of a long sentence of context is the request: a part to parse alone.
+    ", can you fix it" only points back at the sentence before it, and is no part of its own."""
     parts = request_parts("anyway right now im stuck at the sign in screen at the front desk with a line of kids "
                           "waiting, can you just unlock me", 300)
     assert "can you just unlock me" in parts
+    assert request_parts("my parking ticket is wrong, can you fix it", 300) == []  # "fix it" points back: no part
