@@ -67,7 +67,7 @@ class HowTo(Skill):
         """Give the best article's first steps; with no sure answer, offer the nearest guides, a ticket and
         a person (never a dead end)."""
         question = turn.text.strip()
-        beside = next((a for a in ctx.kb.articles if a.id == ctx.slots.get("beside")), None)
+        beside = ctx.kb.article(ctx.slots.get("beside"))
         if beside is not None:
             await self._beside(ctx, question, beside)
             return
@@ -108,15 +108,14 @@ class HowTo(Skill):
         if sure is not None and not (undoes or back):
             return None  # a question a guide surely answers alone ("also how do i let kim see my calendar")
         last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOW_UP_WINDOW)
-        given = next((a for a in ctx.kb.articles if a.id == last), None)
+        given = ctx.kb.article(last)
         if given is None:
             return None
         about = f"{given.title}: {question}"
-        again = next((hit for hit in ctx.kb.search(about, limit=5) if hit.article.id == given.id), None)
-        if undoes:
-            return again
-        if sure is not None:  # "some of them said the sign in page never came up": the guide read with it, if surer
-            return again if again is not None and again.confidence > sure.confidence else None
+        if undoes or sure is not None:  # "how do i stop it"; "some of them said the sign in page never came up": the
+            again = next((hit for hit in ctx.kb.search(about, limit=5) if hit.article.id == given.id), None)
+            surer = again is not None and (sure is None or again.confidence > sure.confidence)
+            return again if undoes or surer else None  # guide read with it, if surer than its own sure guide
         alone = ctx.kb.best(question, floor=ctx.settings.kb_answer_confidence)
         if alone is not None and alone.article.id != given.id:  # "does the new one need special characters": the
             beside = ctx.kb.search(about, limit=2)                # rules, next to the guide on changing it
@@ -167,7 +166,7 @@ class HowTo(Skill):
                             "\"how do I connect to the VPN\".")
             return
         if action == "article":
-            article = next((a for a in ctx.kb.articles if a.id == argument), None)
+            article = ctx.kb.article(argument)
             if article is None:
                 await ctx.reply("That guide is no longer there. Ask me again in your own words, or I can open "
                                 "a ticket.",
@@ -189,7 +188,8 @@ class HowTo(Skill):
             await ctx.reply("Great, glad that helped!")
             return
         await ctx.outcomes.unhelpful(ctx.employee.email)
-        title = next((a.title for a in ctx.kb.articles if a.id == query.article_id), query.article_id)
+        shown = ctx.kb.article(query.article_id)
+        title = shown.title if shown is not None else query.article_id
         offer = await ctx.offer("open_ticket", "Open a ticket", {
             "summary": query.question[:200],
             "description": f"{query.question}\n\nThe guide \"{title}\" ({query.article_id}) did not help.",

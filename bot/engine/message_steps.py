@@ -311,10 +311,7 @@ class MessageSteps:
             return person, await self.dispatcher.start(turn, person)     # through it instead": the wish decides
         matter = next((i for i in close if understanding.confirmed_by_signal(turn, i)), None)
         if matter is not None:  # "left the membership ipad on the tram ... what do I do?": the report, the guide below
-            started = await self.dispatcher.start(turn, matter)
-            if understanding.guides is not None and understanding.guide_sure(turn):
-                await understanding.show(turn, str(understanding.guides), None)
-            return matter, started
+            return matter, await understanding.matter_then_guide(turn, matter)
         asked = understanding.guide_answers(turn) and any(understanding.guide_first(i) for i in close)
         if close and (asked or (understanding.guides in close and understanding.guide_likely(turn, reading=True))):
             guides = str(understanding.guides)
@@ -351,12 +348,7 @@ class MessageSteps:
             return await call_next()
         guides = str(understanding.guides)
         if intent not in (guides, self.skills.fallback(Fallback.TICKET)) and understanding.confirmed(turn, intent):
-            # "my laptop was stolen last night, what do i need to do now": the matter is real, so the request comes
-            # as it would without the question, and the guide answers the question below it
-            started = await self.dispatcher.start(turn, intent)
-            if understanding.guide_sure(turn):  # never a half-matched guide below an urgent report
-                await understanding.show(turn, guides, None)
-            return intent, started
+            return intent, await understanding.matter_then_guide(turn, intent)
         return guides, await understanding.answer_with_guide(turn, intent)
 
     async def start_intent(self, message: Message) -> Routed:

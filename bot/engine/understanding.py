@@ -162,12 +162,17 @@ class Understanding:
         """``intent`` is declared ``guide_over_a_part``, only a part of the message reads as it ("... confirmation
         email and everything"), no security matter is read surely (``SURE``), and a guide the judge is sure of
         (``kb_beside_confidence``) answers the message: the guide comes first, the intent beside it."""
-        declared, reader = self.skills.declared(intent), self.services.signals()
+        declared = self.skills.declared(intent)
         whole = turn.text[:self.services.settings.nlu_max_chars]
         if declared is None or not declared.guide_over_a_part or turn.parse is None or turn.parse.get("text") == whole:
             return False
+        return not self.surely_security(turn) and self.guide_sure(turn)
+
+    def surely_security(self, turn: Turn) -> bool:
+        """The signal reader is sure (``SURE``) the message tells of a security matter."""
+        reader = self.services.signals()
         signal = reader.read(turn.text) if reader is not None else None
-        return not (signal is not None and signal.security and signal.confidence >= SURE) and self.guide_sure(turn)
+        return signal is not None and signal.security and signal.confidence >= SURE
 
     async def about_guide_given(self, turn: Turn) -> bool:
         """After a guide, the message reads as an intent declared ``guide_over_a_part``, no security matter is read
@@ -175,20 +180,16 @@ class Understanding:
         (``kb_beside_confidence``) of it read with the message: "their paralegal wrote back that she got a link and a
         request for a code rather than the agreement" reads as a phishing report for its link and code, but it is
         about the encrypted email the guide explained."""
-        declared, reader = self.skills.declared(top(turn.parse)[0] or ""), self.services.signals()
-        if declared is None or not declared.guide_over_a_part or turn.employee is None:
-            return False
-        signal = reader.read(turn.text) if reader is not None else None
-        if signal is not None and signal.security and signal.confidence >= SURE:
+        declared = self.skills.declared(top(turn.parse)[0] or "")
+        if declared is None or not declared.guide_over_a_part or turn.employee is None or self.surely_security(turn):
             return False
         since = self.services.clock() - FOLLOW_UP_WINDOW
-        given = await self.services.questions.last_article(turn.employee.email, since)
         kb = self.services.kb
-        title = next((article.title for article in kb.articles if article.id == given), None)
-        if title is None or given not in [hit.article.id for hit in kb.search(turn.text, limit=2)]:
+        given = kb.article(await self.services.questions.last_article(turn.employee.email, since))
+        if given is None or given.id not in [hit.article.id for hit in kb.search(turn.text, limit=2)]:
             return False  # the message alone must lean to that guide too: a title read before anything leads it
-        hit = kb.best(f"{title}: {turn.text}", floor=self.services.settings.kb_beside_confidence)
-        return hit is not None and hit.article.id == given
+        hit = kb.best(f"{given.title}: {turn.text}", floor=self.services.settings.kb_beside_confidence)
+        return hit is not None and hit.article.id == given.id
 
     def guide_unless_cued(self, turn: Turn, intent: str) -> bool:
         """``intent`` is declared ``guide_unless_cued``, the words do not carry its cue, and a guide the judge is sure
@@ -255,6 +256,15 @@ class Understanding:
         offer = ({"offer": intent, "offer_label": self.skills.label(intent, turn.parse)}
                  if intent and intent != guides and (offer_any or self.guide_first(intent)) else {})
         return await self.start(turn, guides, offer)
+
+    async def matter_then_guide(self, turn: Turn, intent: str) -> str:
+        """Start ``intent`` as it would go without a question ("my laptop was stolen last night, what do i need to do
+        now": the matter is real), and show below it the guide that surely answers the question: never a half-matched
+        guide below an urgent report."""
+        started = await self.start(turn, intent, None)
+        if self.guides is not None and self.guide_sure(turn):
+            await self.show(turn, self.guides, None)
+        return started
 
     async def show_guide(self, turn: Turn, about: str = "") -> bool:
         """Show the guide that surely covers the message, as a self-service answer beside the request the

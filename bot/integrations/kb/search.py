@@ -116,6 +116,10 @@ class KnowledgeBase:
         self._index = _Index()
         self._encoder: SentenceEncoder | None = default_encoder() if self.dense else None
 
+    def article(self, article_id: object) -> Article | None:
+        """The loaded article with id ``article_id``, if any."""
+        return next((article for article in self.articles if article.id == article_id), None)
+
     # -- loading ---------------------------------------------------------------------------------
 
     def load(self) -> None:

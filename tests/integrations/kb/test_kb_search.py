@@ -348,3 +348,10 @@ def test_the_vpn_guide_counts_as_about_the_shared_drives(real_kb: KnowledgeBase)
     named = {hit.article.id: hit.score for hit in real_kb.search(question, systems=("shared drive",), limit=5)}
     assert named["vpn-from-home"] > plain["vpn-from-home"]
     assert named["shared-drive-mapping"] > plain["shared-drive-mapping"]
+
+
+def test_an_article_is_found_by_its_id(real_kb: KnowledgeBase) -> None:
+    """``article`` gives the loaded article of an id, and None for an id the folder does not have (or none at all)."""
+    article = real_kb.article("vpn-from-home")
+    assert article is not None and article.title == "Connect to the VPN from home"
+    assert real_kb.article("no-such-guide") is None and real_kb.article(None) is None
