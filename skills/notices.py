@@ -57,11 +57,17 @@ _ASKS_STATUS = re.compile(
 )
 """How a message asks whether something is down, rather than telling that it is ("no dial tone on the 3rd floor")."""
 _ACTED = re.compile(
-    r"\bi (?:already |just |even )?(?:did it|did that|clicked|opened (?:it|the)|bought|paid|"
+    r"\b(?:so|and) i did\b|\bi (?:already |just |even )?(?:did it|did that|clicked|opened (?:it|the)|bought|paid|"
     r"sent (?:it|them|the|him|her)|typed|entered|put in|logged in|signed in|gave (?:it|them|him|her)|replied with)\b",
     re.IGNORECASE,
 )
 """How a report says the person already did what the scam asked (a security signal it carries is then enough)."""
+
+
+def acted_on(text: str) -> bool:
+    """Whether a report says the person already did what the scam asked ("i clicked", "so i did")."""
+    return _ACTED.search(text) is not None
+
 TECHNICIAN_ACTIONS = frozenset({"compose", "send", "edit", "discard", "cancel", "update", "followup", "resolve",
                                 "resolved", "who", "announce_outage", "phish_notice"})
 
@@ -101,7 +107,8 @@ class Notices(Skill):
         Intent("outage_status", slots=(Slot("system", "", entity="system", required=False),),
                label="Is something down?", label_about="Is {system} down?", confirmed_by="others",
                asked_again=True, problem_follows=True),
-        Intent("report_phishing", label="Report a suspicious email", guide_first=True, guide_over_a_part=True),
+        Intent("report_phishing", label="Report a suspicious email", guide_first=True, guide_over_a_part=True,
+               confirmed_by="security", confirmed_with=acted_on),
         Intent("announce", role="technician", slots=(Slot("system", "", entity="system", required=False),),
                label="Send an announcement", is_request=False),
     )
@@ -219,7 +226,7 @@ class Notices(Skill):
 
     async def _phishing(self, turn: Turn, ctx: Context) -> None:
         signal = ctx.signal()
-        acted = _ACTED.search(turn.text) is not None
+        acted = acted_on(turn.text)
         if signal is not None and not (signal.security and (signal.confidence >= SURE or acted)):
             signal = None  # a phishing report is already a security report: only a sure reading changes its course
         if signal is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Flag, auto
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -82,6 +82,10 @@ class Intent:
     trouble ("and so has the person next to me"); ``earlier``, it tells of a request made earlier that still waits
     ("put in a ticket last week, havent heard a thing"); ``person``, it wishes for someone to come by, call or sit
     with them ("if somebody could come take a look")."""
+    confirmed_with: Callable[[str], bool] | None = None
+    """What the words must also tell for a signal (``confirmed_by``) to confirm this intent: a security matter read
+    in a phishing report confirms it only when the person says they did what the email asked ("so i did, with my
+    city email and password"), not when they ask how to tell a fake."""
     guide_first: bool = False
     """When the message asks how or why ("how do i reset it myself", "how can i tell an email is fake") and a
     guide surely answers it, the router answers with the guide and offers this intent as a button."""

@@ -38,7 +38,8 @@ _TRIED = re.compile(
     r"(?:that|it|this|those|them|all that|adding|doing|the steps|what (?:it|you) said|everything)\b|"
     r"\b(?:did(?:n'?t| not)|does(?:n'?t| not)) (?:work|help|fix)\b|\bno luck\b|"
     r"^\W*(?:i )?(?:just |also |already )?tried (?:the|a|another|my|restarting|rebooting|logging|signing|unplugging)\b|"
-    r"\bstill (?:nothing|the same|no (?:luck|change|difference))\b",
+    r"\bstill (?:nothing|the same|no (?:luck|change|difference))\b|"
+    r"\b(?:did|tried|followed|done) (?:\w+ ){1,4}(?:like|as) (?:it|you|the (?:guide|article|steps)) (?:says|said)\b",
     re.IGNORECASE)
 """How a message that says the guide before it did not settle it reads ("tried adding it like it says and ..."), or
 that tells what was tried since ("just tried the backup pc too and its the same", "looked in junk and scanned again,
@@ -150,7 +151,8 @@ class Understanding:
         if declared is None or not declared.confirmed_by or reader is None:
             return False
         signal = reader.read(turn.text)
-        return signal is not None and signal.label.kind == declared.confirmed_by
+        return (signal is not None and signal.label.kind == declared.confirmed_by
+                and (declared.confirmed_with is None or declared.confirmed_with(turn.text)))
 
     def confirmed_by_signal(self, turn: Turn, intent: str) -> bool:
         """``intent`` is confirmed by the signal reader (a security matter read in the message), not by a cue of the

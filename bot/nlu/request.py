@@ -102,12 +102,15 @@ _WAITING = re.compile(
     r"\b(?:ha(?:ve|s)n'?t heard|havent heard|not heard|never heard|heard nothing|no (?:word|update|news|reply|answer|"
     r"response)|any (?:news|update|word)|still (?:waiting|no|nothing)|nothing yet|(?:nobody|no one|no-one) (?:has )?"
     r"(?:came|come|called|contacted|gotten back|got back|replied|responded|shown up|showed up))\b|\bnothing since\b|"
-    r"\bwhere (?:does|do|did) (?:that|it|this|things) (?:stand|end up)\b", re.IGNORECASE)
+    r"\bwhere (?:does|do|did) (?:that|it|this|things) (?:stand|end up)\b|\bwhere is (?:that|it) at\b|"
+    r"\b(?:nobody|no one|no-one) has been (?:out|by|over)\b|"
+    r"\b(?:ha(?:ve|s)n'?t|have not|has not|never) (?:gotten|got|received|had) (?:anything|a thing|a word)\b",
+    re.IGNORECASE)
 """Telling of a request made earlier and still waiting: "put in a ticket last week ... havent heard a thing"."""
 _PERSON = re.compile(
     r"\b(?:some|any)(?:one|body|1)(?: from (?:it|the it \w+|your (?:team|office|side|shop)|the help ?desk|tech "
     r"support))?(?: (?:could|can|would|to|just))? (?:come|swing|stop|drop|pop|walk|run) "
-    r"(?:by|over|up|down|out|in|and|take|have)\b|\bcome (?:take|have) a look\b|"
+    r"(?:by|over|up|down|out|in|and|take|have|look|see|check)\b|\bcome (?:take|have) a look\b|"
     r"\b(?:a|one of your|your|an it) (?:tech|technician|person|guy)s? (?:could |can |would |to |might )?"
     r"(?:come|stop|swing|drop|pop|run) (?:by|over|in|up|down)\b|"
     r"\b(?:wouldn'?t|would not|dont|don'?t) (?:even )?know where to (?:begin|start) (?:describing|explaining)\b|"
@@ -119,12 +122,13 @@ _PERSON = re.compile(
     r"\bone of (?:your|the|you) (?:people|techs?|technicians|guys|folks|staff)\b|\b(?:work on|look at) it with me\b|"
     r"\b(?:if|when|whenever) (?:any|some)(?:one|body) has (?:a (?:few|couple|sec|second|minute)|five|ten|5|10|a) ?"
     r"(?:minutes?|mins?|secs?)?\b|"
-    r"\b(?:easier|quicker|faster|simpler) (?:to|if (?:i|we|someone|somebody)) (?:explain|show|talk|call|walk)|"
+    r"\b(?:easier|quicker|faster|simpler) (?:to|if (?:i|we|someone|somebody)) (?:just |could |can )?"
+    r"(?:explain|show|talk|call|walk)|"
     r"\b(?:take|takes|taking) (?:me )?(?:\w+ ){0,2}(?:messages|forever|ages|too long) to (?:explain|type|write)|"
     r"\bthan (?:type|typing|write|writing|explain|explaining) (?:it|this|all)\b|"
     r"\btalk(?:ing)? (?:it|this) through\b|\b(?:would )?beats? typing\b|"
     r"\btake (?:me )?a novel to (?:type|write|explain)\b|"
-    r"\b(?:to|please|pls|you|u|someone|somebody|anyone|anybody|can|could|just) (?:call|ring|phone) me\b|"
+    r"\b(?:to|please|pls|you|u|someone|somebody|anyone|anybody|can|could|just) (?:call|ring|phone)s? me\b|"
     r"\bgive me a (?:call|ring)\b|\b(?:able|free|around|available) to (?:come|swing|stop|drop|pop|run) "
     r"(?:by|over|up|down|out|in)\b|\b(?:have to|gotta|got to|need to|needs to) (?:be )?see(?:n)? (?:it |this |them )?"
     r"in person\b",

@@ -171,6 +171,16 @@ async def test_a_phishing_report_that_says_the_password_was_typed_is_the_urgent_
     assert [t.urgency for t in tickets(bot)] == ["urgent"]
 
 
+async def test_a_phishing_report_asking_what_to_do_after_signing_in_is_the_security_report(chat: Chat) -> None:
+    """"... software license ran out and to log in to renew, so i did ... what should i do": read as a phishing
+    report that asks what to do, it got a guide with the phishing report one click away; the signal reader reads a
+    compromise and the words say the password went in, so the urgent security report comes."""
+    lines = await chat.say(ANN, "a notice came in saying our parking citation software license ran out and to log in "
+                                "to renew, so i did, using my city login. only after did i see the link went to some "
+                                "strange site. what should i do")
+    assert "This sounds urgent" in texts(lines) and button(lines, "Submit")
+
+
 async def test_a_hijacked_account_is_alerted_before_any_reset(chat: Chat, bot: Bot) -> None:
     """A reset asked for because someone else got in alerts security first; the reset is then a button."""
     lines = await chat.say(ANN, "somebody got into my account last night, the password i use every day is "

@@ -282,6 +282,9 @@ async def test_when_a_message_asks_the_request_is_the_part_that_asks(chat: Chat)
      "still no word from anyone", "Here is the ticket"),
     ("last monday i put in something about the big plotter in engineering leaving streaks down the plans, nothing "
      "since. where does that stand?", "not completely sure"),
+    ("maybe ten days ago i put in a ticket about the public computer by the teen area at the branch, it keeps "
+     "restarting by itself. nobody has been out and i havent gotten anything by email. where is that at",
+     "Here is the ticket"),
 ])
 async def test_telling_of_a_request_made_earlier_that_still_waits_asks_after_it(bot: Bot, chat: Chat, text: str,
                                                                                not_shown: str) -> None:
@@ -295,6 +298,16 @@ async def test_telling_of_a_request_made_earlier_that_still_waits_asks_after_it(
     lines = await chat.say(ANN, text)
     assert "HELP-1" in texts(lines) and not_shown not in texts(lines)
     assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
+
+
+async def test_a_call_wished_for_after_the_trouble_reaches_the_technicians(chat: Chat) -> None:
+    """The trouble and what was tried, then "honestly easier if somebody just calls me, 555-0163": the technicians are
+    told, not a ticket preview for the trouble."""
+    lines = await chat.say(ANN, "the label printer at the evidence window has been feeding out blank labels all "
+                                "morning, swapped the roll and turned it off and on. honestly easier if somebody just "
+                                "calls me, 555-0163, im at the window till 4")
+    assert "asked to talk to a person" in texts(lines, to="technicians")
+    assert "Here is the ticket" not in texts(lines)
 
 
 async def test_a_wish_for_a_person_told_after_the_problem_reaches_the_technicians(chat: Chat) -> None:
@@ -410,6 +423,30 @@ async def test_wishing_for_a_person_after_a_guide_reaches_the_technicians(chat: 
                                 "that would help a lot")
     assert "asked to talk to a person" in texts(lines, to="technicians")
     assert "*Use a docking station" not in texts(lines)
+
+
+async def test_a_visit_wished_for_after_a_guide_that_did_not_work_reaches_the_technicians(chat: Chat) -> None:
+    """After the conference room guide, "that didnt work, ... no signal with the cable in. can someone just come look
+    before the meeting": the steps did not settle it and a visit is wished for, so the technicians are told, not the
+    same guide again."""
+    lines = await chat.say(ANN, "the planning commission meets in room 204 at 2 and the presenter wants her slides on "
+                                "the big screen. how do i get the laptop to show on it")
+    assert "*Use the conference room screen" in texts(lines)
+    lines = await chat.say(ANN, "that didnt work, the screen just says no signal with the cable in. can someone just "
+                                "come look before the meeting, my extension is 4471")
+    assert "asked to talk to a person" in texts(lines, to="technicians")
+    assert "*Use the conference room screen" not in texts(lines)
+
+
+async def test_doing_the_steps_like_the_guide_says_and_still_stuck_gets_the_preview(chat: Chat) -> None:
+    """After the Accela guide, "did the sync three times like it says ... still only fridays list" tells that the
+    steps were followed and did not settle it: the ticket preview with both messages, not the guide again."""
+    lines = await chat.say(ANN, "out at a job site on maple ave and the accela app on my tablet still shows fridays "
+                                "inspections, none of mondays are on it")
+    assert "*Sign in to Accela" in texts(lines)
+    lines = await chat.say(ANN, "did the sync three times like it says and closed the app too. still only fridays "
+                                "list and the builder is here waiting")
+    assert "Here is the ticket" in texts(lines) and "*Sign in to Accela" not in texts(lines)
 
 
 async def test_telling_what_was_tried_while_a_preview_waits_adds_to_it(bot: Bot, chat: Chat) -> None:
@@ -691,24 +728,45 @@ async def test_a_security_matter_the_signal_reader_confirms_settles_a_close_call
     assert texts(lines).index("This sounds urgent") < texts(lines).index("*Report a lost or stolen")
 
 
-class _ReadsAsHowTo:
-    """A parser that reads every message as a how-to question (0.7): what the embedded parser did with a part of a
-    dispatcher's report that half matched the MDT guide."""
+class _ReadsAs:
+    """A parser that reads every message the same way, with ``scores``: what the embedded parser did with some
+    messages (a dispatcher's report that half matched the MDT guide read as a how-to question)."""
 
-    name = "reads-as-howto"
     ready = True
 
+    def __init__(self, *scores: tuple[str, float]) -> None:
+        self.scores: list[IntentScore] = [{"name": name, "confidence": confidence} for name, confidence in scores]
+        self.name = f"reads-as-{scores[0][0]}"
+
     async def parse(self, text: str) -> ParseResult:
-        scores: list[IntentScore] = [{"name": "howto", "confidence": 0.7}, {"name": "open_ticket", "confidence": 0.2}]
-        return {"text": text, "intent": scores[0], "entities": [], "intent_ranking": scores}
+        return {"text": text, "intent": self.scores[0], "entities": [], "intent_ranking": list(self.scores)}
 
 
 async def test_public_safety_work_stopped_read_as_a_question_is_a_report(database_url: str, clock: Clock) -> None:
     """Read as a how-to question, "comm center, position 6 ... the dispatcher misses the first words of the unit
     talking" asks nothing, and the signal reader reads a dispatch system affected: the ticket preview, urgent, where
     a guide its words half match came alone."""
-    with running_bot(make_settings(database_url), nlu=_ReadsAsHowTo(), clock=clock) as reading:
+    howto = _ReadsAs(("howto", 0.7), ("open_ticket", 0.2))
+    with running_bot(make_settings(database_url), nlu=howto, clock=clock) as reading:
         lines = await Chat(reading).say(ANN, "Comm center, position 6. On the radio side the select audio cuts out "
                                              "for a second or two every few minutes and the dispatcher misses the "
                                              "first words of the unit talking.")
     assert "Here is the ticket" in texts(lines) and "Urgency: urgent" in texts(lines)
+
+
+@pytest.mark.parametrize("threshold", [0.45, 0.3])
+async def test_emails_posing_as_the_employee_are_a_security_report_not_a_phishing_answer(database_url: str,
+                                                                                      clock: Clock,
+                                                                                      threshold: float) -> None:
+    """Read first as a phishing report and close behind as a security matter (below the threshold, or a close call
+    above it), "vendors have been calling about emails that seem to come from me ... I did not write these": the
+    signal reader reads someone posing as staff. That confirms the security report; it would confirm the phishing
+    report only if the words said the person did what the email asked. So the security report comes (Submit alerts
+    the technicians), not the advice for a suspicious email one received."""
+    reading = _ReadsAs(("report_phishing", 0.42), ("security_incident", 0.38), ("howto", 0.1))
+    with running_bot(make_settings(database_url, nlu_threshold=threshold), nlu=reading, clock=clock) as bot:
+        lines = await Chat(bot).say(ANN, "Vendors have been calling about emails that seem to come from me, Dana "
+                                         "Whitfield in purchasing, but from an outside address, asking them to change "
+                                         "where they send payments. I did not write these.")
+    assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
+    assert "Thank you for checking" not in texts(lines)
