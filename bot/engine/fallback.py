@@ -84,7 +84,8 @@ class Fallbacks:
             return
         # the first reading even when it is not one to offer: a wish for a person the words confirm
         candidates = (top(turn.parse)[0] or "", *readings[:1], *self._likeliest(turn))
-        confirmed = next((i for i in candidates if understanding.confirmed(turn, i)), None)
+        confirmed = (next((i for i in candidates if understanding.confirmed(turn, i)), None)
+                     or understanding.signalled_alone(turn))
         if confirmed is not None:  # the signal reader settles it: a security matter, public-facing work stopped
             await self.start(turn, confirmed, None)
             return
@@ -95,7 +96,7 @@ class Fallbacks:
         filing = self.skills.fallback(Fallback.TICKET)
         first, sure = top(turn.parse)
         not_it = first == "out_of_scope" and sure < settings.nlu_threshold and understanding.guide_to_request(turn)
-        asked = first in (understanding.guides, filing) and understanding.asked_to_act(turn)
+        asked = first != "out_of_scope" and understanding.asked_to_act(turn)
         if filing is not None and (asked or not_it):
             await self.start(turn, filing, None)  # "could you get me added": a request, though read as a how-to; a
             return                                # need told that a guide says to ask IT for, read unsurely as not IT

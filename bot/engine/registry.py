@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import get_args
 
 from bot.core.parse import ParseResult, entities_of
 from bot.engine.skill import Fallback, Intent, Skill
+from bot.nlu.signals import SignalKind
 
 __all__ = ["SkillRegistry"]
 
@@ -27,6 +29,12 @@ class SkillRegistry:
         """The intent that declares ``part`` in the fallback (``Fallback.GUIDES``: the how-to intent), if any."""
         return next((intent.name for skill in self.skills for intent in skill.intents if part in intent.fallback),
                     None)
+
+    def signalled(self) -> list[Intent]:
+        """The intents a kind of signal of the signal reader confirms by itself (``Intent.confirmed_by`` a kind of
+        signal, nothing more asked of the words): the security report, an urgent ticket."""
+        return [intent for skill in self.skills for intent in skill.intents
+                if intent.confirmed_by in get_args(SignalKind) and intent.confirmed_with is None]
 
     def label(self, intent: str, parse: ParseResult | None) -> str:
         """How a button offering ``intent`` reads, about the system the message named, if any."""

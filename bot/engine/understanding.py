@@ -13,7 +13,7 @@ from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_how, parse_request, tells_approval
-from bot.nlu.signals import SURE
+from bot.nlu.signals import ALONE, SURE
 
 __all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "carries_on", "goes_on", "refers_back", "systems_of", "top",
            "tried_it"]
@@ -153,6 +153,16 @@ class Understanding:
         signal = reader.read(turn.text)
         return (signal is not None and signal.label.kind == declared.confirmed_by
                 and (declared.confirmed_with is None or declared.confirmed_with(turn.text)))
+
+    def signalled_alone(self, turn: Turn) -> str | None:
+        """The intent a signal read surely enough to stand alone (``ALONE``) confirms, whatever the parser ranks: "I
+        set it down on one of the folding chairs under the tent and now it is not there" is a lost device, although
+        the part the parser reads best is a how-to question."""
+        reader = self.services.signals()
+        signal = reader.read(turn.text) if reader is not None else None
+        if signal is None or signal.confidence < ALONE:
+            return None
+        return next((i.name for i in self.skills.signalled() if i.confirmed_by == signal.label.kind), None)
 
     def confirmed_by_signal(self, turn: Turn, intent: str) -> bool:
         """``intent`` is confirmed by the signal reader (a security matter read in the message), not by a cue of the

@@ -66,6 +66,7 @@ _OTHERS = re.compile(
     r"\b(?:any ?(?:one|body)|some ?(?:one|body)|others?|people) (?:else|too|as well)\b|"
     r"\bevery ?(?:one|body) (?:too|as well)\b|"
     r"\bis it (?:just )?(?:my|our) (?:computer|pc|laptop|tablet|ipad|phone|device|end|machine)\b|"
+    r"\bis (?:it|this|that) (?:just )?every ?(?:one|body)\b|"
     r"(?:\band|,) (?:so|neither|nor) (?:has|have|does|do|did|is|are|was|can) (?:the (?:person|guy|lady|gal|woman|man|"
     r"one|rest|whole|other)|my (?:co-?workers?|neighbou?rs?|partners?|boss|supervisor|desk ?mates?|team)|"
     r"every(?:one|body)|\w+'s\b|\w+ (?:next to|across|beside|in|at|on) )|"
@@ -82,7 +83,9 @@ _APPROVED = re.compile(
     r"\b(?:supervisor|manager|director|boss|chief|captain|sergeant|lieutenant|lead|head)\b[^.?!]{0,40}?"
     r"\b(?:ok'?d|okayed|okd|approved|signed off|said (?:yes|ok|okay|its fine|it'?s fine)|can confirm)\b|"
     r"\b(?:got|have|has) the (?:ok|okay|go ahead|go-ahead|green light|approval|sign off|sign-off) from\b|"
-    r"\bapproved (?:a|the|my) (?:license|licence|request|purchase|access)\b", re.IGNORECASE)
+    r"\bapproved (?:a|the|my) (?:license|licence|request|purchase|access)\b|"
+    r"\bi (?:approve|have approved|authorize|have authorized) (?:the|this|his|her|their) (?:access|request|purchase)\b",
+    re.IGNORECASE)
 """Telling that a supervisor approved what is asked for ("got the ok from my supervisor for bluebeam", "my supervisor
 ok'd it and can confirm"): a request for IT to grant it."""
 _ONLY_MINE = re.compile(
@@ -104,6 +107,8 @@ _WAITING = re.compile(
     r"(?:came|come|called|contacted|gotten back|got back|replied|responded|shown up|showed up))\b|\bnothing since\b|"
     r"\bwhere (?:does|do|did) (?:that|it|this|things) (?:stand|end up)\b|\bwhere is (?:that|it) at\b|"
     r"\b(?:nobody|no one|no-one) has been (?:out|by|over)\b|"
+    r"\b(?:has|did|have) (?:any|some)(?:one|body) (?:picked|pick|looked|look|gotten|got) (?:that|it|this) "
+    r"(?:up|at|to)\b|"
     r"\b(?:ha(?:ve|s)n'?t|have not|has not|never) (?:gotten|got|received|had) (?:anything|a thing|a word)\b",
     re.IGNORECASE)
 """Telling of a request made earlier and still waiting: "put in a ticket last week ... havent heard a thing"."""
@@ -170,7 +175,8 @@ _DESK_ACTS = re.compile(
     r"(?!help|tell|show|explain|send me|point|let me know|walk|teach)\w+|"
     r"\bneed (?:you|someone|somebody|one of you) to\b|\bwould it be possible to (?:get|have)\b|"
     r"\b(?:can|could|would) (?:that|this|it) be (?:arranged|done|set up|sorted|granted|added|given)\b|"
-    r"\b(?:get|have) (?:me|him|her|them|us|it) (?:added|set up|installed|put on|access)",
+    r"\b(?:get|have) (?:me|him|her|them|us|it) (?:added|set up|installed|put on|access)|"
+    r"\bplease (?:add|give|grant|set up|unlock|reset|install|remove) (?:me|him|her|them|us)\b",
     re.IGNORECASE,
 )
 _LEARNING = re.compile(r"\b(?:how|explain|instructions|steps|guide|is there a|where (?:do|can|is)|what)\b",

@@ -33,12 +33,14 @@ from bot.core.yaml_files import safe_load
 from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.training_data import TrainingData, load_training_data
 
-__all__ = ["NONE", "SURE", "Signal", "SignalLabel", "SignalReader"]
+__all__ = ["ALONE", "NONE", "SURE", "Signal", "SignalLabel", "SignalReader"]
 
 NONE = "none"
 THRESHOLD = 0.5
 SURE = 0.9
 """Confidence at which a signal may change the course of a flow that already handles it (a phishing report)."""
+ALONE = 0.8
+"""Confidence at which a signal stands for a message the parser is unsure of, whatever the parser ranks."""
 MAX_CHARS = 1000
 # A line whose visible characters are less than this share letters is pasted output (a log, a table).
 PROSE_LETTERS = 0.6

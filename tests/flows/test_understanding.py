@@ -770,3 +770,34 @@ async def test_emails_posing_as_the_employee_are_a_security_report_not_a_phishin
                                          "where they send payments. I did not write these.")
     assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
     assert "Thank you for checking" not in texts(lines)
+
+
+async def test_a_need_told_that_a_guide_says_to_ask_it_for_is_a_request_whatever_the_unsure_reading(
+        database_url: str, clock: Clock) -> None:
+    """Read unsurely as a wish for a person, "Jordan starts at the permit counter on monday and nothing is ready for
+    him, no login, no email, no desk phone" tells a need the new-hire guide says to ask IT for: the ticket preview,
+    under the guide, not the guide alone with nothing to file."""
+    reading = _ReadsAs(("human_handoff", 0.3), ("open_ticket", 0.2), ("howto", 0.15))
+    with running_bot(make_settings(database_url), nlu=reading, clock=clock) as bot:
+        lines = await Chat(bot).say(ANN, "Jordan Ellis starts at the permit counter on monday and as far as i can see "
+                                         "nothing is ready for him, no login, no email, no desk phone. he sits at the "
+                                         "old front desk by the window")
+    assert "Here is the ticket" in texts(lines) and "*New-hire IT checklist" in texts(lines)
+
+
+@pytest.mark.parametrize(("text", "alarm"), [
+    ("I had the parks ipad at the softball tournament to check the brackets, put it down on the bleachers between "
+     "games and now it is not there. we walked the whole field and asked at the snack bar", True),
+    ("my laptop sat in a drawer the whole time I was on leave and now it wont get on the staff wireless, just fails",
+     False),
+])
+async def test_a_sure_security_signal_stands_for_a_message_the_parser_is_unsure_of(database_url: str, clock: Clock,
+                                                                                  text: str, alarm: bool) -> None:
+    """Read unsurely as a how-to question, "put it down on the bleachers between games and now it is not there" is a
+    lost device the signal reader is sure of: the urgent security report, whatever the parser ranks. A laptop that sat
+    in a drawer during a leave, which the reader takes for a lost device only unsurely (0.67), gets no alarm."""
+    reading = _ReadsAs(("howto", 0.4), ("open_ticket", 0.2), ("out_of_scope", 0.1))
+    with running_bot(make_settings(database_url), nlu=reading, clock=clock) as bot:
+        lines = await Chat(bot).say(ANN, text)
+    assert ("This sounds urgent" in texts(lines)) is alarm
+

@@ -86,6 +86,7 @@ def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
     "need someone to move our six computers to the 4th floor",
     "could one of you set me up with the same access she had",
     "my supervisor has already said yes to it. could that be arranged, please?",
+    "our new intern needs to answer from the permits inbox starting tomorrow. please add him to it",
 ])
 def test_asking_the_desk_to_do_it(text: str) -> None:
     assert asks_desk_to_act(text)
@@ -152,6 +153,8 @@ def test_a_part_read_as_a_wish_for_a_person_names_one(part: str, names: bool) ->
     ("i need someone to look at it on your end", False),
     ("all the registers at the pool front desk froze at the same time", True),
     ("all the files in my documents folder are gone", False),
+    ("nothing will open and the little globe has a red x. is it everybody or did i do something to it", True),
+    ("everybody in the office says hello", False),
 ])
 def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     """Staff ask whether something is down by telling that others have it too, not only by asking "anybody else"."""
@@ -168,6 +171,7 @@ def test_telling_that_others_have_it_too(text: str, others: bool) -> None:
     ("about two weeks back i put in a ticket for the badge reader at the annex, nobody has been out yet. where is "
      "that at", True),
     ("sent a request for a headset in october and never got anything back", True),
+    ("on monday I reported that the scanner in records jams on every page. has anyone picked that up yet?", True),
     ("the printer is jammed again, still no luck after turning it off and on", False),
     ("i reported it yesterday", False),
     ("havent heard back from the vendor about the new copier", False),
@@ -270,6 +274,7 @@ async def test_a_part_read_as_an_outage_question_gives_way_when_only_theirs_has_
     ("got the ok from my supervisor for bluebeam so i can mark up plans, asset tag PW-2231", True),
     ("my supervisor ok'd it and can confirm, i get access denied on the grants folder", True),
     ("our director approved a license for me last week and i cant find it in software center", True),
+    ("our intern needs to read the press inbox while jolene is out. I approve the access", True),
     ("my supervisor wants the report by friday and excel keeps crashing", False),
     ("the manager of the pool asked me to fix the printer", False),
 ])
