@@ -327,9 +327,12 @@ def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> Pars
 
 def _names_a_person(parse: ParseResult, part: str, cues: Mapping[str, Callable[[str], bool]]) -> bool:
     """Whether a part read as the wish for a person names one, or a way to reach one ("I'm the on-call operator this
-    whole week", a part of a report of a broken phone, alone reads as that wish at 0.79)."""
+    whole week", a part of a report of a broken phone, alone reads as that wish at 0.79), and does not ask the desk to
+    do something instead ("could someone there clear it out", after the voicemail guide, reads as that wish at 0.96)."""
     cue = cues.get(str((parse.get("intent") or {}).get("name") or ""))
-    return cue is not asks_for_person or _PERSONISH.search(part) is not None
+    if cue is not asks_for_person:
+        return True
+    return _PERSONISH.search(part) is not None and (asks_for_person(part) or not asks_desk_to_act(part))
 
 
 def _askable(parse: ParseResult, may_ask: Callable[[str], bool]) -> ParseResult:

@@ -449,6 +449,17 @@ async def test_doing_the_steps_like_the_guide_says_and_still_stuck_gets_the_prev
     assert "Here is the ticket" in texts(lines) and "*Sign in to Accela" not in texts(lines)
 
 
+async def test_asking_someone_to_do_it_after_a_guide_is_a_request_not_a_wish_for_a_person(chat: Chat) -> None:
+    """After the voicemail guide, "could someone there clear it so i can set my own?" asks the desk to do something
+    (its part alone reads as a wish for a person): the ticket preview, not a hand-off."""
+    lines = await chat.say(ANN, "the desk phone they gave me asks for a pin when i press the messages button and i "
+                                "never got one")
+    assert "*Set up and check voicemail" in texts(lines)
+    lines = await chat.say(ANN, "nobody gave me a starting pin, i just transferred here from parks last week. could "
+                                "someone there clear it so i can set my own? ext 4410")
+    assert "Here is the ticket" in texts(lines) and "asked to talk to a person" not in texts(lines, to="technicians")
+
+
 async def test_telling_what_was_tried_while_a_preview_waits_adds_to_it(bot: Bot, chat: Chat) -> None:
     """While the ticket preview waits, "just tried the spare pc in the back too and its the same blank screen" tells
     more of the same problem (read alone it is a how-to question no guide answers): it goes into the draft, and

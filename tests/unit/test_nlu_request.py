@@ -128,10 +128,13 @@ def test_a_part_needs_its_reading_in_the_whole_above_the_floor() -> None:
     ("would be nice if those rang on my city cell instead", True),
     ("easier to go over by voice", True),
     ("can i talk to an actual human", True),
+    ("Could someone there clear it out", False),
+    ("can someone call me at 555-0110", True),
 ])
 def test_a_part_read_as_a_wish_for_a_person_names_one(part: str, names: bool) -> None:
     """A clause read alone as the wish for a person stands for the message only when it names a person or a way to
-    reach one: "I'm the duty supervisor this weekend", told beside a broken phone, is context, not that wish."""
+    reach one: "I'm the duty supervisor this weekend", told beside a broken phone, is context, not that wish; and
+    "could someone there clear it out" asks the desk to do something."""
     read = _parse(part, ("human_handoff", 0.79), ("open_ticket", 0.1))
     assert _names_a_person(read, part, {"human_handoff": asks_for_person}) is names
     assert _names_a_person(_parse(part, ("open_ticket", 0.79)), part, {"human_handoff": asks_for_person})
