@@ -105,12 +105,13 @@ class HowTo(Skill):
         question = turn.follow_up or turn.text
         undoes, back = _UNDOES_IT.search(question) is not None, _THEM.search(question) is not None
         sure = ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence)
-        if sure is not None and not (undoes or back):
-            return None  # a question a guide surely answers alone ("also how do i let kim see my calendar")
         last = await ctx.questions.last_article(ctx.employee.email, ctx.now() - FOLLOW_UP_WINDOW)
         given = ctx.kb.article(last)
         if given is None:
             return None
+        runner_up = sure is not None and self._runner_up(ctx, question, given.id)
+        if sure is not None and not (undoes or back or runner_up):
+            return None  # a question a guide surely answers alone ("also how do i let kim see my calendar")
         about = f"{given.title}: {question}"
         if undoes or sure is not None:  # "how do i stop it"; "some of them said the sign in page never came up": the
             again = next((hit for hit in ctx.kb.search(about, limit=5) if hit.article.id == given.id), None)
@@ -123,6 +124,14 @@ class HowTo(Skill):
             if lead is not None and lead.confidence >= ctx.settings.kb_beside_confidence:
                 return lead
         return ctx.kb.best(about)
+
+    @staticmethod
+    def _runner_up(ctx: Context, question: str, given: str) -> bool:
+        """The guide just given is the second likeliest answer to the question alone ("can outside ppl just get a
+        short version", after the out-of-office guide, reads first as sharing files with outside people)."""
+        hits = ctx.kb.search(question, limit=2)
+        return (len(hits) == 2 and hits[1].article.id == given
+                and hits[1].confidence >= ctx.settings.kb_answer_confidence)
 
     async def _answer(self, ctx: Context, question: str, article: Article, extra: tuple[Button, ...] = ()) -> None:
         """Answer with ``article``, ask whether it helped, and show ``extra`` (what the router offers beside

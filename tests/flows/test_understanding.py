@@ -460,6 +460,22 @@ async def test_asking_someone_to_do_it_after_a_guide_is_a_request_not_a_wish_for
     assert "Here is the ticket" in texts(lines) and "asked to talk to a person" not in texts(lines, to="technicians")
 
 
+async def test_a_follow_up_whose_second_guide_is_the_one_given_stays_with_it(chat: Chat) -> None:
+    """After the out-of-office guide, "the residents and vendors emailing me dont need to know Dee is covering. can
+    outside people just get a short version" reads alone first as sharing files with outside people, and second as
+    the out-of-office guide just given: read with that guide, the judge is surer of it, so it comes again (it says how
+    to send a different reply outside the city). "also how do i let kim see my calendar", where the out-of-office
+    guide is far down, still gets its own guide."""
+    lines = await chat.say(ANN, "im off the 9th through the 20th for my brothers wedding and Dee Alvarez is covering "
+                                "permits while im out. how do i get outlook to tell people that")
+    assert "*Turn on an out-of-office reply" in texts(lines)
+    lines = await chat.say(ANN, "also the residents and vendors emailing me dont need to know Dee is covering. can "
+                                "outside people just get a short version")
+    assert "*Turn on an out-of-office reply" in texts(lines) and "*Share files safely" not in texts(lines)
+    lines = await chat.say(ANN, "also how do i let kim see my calendar while im gone")
+    assert "*Share your Outlook calendar" in texts(lines)
+
+
 async def test_telling_what_was_tried_while_a_preview_waits_adds_to_it(bot: Bot, chat: Chat) -> None:
     """While the ticket preview waits, "just tried the spare pc in the back too and its the same blank screen" tells
     more of the same problem (read alone it is a how-to question no guide answers): it goes into the draft, and
