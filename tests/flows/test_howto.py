@@ -41,6 +41,19 @@ async def test_answer_gives_first_steps_link_and_feedback(chat: Chat, bot: Bot) 
     assert outcomes(bot) == [(OUT_OF_OFFICE, "outlook-out-of-office", "helpful")]
 
 
+@pytest.mark.parametrize(("question", "title"), [
+    ("my carrier is sending me a new phone next week, what do i need to do before it comes for my work login "
+     "approvals", "*Move MFA to a new or replacement phone"),
+    ("my id card went through the dryer with my uniform and split down the middle, how do i get another one made",
+     "*Lost, stolen, or broken ID badge"),
+])
+async def test_questions_the_guides_were_missing_get_them(chat: Chat, question: str, title: str) -> None:
+    """A phone about to be replaced (not yet new) is the guide on moving MFA, not the first-time setup; a badge
+    ruined in the wash or snapped is the broken-badge guide, not the one for asking for door access."""
+    lines = await chat.say(ANN, question)
+    assert title in texts(lines)
+
+
 async def test_unhelpful_answer_offers_a_filled_in_ticket(chat: Chat, bot: Bot) -> None:
     """'No' offers a ticket that already holds the question and the article that did not help."""
     lines = await chat.say(ANN, OUT_OF_OFFICE)
