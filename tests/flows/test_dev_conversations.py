@@ -1,4 +1,4 @@
-"""The working conversation tests (data/eval/dev and fresh to fresh18), run like `helpdesk test`
+"""The working conversation tests (data/eval/dev and fresh to fresh21), run like `helpdesk test`
 through the console chat. The test half (data/eval/test) is never run here: it is scored once, at the end of a
 piece of work.
 
@@ -32,7 +32,8 @@ PASSING_TODAY = (
 
 PASSING_AT_LEAST = {"dev": 73, "fresh": 55, "fresh2": 47, "fresh3": 40, "fresh4": 52, "fresh5": 40, "fresh6": 55,
                     "fresh7": 43, "fresh8": 55, "fresh9": 52, "fresh10": 58, "fresh11": 57, "fresh12": 57,
-                    "fresh13": 55, "fresh14": 57, "fresh15": 58, "fresh16": 58, "fresh17": 57, "fresh18": 56}
+                    "fresh13": 56, "fresh14": 57, "fresh15": 58, "fresh16": 58, "fresh17": 57, "fresh18": 56,
+                    "fresh19": 60, "fresh20": 57, "fresh21": 60}
 """How many conversations of each working set pass. dev: 74 conversations, 53 passed when issue 14 first
 landed, 68 after its second session. fresh: 56 conversations written in the third session by writers who saw
 neither intents/ nor the bot's failures, 44 passed before anything was tuned on them. fresh2: 48 more, written
@@ -52,8 +53,11 @@ session's start commit passes 50). fresh15: 60 written late in that session by t
 was tuned on them (the start commit passes 51). fresh16: 60 written at the start of the ninth session by three new
 writers, 48 passed before anything was tuned on them. fresh17: 60 written after that session's first work by three
 more, 52 passed before anything was tuned on them (the start commit passes 52 too). fresh18: 60 written during the
-rest of its work by three more, 50 passed before anything was tuned on them (the start commit passes 50 too)
-(README, "Evaluation data")."""
+rest of its work by three more, 50 passed before anything was tuned on them (the start commit passes 50 too).
+fresh19: 60 written at the start of the tenth session by three new writers, 54 passed before anything was tuned on
+them. fresh20: 60 written after that session's first work by three more, 52 passed before anything was tuned on them
+(the start commit passes 52 too). fresh21: 60 written near the end of its work by three more, all 60 passed before
+anything was tuned on them, and on the start commit too (README, "Evaluation data")."""
 
 
 def _played(folder: str, parser: EmbeddedParser, tmp_path_factory: pytest.TempPathFactory) -> Report:
