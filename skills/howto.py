@@ -103,7 +103,9 @@ class HowTo(Skill):
         question about that guide's topic ("Turn on an out-of-office reply: will it shut itself off when i come back",
         which alone half matches the guide on restarts), when the judge is sure of the answer: such a question names
         no topic, and read with the message before, that message's context leads. A detail whose own likely guide
-        ranks next to the one just given goes to it (the password rules, after changing one's password)."""
+        ranks next to the one just given goes to it (the password rules, after changing one's password). A question
+        that undoes it ("how do i stop it"), points back at its people ("some of them"), or whose runner-up guide
+        alone is the one just given (``_runner_up``) gets that guide when read with it the judge is surer."""
         question = turn.follow_up or turn.text
         undoes, back = _UNDOES_IT.search(question) is not None, _THEM.search(question) is not None
         sure = ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence)

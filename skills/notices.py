@@ -68,6 +68,7 @@ def acted_on(text: str) -> bool:
     """Whether a report says the person already did what the scam asked ("i clicked", "so i did")."""
     return _ACTED.search(text) is not None
 
+
 TECHNICIAN_ACTIONS = frozenset({"compose", "send", "edit", "discard", "cancel", "update", "followup", "resolve",
                                 "resolved", "who", "announce_outage", "phish_notice"})
 

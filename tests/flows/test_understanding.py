@@ -22,6 +22,12 @@ def labels(lines: list[dict]) -> list[str]:
     return [b["label"] for line in lines for b in line["buttons"]]
 
 
+async def after_guide(chat: Chat, first: str, guide: str, then: str) -> list[dict]:
+    """The replies to ``then``, said by Ann after ``first`` got the guide titled ``guide``."""
+    assert guide in texts(await chat.say(ANN, first))
+    return await chat.say(ANN, then)
+
+
 @pytest.fixture
 def doubtful(database_url: str, parser: EmbeddedParser, clock: Clock) -> Iterator[Bot]:
     """A bot whose threshold no parse reaches, so every message takes the unsure path."""
@@ -429,11 +435,11 @@ async def test_a_visit_wished_for_after_a_guide_that_did_not_work_reaches_the_te
     """After the conference room guide, "that didnt work, ... no signal with the cable in. can someone just come look
     before the meeting": the steps did not settle it and a visit is wished for, so the technicians are told, not the
     same guide again."""
-    lines = await chat.say(ANN, "the planning commission meets in room 204 at 2 and the presenter wants her slides on "
-                                "the big screen. how do i get the laptop to show on it")
-    assert "*Use the conference room screen" in texts(lines)
-    lines = await chat.say(ANN, "that didnt work, the screen just says no signal with the cable in. can someone just "
-                                "come look before the meeting, my extension is 4471")
+    lines = await after_guide(chat, "the planning commission meets in room 204 at 2 and the presenter wants her slides "
+                                    "on the big screen. how do i get the laptop to show on it",
+                              "*Use the conference room screen",
+                              "that didnt work, the screen just says no signal with the cable in. can someone just "
+                              "come look before the meeting, my extension is 4471")
     assert "asked to talk to a person" in texts(lines, to="technicians")
     assert "*Use the conference room screen" not in texts(lines)
 
@@ -441,22 +447,22 @@ async def test_a_visit_wished_for_after_a_guide_that_did_not_work_reaches_the_te
 async def test_doing_the_steps_like_the_guide_says_and_still_stuck_gets_the_preview(chat: Chat) -> None:
     """After the Accela guide, "did the sync three times like it says ... still only fridays list" tells that the
     steps were followed and did not settle it: the ticket preview with both messages, not the guide again."""
-    lines = await chat.say(ANN, "out at a job site on maple ave and the accela app on my tablet still shows fridays "
-                                "inspections, none of mondays are on it")
-    assert "*Sign in to Accela" in texts(lines)
-    lines = await chat.say(ANN, "did the sync three times like it says and closed the app too. still only fridays "
-                                "list and the builder is here waiting")
+    lines = await after_guide(chat, "out at a job site on maple ave and the accela app on my tablet still shows "
+                                    "fridays inspections, none of mondays are on it",
+                              "*Sign in to Accela",
+                              "did the sync three times like it says and closed the app too. still only fridays list "
+                              "and the builder is here waiting")
     assert "Here is the ticket" in texts(lines) and "*Sign in to Accela" not in texts(lines)
 
 
 async def test_asking_someone_to_do_it_after_a_guide_is_a_request_not_a_wish_for_a_person(chat: Chat) -> None:
     """After the voicemail guide, "could someone there clear it so i can set my own?" asks the desk to do something
     (its part alone reads as a wish for a person): the ticket preview, not a hand-off."""
-    lines = await chat.say(ANN, "the desk phone they gave me asks for a pin when i press the messages button and i "
-                                "never got one")
-    assert "*Set up and check voicemail" in texts(lines)
-    lines = await chat.say(ANN, "nobody gave me a starting pin, i just transferred here from parks last week. could "
-                                "someone there clear it so i can set my own? ext 4410")
+    lines = await after_guide(chat, "the desk phone they gave me asks for a pin when i press the messages button and i "
+                                    "never got one",
+                              "*Set up and check voicemail",
+                              "nobody gave me a starting pin, i just transferred here from parks last week. could "
+                              "someone there clear it so i can set my own? ext 4410")
     assert "Here is the ticket" in texts(lines) and "asked to talk to a person" not in texts(lines, to="technicians")
 
 
@@ -466,11 +472,11 @@ async def test_a_follow_up_whose_second_guide_is_the_one_given_stays_with_it(cha
     the out-of-office guide just given: read with that guide, the judge is surer of it, so it comes again (it says how
     to send a different reply outside the city). "also how do i let kim see my calendar", where the out-of-office
     guide is far down, still gets its own guide."""
-    lines = await chat.say(ANN, "im off the 9th through the 20th for my brothers wedding and Dee Alvarez is covering "
-                                "permits while im out. how do i get outlook to tell people that")
-    assert "*Turn on an out-of-office reply" in texts(lines)
-    lines = await chat.say(ANN, "also the residents and vendors emailing me dont need to know Dee is covering. can "
-                                "outside people just get a short version")
+    lines = await after_guide(chat, "im off the 9th through the 20th for my brothers wedding and Dee Alvarez is "
+                                    "covering permits while im out. how do i get outlook to tell people that",
+                              "*Turn on an out-of-office reply",
+                              "also the residents and vendors emailing me dont need to know Dee is covering. can "
+                              "outside people just get a short version")
     assert "*Turn on an out-of-office reply" in texts(lines) and "*Share files safely" not in texts(lines)
     lines = await chat.say(ANN, "also how do i let kim see my calendar while im gone")
     assert "*Share your Outlook calendar" in texts(lines)
