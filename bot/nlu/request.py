@@ -162,7 +162,9 @@ _HOW = re.compile(
     r"is (?:it|this|that) normal|is it gone|can i get it back|where do i (?:even )?start|"
     r"what(?:'s| is| does) the process|what process|who (?:has|needs) to (?:ask|request|approve)|"
     r"(?:what'?s|what is) the (?:best|right|proper|correct|easiest|quickest) way|"
-    r"can i (?:fix|sort|do|reset|change|unlock) (?:it|this|that)(?: myself| on my own| without)|without calling)\b",
+    r"can i (?:fix|sort|do|reset|change|unlock) (?:it|this|that)(?: myself| on my own| without)|without calling|"
+    r"(?:want|wish|would like|'d like) (?:them|people|everyone|anyone|callers|folks)(?: \w+){0,3} to (?:get|know|"
+    r"hear|see)|would be nice if (?:they|it|calls|people)|(?:i'?d|id) rather (?:it|they) (?:just )?(?:rang|ring))\b",
     re.IGNORECASE,
 )
 _BOT_ACTS = re.compile(

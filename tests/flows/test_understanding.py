@@ -834,3 +834,15 @@ async def test_a_sure_security_signal_stands_for_a_message_the_parser_is_unsure_
         lines = await Chat(bot).say(ANN, text)
     assert ("This sounds urgent" in texts(lines)) is alarm
 
+
+async def test_wishing_how_others_should_be_answered_asks_how(database_url: str, clock: Clock) -> None:
+    """Read unsurely as a phishing report for "people emailing me" (as the embedded parser read a part of it), "off
+    from the 14th thru the 25th ... Rosa is covering licensing while im out. want people emailing me to know that"
+    tells what the person wants others to get, which a setting does: it asks how, and the out-of-office guide is the
+    answer rather than a list of choices."""
+    reading = _ReadsAs(("report_phishing", 0.35), ("out_of_scope", 0.3), ("human_handoff", 0.1))
+    with running_bot(make_settings(database_url), nlu=reading, clock=clock) as bot:
+        lines = await Chat(bot).say(ANN, "off from the 14th thru the 25th for my sons graduation and Rosa is covering "
+                                         "licensing while im out. want people emailing me to know that")
+    assert "*Turn on an out-of-office reply" in texts(lines) and "not completely sure" not in texts(lines)
+

@@ -52,6 +52,8 @@ from bot.nlu.request import (
     "the reception pc takes forever to open anything, anything i can try before i put a ticket in",
     "what would tip you off that a message from the chief is not really from him",
     "any red flags the front desk should watch for with fake invoices",
+    "want people emailing me to know that rosa is covering",
+    "would be nice if they rang through on my city cell instead",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)
