@@ -30,8 +30,8 @@ PASSING_TODAY = (
 )
 
 
-PASSING_AT_LEAST = {"dev": 73, "fresh": 55, "fresh2": 47, "fresh3": 40, "fresh4": 52, "fresh5": 40, "fresh6": 55,
-                    "fresh7": 43, "fresh8": 55, "fresh9": 52, "fresh10": 58, "fresh11": 57, "fresh12": 57,
+PASSING_AT_LEAST = {"dev": 73, "fresh": 55, "fresh2": 47, "fresh3": 40, "fresh4": 52, "fresh5": 40, "fresh6": 56,
+                    "fresh7": 43, "fresh8": 55, "fresh9": 52, "fresh10": 58, "fresh11": 57, "fresh12": 58,
                     "fresh13": 56, "fresh14": 57, "fresh15": 58, "fresh16": 58, "fresh17": 57, "fresh18": 56,
                     "fresh19": 60, "fresh20": 57, "fresh21": 60}
 """How many conversations of each working set pass. dev: 74 conversations, 53 passed when issue 14 first
