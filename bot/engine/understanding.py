@@ -13,7 +13,7 @@ from bot.engine.context import Services
 from bot.engine.registry import SkillRegistry
 from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_how, parse_request, tells_approval
-from bot.nlu.signals import ALONE, SURE
+from bot.nlu.signals import ALONE, SURE, Signal
 
 __all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "carries_on", "goes_on", "refers_back", "systems_of", "top",
            "tried_it"]
@@ -147,10 +147,9 @@ class Understanding:
         declared = self.skills.declared(intent)
         if declared is not None and declared.confirmed_by in CUES:
             return CUES[declared.confirmed_by](turn.text)
-        reader = self.services.signals()
-        if declared is None or not declared.confirmed_by or reader is None:
+        if declared is None or not declared.confirmed_by:
             return False
-        signal = reader.read(turn.text)
+        signal = self.signal(turn)
         return (signal is not None and signal.label.kind == declared.confirmed_by
                 and (declared.confirmed_with is None or declared.confirmed_with(turn.text)))
 
@@ -158,8 +157,7 @@ class Understanding:
         """The intent a signal read surely enough to stand alone (``ALONE``) confirms, whatever the parser ranks: "I
         set it down on one of the folding chairs under the tent and now it is not there" is a lost device, although
         the part the parser reads best is a how-to question."""
-        reader = self.services.signals()
-        signal = reader.read(turn.text) if reader is not None else None
+        signal = self.signal(turn)
         if signal is None or signal.confidence < ALONE:
             return None
         return next((i.name for i in self.skills.signalled() if i.confirmed_by == signal.label.kind), None)
@@ -180,10 +178,14 @@ class Understanding:
             return False
         return not self.surely_security(turn) and self.guide_sure(turn)
 
+    def signal(self, turn: Turn) -> Signal | None:
+        """What the signal reader reads in the message, if a reader is loaded and it reads anything."""
+        reader = self.services.signals()
+        return reader.read(turn.text) if reader is not None else None
+
     def surely_security(self, turn: Turn) -> bool:
         """The signal reader is sure (``SURE``) the message tells of a security matter."""
-        reader = self.services.signals()
-        signal = reader.read(turn.text) if reader is not None else None
+        signal = self.signal(turn)
         return signal is not None and signal.security and signal.confidence >= SURE
 
     async def about_guide_given(self, turn: Turn) -> bool:
@@ -236,10 +238,9 @@ class Understanding:
         """The message asks nothing, and the signal reader reads public-facing work stopped (urgency, not security):
         "comm center, console 4. the select audio drops out every few minutes and the dispatcher loses the first words"
         is a report to file at once, whatever guide its words half match."""
-        reader = self.services.signals()
-        if reader is None or asks_a_question(turn.text) or asks_how(turn.text):
+        if asks_a_question(turn.text) or asks_how(turn.text):
             return False
-        signal = reader.read(turn.text)
+        signal = self.signal(turn)
         return signal is not None and not signal.security
 
     def guide_sure(self, turn: Turn) -> bool:
