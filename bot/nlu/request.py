@@ -178,9 +178,11 @@ _DESK_ACTS = re.compile(
     r"\bneed (?:you|someone|somebody|one of you) to\b|\bwould it be possible to (?:get|have)\b|"
     r"\b(?:can|could|would) (?:that|this|it) be (?:arranged|done|set up|sorted|granted|added|given)\b|"
     r"\b(?:get|have) (?:me|him|her|them|us|it) (?:added|set up|installed|put on|access)|"
-    r"\bplease (?:add|give|grant|set up|unlock|reset|install|remove) (?:me|him|her|them|us)\b",
+    r"\bplease (?:add|give|grant|set up|unlock|reset|install|remove) (?:me|him|her|them|us)\b|"
+    r"\b(?:possibility|chance) (?:of|that) (?:getting |having )?(?:a |an )?(?:new|replacement|spare|loaner)\b",
     re.IGNORECASE,
 )
+_SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n")
 _LEARNING = re.compile(r"\b(?:how|explain|instructions|steps|guide|is there a|where (?:do|can|is)|what)\b",
                        re.IGNORECASE)
 
@@ -204,9 +206,11 @@ def asks_a_question(text: str) -> bool:
 
 
 def asks_desk_to_act(text: str) -> bool:
-    """Whether ``text`` asks the desk to do something for the person ("can someone put the pdf program on my
-    computer", "could you get me added") rather than to tell or show them how."""
-    return bool(_DESK_ACTS.search(text)) and not _LEARNING.search(text)
+    """Whether a sentence of ``text`` asks the desk to do something for the person ("can someone put the pdf program
+    on my computer", "could you get me added", "is there any possibility of a replacement headset") rather than to
+    tell or show them how. Only that sentence counts: "i tried what i believed it to be ... would someone be so
+    kind as to reset it for me" asks the desk to act."""
+    return any(_DESK_ACTS.search(sentence) and not _LEARNING.search(sentence) for sentence in _SENTENCE.split(text))
 
 
 def asks_about_others(text: str) -> bool:
@@ -269,7 +273,7 @@ async def parse_request(parser: Parser, text: str, limit: int, may_ask: Callable
     whole = await parser.parse(text[:limit])
     if may_ask is not None:
         whole = _askable(whole, may_ask)
-    cued = _cued(whole, cues)
+    cued = _cued(whole, cues, text)
     if cued is not None:
         return cued
     best, best_score = whole, _score(whole, whole["text"], cues)
@@ -304,14 +308,15 @@ def _score(parse: ParseResult, text: str, cues: Mapping[str, Callable[[str], boo
     return float(intent.get("confidence") or 0.0) + (ASKING_BONUS if _ASKING.search(text) else 0.0) + lift
 
 
-def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> ParseResult | None:
+def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]], text: str) -> ParseResult | None:
     """A whole message whose words carry the cue of a reading among its first ``CUE_AMONG`` (``AMONG_FLOOR``):
     telling that others have the same trouble for the outage question ("and so has the guy at the next desk"),
     telling of a request made earlier and still waiting for the question about one's tickets, wishing for someone to
     come by or call for the wish to talk to a person. That reading comes first, ``CUE_LIFT`` surer, over the
     message's own first reading (a problem to report); when it is the first reading already, the whole message
     stands for itself, no part outvoting it ("munis just spins ... wondering if its something on your side").
-    None when no cue settles the reading."""
+    The cue is looked for in all of ``text``, past what the parser reads: the wish often comes last ("... it would go
+    far more quickly if one of your technicians could ring me"). None when no cue settles the reading."""
     ranking = whole.get("intent_ranking", [])
     first = (whole.get("intent") or {}).get("name")
     for intent, cue in cues.items():
@@ -319,7 +324,7 @@ def _cued(whole: ParseResult, cues: Mapping[str, Callable[[str], bool]]) -> Pars
         if found is None and cue is asks_for_person:
             # a wish for a person needs no rank, its words say it: "id just like one of your people to work on it"
             found = next((r for r in ranking if r["name"] == intent), IntentScore(name=intent, confidence=0.0))
-        if found is None or not cue(whole["text"]):
+        if found is None or not cue(text):
             continue
         if first == intent:
             return whole

@@ -327,6 +327,30 @@ async def test_a_wish_for_a_person_told_after_the_problem_reaches_the_technician
     assert "New-hire IT checklist" not in texts(lines)
 
 
+async def test_a_call_wished_for_at_the_end_of_a_long_story_reaches_the_technicians(chat: Chat) -> None:
+    """A formal message that sets out the whole background first and wishes for a call only after the first 300
+    characters (all the parser reads): the wish still reaches the technicians, not a guide about scanning."""
+    text = ("Lucinda Marsh, records clerk for the Municipal Court, writing. I have a rather tangled problem concerning "
+            "the way case documents are being saved from the scanner into our department folders: some go to one "
+            "place, some to another, and a few appear to vanish altogether. It is very difficult to set out in "
+            "writing, and I suspect it would go far more quickly if one of your technicians could ring me at "
+            "555-0138 at some point this afternoon.")
+    assert text.index("ring me") > 300
+    lines = await chat.say(ANN, text)
+    assert "asked to talk to a person" in texts(lines, to="technicians")
+    assert "*Scan a document" not in texts(lines)
+
+
+async def test_asking_for_a_replacement_after_telling_what_broke_is_a_request(chat: Chat) -> None:
+    """The headset broke and the mic cuts out; "is there any possibility of a replacement headset reaching me before
+    the Tuesday docket?" asks the desk for one: the ticket preview comes, not only the guide to headset settings."""
+    lines = await chat.say(ANN, "Since the court began holding some hearings remotely, I have used a headset at the "
+                                "clerk's bench. This morning the left ear piece came away in my hand, and the "
+                                "microphone now cuts in and out. Is there any possibility of a replacement headset "
+                                "reaching me before the Tuesday remote docket?")
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+
+
 async def test_a_problem_told_read_as_a_ticket_just_ahead_of_a_how_to_gets_the_preview(doubtful: Bot) -> None:
     """Below the threshold, a problem told (not asked how) read first as a ticket and second, close behind, as a
     how-to question: the ticket preview, under the guide that surely covers it, not the guide alone with nothing to

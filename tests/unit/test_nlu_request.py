@@ -89,6 +89,8 @@ def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
     "could one of you set me up with the same access she had",
     "my supervisor has already said yes to it. could that be arranged, please?",
     "our new intern needs to answer from the permits inbox starting tomorrow. please add him to it",
+    "I have tried what I believed it to be several times. Would someone on your team be so kind as to reset it for me?",
+    "the left ear piece came away. Is there any possibility of a replacement headset reaching me by tuesday?",
 ])
 def test_asking_the_desk_to_do_it(text: str) -> None:
     assert asks_desk_to_act(text)
@@ -241,13 +243,26 @@ def test_a_wish_for_a_person_in_words_is_read_first_wherever_the_parser_ranks_it
     text = "third time this week the plotter goes offline, id just like one of your people to work on it with me"
     others = [(name, 0.1) for name in ("outage_status", "howto", "open_ticket", "greet")]
     assert len(others) == CUE_AMONG
-    read = _cued(_parse(text, *others, ("human_handoff", 0.02)), {"human_handoff": asks_for_person})
+    read = _cued(_parse(text, *others, ("human_handoff", 0.02)), {"human_handoff": asks_for_person}, text)
     assert read is not None and read["intent"]["name"] == "human_handoff"
-    unranked = _cued(_parse(text, *others), {"human_handoff": asks_for_person})
+    unranked = _cued(_parse(text, *others), {"human_handoff": asks_for_person}, text)
     assert unranked is not None and unranked["intent"]["name"] == "human_handoff"
     told = "the plotter is down for the whole office and so has the person next to me"
     ahead = [(name, 0.1) for name in ("howto", "open_ticket", "greet", "thanks")]
-    assert _cued(_parse(told, *ahead, ("outage_status", 0.09)), {"outage_status": asks_about_others}) is None
+    assert _cued(_parse(told, *ahead, ("outage_status", 0.09)), {"outage_status": asks_about_others}, told) is None
+
+
+async def test_a_wish_for_a_person_counts_past_what_the_parser_reads() -> None:
+    """Staff tell the whole story first and the wish last: "... It is very difficult to set out in writing, and it would
+    go far more quickly if one of your technicians could ring me at 555-0138". The parser reads only the first
+    ``limit`` characters, which read as a how-to question; the wish after them still decides."""
+    story = "I have a rather tangled problem with where the scanner saves case documents, some vanish altogether."
+    text = f"{story} It is very difficult to set out in writing, and it would go far more quickly if one of your " \
+           "technicians could ring me at 555-0138 this afternoon."
+    limit = len(story)
+    parser = _Scripted({story: _parse(story, ("howto", 0.74), ("open_ticket", 0.2))})
+    read = await parse_request(parser, text, limit, cues={"human_handoff": asks_for_person})
+    assert read["intent"]["name"] == "human_handoff"
 
 
 class _Scripted:
