@@ -90,7 +90,7 @@ class MessageSteps:
         """The steps, in the order a message meets them."""
         return (self.not_empty, self.length_check, self.thread_routing, self.read, self.pending_answer,
                 self.stray_yes_no, self.follow_up, self.fallback, self.close_call, self.asked_to_act,
-                self.guide_first)
+                self.reported_in_guide, self.guide_first)
 
     def _sure(self, message: Message, *intents: str) -> bool:
         intent, confidence = top(message.turn.parse)
@@ -333,6 +333,15 @@ class MessageSteps:
         if ticket is None or top(turn.parse)[0] != understanding.guides or not understanding.asked_to_act(turn):
             return await call_next()
         return ticket, await self.dispatcher.start(turn, ticket)
+
+    async def reported_in_guide(self, message: Message, call_next: Next[Routed]) -> Routed:
+        """A how-to question whose guide says to report the matter at once, told as that matter (the signal reader
+        reads it): the report the guide asks for, and the guide below it (``Understanding.reported_in_guide``)."""
+        turn, understanding = message.turn, self.understanding
+        matter = understanding.reported_in_guide(turn) if top(turn.parse)[0] == understanding.guides else None
+        if matter is None:
+            return await call_next()
+        return matter, await understanding.matter_then_guide(turn, matter)
 
     async def guide_first(self, message: Message, call_next: Next[Routed]) -> Routed:
         """A how or why question a guide answers gets the guide, the intent read offered beside it, and so does a

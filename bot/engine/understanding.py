@@ -248,6 +248,20 @@ class Understanding:
         floor = self.services.settings.kb_beside_confidence
         return self.services.kb.best_of(turn.text, turn.request, floor=floor) is not None
 
+    def reported_in_guide(self, turn: Turn) -> str | None:
+        """The intent to start when the guide the judge is sure of (``kb_beside_confidence``) says to report the matter
+        at once (``Article.reported``) and the signal reader reads that kind of matter in the message, even unsurely:
+        "I left the zoo's membership scanning ipad on the safari tram ... what do I do?" gets the urgent report, not
+        only the guide that says to ask for it. Two readers agree, so no signal alone (``ALONE``) is needed."""
+        signal = self.signal(turn)
+        if signal is None:
+            return None
+        floor = self.services.settings.kb_beside_confidence
+        hit = self.services.kb.best_of(turn.text, turn.request, floor=floor)
+        if hit is None or hit.article.reported != signal.label.kind:
+            return None
+        return next((i.name for i in self.skills.signalled() if i.confirmed_by == signal.label.kind), None)
+
     def guide_to_request(self, turn: Turn) -> bool:
         """A guide the judge is sure of (``kb_beside_confidence``) tells how to ask IT for what the message needs,
         and the message tells the need rather than asks how ("she starts on the 14th and needs a computer, email

@@ -552,6 +552,17 @@ async def test_a_real_security_matter_asked_about_gets_the_report_and_the_guide(
     assert texts(lines).index("This sounds urgent") < texts(lines).index("*Report a lost or stolen laptop")
 
 
+async def test_a_lost_tablet_told_as_a_how_to_question_gets_the_report_its_guide_asks_for(chat: Chat) -> None:
+    """Read as a how-to question, with the signal reader below its own surety to act alone: the guide on lost devices
+    says to report at once (``reported: security``), and the signal reader reads a lost device too, so the urgent
+    report comes first (sent on Submit), the guide below it, rather than the guide alone telling them to ask."""
+    lines = await chat.say(ANN, "so this is awkward. i left the parks permit ipad on the shuttle after the festival "
+                                "and nobody has turned it in, the drivers havent seen it. its still logged into the "
+                                "reservations system. what do i do?")
+    assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
+    assert "*Report a lost or stolen laptop" in texts(lines)
+
+
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
     """"... or is it my tablet" asks whether others have it too, like "... or is it my computer"."""
     lines = await chat.say(ANN, "the cityworks app shows a white screen when i open my work orders since lunch. "

@@ -32,6 +32,10 @@ class Article:
     request: bool = False
     """The guide tells how to ask IT for something (a new hire's setup, door access, software): a message that tells
     the need rather than asks how gets the ticket preview beside it (front matter ``request: true``)."""
+    reported: str = ""
+    """The kind of signal (``security`` or ``urgency``, as the signal reader reads them) of a matter the guide says
+    to report at once (front matter ``reported: security``, the lost or stolen device): a message it answers that
+    the signal reader reads as that kind gets the report, and the guide below it."""
 
     def first_steps(self, count: int = 4) -> list[str]:
         """The first numbered steps, for a short answer."""
@@ -97,4 +101,12 @@ def parse_article(path: Path) -> Article:
         path=str(path),
         questions=_string_list(meta, "questions", path, text),
         request=meta.get("request") is True,
+        reported=_reported(meta, path, text),
     )
+
+
+def _reported(meta: dict[str, Any], path: Path, text: str) -> str:
+    value = meta.get("reported") or ""
+    if value not in ("", "security", "urgency"):
+        raise ValueError(f"{path}:{_front_matter_line(text, 'reported')}: 'reported' must be security or urgency")
+    return str(value)

@@ -186,6 +186,17 @@ def test_broken_front_matter_names_file_and_line_and_others_still_load(tmp_path:
     assert ids(kb.search("good article")) == ["good"]
 
 
+def test_a_guide_may_say_to_report_a_security_or_urgent_matter_and_nothing_else(tmp_path: Path) -> None:
+    """``reported:`` names the kind of matter the guide says to report at once; any other value is an error that names
+    the file and its line, and the other articles still load."""
+    article(tmp_path, "lost", "id: lost\ntitle: Lost device\nreported: security")
+    article(tmp_path, "odd", "id: odd\ntitle: Odd one\ntags: [x]\nreported: alarm")
+    kb = KnowledgeBase(tmp_path)
+    kb.load()
+    assert [(a.id, a.reported) for a in kb.articles] == [("lost", "security")]
+    assert len(kb.errors) == 1 and str(tmp_path / "odd.md") + ":5:" in kb.errors[0] and "reported" in kb.errors[0]
+
+
 def test_duplicate_ids_are_reported(tmp_path: Path) -> None:
     article(tmp_path, "one", "id: same\ntitle: First")
     article(tmp_path, "two", "id: same\ntitle: Second")
