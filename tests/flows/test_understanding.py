@@ -606,6 +606,15 @@ async def test_a_question_about_a_detail_after_a_guide_stays_with_the_guide(chat
     assert "*Send an encrypted email" in texts(lines) and "Here is the ticket" not in texts(lines)
 
 
+async def test_an_expiry_told_with_a_lockout_only_feared_gets_the_change_guide(chat: Chat) -> None:
+    """"... would like to sort it out today rather than get locked out at the worst time": the lockout is feared, not
+    had; the answer is how to change the password, and no reset or unlock is started."""
+    lines = await chat.say(ANN, "got a message my sign in expires thursday. would like to sort it out today rather "
+                                "than get locked out at the worst time, whats the process")
+    assert "*Change your password when you know the current one*" in texts(lines)
+    assert "*My account is locked" not in texts(lines) and "approve" not in texts(lines, to="technicians")
+
+
 async def test_a_question_after_changing_ones_password_gets_the_rules(chat: Chat) -> None:
     """After the change-password answer, "i usually keep the same word and bump the number ..., will it accept that"
     asks what a new password may be: the password rules, not the change-password steps again."""

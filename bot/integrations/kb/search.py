@@ -69,6 +69,7 @@ from bot.integrations.kb.words import (
     _stem,
     _words,
     tokenize,
+    without_feared,
 )
 from bot.nlu.encoder import SentenceEncoder, default_encoder
 
@@ -229,9 +230,9 @@ class KnowledgeBase:
 
     def search(self, question: str, *, systems: tuple[str, ...] = (), limit: int = 3) -> list[Hit]:
         """The best articles for ``question``, best first, each with its confidence; those about ``systems``
-        get a boost."""
+        get a boost. A trouble only feared ("rather than get locked out later") is not searched for."""
         index = self._index
-        scores, own, cosine = self._rank(index, question, systems)
+        scores, own, cosine = self._rank(index, without_feared(question), systems)
         return [Hit(index.articles[row], float(scores[row]), confidence(index, own, row, scores, cosine))
                 for row in _top(scores, limit)]
 

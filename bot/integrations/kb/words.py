@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-__all__ = ["tokenize"]
+__all__ = ["tokenize", "without_feared"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"(?<=[a-z])['\u2019](?=[a-z])")
@@ -30,6 +30,18 @@ _STOPWORDS = frozenset(
 
 _stemmer = Stemmer.Stemmer("english")  # Snowball, as bm25s uses it
 _stems: dict[str, str] = {}
+
+
+_FEARED = re.compile(
+    r"\b(?:rather than|instead of|before|so (?:that )?(?:i|we) (?:dont|don't|do not|wont|won't)|"
+    r"(?:i )?(?:dont|don't|do not) want to|in case|or else|otherwise|or i(?:'ll| will)?)"
+    r"[^.?!,;]*?\b(?:locked|lock|kicked|shut) out\b[^.?!,;]*", re.IGNORECASE)
+
+
+def without_feared(text: str) -> str:
+    """``text`` without a clause that tells a trouble feared, not had: "... expires in 4 days, i dont want to get
+    locked out in the middle of the hearings, so how do i take care of that" asks about the expiry, not a lockout."""
+    return _FEARED.sub(" ", text)
 
 
 def _stem(word: str) -> str:
