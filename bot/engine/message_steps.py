@@ -31,7 +31,16 @@ from bot.engine.understanding import (
     top,
     tried_it,
 )
-from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_for_person, asks_how, parse_request
+from bot.nlu.request import (
+    CUES,
+    asks_a_question,
+    asks_after_earlier,
+    asks_desk_to_act,
+    asks_for_person,
+    asks_how,
+    asks_how_it_stands,
+    parse_request,
+)
 from bot.store import utcnow
 
 __all__ = ["Dispatcher", "Message", "MessageSteps", "Routed"]
@@ -201,6 +210,10 @@ class MessageSteps:
         if declared is not None and declared.asked_again and refers_back(message.text):
             self.understanding.read_as(message.turn, declared.name)  # "ok and the payment site too?"
             return declared.name, await self.dispatcher.start(message.turn, declared.name)
+        status = self._status_after_request(message)
+        if status is not None:  # just after filing: "is there any news on that one?"
+            self.understanding.read_as(message.turn, status)
+            return status, await self.dispatcher.start(message.turn, status)
         person = self.skills.fallback(Fallback.PERSON)
         if person is not None and message.previous_intent == self.understanding.guides \
                 and asks_for_person(message.text):
@@ -220,6 +233,14 @@ class MessageSteps:
             return ticket, await self.dispatcher.start(message.turn, ticket, slots)
         await self.understanding.read_with(message.turn, message.previous)
         return await call_next()
+
+    def _status_after_request(self, message: Message) -> str | None:
+        """The intent that asks after one's requests (``confirmed_by`` the "earlier" cue), when the previous message
+        filed one and this one asks how it stands without naming it: the request it asks after is that one."""
+        ticket = self.skills.fallback(Fallback.TICKET)
+        if ticket is None or message.previous_intent != ticket or not asks_how_it_stands(message.text):
+            return None
+        return next((name for name, cue in self.understanding.cues.items() if cue is asks_after_earlier), None)
 
     @staticmethod
     def _asked_before(message: Message) -> str:
@@ -347,13 +368,15 @@ class MessageSteps:
         """A how or why question a guide answers gets the guide, the intent read offered beside it, and so does a
         message read as such an intent only in a part, when its skill says so (``Intent.guide_over_a_part``); when
         the words confirm that intent (a security matter the signal reader reads), the request itself, and the guide
-        below."""
+        below. A message that asks the desk to do it gets the intent itself."""
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0] or ""
         if understanding.guide_unless_cued(turn, intent):  # "is there a number people can call into my meeting"
             return str(understanding.guides), await understanding.answer_with_guide(turn, intent, offer_any=True)
         if not (understanding.guide_first(intent)
                 and (understanding.guide_answers(turn) or understanding.guide_over_a_part(turn, intent))):
+            return await call_next()
+        if asks_desk_to_act(turn.text):  # "... so if my account could be unlocked on your end": the offer itself
             return await call_next()
         guides = str(understanding.guides)
         if intent not in (guides, self.skills.fallback(Fallback.TICKET)) and understanding.confirmed(turn, intent):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from bot.core.parse import Entity, IntentScore, Parser, ParseResult, read_first
 
 __all__ = ["CUES", "asks_a_question", "asks_about_others", "asks_after_earlier", "asks_desk_to_act", "asks_for_person",
-           "asks_how", "parse_request", "request_parts", "tells_approval"]
+           "asks_how", "asks_how_it_stands", "parse_request", "request_parts", "tells_approval"]
 
 NOT_A_REQUEST = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "affirm", "deny", "help"})
 """Intents that say nothing about what the person needs ("help" asks what the bot can do: as a part of a longer
@@ -109,7 +109,8 @@ _WAITING = re.compile(
     r"\b(?:nobody|no one|no-one) has been (?:out|by|over)\b|"
     r"\b(?:has|did|have) (?:any|some)(?:one|body) (?:picked|pick|looked|look|gotten|got) (?:that|it|this) "
     r"(?:up|at|to)\b|"
-    r"\b(?:ha(?:ve|s)n'?t|have not|has not|never) (?:gotten|got|received|had) (?:anything|a thing|a word)\b",
+    r"\b(?:ha(?:ve|s)n'?t|have not|has not|never) (?:gotten|got|received|had) (?:anything|a thing|a word)\b|"
+    r"\b(?:had|has had|have had|gotten|got) a chance to (?:look|check|get to|see)\b",
     re.IGNORECASE)
 """Telling of a request made earlier and still waiting: "put in a ticket last week ... havent heard a thing"."""
 _PERSON = re.compile(
@@ -179,7 +180,9 @@ _DESK_ACTS = re.compile(
     r"\b(?:can|could|would) (?:that|this|it) be (?:arranged|done|set up|sorted|granted|added|given)\b|"
     r"\b(?:get|have) (?:me|him|her|them|us|it) (?:added|set up|installed|put on|access)|"
     r"\bplease (?:add|give|grant|set up|unlock|reset|install|remove) (?:me|him|her|them|us)\b|"
-    r"\b(?:possibility|chance) (?:of|that) (?:getting |having )?(?:a |an )?(?:new|replacement|spare|loaner)\b",
+    r"\b(?:possibility|chance) (?:of|that) (?:getting |having )?(?:a |an )?(?:new|replacement|spare|loaner)\b|"
+    r"\b(?:my|the|our|his|her|their) \w+(?: \w+)? (?:could|can) be (?:unlocked|reset|restored|re-?enabled|"
+    r"turned back on)\b",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n")
@@ -222,6 +225,12 @@ def asks_after_earlier(text: str) -> bool:
     """Whether ``text`` tells of a request made earlier that is still waiting ("put in a ticket last week about the
     monitor, havent heard a thing"): it asks after that request, not for a new one."""
     return _EARLIER.search(text) is not None and _WAITING.search(text) is not None
+
+
+def asks_how_it_stands(text: str) -> bool:
+    """Whether ``text`` asks how a request stands, or tells it still waits, without naming it ("is there any news on
+    that one?", "has anyone had a chance to look at that yet"): said just after filing one, it asks after that."""
+    return _WAITING.search(text) is not None
 
 
 def asks_for_person(text: str) -> bool:

@@ -306,6 +306,28 @@ async def test_telling_of_a_request_made_earlier_that_still_waits_asks_after_it(
     assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
 
 
+@pytest.mark.parametrize("text", ["Is there any news on that one? The meeting starts at 6.",
+                                  "has anyone had a chance to look at that yet"])
+async def test_asking_how_it_stands_just_after_filing_asks_after_that_ticket(bot: Bot, chat: Chat, text: str) -> None:
+    """Right after a ticket was filed, "is there any news on that one?" names nothing, and alone it reads as an
+    outage question ("I don't know of any problem"); it asks after the ticket just filed: its status comes."""
+    lines = await chat.say(ANN, "the microphones at the front table in the community room stopped picking up, the "
+                                "hearing starts at 6, please send someone")
+    await chat.click(ANN, button(lines, "Submit"))
+    lines = await chat.say(ANN, text)
+    assert "HELP-1" in texts(lines) and "I don't know of any problem" not in texts(lines)
+    assert len(bot.db.call(lambda s: s.exec(select(Ticket)).all())) == 1
+
+
+async def test_asking_the_desk_to_unlock_it_gets_the_offer_not_only_the_guide(chat: Chat) -> None:
+    """"... so if my account could be unlocked on your end that would be a great help" asks the desk to do it: the
+    offer to unlock comes (a technician approves it), with the guide on lockouts beside it, not the guide alone."""
+    lines = await chat.say(ANN, "I seem to have locked myself out after the holiday, too many tries I suspect. The "
+                                "minutes are due by noon, so if my account could be unlocked on your end that would "
+                                "be a great help.")
+    assert "Do you want me to unlock your account?" in texts(lines) and "Yes" in labels(lines)
+
+
 async def test_a_call_wished_for_after_the_trouble_reaches_the_technicians(chat: Chat) -> None:
     """The trouble and what was tried, then "honestly easier if somebody just calls me, 555-0163": the technicians are
     told, not a ticket preview for the trouble."""

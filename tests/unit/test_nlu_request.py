@@ -91,6 +91,7 @@ def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
     "our new intern needs to answer from the permits inbox starting tomorrow. please add him to it",
     "I have tried what I believed it to be several times. Would someone on your team be so kind as to reset it for me?",
     "the left ear piece came away. Is there any possibility of a replacement headset reaching me by tuesday?",
+    "the agenda is due at 5, so if my account could be unlocked on your end that would be a great help",
 ])
 def test_asking_the_desk_to_do_it(text: str) -> None:
     assert asks_desk_to_act(text)
