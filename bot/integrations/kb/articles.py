@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
 from bot.core.yaml_files import safe_load
+from bot.nlu.signals import SignalKind
 
 __all__ = ["Article", "parse_article"]
 
@@ -32,7 +33,7 @@ class Article:
     request: bool = False
     """The guide tells how to ask IT for something (a new hire's setup, door access, software): a message that tells
     the need rather than asks how gets the ticket preview beside it (front matter ``request: true``)."""
-    reported: str = ""
+    reported: SignalKind | None = None
     """The kind of signal (``security`` or ``urgency``, as the signal reader reads them) of a matter the guide says
     to report at once (front matter ``reported: security``, the lost or stolen device): a message it answers that
     the signal reader reads as that kind gets the report, and the guide below it."""
@@ -105,8 +106,9 @@ def parse_article(path: Path) -> Article:
     )
 
 
-def _reported(meta: dict[str, Any], path: Path, text: str) -> str:
-    value = meta.get("reported") or ""
-    if value not in ("", "security", "urgency"):
-        raise ValueError(f"{path}:{_front_matter_line(text, 'reported')}: 'reported' must be security or urgency")
-    return str(value)
+def _reported(meta: dict[str, Any], path: Path, text: str) -> SignalKind | None:
+    value = meta.get("reported")
+    if value is not None and value not in get_args(SignalKind):
+        kinds = " or ".join(get_args(SignalKind))
+        raise ValueError(f"{path}:{_front_matter_line(text, 'reported')}: 'reported' must be {kinds}")
+    return value
