@@ -2,7 +2,8 @@
 
 The ``Parser`` port has an embedded implementation (scikit-learn, trained at
 start-up from ``intents/``) and a Rasa server adapter that falls back to it;
-``build_parser`` picks the one the settings name.
+``build_parser`` picks the one the settings name (the adapter, ``bot.nlu.rasa_http``,
+is imported only then: aiohttp is memory a console never needs).
 The ``helpdesk nlu`` commands live in ``bot.nlu.cli``.
 """
 
@@ -13,7 +14,6 @@ from bot.nlu.embedded import EmbeddedParser
 from bot.nlu.evaluate import EvaluationReport, evaluate, score_predictions
 from bot.nlu.factory import build_parser
 from bot.nlu.rasa_export import export_rasa_project
-from bot.nlu.rasa_http import RasaHttpParser
 from bot.nlu.training_data import TrainingData, load_examples, load_training_data, parse_annotated
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "IntentScore",
     "ParseResult",
     "Parser",
-    "RasaHttpParser",
     "TrainingData",
     "build_parser",
     "evaluate",

@@ -6,7 +6,6 @@ from bot.core.errors import ConfigError
 from bot.core.parse import Parser
 from bot.core.settings import Settings
 from bot.nlu.embedded import EmbeddedParser
-from bot.nlu.rasa_http import CircuitBreaker, RasaHttpParser
 from bot.nlu.training_data import load_training_data
 
 __all__ = ["build_parser"]
@@ -27,6 +26,8 @@ def build_parser(settings: Settings) -> Parser:
         return embedded
     if not settings.rasa_url:
         raise ConfigError("HELPDESK_NLU=rasa needs HELPDESK_RASA_URL (for example http://localhost:5005)")
+    from bot.nlu.rasa_http import CircuitBreaker, RasaHttpParser
+
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     breaker = CircuitBreaker(settings.rasa_breaker_failures, settings.rasa_breaker_reset.total_seconds())
     return RasaHttpParser(settings.rasa_url, embedded, token=token, timeout=settings.rasa_timeout,

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from aiohttp import web
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -30,6 +29,8 @@ from bot.store import Database, utcnow
 from bot.surfaces.announce_cli import announce_app
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.channels.slack.channel import SlackChannel
     from bot.channels.teams.channel import TeamsChannel
 
@@ -114,6 +115,8 @@ def _slack_channel(bot: Bot, web_app: web.Application) -> SlackChannel:
 @app.command()
 def run() -> None:
     """Serve the bot: /healthz and /metrics, the chat channels, and the console chat when no platform is set."""
+    from aiohttp import web
+
     from bot.channels.console.shell import run_interactive
     from bot.services.running import running_line
     from bot.surfaces.server import AccessLog, build_web_app
@@ -194,16 +197,18 @@ def shell(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines on stdin, write JSON lines.")] = False,
 ) -> None:
     """Chat with the bot in the terminal, or drive it from a script with --jsonl."""
-    from bot.channels.console.channel import run_jsonl
-    from bot.channels.console.shell import run_interactive
-
     settings = _settings()
     _logging(settings, quiet=True)
     bot = _started_bot(settings)
     try:
+        # Each imported only when used: the interactive shell's rich Markdown is memory --jsonl never needs.
         if jsonl:
+            from bot.channels.console.channel import run_jsonl
+
             asyncio.run(run_jsonl(bot, sys.stdin, sys.stdout))
         else:
+            from bot.channels.console.shell import run_interactive
+
             asyncio.run(run_interactive(bot, (user or settings.console_user).lower()))
     finally:
         bot.close()

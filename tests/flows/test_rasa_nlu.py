@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import Bot
-from bot.nlu import EmbeddedParser, RasaHttpParser
+from bot.nlu import EmbeddedParser
 from bot.nlu.factory import build_parser
-from bot.nlu.rasa_http import CircuitBreaker
+from bot.nlu.rasa_http import CircuitBreaker, RasaHttpParser
 from tests.fakes.rasa_replay import ReplayRasa
 from tests.servers.rasa_live import TOKEN
 from tests.support import Chat, Clock, button, make_settings, texts

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.nlu import EmbeddedParser, ParseResult, RasaHttpParser
-from bot.nlu.rasa_http import CircuitBreaker, RasaError, from_rasa_json
+from bot.nlu import EmbeddedParser, ParseResult
+from bot.nlu.rasa_http import CircuitBreaker, RasaError, RasaHttpParser, from_rasa_json
 from tests.contracts.nlu import CASES, RECORDED_TEXTS, Case, check_case, check_shape
 from tests.fakes.rasa_replay import ReplayRasa, recorded
 from tests.servers import rasa_live

@@ -10,7 +10,9 @@ from sqlmodel import select
 
 from bot.core.errors import ConfigError
 from bot.core.settings import load_settings
-from bot.integrations.directory import AssistedDirectory, GraphDirectory, LdapDirectory, build_directory
+from bot.integrations.directory import AssistedDirectory, build_directory
+from bot.integrations.directory.graph import GraphDirectory
+from bot.integrations.directory.ldap import LdapDirectory
 from bot.services.account_requests import AccountRequests
 from bot.services.passwords import CLASSES, LOOKALIKES, temporary_password
 from bot.store import AccountRequest, Database

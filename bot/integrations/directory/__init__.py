@@ -1,4 +1,4 @@
-"""The directory port and its adapters: LDAP/AD, Entra ID (Graph), and technician-assisted."""
+"""The directory port and its adapters: LDAP/AD (``.ldap``), Entra ID (Graph, ``.graph``), and technician-assisted."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from bot.core.errors import ConfigError
 from bot.core.settings import Settings
 from bot.integrations.directory.assisted import AssistedDirectory
 from bot.integrations.directory.base import Directory, DirectoryAccount
-from bot.integrations.directory.graph import GraphDirectory
-from bot.integrations.directory.ldap import LdapDirectory
 
-__all__ = ["AssistedDirectory", "Directory", "DirectoryAccount", "GraphDirectory", "LdapDirectory",
-           "build_directory"]
+__all__ = ["AssistedDirectory", "Directory", "DirectoryAccount", "build_directory"]
 
 
 def build_directory(settings: Settings) -> Directory:
@@ -26,6 +23,9 @@ def build_directory(settings: Settings) -> Directory:
         if missing:
             raise ConfigError(f"HELPDESK_DIRECTORY=ldap needs {', '.join(missing)}")
         assert settings.ldap_url and settings.ldap_bind_dn and settings.ldap_password and settings.ldap_base_dn
+        # Imported only when configured, as the other adapters: ldap3 and aiohttp cost memory a shell never uses.
+        from bot.integrations.directory.ldap import LdapDirectory
+
         return LdapDirectory(
             settings.ldap_url, settings.ldap_bind_dn, settings.ldap_password.get_secret_value(),
             settings.ldap_base_dn, tls_ca=str(settings.ldap_tls_ca) if settings.ldap_tls_ca else None,
@@ -40,6 +40,8 @@ def build_directory(settings: Settings) -> Directory:
         if missing:
             raise ConfigError(f"HELPDESK_DIRECTORY=graph needs {', '.join(missing)}")
         assert settings.graph_tenant_id and settings.graph_client_id and settings.graph_client_secret
+        from bot.integrations.directory.graph import GraphDirectory
+
         return GraphDirectory(
             settings.graph_tenant_id, settings.graph_client_id, settings.graph_client_secret.get_secret_value(),
             authority_url=settings.graph_authority_url, base_url=settings.graph_base_url,

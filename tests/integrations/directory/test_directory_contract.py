@@ -15,8 +15,10 @@ import pytest
 from ldap3 import MODIFY_REPLACE
 
 from bot.core.errors import DirectoryError
-from bot.integrations.directory import Directory, GraphDirectory, LdapDirectory, build_directory
+from bot.integrations.directory import Directory, build_directory
 from bot.integrations.directory.base import ADMIN_PROTECTED
+from bot.integrations.directory.graph import GraphDirectory
+from bot.integrations.directory.ldap import LdapDirectory
 from tests.fakes.graph import FakeGraph
 from tests.servers import directories
 from tests.servers.fixtures import (
