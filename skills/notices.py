@@ -58,7 +58,8 @@ _ASKS_STATUS = re.compile(
 """How a message asks whether something is down, rather than telling that it is ("no dial tone on the 3rd floor")."""
 _ACTED = re.compile(
     r"\b(?:so|and) i did\b|\bi (?:already |just |even )?(?:did it|did that|clicked|opened (?:it|the)|bought|paid|"
-    r"sent (?:it|them|the|him|her)|typed|entered|put in|logged in|signed in|gave (?:it|them|him|her)|replied with)\b",
+    r"sent (?:it|them|the|him|her)|typed|entered|put in|logged in|signed in|gave (?:it|them|him|her)|replied with|"
+    r"followed (?:it|the|that|this|a))\b",
     re.IGNORECASE,
 )
 """How a report says the person already did what the scam asked (a security signal it carries is then enough)."""

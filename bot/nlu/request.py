@@ -174,13 +174,18 @@ _BOT_ACTS = re.compile(
     re.IGNORECASE,
 )
 _DESK_ACTS = re.compile(
-    r"\b(?:can|could|would|will) (?:you|someone|somebody|u|one of you|anyone|anybody)(?: guys)?(?: please)? "
+    r"\b(?:can|could|would|will) (?:you|someone|somebody|u|one of you|anyone|anybody|y'?all|you all)(?: guys)?"
+    r"(?: please)? "
     r"(?!help|tell|show|explain|send me|point|let me know|walk|teach)\w+|"
     r"\bneed (?:you|someone|somebody|one of you) to\b|\bwould it be possible to (?:get|have)\b|"
+    r"\b(?:if|whether) (?:you|someone|somebody|one of you|anyone|anybody) (?:could|can|would|might) "
+    r"(?!help|tell|show|explain|send me|point|let me know|walk|teach)\w+|"
     r"\b(?:can|could|would) (?:that|this|it) be (?:arranged|done|set up|sorted|granted|added|given)\b|"
     r"\b(?:get|have) (?:me|him|her|them|us|it) (?:added|set up|installed|put on|access)|"
     r"\bplease (?:add|give|grant|set up|unlock|reset|install|remove) (?:me|him|her|them|us)\b|"
     r"\b(?:possibility|chance) (?:of|that) (?:getting |having )?(?:a |an )?(?:new|replacement|spare|loaner)\b|"
+    r"\b(?:can|could|would|will) (?:you|someone|somebody|u)(?: please)? send (?:me|us|him|her|them) (?:a |an )?"
+    r"(?:new|replacement|spare|loaner|another)\b|"
     r"\b(?:my|the|our|his|her|their) \w+(?: \w+)? (?:could|can) be (?:unlocked|reset|restored|re-?enabled|"
     r"turned back on)\b",
     re.IGNORECASE,
@@ -210,7 +215,8 @@ def asks_a_question(text: str) -> bool:
 
 def asks_desk_to_act(text: str) -> bool:
     """Whether a sentence of ``text`` asks the desk to do something for the person ("can someone put the pdf program
-    on my computer", "could you get me added", "is there any possibility of a replacement headset") rather than to
+    on my computer", "could you get me added", "is there any possibility of a replacement headset", "can you send me
+    a new one of the gadgets") rather than to
     tell or show them how. Only that sentence counts: "i tried what i believed it to be ... would someone be so
     kind as to reset it for me" asks the desk to act."""
     return any(_DESK_ACTS.search(sentence) and not _LEARNING.search(sentence) for sentence in _SENTENCE.split(text))

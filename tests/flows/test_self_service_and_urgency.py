@@ -171,6 +171,18 @@ async def test_a_phishing_report_that_says_the_password_was_typed_is_the_urgent_
     assert [t.urgency for t in tickets(bot)] == ["urgent"]
 
 
+async def test_a_phishing_report_that_followed_the_link_is_the_security_report(chat: Chat) -> None:
+    """"I followed the link and entered my city email and password on the page": the words say the scam was acted
+    on, and the signal reader reads a compromise, so no "did you click?" but the urgent report, sent on Submit."""
+    lines = await chat.say(ANN, "Earlier this morning I received an email that appeared to come from our benefits "
+                                "carrier, saying that all employees had to confirm their dependents before the open "
+                                "enrollment deadline. I followed the link and entered my city email and password on "
+                                "the page before I noticed that the address was not the carrier's at all.")
+    assert "Did you click" not in texts(lines) and "This sounds urgent" in texts(lines)
+    lines = await chat.click(ANN, button(lines, "Submit"))
+    assert "URGENT security" in texts(lines, to="technicians")
+
+
 async def test_a_phishing_report_asking_what_to_do_after_signing_in_is_the_security_report(chat: Chat) -> None:
     """"... software license ran out and to log in to renew, so i did ... what should i do": read as a phishing
     report that asks what to do, it got a guide with the phishing report one click away; the signal reader reads a

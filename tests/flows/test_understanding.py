@@ -373,6 +373,24 @@ async def test_asking_for_a_replacement_after_telling_what_broke_is_a_request(ch
     assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
 
 
+@pytest.mark.parametrize("text", [
+    "The little gadget on my keychain that makes the numbers for signing in doesn't show anything anymore, the "
+    "window on it is just blank. I work the front desk at the cemetery office and I don't have one of those smart "
+    "phones. Can you send me a new one of the gadgets?",
+    "collection dispatch. got Carla Benitez helpin me on mornings thru march and she has to answer the missed pickup "
+    "emails out of the solid waste mailbox. i ok'd it, shes on my crew. can yall add her",
+    "We close the biweekly pay run at 4:00 today, and since about 11 this morning the direct deposit export out of "
+    "Munis comes back with \"Error 3041 - file could not be written\". I have restarted my PC and tried from another "
+    "workstation as well. Roughly 1,140 employees expect to be paid on Friday, so I would be very grateful if someone "
+    "could look at this as soon as possible.",
+])
+async def test_asking_the_desk_in_other_words_gets_the_ticket_preview(chat: Chat, text: str) -> None:
+    """"can you send me a new one", "can yall add her", "grateful if someone could look at this": the desk is asked
+    to do something, so the ticket preview comes, not a guide alone."""
+    lines = await chat.say(ANN, text)
+    assert "Here is the ticket" in texts(lines) and "Submit" in labels(lines)
+
+
 async def test_a_problem_told_read_as_a_ticket_just_ahead_of_a_how_to_gets_the_preview(doubtful: Bot) -> None:
     """Below the threshold, a problem told (not asked how) read first as a ticket and second, close behind, as a
     how-to question: the ticket preview, under the guide that surely covers it, not the guide alone with nothing to

@@ -92,6 +92,9 @@ def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
     "I have tried what I believed it to be several times. Would someone on your team be so kind as to reset it for me?",
     "the left ear piece came away. Is there any possibility of a replacement headset reaching me by tuesday?",
     "the agenda is due at 5, so if my account could be unlocked on your end that would be a great help",
+    "the window on it is just blank and i dont have a smart phone. Can you send me a new one of the gadgets?",
+    "she has to answer the missed pickup emails out of the solid waste mailbox. can yall add her",
+    "Roughly 1,140 employees expect to be paid on Friday, so I would be very grateful if someone could look at this.",
 ])
 def test_asking_the_desk_to_do_it(text: str) -> None:
     assert asks_desk_to_act(text)
@@ -103,6 +106,8 @@ def test_asking_the_desk_to_do_it(text: str) -> None:
     "how do i add a printer",
     "the copier is jammed again",
     "can someone help me understand the password rules",
+    "can you send me the steps for the guest wifi",
+    "i would be grateful if someone could tell me where the form is",
 ])
 def test_asking_to_learn_or_telling_a_problem(text: str) -> None:
     assert not asks_desk_to_act(text)
