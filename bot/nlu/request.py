@@ -162,6 +162,8 @@ _HOW = re.compile(
     r"contact|report)|do i (?:just )?(?:wait|have to|need to)|should i (?:be worried|worry|wait|report)|"
     r"is (?:it|this|that) normal|is it gone|can i get it back|where do i (?:even )?start|"
     r"what(?:'s| is| does) the process|what process|who (?:has|needs) to (?:ask|request|approve)|"
+    r"what (?:does|do|would|will) (?:my|the|our|his|her|their) (?:supervisor|boss|manager|director|chief|"
+    r"department head) (?:have|need) to (?:send|do|submit|fill|sign|ask)|"
     r"(?:what'?s|what is) the (?:best|right|proper|correct|easiest|quickest) way|"
     r"can i (?:fix|sort|do|reset|change|unlock) (?:it|this|that)(?: myself| on my own| without)|without calling|"
     r"(?:want|wish|would like|'d like) (?:them|people|everyone|anyone|callers|folks)(?: \w+){0,3} to (?:get|know|"

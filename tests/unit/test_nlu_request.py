@@ -54,6 +54,8 @@ from bot.nlu.request import (
     "any red flags the front desk should watch for with fake invoices",
     "want people emailing me to know that rosa is covering",
     "would be nice if they rang through on my city cell instead",
+    "transferred to the wastewater plant and my badge won't open the lab door there, what does my supervisor have "
+    "to send in",
 ])
 def test_questions_how_or_why(text: str) -> None:
     assert asks_how(text)

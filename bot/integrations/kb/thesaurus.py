@@ -106,5 +106,7 @@ _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("chat", ("message someone", "private message", "group chat")),
     ("restart notice", ("nagging", "nags")),
     ("intranet", ("employee portal", "hr forms", "handbook", "staff directory", "employee directory")),
-    ("guest wifi visitor", ("visitor", "visitors", "guest", "guests", "personal device")),
+    ("guest wifi visitor", ("visitor", "visitors", "visiting", "guest", "guests", "personal device",
+                            "their own laptop", "their own laptops", "his own laptop", "her own laptop",
+                            "their own tablets", "their own ipads", "their own phones", "their own devices")),
 )
