@@ -182,6 +182,17 @@ def test_visitors_bringing_their_own_laptops_get_the_guest_wifi_guide(real_kb: K
     assert ids(real_kb.search("my city laptop wont find the staff wifi in the annex"))[0] == "staff-wifi"
 
 
+def test_a_badge_snapped_or_washed_is_the_broken_badge_guide(real_kb: KnowledgeBase) -> None:
+    """A card that "snapped in half" or "went through the washer" is broken: the guide on lost, stolen or broken
+    badges (the best answer), not the one on requesting door access, which its door words brought first before the
+    thesaurus said so."""
+    for question in ("My ID card snapped in half in the car door this morning. How do I get a new one printed?",
+                     "my picture id card went through the washer and now the door doesnt beep green for it anymore, "
+                     "how do i get another one"):
+        best = real_kb.best(question)
+        assert best is not None and best.article.id == "lost-badge"
+
+
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
     """Each article lists a handful of the ways staff ask for it (3 to 10): enough to be found in their words, not
     so many that it becomes a list of paraphrases of the evaluation data."""
