@@ -10,8 +10,11 @@ Each run writes ``{"user": "a@city.example", "text": "hi"}`` and measures the wa
 time from just before the process is started to the first line it writes. The
 peak resident memory of the child is read from ``/proc/<pid>/status`` (VmHWM)
 just before its stdin is closed, with ``ru_maxrss`` of the children as a
-cross-check. Prints median and max, and writes them to
-``bench/results/shell_startup.json``. Nothing is asserted.
+cross-check. A last run then asks the how-to questions of the working sets
+of ``data/eval/`` (not the test half), each from a new employee, and reads the
+peak again after the last reply: what a shell that has been in use holds
+(``--messages N``, 1,500 by default; 0 skips it). Prints median and max, and
+writes them to ``bench/results/shell_startup.json``. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -98,10 +102,54 @@ def run_once(helpdesk: str, cache_dir: Path) -> dict[str, Any]:
     }
 
 
+def questions(limit: int) -> list[str]:
+    """Up to ``limit`` how-to questions of the working sets of data/eval (never the test half)."""
+    found = []
+    for path in sorted((ROOT / "data" / "eval").glob("*/howto.jsonl")):
+        if path.parent.name != "test":
+            found += [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return found[:limit]
+
+
+def long_run(helpdesk: str, cache_dir: Path, asked: list[str]) -> dict[str, Any]:
+    """A warm start that answers ``asked``, one new employee each; its peak RSS after the last reply."""
+    with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as folder:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_", "SLACK_"))}
+        env["HELPDESK_DATABASE_URL"] = f"sqlite:///{Path(folder) / 'bench.db'}"
+        env["HELPDESK_NLU_CACHE_DIR"] = str(cache_dir)
+        child = subprocess.Popen([helpdesk, "shell", "--jsonl"], cwd=folder, env=env, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert child.stdin is not None and child.stdout is not None
+        last = "last@city.example"
+        lines = [json.dumps({"user": f"e{n}@city.example", "text": text}) + "\n" for n, text in enumerate(asked)]
+        lines.append(json.dumps({"user": last, "text": "hi"}) + "\n")
+
+        def write(stdin: Any = child.stdin) -> None:  # in a thread, so that a full stdout pipe cannot stall both
+            stdin.writelines(lines)
+            stdin.flush()
+
+        writer = threading.Thread(target=write, daemon=True)
+        started = time.perf_counter()
+        writer.start()
+        replies = 0
+        for line in child.stdout:
+            replies += 1
+            if json.loads(line).get("to") == last:
+                break
+        seconds = time.perf_counter() - started
+        peak_mb = _vm_hwm_mb(child.pid)
+        child.kill()
+        child.wait()
+    return {"messages": len(asked), "reply_lines": replies, "seconds": round(seconds, 1),
+            "peak_rss_mb": None if peak_mb is None else round(peak_mb, 1)}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the figures and write them as JSON."""
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--runs", type=int, default=5, help="how many warm starts (default 5)")
+    options.add_argument("--messages", type=int, default=1500,
+                         help="how-to questions the last run answers before its peak is read (default 1500; 0: none)")
     args = options.parse_args(argv)
     helpdesk = _helpdesk()
     with tempfile.TemporaryDirectory() as cache:
@@ -113,6 +161,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             runs.append(run)
             print(f"warm run {number}: {run['seconds']:.2f} s to the first reply, peak RSS {run['peak_rss_mb']} MB"
                   + ("" if run["answered"] else f" (no reply; exit {run['exit_code']}: {run['stderr']})"))
+        used = long_run(helpdesk, Path(cache), questions(args.messages)) if args.messages else None
+        if used:
+            print(f"after {used['messages']} how-to questions ({used['seconds']} s): peak RSS {used['peak_rss_mb']} MB")
     seconds = [run["seconds"] for run in runs]
     peaks = [run["peak_rss_mb"] for run in runs if run["peak_rss_mb"] is not None]
     children_max_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
@@ -127,6 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "max_peak_rss_mb": round(max(peaks), 1) if peaks else None,
         "children_ru_maxrss_mb": round(children_max_mb, 1),
         "all_answered": all(run["answered"] for run in runs),
+        "in_use": used,
         "per_run": runs,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
