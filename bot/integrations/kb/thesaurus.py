@@ -15,6 +15,7 @@ _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("home remote vpn", ("house", "apartment", "home office", "remotely", "wfh", "off site", "offsite",
                          "on the road", "traveling", "travelling")),
     ("remote work home", ("telework", "teleworking", "work from home", "working from home")),
+    ("vpn remote", ("from home", "at home", "from the house", "from my house", "at the house", "kitchen table")),
     ("mfa authenticator", ("approval", "approve", "push notification", "verification code", "two step",
                            "2 step", "2-step", "two-step", "6 digit code")),
     ("slow", ("sluggish", "laggy", "lagging", "crawling", "forever", "ages", "takes a long time")),

@@ -396,6 +396,17 @@ def test_the_vpn_guide_counts_as_about_the_shared_drives(real_kb: KnowledgeBase)
     assert named["shared-drive-mapping"] > plain["shared-drive-mapping"]
 
 
+def test_network_folders_from_home_are_the_vpn_guide(real_kb: KnowledgeBase) -> None:
+    """"snowed in at home ... need the treasurer's network folders" is the VPN's job: "at home" adds the VPN's words,
+    not "home" alone, which the drive guide's "home folder" (the H drive) shares. In the office, the H drive is the
+    drive guide's."""
+    best = real_kb.best("snowed in at home with my city laptop and need the treasurer's network folders, how do i get "
+                        "to them from here")
+    assert best is not None and best.article.id == "vpn-from-home"
+    best = real_kb.best("H drive has a red x on it. im in the office not at home")
+    assert best is not None and best.article.id == "shared-drive-mapping"
+
+
 def test_an_article_is_found_by_its_id(real_kb: KnowledgeBase) -> None:
     """``article`` gives the loaded article of an id, and None for an id the folder does not have (or none at all)."""
     article = real_kb.article("vpn-from-home")
