@@ -64,12 +64,18 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
+def _environment(folder: Path, cache_dir: Path) -> dict[str, str]:
+    """This process's environment without the desk's settings: a fresh SQLite database in ``folder``, the cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_", "SLACK_"))}
+    env["HELPDESK_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
+    env["HELPDESK_NLU_CACHE_DIR"] = str(cache_dir)
+    return env
+
+
 def run_once(helpdesk: str, cache_dir: Path) -> dict[str, Any]:
     """One cold start in a fresh folder and database; returns its figures."""
     with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as folder:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_", "SLACK_"))}
-        env["HELPDESK_DATABASE_URL"] = f"sqlite:///{Path(folder) / 'bench.db'}"
-        env["HELPDESK_NLU_CACHE_DIR"] = str(cache_dir)
+        env = _environment(Path(folder), cache_dir)
         started = time.perf_counter()
         child = subprocess.Popen(
             [helpdesk, "shell", "--jsonl"], cwd=folder, env=env, text=True,
@@ -114,9 +120,7 @@ def questions(limit: int) -> list[str]:
 def long_run(helpdesk: str, cache_dir: Path, asked: list[str]) -> dict[str, Any]:
     """A warm start that answers ``asked``, one new employee each; its peak RSS after the last reply."""
     with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as folder:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_", "SLACK_"))}
-        env["HELPDESK_DATABASE_URL"] = f"sqlite:///{Path(folder) / 'bench.db'}"
-        env["HELPDESK_NLU_CACHE_DIR"] = str(cache_dir)
+        env = _environment(Path(folder), cache_dir)
         child = subprocess.Popen([helpdesk, "shell", "--jsonl"], cwd=folder, env=env, text=True,
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert child.stdin is not None and child.stdout is not None

@@ -24,7 +24,8 @@ which every CPU rounds alike. The weights sit beside the graph in
 ``model.onnx.data``, which onnxruntime maps from disk instead of copying: the
 layers' weights are repacked for its kernels and the unpacked copies given
 back, and the table's pages are read only for the word pieces that come.
-The shell's peak RSS went from 317 to 243 MB with that and lazier imports.
+The shell's peak RSS went from 317 to 233 MB with that and lazier imports
+(``bench/shell_startup.py``).
 
 Why not int8 arithmetic. onnxruntime's dynamic int8 quantisation (23 MB,
 shipped until the eleventh session of issue 14) quantises the activations at
