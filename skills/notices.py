@@ -59,7 +59,9 @@ _ASKS_STATUS = re.compile(
 _ACTED = re.compile(
     r"\b(?:so|and) i did\b|\bi (?:already |just |even )?(?:did it|did that|clicked|opened (?:it|the)|bought|paid|"
     r"sent (?:it|them|the|him|her)|typed|entered|put in|logged in|signed in|gave (?:it|them|him|her)|replied with|"
-    r"followed (?:it|the|that|this|a))\b",
+    r"followed (?:it|the|that|this|a))\b|"
+    r"(?:^|[,.;]\s*|\b(?:and|then) )(?:clicked|tapped) (?:on )?(?:the|that|this|it)\b|"
+    r"\b(?:put|typed|entered|gave) (?:in )?my (?:\w+ )?(?:login|password|credentials|creds|user ?name)\b",
     re.IGNORECASE,
 )
 """How a report says the person already did what the scam asked (a security signal it carries is then enough)."""

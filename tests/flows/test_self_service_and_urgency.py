@@ -193,6 +193,15 @@ async def test_a_phishing_report_asking_what_to_do_after_signing_in_is_the_secur
     assert "This sounds urgent" in texts(lines) and button(lines, "Submit")
 
 
+async def test_a_phishing_report_that_says_the_login_went_in_without_an_i_is_the_security_report(chat: Chat) -> None:
+    """"..., clicked the link and put my city login in before i saw the address": no "I" before what was done, and
+    still the words say the scam was acted on; with the compromise the signal reader reads, the urgent report."""
+    lines = await chat.say(ANN, "a message that looked like our toner vendor about a late invoice, clicked the link "
+                                "and put my city login in before i noticed the web address was some odd foreign "
+                                "thing. now what")
+    assert "This sounds urgent" in texts(lines) and button(lines, "Submit")
+
+
 async def test_a_hijacked_account_is_alerted_before_any_reset(chat: Chat, bot: Bot) -> None:
     """A reset asked for because someone else got in alerts security first; the reset is then a button."""
     lines = await chat.say(ANN, "somebody got into my account last night, the password i use every day is "
