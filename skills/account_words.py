@@ -11,13 +11,17 @@ __all__ = ["choice_of", "masked", "password_article", "system_of", "target_of"]
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-def password_article(ctx: Context, question: str) -> Article | None:
-    """The best knowledge-base article about passwords for ``question``, if any."""
-    for hit in ctx.kb.search(question, limit=5):
-        words = " ".join((hit.article.title, *hit.article.tags)).lower()
-        if "password" in words:
-            return hit.article
-    return None
+def password_article(ctx: Context, question: str, *, sure: bool = False) -> Article | None:
+    """The best knowledge-base article about passwords for ``question``, if any; with ``sure``, only the first
+    article, when the judge is sure it answers (``kb_beside_confidence``)."""
+    if sure:
+        hit = ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence)
+        return hit.article if hit is not None and _about_passwords(hit.article) else None
+    return next((hit.article for hit in ctx.kb.search(question, limit=5) if _about_passwords(hit.article)), None)
+
+
+def _about_passwords(article: Article) -> bool:
+    return "password" in " ".join((article.title, *article.tags)).lower()
 
 
 def choice_of(answer: object) -> str | None:

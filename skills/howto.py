@@ -105,7 +105,9 @@ class HowTo(Skill):
         no topic, and read with the message before, that message's context leads. A detail whose own likely guide
         ranks next to the one just given goes to it (the password rules, after changing one's password). A question
         that undoes it ("how do i stop it"), points back at its people ("some of them"), or whose runner-up guide
-        alone is the one just given (``_runner_up``) gets that guide when read with it the judge is surer."""
+        alone is the one just given (``_runner_up``) gets that guide when read with it the judge is surer. Any other
+        question a guide surely answers alone gets that guide, read alone: joined with the message before ("whats the
+        minimum length now"), the guide just given would lead again."""
         question = turn.follow_up or turn.text
         undoes, back = _UNDOES_IT.search(question) is not None, _THEM.search(question) is not None
         sure = ctx.kb.best(question, floor=ctx.settings.kb_beside_confidence)
@@ -115,7 +117,7 @@ class HowTo(Skill):
             return None
         runner_up = sure is not None and self._runner_up(ctx, question, given.id)
         if sure is not None and not (undoes or back or runner_up):
-            return None  # a question a guide surely answers alone ("also how do i let kim see my calendar")
+            return sure  # a question a guide surely answers alone ("also how do i let kim see my calendar")
         about = f"{given.title}: {question}"
         if undoes or sure is not None:  # "how do i stop it"; "some of them said the sign in page never came up": the
             again = next((hit for hit in ctx.kb.search(about, limit=5) if hit.article.id == given.id), None)

@@ -666,6 +666,22 @@ async def test_a_question_after_changing_ones_password_gets_the_rules(chat: Chat
     assert "*City password rules" in texts(lines)
 
 
+@pytest.mark.parametrize("detail", [
+    "could it be a whole sentence with spaces in it, like a line out of a poem",
+    "so how many characters does it need now, the last few i tried all got turned down",
+])
+async def test_a_passphrase_or_length_asked_after_changing_ones_password_gets_the_rules(chat: Chat,
+                                                                                        detail: str) -> None:
+    """After the change-password answer, a passphrase told in everyday words ("a whole sentence with spaces") or a
+    length asked about ("how many characters does it need") is a question for the password rules, which answer it
+    alone: the rules, not the change steps again (read with the message before, those would lead)."""
+    lines = await chat.say(ANN, "popup says my password runs out in 3 days and im working from the office all week, "
+                                "rather change it now than be stuck later, hows it done")
+    assert "*Change your password" in texts(lines)
+    lines = await chat.say(ANN, detail)
+    assert "*City password rules" in texts(lines)
+
+
 async def test_a_need_of_its_own_after_a_guide_gets_its_guide_not_the_preview(chat: Chat) -> None:
     """After the out-of-office guide, "also my assistant has to be able to see my schedule ..." goes on like more of
     the same problem, but another guide answers it alone: that guide, not a ticket for the absence."""

@@ -9,6 +9,10 @@ __all__: list[str] = []
 # the lower-cased question, and added to the query with THESAURUS_WEIGHT.
 _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("password", ("pw", "pwd", "passwd", "pass word", "passcode", "passphrase", "credentials")),
+    ("passphrase", ("whole sentence", "a sentence", "with spaces", "spaces in it", "line from a song",
+                    "line out of a song", "line from a poem", "line out of a poem", "song lyric", "a phrase")),
+    ("password requirements", ("certain length", "particular length", "minimum length", "how many characters",
+                               "number of characters", "shortest it can be", "long enough")),
     ("sign in", ("login", "log in", "logon", "log on", "logging in", "signin", "sign on", "signing in")),
     ("lockout locked", ("locked out", "lock out", "locked", "wont let me in", "cant get in", "too many tries",
                         "too many attempts")),
@@ -32,6 +36,8 @@ _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("conference room screen present", ("projector", "tv", "big screen", "hdmi", "presenting", "screen share",
                                         "share my screen")),
     ("desk phone", ("office phone", "landline", "work line", "desk line")),
+    ("join meeting", ("get into the meeting", "get into the training", "get into the session", "get into the call",
+                      "get into the hearing", "get into the webinar", "get in the meeting", "get on the call")),
     ("phone mobile cell", ("cellphone", "smartphone", "samsung", "pixel", "cell")),
     ("voicemail", ("voice mail", "vm", "voicemails", "message light")),
     ("forward calls", ("redirect", "ring at", "ring on", "send my calls", "transfer calls", "calls go to")),
