@@ -666,6 +666,15 @@ async def test_a_question_after_changing_ones_password_gets_the_rules(chat: Chat
     assert "*City password rules" in texts(lines)
 
 
+async def test_asking_whats_wrong_with_a_rejected_password_gets_the_rules(chat: Chat) -> None:
+    """"Tried Harbor2027! as my new password and it got rejected ... so what's wrong with it?" reads as a reset, barely;
+    it asks why, and the rules answer it: the rules with the reset one click beside them, not the reset asked for."""
+    lines = await chat.say(ANN, "Tried Harbor2027! as my new password and it got rejected. It has a capital, a number "
+                                "and a symbol, so what's wrong with it?")
+    assert "*City password rules" in texts(lines) and "Reset my password" in labels(lines)
+    assert "Do you want me to reset" not in texts(lines)
+
+
 @pytest.mark.parametrize("detail", [
     "could it be a whole sentence with spaces in it, like a line out of a poem",
     "so how many characters does it need now, the last few i tried all got turned down",

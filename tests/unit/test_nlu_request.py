@@ -41,6 +41,7 @@ from bot.nlu.request import (
     "the form has social security numbers on it, is there a safe way to email it to the state",
     "no report button in my outlook, how else do i send in a scam email",
     "hwo do i turn on the out of office",
+    "tried Summer2027! and it got turned down even with a symbol, so whats wrong with it",
     "how will the adjuster at the insurance company open the encrypted email i send",
     "what does the red external tag at the top of some messages mean",
     "the copier prints every page with a grey streak, what should i check before calling",
@@ -71,6 +72,7 @@ def test_questions_how_or_why(text: str) -> None:
     "what do you do",
     "got a text from the mayor asking for gift cards, is this real",
     "i need it unlocked so i can do payroll",
+    "whats wrong with this computer, it shuts off every ten minutes",
 ])
 def test_asking_the_desk_to_act_or_telling_a_problem(text: str) -> None:
     assert not asks_how(text)
