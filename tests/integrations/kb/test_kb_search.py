@@ -193,6 +193,26 @@ def test_a_badge_snapped_or_washed_is_the_broken_badge_guide(real_kb: KnowledgeB
         assert best is not None and best.article.id == "lost-badge"
 
 
+def test_the_line_at_the_bottom_of_ones_emails_is_the_signature_guide(real_kb: KnowledgeBase) -> None:
+    """"my emails still end with my old title ... that bit at the bottom": the signature, told without its name; a
+    promotion told first led to the guide for staff leaving or changing jobs before the thesaurus said so."""
+    best = real_kb.best("moved up to senior clerk in june and my emails still end with clerk I, how do i fix that bit "
+                        "at the bottom")
+    assert best is not None and best.article.id == "outlook-email-signature"
+
+
+@pytest.mark.parametrize("question", [
+    "could it just be a whole sentence with spaces in it, like a line from a song",
+    "is there a particular length it has to be these days, my last one got turned down",
+])
+def test_a_passphrase_or_a_length_told_in_everyday_words_is_the_password_rules(real_kb: KnowledgeBase,
+                                                                               question: str) -> None:
+    """A passphrase told as "a whole sentence with spaces" and a length asked about are the password rules, surely
+    enough to answer (the judge read them at 0.29 and 0.34 before the thesaurus said so)."""
+    best = real_kb.best(question)
+    assert best is not None and best.article.id == "password-rules"
+
+
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
     """Each article lists a handful of the ways staff ask for it (3 to 10): enough to be found in their words, not
     so many that it becomes a list of paraphrases of the evaluation data."""
