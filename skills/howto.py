@@ -103,7 +103,8 @@ class HowTo(Skill):
         question about that guide's topic ("Turn on an out-of-office reply: will it shut itself off when i come back",
         which alone half matches the guide on restarts), when the judge is sure of the answer: such a question names
         no topic, and read with the message before, that message's context leads. A detail whose own likely guide
-        ranks next to the one just given goes to it (the password rules, after changing one's password). A question
+        ranks among the first three read with the one just given goes to it (the password rules, after changing one's
+        password; sharing with outside people, "how do i cut off their access", after sending a big file). A question
         that undoes it ("how do i stop it"), points back at its people ("some of them"), or whose runner-up guide
         alone is the one just given (``_runner_up``) gets that guide when read with it the judge is surer. Any other
         question a guide surely answers alone gets that guide, read alone: joined with the message before ("whats the
@@ -125,7 +126,7 @@ class HowTo(Skill):
             return again if undoes or surer else None  # guide read with it, if surer than its own sure guide
         alone = ctx.kb.best(question, floor=ctx.settings.kb_answer_confidence)
         if alone is not None and alone.article.id != given.id:  # "does the new one need special characters": the
-            beside = ctx.kb.search(about, limit=2)                # rules, next to the guide on changing it
+            beside = ctx.kb.search(about, limit=3)                # rules, beside the guide on changing it
             lead = next((h for h in beside if h.article.id == alone.article.id), None)
             if lead is not None and lead.confidence >= ctx.settings.kb_beside_confidence:
                 return lead

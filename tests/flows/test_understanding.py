@@ -753,6 +753,17 @@ async def test_a_refused_new_password_and_what_does_it_want_gets_the_rules(chat:
     assert "*City password rules" in texts(lines) and "Here is the ticket" not in texts(lines)
 
 
+async def test_cutting_off_the_link_after_the_big_file_guide_gets_the_sharing_guide(chat: Chat) -> None:
+    """After the guide on files too big to email, "once theyve got it how do i cut off their access" asks how to stop
+    sharing: read with the guide given, that guide leads, but the sharing guide (its own likely answer) is among the
+    first three, and it says how: the sharing guide, not the big-file steps again."""
+    lines = await chat.say(ANN, "the appraisal firm needs the 450 mb of site photos for the riverside parcel and "
+                                "outlook keeps bouncing it. whats the right way to get it to them")
+    assert "*Send a file that is too big to email" in texts(lines)
+    lines = await chat.say(ANN, "ok and once theyve got it how do i cut off their access to it")
+    assert "*Share files safely with people outside the city" in texts(lines)
+
+
 async def test_asking_how_to_stop_it_after_a_guide_gets_that_guide(chat: Chat) -> None:
     """After the call-forwarding guide, "and when im back in the office friday how do i turn it off" names no topic
     of its own ("it" is the forwarding); read alone its words are surely about an out-of-office reply, but it asks

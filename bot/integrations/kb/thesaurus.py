@@ -64,6 +64,11 @@ _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
                          "wont go")),
     ("mailbox size archive full", ("out of space", "running out of space", "almost full", "mailbox full",
                                    "quota", "storage")),
+    ("stop sharing remove access link", (
+        "shut the link off", "shut off the link", "shut that link off", "kill the link", "stop the link",
+        "turn the link off", "turn off the link", "cut off their access", "cut off access", "cut off his access",
+        "cut off her access", "cut her off", "cut him off", "cut them off", "take away her access",
+        "take away his access", "take away their access", "take away just her access", "take away just his access")),
     ("signature", ("sig", "footer", "bottom of my emails", "end of my emails", "sign off", "bottom of my email",
                    "bit at the bottom", "emails still end with", "emails end with")),
     ("automatic replies out of office", ("auto reply", "autoreply", "auto-reply", "ooo", "away message",
