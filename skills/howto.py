@@ -73,6 +73,10 @@ class HowTo(Skill):
         if beside is not None:
             await self._beside(ctx, question, beside)
             return
+        again = ctx.kb.article(ctx.slots.get("again"))  # the guide just given, for a follow-up telling whom it is for
+        if again is not None:
+            await self._answer(ctx, question, again)
+            return
         systems = (str(ctx.slots["system"]),) if ctx.slots.get("system") else ()
         hit = await self._following(ctx, turn)
         hit = hit or ctx.kb.best_of(question, turn.request, systems=systems, floor=ctx.settings.kb_answer_confidence)

@@ -28,6 +28,7 @@ from bot.engine.understanding import (
     carries_on,
     goes_on,
     refers_back,
+    tells_outside,
     top,
     tried_it,
 )
@@ -222,6 +223,10 @@ class MessageSteps:
         guides = self.understanding.guides
         guided = (self.understanding.answers_with_guide(message.previous_intent)
                   or await self._guide_beside_previous(message))
+        if guides is not None and guided and self._whom_after_guide(message):
+            given = await self._guide_given(message)  # "its for the public defenders office, they arent on city email"
+            self.understanding.read_as(message.turn, guides)
+            return guides, await self.dispatcher.start(message.turn, guides, {"again": given} if given else None)
         if guides is not None and guided and (self._asks_after_guide(message)
                                               or await self.understanding.about_guide_given(message.turn)):
             self.understanding.read_as(message.turn, guides)  # "will they need some special program to open it"
@@ -273,15 +278,27 @@ class MessageSteps:
                 and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))
                      or not understanding.confident(turn.parse)))
 
+    def _whom_after_guide(self, message: Message) -> bool:
+        """After a guide, the message tells that the one it is for is outside the city ("its for the public defenders
+        office, they arent on city email"), says nothing of trying the steps, carries no cue and is read as nothing
+        surely, or as no security matter the signal reader is sure of: the guide's part for outside people answers."""
+        turn, understanding, text = message.turn, self.understanding, message.text
+        return (tells_outside(text) and not tried_it(text) and not asks_desk_to_act(text)
+                and not any(cue(text) for cue in CUES.values()) and not understanding.surely_security(turn))
+
+    async def _guide_given(self, message: Message) -> str | None:
+        """The id of the guide the person was given last, if recently enough to be followed up."""
+        employee = message.turn.employee
+        if employee is None:
+            return None
+        return await self.services.questions.last_article(employee.email, self.services.clock() - FOLLOW_UP_WINDOW)
+
     async def _another_guide(self, message: Message) -> bool:
         """A guide other than the one just given answers the message alone: it tells a need of its own ("also my
         paralegal needs to see my calendar and put hearings on it"), not more of the same problem."""
-        turn = message.turn
-        hit = self.services.kb.best(turn.text)
-        if hit is None or turn.employee is None:
-            return False
-        since = self.services.clock() - FOLLOW_UP_WINDOW
-        return hit.article.id != await self.services.questions.last_article(turn.employee.email, since)
+        hit = self.services.kb.best(message.turn.text)
+        return hit is not None and message.turn.employee is not None \
+            and hit.article.id != await self._guide_given(message)
 
     def _problem_after_answer(self, message: Message) -> bool:
         """After an answer a problem may follow (``Intent.problem_follows``: "is the records system down" and it is

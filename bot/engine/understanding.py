@@ -15,8 +15,8 @@ from bot.engine.skill import ROUTER_INTENTS, Fallback
 from bot.nlu.request import CUES, asks_a_question, asks_desk_to_act, asks_how, parse_request, tells_approval
 from bot.nlu.signals import ALONE, SURE, Signal
 
-__all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "carries_on", "goes_on", "refers_back", "systems_of", "top",
-           "tried_it"]
+__all__ = ["FOLLOW_UP_WINDOW", "Starter", "Understanding", "carries_on", "goes_on", "refers_back", "systems_of",
+           "tells_outside", "top", "tried_it"]
 
 FOLLOW_UP_WORDS = 14
 FOLLOW_UP_WINDOW = timedelta(minutes=30)
@@ -29,6 +29,14 @@ _GOES_ON = re.compile(
     r"^\W*(?:and|also|plus|oh|btw|ps|forgot|one more thing|now|today|still|same|it|its|it'?s|this|that|they|"
     r"there)\b", re.IGNORECASE)
 """How a message that adds to the one before starts ("today it shows error 500", "and now it also ...")."""
+_OUTSIDE = re.compile(
+    r"\bnot (?:a |on )?city (?:employee|staff|email|account)s?\b|\b(?:arent|aren'?t|isnt|isn'?t|not) on (?:city|our) "
+    r"(?:email|network|system)\b|\b(?:an|the|a|some) outside (?:\w+ )?(?:firm|agency|company|office|engineer|"
+    r"consultant|vendor|attorney|lawyer)s?\b|\bnot (?:anybody|anyone|somebody|someone) (?:in|at|from) (?:the|our|this) "
+    r"(?:building|office|city)\b|\b(?:at|over at|from|with) the (?:county|state)\b",
+    re.IGNORECASE)
+"""How a message tells that the person something is for is outside the city ("they arent on city email", "hes with
+the outside engineering firm", "the assistant attorney over at the county")."""
 _CARRIES_ON = re.compile(r"^\W*(?:ok(?:ay)?|k|so|well|alright|right|hmm+|then)\b(?!\W+(?:what|how) about\b)",
                          re.IGNORECASE)
 """How the next turn of a conversation starts ("ok so nothing posted about it", "well then ...")."""
@@ -91,6 +99,11 @@ def tried_it(text: str) -> bool:
 def carries_on(text: str) -> bool:
     """The message starts like the next turn of a conversation ("ok so ...", "well ...") or adds to the one before."""
     return _CARRIES_ON.search(text) is not None or goes_on(text)
+
+
+def tells_outside(text: str) -> bool:
+    """The message tells, and does not ask, that the person something is for is outside the city."""
+    return _OUTSIDE.search(text) is not None and "?" not in text
 
 
 def goes_on(text: str) -> bool:

@@ -764,6 +764,18 @@ async def test_cutting_off_the_link_after_the_big_file_guide_gets_the_sharing_gu
     assert "*Share files safely with people outside the city" in texts(lines)
 
 
+async def test_telling_the_big_file_is_for_someone_outside_gets_the_same_guide(chat: Chat) -> None:
+    """After the guide on files too big to email, "fyi the person getting it is at the county, not somebody in this
+    building" asks nothing, and alone reads as a wish for a person: it tells whom the file is for, and the same guide
+    (with its part for people outside the city) answers; the technicians are not bothered."""
+    lines = await chat.say(ANN, "i have the drone video of the bridge deck from monday, about 900 mb, and outlook "
+                                "keeps bouncing it back to me")
+    assert "*Send a file that is too big to email" in texts(lines)
+    lines = await chat.say(ANN, "fyi the person getting it is at the county, not somebody in this building")
+    assert "*Send a file that is too big to email" in texts(lines)
+    assert "asked to talk to a person" not in texts(lines, to="technicians")
+
+
 async def test_asking_how_to_stop_it_after_a_guide_gets_that_guide(chat: Chat) -> None:
     """After the call-forwarding guide, "and when im back in the office friday how do i turn it off" names no topic
     of its own ("it" is the forwarding); read alone its words are surely about an out-of-office reply, but it asks
