@@ -42,6 +42,7 @@ from bot.nlu.request import (
     "no report button in my outlook, how else do i send in a scam email",
     "hwo do i turn on the out of office",
     "tried Summer2027! and it got turned down even with a symbol, so whats wrong with it",
+    "the new cashiers start monday, what should they be looking out for in emails that ask for money",
     "how will the adjuster at the insurance company open the encrypted email i send",
     "what does the red external tag at the top of some messages mean",
     "the copier prints every page with a grey streak, what should i check before calling",

@@ -46,6 +46,8 @@ _THESAURUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("lost stolen", ("misplaced", "missing", "cant find", "left it", "dropped")),
     ("broken replacement", ("cracked", "damaged", "worn out", "busted", "snapped", "washer", "went through the wash",
                             "went thru the wash")),
+    ("spot fake email", ("really from", "really sent", "actually from", "actually sent", "who really sent",
+                         "truly from")),
     ("phishing suspicious", ("phish", "fishing", "scam", "spam", "fake", "fraud", "sketchy", "weird email",
                              "strange email", "legit", "hacked")),
     ("restore deleted previous versions", ("erased", "overwrote", "overwritten", "saved over", "undo", "undelete",

@@ -223,6 +223,14 @@ def test_cutting_off_a_link_or_someones_access_is_the_sharing_guide(real_kb: Kno
     assert ids(real_kb.search(question))[0] == "share-files-outside-people"
 
 
+def test_who_really_sent_an_email_is_the_guide_on_spotting_phishing(real_kb: KnowledgeBase) -> None:
+    """Checking whether a message is "really from" the person it names is spotting a fake; the guide on shared
+    mailboxes (its sender words) led before the thesaurus said so."""
+    best = real_kb.best("is there a way to see who actually sent an email when the name at the top looks like my "
+                        "director")
+    assert best is not None and best.article.id == "spot-phishing"
+
+
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
     """Each article lists a handful of the ways staff ask for it (3 to 10): enough to be found in their words, not
     so many that it becomes a list of paraphrases of the evaluation data."""
