@@ -138,6 +138,7 @@ _PERSON = re.compile(
     r"\b(?:some(?:one|body)|any(?:one|body)) (?:please |pls |just )?(?:call|ring|phone) (?:the|my|our|me|us)\b|"
     r"\btalk(?:ing)? (?:it|this) through\b|\b(?:would )?beats? typing\b|"
     r"\btake (?:me )?a novel to (?:type|write|explain)\b|"
+    r"(?<!line )(?<!phone )(?<!calls )(?<!number )"  # "get my desk line to ring me out there" is call forwarding
     r"\b(?:to|please|pls|you|u|someone|somebody|anyone|anybody|can|could|just) (?:call|ring|phone)s? me\b|"
     r"\bgive me a (?:call|ring)\b|\b(?:able|free|around|available) to (?:come|swing|stop|drop|pop|run) "
     r"(?:by|over|up|down|out|in)\b|\b(?:have to|gotta|got to|need to|needs to) (?:be )?see(?:n)? (?:it |this |them )?"

@@ -220,6 +220,7 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("nobody picks up out here, so could somebody call our front desk and ask for Ruth, ill walk you thru it", True),
     ("the sound is dead in both rooms, can somebody physically come down to the annex", True),
     ("somebody called the front desk yesterday about the same thing", False),
+    ("on mondays im at the north annex, how do i get my desk phone to ring me out there", False),
     ("a tech came by yesterday and swapped the dock", False),
     ("my supervisor calls me every morning about that report", False),
     ("residents call me all day about their bills and the screen keeps freezing", False),
