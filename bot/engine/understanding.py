@@ -265,13 +265,16 @@ class Understanding:
         """The intent to start when the guide the judge is sure of (``kb_beside_confidence``) says to report the matter
         at once (``Article.reported``) and the signal reader reads that kind of matter in the message, even unsurely:
         "I left the zoo's membership scanning ipad on the safari tram ... what do I do?" gets the urgent report, not
-        only the guide that says to ask for it. Two readers agree, so no signal alone (``ALONE``) is needed."""
+        only the guide that says to ask for it. Two readers agree, so no signal alone (``ALONE``) is needed. The
+        guide may be the second the search ranks, when the judge is sure of it too: "my city iphone is gone ... has
+        email and the ePCR app on it" ranks the guide on email on a phone first, the one on lost devices next."""
         signal = self.signal(turn)
         if signal is None:
             return None
-        floor = self.services.settings.kb_beside_confidence
-        hit = self.services.kb.best_of(turn.text, turn.request, floor=floor)
-        if hit is None or hit.article.reported != signal.label.kind:
+        kb, floor = self.services.kb, self.services.settings.kb_beside_confidence
+        hits = [kb.best_of(turn.text, turn.request, floor=floor), *kb.search(turn.text, limit=2)[1:]]
+        if not any(hit is not None and hit.confidence >= floor and hit.article.reported == signal.label.kind
+                   for hit in hits):
             return None
         return next((i.name for i in self.skills.signalled() if i.confirmed_by == signal.label.kind), None)
 
