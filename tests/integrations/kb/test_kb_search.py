@@ -231,6 +231,13 @@ def test_who_really_sent_an_email_is_the_guide_on_spotting_phishing(real_kb: Kno
     assert best is not None and best.article.id == "spot-phishing"
 
 
+def test_the_days_left_notice_is_the_guide_on_changing_ones_password(real_kb: KnowledgeBase) -> None:
+    """"that 2 days left notice came up for my pw" tells of an expiry: the guide on changing one's password, where the
+    guide on lost badges led before the thesaurus said so."""
+    best = real_kb.best("that 2 days left notice came up for my pw, how do i swap it out myself")
+    assert best is not None and best.article.id == "change-password"
+
+
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
     """Each article lists a handful of the ways staff ask for it (3 to 10): enough to be found in their words, not
     so many that it becomes a list of paraphrases of the evaluation data."""
