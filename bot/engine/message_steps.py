@@ -322,10 +322,11 @@ class MessageSteps:
         turn, understanding = message.turn, self.understanding
         intent = top(turn.parse)[0]
         tried = tried_it(message.text)
+        asks = asks_a_question(message.text) or asks_how(message.text)
         return (message.previous_intent == understanding.guides
                 and (goes_on(message.text) or tried)
-                and len(message.text.split()) > FOLLOW_UP_WORDS and not asks_a_question(message.text)
-                and not asks_how(message.text)
+                and len(message.text.split()) > FOLLOW_UP_WORDS
+                and (not asks or (tried and asks_desk_to_act(message.text)))
                 and (intent in (understanding.guides, self.skills.fallback(Fallback.TICKET))
                      or not understanding.confident(turn.parse)
                      or (tried and not understanding.confirmed(turn, str(intent)))))

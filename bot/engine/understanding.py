@@ -46,8 +46,9 @@ _TRIED = re.compile(
     r"(?:that|it|this|those|them|all that|adding|doing|the steps|what (?:it|you) said|everything)\b|"
     r"\b(?:did(?:n'?t| not)|does(?:n'?t| not)) (?:work|help|fix)\b|\bno luck\b|"
     r"^\W*(?:i )?(?:just |also |already )?tried (?:the|a|another|my|restarting|rebooting|logging|signing|unplugging)\b|"
-    r"\bstill (?:nothing|the same|no (?:luck|change|difference))\b|"
-    r"\b(?:did|tried|followed|done) (?:\w+ ){1,4}(?:like|as) (?:it|you|the (?:guide|article|steps)) (?:says|said)\b",
+    r"\bstill (?:nothing|the same|no (?:luck|change|difference)|says|shows|wont|won'?t|doesnt|doesn'?t|does it)\b|"
+    r"\b(?:did|tried|followed|done|plugged|pushed|pressed|checked|restarted|rebooted|unplugged) (?:\w+ ){1,4}"
+    r"(?:like|as) (?:it|you|the (?:guide|article|steps)) (?:says|said)\b",
     re.IGNORECASE)
 """How a message that says the guide before it did not settle it reads ("tried adding it like it says and ..."), or
 that tells what was tried since ("just tried the backup pc too and its the same", "looked in junk and scanned again,

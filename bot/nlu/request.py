@@ -196,7 +196,9 @@ _DESK_ACTS = re.compile(
     r"\b(?:can|could|would|will) (?:you|someone|somebody|u)(?: please)? send (?:me|us|him|her|them) (?:a |an )?"
     r"(?:new|replacement|spare|loaner|another)\b|"
     r"\b(?:my|the|our|his|her|their) \w+(?: \w+)? (?:could|can) be (?:unlocked|reset|restored|re-?enabled|"
-    r"turned back on)\b",
+    r"turned back on)\b|"
+    r"\bany (?:way|chance) (?:to |of )?(?:get(?:ting)?|hav(?:e|ing)) (?:it|that|this|them) (?:fixed|sorted|repaired|"
+    r"looked at)\b",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.?!;])\s+|\n")

@@ -508,6 +508,19 @@ async def test_a_visit_wished_for_after_a_guide_that_did_not_work_reaches_the_te
     assert "*Use the conference room screen" not in texts(lines)
 
 
+async def test_still_stuck_after_the_steps_and_asking_for_a_fix_gets_the_preview(chat: Chat) -> None:
+    """After the conference room guide, "plugged the cable in like it says ... the screen still says no signal ... any
+    way to get that fixed before then?" asks a question, but it tells the steps were tried and asks for the fix: the
+    ticket preview with both messages, not the same guide again."""
+    lines = await after_guide(chat, "how do i get my laptop up on the wall screen in the training room, the budget "
+                                    "workshop starts at 3",
+                              "*Use the conference room screen",
+                              "ok i plugged the cable in like it says and pressed source until it showed hdmi 2 but "
+                              "the screen still says no signal. twenty people are coming at 3, any way to get that "
+                              "fixed before then?")
+    assert "Here is the ticket" in texts(lines) and "*Use the conference room screen" not in texts(lines)
+
+
 async def test_doing_the_steps_like_the_guide_says_and_still_stuck_gets_the_preview(chat: Chat) -> None:
     """After the Accela guide, "did the sync three times like it says ... still only fridays list" tells that the
     steps were followed and did not settle it: the ticket preview with both messages, not the guide again."""

@@ -100,6 +100,7 @@ def test_the_parts_of_a_message_are_its_sentences_and_clauses() -> None:
     "the window on it is just blank and i dont have a smart phone. Can you send me a new one of the gadgets?",
     "she has to answer the missed pickup emails out of the solid waste mailbox. can yall add her",
     "Roughly 1,140 employees expect to be paid on Friday, so I would be very grateful if someone could look at this.",
+    "the dock still wont wake the screens and i have a hearing at 10. any chance of getting it fixed this morning?",
 ])
 def test_asking_the_desk_to_do_it(text: str) -> None:
     assert asks_desk_to_act(text)
