@@ -280,8 +280,8 @@ class MessageSteps:
 
     def _whom_after_guide(self, message: Message) -> bool:
         """After a guide, the message tells that the one it is for is outside the city ("its for the public defenders
-        office, they arent on city email"), says nothing of trying the steps, carries no cue and is read as nothing
-        surely, or as no security matter the signal reader is sure of: the guide's part for outside people answers."""
+        office, they arent on city email"), says nothing of trying the steps, asks the desk for nothing, carries no cue
+        and no security matter the signal reader is sure of: the same guide, with its part for outside people."""
         turn, understanding, text = message.turn, self.understanding, message.text
         return (tells_outside(text) and not tried_it(text) and not asks_desk_to_act(text)
                 and not any(cue(text) for cue in CUES.values()) and not understanding.surely_security(turn))
