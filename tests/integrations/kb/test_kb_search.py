@@ -238,6 +238,26 @@ def test_the_days_left_notice_is_the_guide_on_changing_ones_password(real_kb: Kn
     assert best is not None and best.article.id == "change-password"
 
 
+@pytest.mark.parametrize("question", [
+    "got promoted to deputy clerk in may and my emails still say assistant clerk under my name, how do i change it",
+    "just got bumped up to shift lead, how do i get the bottom of every email to say it",
+])
+def test_a_promotion_told_before_the_bottom_of_ones_emails_is_the_signature_guide(real_kb: KnowledgeBase,
+                                                                                  question: str) -> None:
+    """A promotion told first ("got promoted", "bumped up to") and the title "under my name" at the bottom of every
+    email: the signature guide, where the guides on records and on shared mailboxes led before the thesaurus said
+    so."""
+    best = real_kb.best(question)
+    assert best is not None and best.article.id == "outlook-email-signature"
+
+
+def test_whether_emails_have_to_be_kept_is_the_retention_guide(real_kb: KnowledgeBase) -> None:
+    """"Do i have to keep these emails or can i delete them" asks about public records, not about getting deleted
+    mail back, which ranked first before the thesaurus said so."""
+    question = "are the emails with the contractor about the bid something i have to keep, or can i delete them after"
+    assert ids(real_kb.search(question + " the award"))[0] == "email-retention-archive"
+
+
 def test_every_real_article_has_sample_questions(real_kb: KnowledgeBase) -> None:
     """Each article lists a handful of the ways staff ask for it (3 to 10): enough to be found in their words, not
     so many that it becomes a list of paraphrases of the evaluation data."""
