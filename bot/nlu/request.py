@@ -80,7 +80,8 @@ _OTHERS = re.compile(
 """Asking whether others have it too: "anybody else", "is it just my pc", "and so has the person next to me",
 "ray has the exact same thing", "system wide?", "all the desk phones on the 3rd floor went dark at once"."""
 _APPROVED = re.compile(
-    r"\b(?:supervisor|manager|director|boss|chief|captain|sergeant|lieutenant|lead|head)\b[^.?!]{0,40}?"
+    r"(?:\b(?:supervisor|manager|director|boss|chief|captain|sergeant|lieutenant|lead|head)\b|"
+    r"\b(?:lt|sgt|capt|cmdr)\.)[^.?!]{0,40}?"
     r"\b(?:ok'?d|okayed|okd|approved|signed off|said (?:yes|ok|okay|its fine|it'?s fine)|can confirm)\b|"
     r"\b(?:got|have|has) the (?:ok|okay|go ahead|go-ahead|green light|approval|sign off|sign-off) from\b|"
     r"\bapproved (?:a|the|my) (?:license|licence|request|purchase|access)\b|"
@@ -131,6 +132,9 @@ _PERSON = re.compile(
     r"(?:minutes?|mins?|secs?)?\b|"
     r"\b(?:easier|quicker|faster|simpler) (?:to|if (?:i|we|someone|somebody)) (?:just |could |can )?"
     r"(?:explain|show|talk|call|walk)|"
+    r"\b(?:easier|quicker|faster|simpler|better) if (?:some(?:one|body)|a tech|one of you) (?:just |could |would )?"
+    r"(?:(?:came|come|stopped|swung|popped|walked) (?:by|over|up|down|out)|looked at (?:it|this|my|our|both|the))\b|"
+    r"\btyping (?:on )?(?:this|it|that)(?: \w+)? is (?:killing me|a pain|too slow)\b|"
     r"\b(?:take|takes|taking) (?:me )?(?:\w+ ){0,2}(?:messages|forever|ages|too long) to (?:explain|type|write)|"
     r"\bthan (?:type|typing|write|writing|explain|explaining) (?:it|this|all)\b|"
     r"\b(?:longer|more) to (?:type|write|explain) than\b|"

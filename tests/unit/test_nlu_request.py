@@ -221,6 +221,9 @@ def test_telling_of_an_earlier_request_that_still_waits(text: str, earlier: bool
     ("nobody picks up out here, so could somebody call our front desk and ask for Ruth, ill walk you thru it", True),
     ("the sound is dead in both rooms, can somebody physically come down to the annex", True),
     ("somebody called the front desk yesterday about the same thing", False),
+    ("we tried all of it, honestly it would be faster if somebody came down and looked at my screen", True),
+    ("out at the reservoir and typing on this phone is killing me, cell is 555-0161", True),
+    ("it would be easier if someone came in early, the office is empty before 8", False),
     ("on mondays im at the north annex, how do i get my desk phone to ring me out there", False),
     ("a tech came by yesterday and swapped the dock", False),
     ("my supervisor calls me every morning about that report", False),
@@ -312,6 +315,7 @@ async def test_a_part_read_as_an_outage_question_gives_way_when_only_theirs_has_
     ("my supervisor ok'd it and can confirm, i get access denied on the grants folder", True),
     ("our director approved a license for me last week and i cant find it in software center", True),
     ("our intern needs to read the press inbox while jolene is out. I approve the access", True),
+    ("Sgt. Okafor already okayed it, the money comes out of the training budget", True),
     ("my supervisor wants the report by friday and excel keeps crashing", False),
     ("the manager of the pool asked me to fix the printer", False),
 ])
