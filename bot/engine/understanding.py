@@ -47,6 +47,7 @@ _TRIED = re.compile(
     r"\b(?:did(?:n'?t| not)|does(?:n'?t| not)) (?:work|help|fix)\b|\bno luck\b|"
     r"^\W*(?:i )?(?:just |also |already )?tried (?:the|a|another|my|restarting|rebooting|logging|signing|unplugging)\b|"
     r"\bstill (?:nothing|the same|no (?:luck|change|difference)|says|shows|wont|won'?t|doesnt|doesn'?t|does it)\b|"
+    r"\balready (?:restarted|rebooted|unplugged|reset|checked|tried)\b|"
     r"\b(?:did|tried|followed|done|plugged|pushed|pressed|checked|restarted|rebooted|unplugged) (?:\w+ ){1,4}"
     r"(?:like|as) (?:it|you|the (?:guide|article|steps)) (?:says|said)\b",
     re.IGNORECASE)

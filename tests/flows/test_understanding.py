@@ -521,6 +521,18 @@ async def test_still_stuck_after_the_steps_and_asking_for_a_fix_gets_the_preview
     assert "Here is the ticket" in texts(lines) and "*Use the conference room screen" not in texts(lines)
 
 
+async def test_already_restarted_is_added_to_the_waiting_preview(chat: Chat) -> None:
+    """A broken MDT gets the preview with the MDT guide above it; "he already restarted it and checked the cable ..."
+    tells what was tried since: it is added to that preview, not read anew (as a network problem with a guide and a
+    preview of its own)."""
+    lines = await chat.say(ANN, "the mdt in unit 2-07 wont let officer reyes sign in, says not authorized, but his "
+                                "login works on the desk pc in the station")
+    assert "*MDT in patrol cars" in texts(lines) and "Here is the ticket" in texts(lines)
+    lines = await chat.say(ANN, "he already restarted it and checked the cable. the car goes back out at 6 so he "
+                                "needs it working before then")
+    assert "I've added that" in texts(lines) and "*No internet" not in texts(lines)
+
+
 async def test_doing_the_steps_like_the_guide_says_and_still_stuck_gets_the_preview(chat: Chat) -> None:
     """After the Accela guide, "did the sync three times like it says ... still only fridays list" tells that the
     steps were followed and did not settle it: the ticket preview with both messages, not the guide again."""
