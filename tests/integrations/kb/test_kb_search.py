@@ -52,6 +52,12 @@ def ids(hits: list[Hit]) -> list[str]:
     return [hit.article.id for hit in hits]
 
 
+def answer(kb: KnowledgeBase, question: str) -> str | None:
+    """The id of the article the judge answers ``question`` with, if any."""
+    best = kb.best(question)
+    return best.article.id if best is not None else None
+
+
 # -- search ----------------------------------------------------------------------------------------
 
 
@@ -196,9 +202,9 @@ def test_a_badge_snapped_or_washed_is_the_broken_badge_guide(real_kb: KnowledgeB
 def test_the_line_at_the_bottom_of_ones_emails_is_the_signature_guide(real_kb: KnowledgeBase) -> None:
     """"my emails still end with my old title ... that bit at the bottom": the signature, told without its name; a
     promotion told first led to the guide for staff leaving or changing jobs before the thesaurus said so."""
-    best = real_kb.best("moved up to senior clerk in june and my emails still end with clerk I, how do i fix that bit "
-                        "at the bottom")
-    assert best is not None and best.article.id == "outlook-email-signature"
+    question = ("moved up to senior clerk in june and my emails still end with clerk I, how do i fix that bit at the "
+                "bottom")
+    assert answer(real_kb, question) == "outlook-email-signature"
 
 
 @pytest.mark.parametrize("question", [
@@ -209,8 +215,7 @@ def test_a_passphrase_or_a_length_told_in_everyday_words_is_the_password_rules(r
                                                                                question: str) -> None:
     """A passphrase told as "a whole sentence with spaces" and a length asked about are the password rules, surely
     enough to answer (the judge read them at 0.29 and 0.34 before the thesaurus said so)."""
-    best = real_kb.best(question)
-    assert best is not None and best.article.id == "password-rules"
+    assert answer(real_kb, question) == "password-rules"
 
 
 @pytest.mark.parametrize("question", [
@@ -226,16 +231,15 @@ def test_cutting_off_a_link_or_someones_access_is_the_sharing_guide(real_kb: Kno
 def test_who_really_sent_an_email_is_the_guide_on_spotting_phishing(real_kb: KnowledgeBase) -> None:
     """Checking whether a message is "really from" the person it names is spotting a fake; the guide on shared
     mailboxes (its sender words) led before the thesaurus said so."""
-    best = real_kb.best("is there a way to see who actually sent an email when the name at the top looks like my "
-                        "director")
-    assert best is not None and best.article.id == "spot-phishing"
+    question = "is there a way to see who actually sent an email when the name at the top looks like my director"
+    assert answer(real_kb, question) == "spot-phishing"
 
 
 def test_the_days_left_notice_is_the_guide_on_changing_ones_password(real_kb: KnowledgeBase) -> None:
     """"that 2 days left notice came up for my pw" tells of an expiry: the guide on changing one's password, where the
     guide on lost badges led before the thesaurus said so."""
-    best = real_kb.best("that 2 days left notice came up for my pw, how do i swap it out myself")
-    assert best is not None and best.article.id == "change-password"
+    question = "that 2 days left notice came up for my pw, how do i swap it out myself"
+    assert answer(real_kb, question) == "change-password"
 
 
 @pytest.mark.parametrize("question", [
@@ -247,8 +251,7 @@ def test_a_promotion_told_before_the_bottom_of_ones_emails_is_the_signature_guid
     """A promotion told first ("got promoted", "bumped up to") and the title "under my name" at the bottom of every
     email: the signature guide, where the guides on records and on shared mailboxes led before the thesaurus said
     so."""
-    best = real_kb.best(question)
-    assert best is not None and best.article.id == "outlook-email-signature"
+    assert answer(real_kb, question) == "outlook-email-signature"
 
 
 def test_whether_emails_have_to_be_kept_is_the_retention_guide(real_kb: KnowledgeBase) -> None:
@@ -465,11 +468,10 @@ def test_network_folders_from_home_are_the_vpn_guide(real_kb: KnowledgeBase) -> 
     """"snowed in at home ... need the treasurer's network folders" is the VPN's job: "at home" adds the VPN's words,
     not "home" alone, which the drive guide's "home folder" (the H drive) shares. In the office, the H drive is the
     drive guide's."""
-    best = real_kb.best("snowed in at home with my city laptop and need the treasurer's network folders, how do i get "
-                        "to them from here")
-    assert best is not None and best.article.id == "vpn-from-home"
-    best = real_kb.best("H drive has a red x on it. im in the office not at home")
-    assert best is not None and best.article.id == "shared-drive-mapping"
+    snowed_in = ("snowed in at home with my city laptop and need the treasurer's network folders, how do i get to them "
+                 "from here")
+    assert answer(real_kb, snowed_in) == "vpn-from-home"
+    assert answer(real_kb, "H drive has a red x on it. im in the office not at home") == "shared-drive-mapping"
 
 
 def test_an_article_is_found_by_its_id(real_kb: KnowledgeBase) -> None:
