@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from ldap3 import LEVEL, MODIFY_ADD, MODIFY_REPLACE, Connection, Server, Tls
+from ldap3 import BASE, LEVEL, MODIFY_ADD, MODIFY_REPLACE, Connection, Server, Tls
 
 from tests.fakes.graph import FakeGraph
 from tests.servers import directories
@@ -103,10 +103,22 @@ def ldap_sign_in(slapd: directories.Slapd, name: str, password: str) -> str:
 
 
 def ldap_lock(slapd: directories.Slapd, name: str) -> None:
-    """Lock ``name`` out the way a person does: too many wrong passwords."""
+    """Lock ``name`` out the way a person does: too many wrong passwords.
+
+    slapd's ppolicy overlay records a failure after it has answered the bind, so the lock is waited for (read as the
+    admin: a right password tried before the last failure is recorded would clear the count instead)."""
     for _ in range(directories.MAX_FAILURES):
         conn = Connection(Server(slapd.url), person_dn(name), "not-the-password")
         assert not conn.bind()
+        conn.unbind()
+    admin = Connection(Server(slapd.url), directories.ROOT_DN, directories.ROOT_PASSWORD, auto_bind=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        admin.search(person_dn(name), "(objectClass=*)", BASE, attributes=["pwdAccountLockedTime"])
+        if admin.entries and admin.entries[0].entry_attributes_as_dict.get("pwdAccountLockedTime"):
+            break
+        time.sleep(0.05)
+    admin.unbind()
     assert ldap_sign_in(slapd, name, directories.USER_PASSWORD) == "locked"
 
 
