@@ -147,9 +147,9 @@ class Accounts(Skill):
         """Changing one's own password (or its rules, or an expiry coming up) is for the employee to do: the
         guide, the self-service page when there is one, and a reset by a technician only as a button."""
         question = turn.text.strip()
-        article = ((password_article(ctx, turn.follow_up, sure=True) if turn.follow_up else None)  # "how many
-                   or password_article(ctx, question)  # characters now", after the steps: read alone, the rules
-                   or password_article(ctx, "change my password"))
+        # a follow-up read alone first: "how many characters now", after the steps, is the rules
+        alone = password_article(ctx, turn.follow_up, sure=True) if turn.follow_up else None
+        article = alone or password_article(ctx, question) or password_article(ctx, "change my password")
         fields = []
         if ctx.settings.password_self_service_url:
             fields.append(Field("Change it yourself", ctx.settings.password_self_service_url))
