@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
+from bot.core.messages import Turn
 from bot.core.parse import IntentScore, ParseResult
 from bot.engine.understanding import refers_back
 from bot.nlu import EmbeddedParser
@@ -626,6 +627,17 @@ async def test_a_lost_tablet_told_as_a_how_to_question_gets_the_report_its_guide
                                 "reservations system. what do i do?")
     assert "This sounds urgent" in texts(lines) and "Submit" in labels(lines)
     assert "*Report a lost or stolen laptop" in texts(lines)
+
+
+def test_a_guide_that_says_to_report_counts_when_the_search_ranks_it_second(bot: Bot) -> None:
+    """"city iphone with my email and teams on it is gone ...": the search ranks the guide on email on a phone first and
+    the one on lost devices (``reported: security``) second, the judge sure of both; with the lost device the signal
+    reader reads, the report is the one to start, as when the lost-device guide ranks first."""
+    text = ("city iphone with my email and teams on it is gone. pretty sure i left it on the running board of truck 12 "
+            "at the yard about 5 and we rolled out. called, straight to vm")
+    assert [hit.article.id for hit in bot.kb.search(text, limit=2)] == ["mobile-email-phone", "lost-stolen-device"]
+    turn = Turn(channel="console", user_id="ann", conversation_id="ann", text=text)
+    assert bot.router.understanding.reported_in_guide(turn) == "security_incident"
 
 
 async def test_anybody_else_or_is_it_my_tablet_is_an_outage_question(chat: Chat) -> None:
